@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every tool the build and the tests need, skipping what is already there.
+# Only package registries are used (crates.io, npm, apt): nothing downloads its own binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130
+
+log() { printf '[install] %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing Debian chromium"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  log "installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match the wasm-bindgen crate pinned in Cargo.toml)"
+  # Not --locked: its lock file pins a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (newer versions need a newer rustc)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
+fi
+
+log "installing end-to-end test dependencies (Playwright without its browser download, binaryen's wasm-opt)"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if [ -f end2end/package-lock.json ]; then
+  (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+fi
+log "done"

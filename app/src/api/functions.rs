@@ -1,0 +1,121 @@
+//! Server functions: the page's HTTP API under `/api/…`. Each one is a public endpoint; the
+//! server's middleware has already authenticated the caller and rejected cross-site requests,
+//! so the bodies here only fetch the service and the caller from context and delegate.
+
+use super::{ApiError, CodeSourceRow, PageData, PendingBinding, TokenInput};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// The table, the viewer and the settings the dialogs need.
+#[server(endpoint = "code-sources/page", input = Json)]
+pub async fn load_page() -> Result<PageData, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    ssr::respond(svc.page(&caller).await)
+}
+
+/// Checks a GitLab address and token against that GitLab. Nothing is stored: the result waits
+/// server-side for [`confirm_binding`] or [`cancel_binding`].
+#[server(endpoint = "code-sources/gitlab/check", input = Json)]
+pub async fn check_gitlab(
+    address: String,
+    token: TokenInput,
+    ca_pem: Option<String>,
+) -> Result<PendingBinding, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let input = service::GitLabCheck {
+        address,
+        token,
+        ca_pem,
+    };
+    ssr::respond(svc.check_gitlab(&caller, input).await)
+}
+
+/// Persists a checked binding (after the user saw the account and pressed Confirm).
+#[server(endpoint = "code-sources/confirm", input = Json)]
+pub async fn confirm_binding(pending_id: String) -> Result<CodeSourceRow, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    ssr::respond(svc.confirm(&caller, pending_id).await)
+}
+
+/// Discards a checked binding: the token is dropped, nothing was stored.
+#[server(endpoint = "code-sources/cancel", input = Json)]
+pub async fn cancel_binding(pending_id: String) -> Result<(), ApiError> {
+    let (svc, caller) = ssr::context()?;
+    ssr::respond(svc.cancel(&caller, pending_id).await)
+}
+
+/// Removes the binding of `provider` (`github`, `gitlab`, `gitee`).
+#[server(endpoint = "code-sources/unbind", input = Json)]
+pub async fn unbind(provider: String) -> Result<(), ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = super::Provider::parse(&provider)
+        .ok_or(ApiError::Invalid(super::InputError::UnknownProvider));
+    let provider = ssr::respond(provider)?;
+    ssr::respond(svc.unbind(&caller, provider).await)
+}
+
+/// Remembers the chosen language in an HttpOnly cookie, so the next server render uses it.
+#[server(endpoint = "preferences/locale", input = Json)]
+pub async fn set_locale(tag: String) -> Result<(), ApiError> {
+    let locale = crate::i18n::Locale::from_tag(&tag)
+        .ok_or(ApiError::Invalid(super::InputError::UnknownLocale));
+    let locale = ssr::respond(locale)?;
+    ssr::set_cookie(&format!(
+        "{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
+        crate::i18n::LOCALE_COOKIE,
+        locale.tag()
+    ));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+use super::service;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::super::service::{Caller, Services};
+    use super::ApiError;
+    use leptos::prelude::*;
+
+    /// The service and the authenticated caller of this request.
+    pub fn context() -> Result<(Services, Caller), ApiError> {
+        let services = use_context::<Services>().ok_or_else(|| missing("Services"))?;
+        let parts = use_context::<http::request::Parts>().ok_or_else(|| missing("Parts"))?;
+        // The identity middleware puts the caller into the request; without it there is no
+        // authenticated caller, whatever the arguments say.
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok((services, caller))
+    }
+
+    fn missing(what: &str) -> ApiError {
+        leptos::logging::error!("server function context is missing {what}");
+        ApiError::Internal {
+            request_id: String::new(),
+        }
+    }
+
+    /// Gives an error its HTTP status (server functions would otherwise answer 500 to all).
+    pub fn respond<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+        if let Err(e) = &result {
+            if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+                if let Ok(status) = http::StatusCode::from_u16(e.status_code()) {
+                    opts.set_status(status);
+                }
+            }
+        }
+        result
+    }
+
+    pub fn set_cookie(cookie: &str) {
+        if let (Some(opts), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(cookie),
+        ) {
+            opts.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The seam between server functions and the server: a trait object the server provides in
+//! context. Only compiled with `ssr`, so the wasm bundle never contains it.
+
+use super::{ApiError, CodeSourceRow, PageData, PendingBinding, Provider, TokenInput};
+use std::sync::Arc;
+
+/// The authenticated caller, put into the request's extensions by the server's identity
+/// middleware. Server functions take the tenant from here, never from their arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: String,
+    pub user_name: String,
+    pub tenant: String,
+    pub local_mode: bool,
+    /// Correlates the user's error message with the server log.
+    pub request_id: String,
+}
+
+/// Raw GitLab bind input, as typed; the server parses it into validated types.
+#[derive(Clone, Debug)]
+pub struct GitLabCheck {
+    pub address: String,
+    pub token: TokenInput,
+    pub ca_pem: Option<String>,
+}
+
+#[async_trait::async_trait]
+pub trait CodeSourceService: Send + Sync + 'static {
+    async fn page(&self, caller: &Caller) -> Result<PageData, ApiError>;
+    async fn check_gitlab(
+        &self,
+        caller: &Caller,
+        input: GitLabCheck,
+    ) -> Result<PendingBinding, ApiError>;
+    async fn confirm(&self, caller: &Caller, pending_id: String) -> Result<CodeSourceRow, ApiError>;
+    async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError>;
+    async fn unbind(&self, caller: &Caller, provider: Provider) -> Result<(), ApiError>;
+}
+
+/// What the server provides in context.
+pub type Services = Arc<dyn CodeSourceService>;

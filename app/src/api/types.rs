@@ -1,0 +1,158 @@
+//! Wire types shared by the browser and the server. Nothing here may hold a stored secret:
+//! the only token-bearing type is [`TokenInput`], which carries a token *from* the browser once.
+
+use serde::{Deserialize, Serialize};
+
+/// The code hosts a tenant can bind, in the order the table shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    DevCloud,
+    GitHub,
+    GitLab,
+    Gitee,
+}
+
+impl Provider {
+    /// Table order, as the console manual lists them.
+    pub const ALL: [Provider; 4] = [
+        Provider::DevCloud,
+        Provider::GitHub,
+        Provider::GitLab,
+        Provider::Gitee,
+    ];
+
+    /// Stable identifier used in URLs, storage keys and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::DevCloud => "devcloud",
+            Provider::GitHub => "github",
+            Provider::GitLab => "gitlab",
+            Provider::Gitee => "gitee",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Product names are not translated.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::DevCloud => "DevCloud",
+            Provider::GitHub => "GitHub",
+            Provider::GitLab => "GitLab",
+            Provider::Gitee => "Gitee",
+        }
+    }
+}
+
+/// An account on a code host as the host described it. Every field is untrusted input from the
+/// host: the UI renders it as text and only uses URLs that pass [`crate::format::safe_http_url`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub login: String,
+    pub name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub web_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RowStatus {
+    Bound,
+    Unbound,
+    /// The operator has not set this host up yet (e.g. no OAuth app registered).
+    NotConfigured,
+}
+
+/// One row of the code source table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeSourceRow {
+    pub provider: Provider,
+    pub status: RowStatus,
+    pub account: Option<Account>,
+    /// Base address of the code host (shown for GitLab, where it can be a private instance).
+    pub address: Option<String>,
+    /// Unix seconds.
+    pub bound_at: Option<i64>,
+    /// The DevCloud row: bound to the tenant's own cloud account, cannot be unbound.
+    pub is_default: bool,
+    /// GitLab personal access token expiry (`YYYY-MM-DD`), when the host told us.
+    pub token_expires_at: Option<String>,
+}
+
+/// Who is looking at the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub user_name: String,
+    pub tenant: String,
+    /// No console identity key configured: a single local tenant, for development.
+    pub local_mode: bool,
+}
+
+/// Everything the code source page needs in one round trip.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageData {
+    pub viewer: Viewer,
+    pub rows: Vec<CodeSourceRow>,
+    /// CIDRs of the build nodes, for the private GitLab whitelist hint.
+    pub build_node_cidrs: Vec<String>,
+    pub gitlab_default_address: String,
+}
+
+/// A token typed by the user, on its single trip from the browser to the server.
+/// `Debug` is redacted so that logging request arguments can never print it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TokenInput(String);
+
+impl TokenInput {
+    pub fn new(value: impl Into<String>) -> Self {
+        TokenInput(value.into())
+    }
+
+    /// The raw value; only the server's token parser should call this.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TokenInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenInput(<redacted>)")
+    }
+}
+
+/// The result of checking credentials, waiting for the user's Confirm. The token stays on the
+/// server; `id` names it for a short while.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingBinding {
+    pub id: String,
+    pub provider: Provider,
+    pub account: Account,
+    pub address: Option<String>,
+    pub scopes: Vec<String>,
+    /// `YYYY-MM-DD`, or `None` for a token without expiry (or when the host did not say).
+    pub expires_at: Option<String>,
+    /// The host could not tell us the token's scopes (older GitLab).
+    pub scopes_unknown: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_ids_round_trip() {
+        for p in Provider::ALL {
+            assert_eq!(Provider::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Provider::parse("GitLab"), None);
+    }
+
+    #[test]
+    fn token_input_debug_is_redacted() {
+        let t = TokenInput::new("glpat-secret-value");
+        assert!(!format!("{t:?}").contains("secret"));
+    }
+}

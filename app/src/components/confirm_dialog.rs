@@ -1,0 +1,119 @@
+//! The confirm step after a successful check: shows the account the token belongs to, its
+//! scopes and expiry. Confirm stores the binding; Cancel drops the checked token.
+
+use super::modal::Modal;
+use super::{action_id, AccountCell, ErrorBox};
+use crate::api::{cancel_binding, confirm_binding, ApiError, PendingBinding};
+use crate::i18n::{fill, Msg};
+use crate::pages::PageCtx;
+use crate::{t, use_locale};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
+    let ctx = expect_context::<PageCtx>();
+    let locale = use_locale();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let provider = pending.provider;
+    let login = pending.account.login.clone();
+    let id = pending.id.clone();
+
+    let cancel = {
+        let id = id.clone();
+        move |_: ()| {
+            let id = id.clone();
+            // Best effort: the server also forgets unconfirmed checks after a few minutes.
+            spawn_local(async move {
+                let _ = cancel_binding(id).await;
+            });
+            ctx.close_dialog(Some(action_id(provider)));
+        }
+    };
+    let confirm = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let (id, login) = (id.clone(), login.clone());
+        spawn_local(async move {
+            let result = confirm_binding(id).await;
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    let text = fill(
+                        Msg::BoundToast.text(locale.get_untracked()),
+                        &[provider.display_name(), &login],
+                    );
+                    ctx.notify(true, text);
+                    ctx.page.refetch();
+                    ctx.close_dialog(Some(action_id(provider)));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
+    let scopes = pending.scopes.join(", ");
+    let scopes_unknown = pending.scopes_unknown;
+    let expires = pending.expires_at.clone();
+    view! {
+        <Modal
+            title=Signal::derive(move || Msg::ConfirmTitle.text(locale.get()).to_string())
+            id="confirm-bind-dialog"
+            busy
+            on_close=cancel.clone()
+        >
+            <div class="modal-body">
+                <p>{t(Msg::ConfirmBody)}</p>
+                <div class="confirm-account">
+                    <AccountCell account=pending.account.clone() />
+                </div>
+                <dl class="facts">
+                    {pending
+                        .address
+                        .clone()
+                        .map(|a| {
+                            view! {
+                                <dt>{t(Msg::ColAddress)}</dt>
+                                <dd class="mono">{a}</dd>
+                            }
+                        })}
+                    <dt>{t(Msg::Scopes)}</dt>
+                    <dd class="scopes">
+                        {if scopes_unknown {
+                            view! { <span class="muted">{t(Msg::ScopesUnknown)}</span> }.into_any()
+                        } else {
+                            view! { <span class="mono">{scopes}</span> }.into_any()
+                        }}
+                    </dd>
+                    <dt>{t(Msg::Expires)}</dt>
+                    <dd class="expires">
+                        {match expires {
+                            Some(d) => view! { <time>{d}</time> }.into_any(),
+                            None => view! { <span>{t(Msg::NeverExpires)}</span> }.into_any(),
+                        }}
+                    </dd>
+                </dl>
+                {move || error.get().map(|err| view! { <ErrorBox err /> })}
+                <Show when=move || busy.get()>
+                    <p class="progress" role="status">
+                        <span class="spinner" aria-hidden="true"></span>
+                        {t(Msg::Saving)}
+                    </p>
+                </Show>
+            </div>
+            <footer class="modal-footer">
+                <button type="button" class="btn" disabled=move || busy.get() on:click={
+                    let cancel = cancel.clone();
+                    move |_| cancel(())
+                }>{t(Msg::Cancel)}</button>
+                <button type="button" class="btn btn-primary" disabled=move || busy.get() on:click=confirm>
+                    {t(Msg::Confirm)}
+                </button>
+            </footer>
+        </Modal>
+    }
+}

@@ -1,0 +1,71 @@
+//! Unbind confirmation, naming the account that will be unbound.
+
+use super::modal::Modal;
+use super::{action_id, ErrorBox};
+use crate::api::{unbind, ApiError, CodeSourceRow};
+use crate::i18n::{fill, Msg};
+use crate::pages::PageCtx;
+use crate::{t, use_locale};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
+    let ctx = expect_context::<PageCtx>();
+    let locale = use_locale();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let provider = row.provider;
+    let name = provider.display_name();
+    let login = row.account.as_ref().map(|a| a.login.clone()).unwrap_or_default();
+
+    let close = move |_: ()| ctx.close_dialog(Some(action_id(provider)));
+    let confirm = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = unbind(provider.as_str().to_string()).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    ctx.notify(true, fill(Msg::UnboundToast.text(locale.get_untracked()), &[name]));
+                    ctx.page.refetch();
+                    ctx.close_dialog(Some(action_id(provider)));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let body = move || fill(Msg::UnbindBody.text(locale.get()), &[&login, name]);
+
+    view! {
+        <Modal
+            title=Signal::derive(move || fill(Msg::UnbindTitle.text(locale.get()), &[name]))
+            id="unbind-dialog"
+            busy
+            on_close=close
+        >
+            <div class="modal-body">
+                <p>{body}</p>
+                {move || error.get().map(|err| view! { <ErrorBox err /> })}
+                <Show when=move || busy.get()>
+                    <p class="progress" role="status">
+                        <span class="spinner" aria-hidden="true"></span>
+                        {t(Msg::Unbinding)}
+                    </p>
+                </Show>
+            </div>
+            <footer class="modal-footer">
+                <button type="button" class="btn" disabled=move || busy.get() on:click=move |_| close(())>
+                    {t(Msg::Cancel)}
+                </button>
+                <button type="button" class="btn btn-danger" disabled=move || busy.get() on:click=confirm>
+                    {t(Msg::Confirm)}
+                </button>
+            </footer>
+        </Modal>
+    }
+}

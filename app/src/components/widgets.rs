@@ -1,0 +1,131 @@
+//! Small shared widgets: language switch, error box, account cell, toasts.
+
+use crate::api::{Account, ApiError};
+use crate::format::safe_http_url;
+use crate::i18n::{error_text, fill, Locale, Msg};
+use crate::pages::PageCtx;
+use crate::{t, use_locale};
+use leptos::prelude::*;
+
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let locale = use_locale();
+    let ctx = expect_context::<PageCtx>();
+    let option = move |l: Locale, label: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="lang-option"
+                lang=l.tag()
+                aria-pressed=move || (locale.get() == l).to_string()
+                disabled=move || !ctx.hydrated.get()
+                on:click=move |_| {
+                    locale.set(l);
+                    set_document_lang(l);
+                }
+            >
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <div class="lang-switch" role="group" aria-label=t(Msg::Language)>
+            {option(Locale::Zh, "中文")}
+            {option(Locale::En, "English")}
+        </div>
+    }
+}
+
+/// Keeps `<html lang>` in step, for screen readers and for the next hydration.
+fn set_document_lang(l: Locale) {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = el.set_attribute("lang", l.tag());
+    }
+}
+
+/// An error: what happened and what to do.
+#[component]
+pub fn ErrorBox(err: ApiError) -> impl IntoView {
+    let locale = use_locale();
+    let text = Memo::new(move |_| error_text(locale.get(), &err));
+    view! {
+        <div class="error-box" role="alert">
+            <p class="error-title">{move || text.get().0}</p>
+            <p class="error-hint">{move || text.get().1}</p>
+        </div>
+    }
+}
+
+/// Avatar, login and display name. Host-supplied values are rendered as text; the avatar only
+/// when its URL is plain http(s).
+#[component]
+pub fn AccountCell(account: Account) -> impl IntoView {
+    let locale = use_locale();
+    let avatar = account.avatar_url.as_deref().and_then(safe_http_url).map(str::to_string);
+    let login = account.login.clone();
+    let alt = move || fill(Msg::AvatarAlt.text(locale.get()), &[&login]);
+    view! {
+        <span class="account">
+            {match avatar {
+                Some(src) => {
+                    view! {
+                        <img
+                            class="avatar"
+                            src=src
+                            alt=alt
+                            width="24"
+                            height="24"
+                            referrerpolicy="no-referrer"
+                            loading="lazy"
+                        />
+                    }
+                        .into_any()
+                }
+                None => {
+                    let initial = account.login.chars().next().unwrap_or('?').to_uppercase().to_string();
+                    view! { <span class="avatar avatar-letter" aria-hidden="true">{initial}</span> }.into_any()
+                }
+            }}
+            <span class="account-text">
+                <span class="login">{account.login.clone()}</span>
+                {account.name.clone().filter(|n| !n.is_empty() && *n != account.login).map(|n| view! { <span class="display-name">{n}</span> })}
+            </span>
+        </span>
+    }
+}
+
+/// The page's live region: success and failure messages of finished actions.
+#[component]
+pub fn Toasts() -> impl IntoView {
+    let ctx = expect_context::<PageCtx>();
+    view! {
+        <div class="toasts" role="status" aria-live="polite">
+            {move || {
+                ctx.toast
+                    .get()
+                    .map(|toast| {
+                        view! {
+                            <div
+                                class="toast"
+                                class:toast-ok=toast.success
+                                class:toast-error=!toast.success
+                            >
+                                <span>{toast.text}</span>
+                                <button
+                                    type="button"
+                                    class="toast-close"
+                                    aria-label=t(Msg::Close)
+                                    on:click=move |_| ctx.toast.set(None)
+                                >
+                                    "×"
+                                </button>
+                            </div>
+                        }
+                    })
+            }}
+        </div>
+    }
+}

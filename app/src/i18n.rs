@@ -1,0 +1,298 @@
+//! Translations (zh-CN and English). Every user-facing string lives in the `messages!` table below;
+//! components ask for a [`Msg`] in the current [`Locale`].
+
+use crate::api::{ApiError, HostError, InputError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    Zh,
+    En,
+}
+
+/// Name of the cookie that remembers the chosen language.
+pub const LOCALE_COOKIE: &str = "cs_lang";
+
+impl Locale {
+    /// BCP 47 tag, as used in `<html lang>` and the cookie.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::Zh => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "zh" => Some(Locale::Zh),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// Picks a locale: the remembered cookie first, then the best `Accept-Language` match
+    /// (by q-value), then Chinese, the console's home language.
+    pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Locale {
+        if let Some(l) = cookie.and_then(Locale::from_tag) {
+            return l;
+        }
+        let mut best: Option<(f32, Locale)> = None;
+        for part in accept_language.unwrap_or("").split(',') {
+            let mut it = part.split(';');
+            let tag = it.next().unwrap_or("");
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(l) = Locale::from_tag(tag) {
+                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, l));
+                }
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+}
+
+macro_rules! messages {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Msg { $($key),* }
+
+        impl Msg {
+            pub const ALL: &'static [Msg] = &[$(Msg::$key),*];
+
+            pub fn text(self, locale: Locale) -> &'static str {
+                match (self, locale) {
+                    $((Msg::$key, Locale::En) => $en, (Msg::$key, Locale::Zh) => $zh,)*
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    PageTitle => "Code source configuration", "代码源配置";
+    PageIntro => "Bind your code host accounts so that the build service can pull source code and build images. DevCloud is bound to your cloud account by default.", "绑定代码托管网站的账号后，构建服务即可自动拉取源码、构建镜像。DevCloud 已默认绑定当前云账号。";
+    LocalMode => "Local mode", "本地模式";
+    LocalModeHint => "No console identity is configured: everything belongs to one local tenant. Do not use this mode in production.", "未配置控制台身份密钥：所有数据属于同一个本地租户。请勿在生产环境使用此模式。";
+    Language => "Language", "语言";
+    ColSource => "Code source", "代码源";
+    ColStatus => "Status", "状态";
+    ColAccount => "Bound account", "绑定账号";
+    ColAddress => "Address", "代码源地址";
+    ColBoundAt => "Bound at", "绑定时间";
+    ColActions => "Actions", "操作";
+    StatusBound => "Bound", "已绑定";
+    StatusUnbound => "Not bound", "未绑定";
+    StatusNotConfigured => "Not configured", "未配置";
+    NotConfiguredHint => "Binding this code host is not set up on this console yet. Ask your administrator to register the OAuth application.", "此控制台尚未开通该代码源的绑定，请联系管理员注册 OAuth 应用。";
+    DefaultBindingHint => "Bound to your cloud account by default", "默认绑定当前云账号";
+    Bind => "Bind", "绑定";
+    Unbind => "Unbind", "解绑";
+    BindAria => "Bind {}", "绑定 {}";
+    UnbindAria => "Unbind {}", "解绑 {}";
+    Loading => "Loading…", "加载中…";
+    LoadFailed => "The code sources could not be loaded.", "代码源列表加载失败。";
+    Retry => "Retry", "重试";
+    Cancel => "Cancel", "取消";
+    Ok => "OK", "确定";
+    Confirm => "Confirm", "确定";
+    Close => "Close", "关闭";
+    Copy => "Copy", "复制";
+    Copied => "Copied", "已复制";
+    CopyAria => "Copy {}", "复制 {}";
+    GitLabDialogTitle => "Bind GitLab account", "绑定 GitLab 账号";
+    GitLabAddress => "Code source address", "代码源地址";
+    GitLabAddressHelp => "https://gitlab.com, or the address of your private GitLab (host name or IP, optional port). Without a scheme, https is used.", "默认 https://gitlab.com；绑定私有 GitLab 时填写其地址（域名或 IP，可带端口）。未写协议时使用 https。";
+    GitLabToken => "Private token", "私有 Token";
+    GitLabTokenHelp => "Create a personal access token in GitLab under User settings → Access tokens. Tick read_repository (to pull source) and read_api (to list repositories). The token is checked now and stored encrypted; it is never shown again.", "在 GitLab 的“用户设置 → 访问令牌”中创建个人访问令牌，勾选 read_repository（拉取源码）和 read_api（列出仓库）。Token 会立即校验并加密保存，之后不会再显示。";
+    GitLabCa => "CA certificate (optional, PEM)", "CA 证书（可选，PEM 格式）";
+    GitLabCaHelp => "Only for a private GitLab whose HTTPS certificate is issued by your own CA.", "仅当私有 GitLab 的 HTTPS 证书由自有 CA 签发时填写。";
+    GitLabCaToggle => "My GitLab uses its own certificate authority", "我的 GitLab 使用自有证书颁发机构";
+    WhitelistTitle => "Allow the build nodes on your private GitLab", "在私有 GitLab 上放通构建节点";
+    WhitelistBody => "The build service reaches your GitLab from these IP ranges. Add them to the GitLab server's whitelist (firewall or security group) before binding:", "构建服务将从以下 IP 段访问您的 GitLab。绑定前请将它们加入私有 GitLab 服务的白名单（防火墙或安全组）：";
+    WhitelistNone => "The operator has not configured the build node ranges; ask your administrator which addresses to allow.", "管理员尚未配置构建节点 IP 段，请向管理员确认需要放通的地址。";
+    Checking => "Checking the token with GitLab…", "正在向 GitLab 校验 Token…";
+    ConfirmTitle => "Confirm the account to bind", "确认要绑定的账号";
+    ConfirmBody => "The token belongs to this account. Confirm to bind it; the build service will pull source code as this account.", "该 Token 属于以下账号。确定后完成绑定，构建服务将以此账号拉取源码。";
+    Scopes => "Scopes", "权限范围";
+    ScopesUnknown => "This GitLab did not report the token's scopes.", "该 GitLab 未返回 Token 的权限范围。";
+    Expires => "Expires", "过期时间";
+    NeverExpires => "Never", "永不过期";
+    Saving => "Saving the binding…", "正在保存绑定…";
+    BoundToast => "{} account {} bound.", "{} 账号 {} 绑定成功。";
+    UnbindTitle => "Unbind {} account", "解绑 {} 账号";
+    UnbindBody => "Unbind the account {}? The build service will no longer pull source code from {} with it. The stored token is deleted here; revoke it on the code host too if you no longer need it.", "确定解绑账号 {} 吗？解绑后构建服务将无法再用它从 {} 拉取源码。本系统保存的 Token 将被删除；如不再需要，请同时在代码托管网站上撤销该 Token。";
+    Unbinding => "Unbinding…", "正在解绑…";
+    UnboundToast => "{} account unbound.", "{} 账号已解绑。";
+    AvatarAlt => "Avatar of {}", "{} 的头像";
+    ErrUnauthenticated => "Your console session has ended.", "控制台登录已失效。";
+    ErrUnauthenticatedHint => "Sign in to the console again, then reopen this page.", "请重新登录控制台后再打开此页面。";
+    ErrCrossSite => "The request was refused because it did not come from this page.", "请求并非来自本页面，已被拒绝。";
+    ErrCrossSiteHint => "Reload the page and try again.", "请刷新页面后重试。";
+    ErrAddressMalformed => "The code source address is not valid.", "代码源地址格式不正确。";
+    ErrAddressMalformedHint => "Enter a host name or IP address, optionally with a port, e.g. https://gitlab.example.com or 10.0.0.5:8443.", "请输入域名或 IP 地址（可带端口），例如 https://gitlab.example.com 或 10.0.0.5:8443。";
+    ErrAddressScheme => "Only http:// and https:// addresses are supported.", "仅支持 http:// 和 https:// 地址。";
+    ErrAddressSchemeHint => "Remove the other scheme or use https://.", "请改用 https:// 开头的地址。";
+    ErrTokenEmpty => "Enter the private token.", "请输入私有 Token。";
+    ErrTokenEmptyHint => "Paste the personal access token you created in GitLab.", "请粘贴在 GitLab 中创建的个人访问令牌。";
+    ErrTokenMalformed => "The token contains characters a GitLab token cannot have.", "Token 含有 GitLab Token 不可能包含的字符。";
+    ErrTokenMalformedHint => "Copy the token again, without spaces or line breaks.", "请重新复制 Token，不要包含空格或换行。";
+    ErrCaInvalid => "The CA certificate is not a valid PEM certificate.", "CA 证书不是有效的 PEM 证书。";
+    ErrCaInvalidHint => "Paste the certificate including the BEGIN CERTIFICATE and END CERTIFICATE lines.", "请粘贴完整证书，包括 BEGIN CERTIFICATE 和 END CERTIFICATE 两行。";
+    ErrTooLarge => "The input is too large.", "输入内容过长。";
+    ErrTooLargeHint => "Check that you pasted the right value.", "请检查粘贴的内容是否正确。";
+    ErrUnknownProvider => "Unknown code source.", "未知的代码源。";
+    ErrUnknownLocale => "Unsupported language.", "不支持的语言。";
+    ErrAddressForbidden => "This address is not allowed.", "不允许使用该地址。";
+    ErrAddressForbiddenHint => "Cloud metadata and local addresses cannot be used as a code source. Enter your GitLab server's address.", "云平台元数据地址和本机地址不能作为代码源。请填写 GitLab 服务器的地址。";
+    ErrDns => "The host name could not be resolved.", "无法解析该域名。";
+    ErrDnsHint => "Check the spelling, or enter the GitLab server's IP address.", "请检查拼写，或直接填写 GitLab 服务器的 IP 地址。";
+    ErrRefused => "The GitLab server refused the connection.", "GitLab 服务器拒绝了连接。";
+    ErrRefusedHint => "Check the port and that GitLab is running, and that the address is reachable from the build nodes.", "请检查端口及 GitLab 是否正在运行，并确认构建节点可以访问该地址。";
+    ErrUnreachable => "The GitLab server cannot be reached.", "无法连接到 GitLab 服务器。";
+    ErrUnreachableHint => "Check the address and that the server's firewall allows the build node IP ranges.", "请检查地址，并确认服务器防火墙已放通构建节点 IP 段。";
+    ErrTimeout => "GitLab did not answer in time.", "GitLab 响应超时。";
+    ErrTimeoutHint => "Check that the address is reachable (firewall, whitelist) and try again.", "请确认地址可以访问（防火墙、白名单）后重试。";
+    ErrTls => "The GitLab server's HTTPS certificate could not be verified.", "无法验证 GitLab 服务器的 HTTPS 证书。";
+    ErrTlsHint => "If your GitLab uses a certificate from your own CA, paste that CA certificate in the CA certificate field.", "如果您的 GitLab 使用自有 CA 签发的证书，请在“CA 证书”中粘贴该 CA 证书。";
+    ErrNotGitLab => "The address does not answer like a GitLab server.", "该地址的响应不像 GitLab 服务器。";
+    ErrNotGitLabHint => "Enter the GitLab root address (without /api/v4 or a project path).", "请填写 GitLab 的根地址（不要包含 /api/v4 或项目路径）。";
+    ErrRedirected => "The address redirects elsewhere.", "该地址重定向到了其他位置。";
+    ErrRedirectedHint => "Enter the address GitLab is really served at (often https:// instead of http://).", "请填写 GitLab 实际的访问地址（通常应使用 https:// 而非 http://）。";
+    ErrTokenInvalid => "GitLab does not accept this token.", "GitLab 不认可该 Token。";
+    ErrTokenInvalidHint => "Check that you copied the whole token and that it belongs to this GitLab.", "请确认 Token 复制完整，且属于该 GitLab。";
+    ErrTokenExpired => "The token has expired.", "该 Token 已过期。";
+    ErrTokenExpiredHint => "Create a new personal access token in GitLab and bind again.", "请在 GitLab 中创建新的个人访问令牌后重新绑定。";
+    ErrTokenRevoked => "The token has been revoked.", "该 Token 已被撤销。";
+    ErrTokenRevokedHint => "Create a new personal access token in GitLab and bind again.", "请在 GitLab 中创建新的个人访问令牌后重新绑定。";
+    ErrScope => "The token cannot read repositories.", "该 Token 没有读取仓库的权限。";
+    ErrScopeHint => "Create a token with the read_repository and read_api scopes (read_registry alone is not enough).", "请创建勾选 read_repository 和 read_api 的 Token（仅有 read_registry 不够）。";
+    ErrScopeHas => "The token has: {}", "该 Token 的权限：{}";
+    ErrRateLimited => "GitLab is limiting requests right now.", "GitLab 当前限制了请求频率。";
+    ErrRateLimitedHint => "Wait a moment and try again.", "请稍后重试。";
+    ErrRetryAfter => "Try again in {} seconds.", "请在 {} 秒后重试。";
+    ErrUpstream => "GitLab answered with an unexpected error (HTTP {}).", "GitLab 返回了意外错误（HTTP {}）。";
+    ErrUpstreamHint => "Try again later; if it persists, check the GitLab server.", "请稍后重试；如持续出现，请检查 GitLab 服务器。";
+    ErrNotBound => "This code source is not bound.", "该代码源未绑定。";
+    ErrNotBoundHint => "Reload the page to see the current state.", "请刷新页面查看最新状态。";
+    ErrPendingExpired => "The check has expired.", "校验结果已过期。";
+    ErrPendingExpiredHint => "Start the binding again.", "请重新发起绑定。";
+    ErrDefaultBinding => "The DevCloud binding is managed by your cloud account.", "DevCloud 绑定由云账号管理。";
+    ErrNotConfigured => "This code source is not configured on this console.", "此控制台未配置该代码源。";
+    ErrInternal => "Something went wrong on our side.", "服务内部出错。";
+    ErrInternalHint => "Try again. If it keeps failing, contact support with request ID {}.", "请重试。如持续失败，请联系技术支持并提供请求 ID：{}。";
+    ErrTransport => "The console server could not be reached.", "无法连接到控制台服务。";
+    ErrTransportHint => "Check your network connection and try again.", "请检查网络连接后重试。";
+    UnauthorizedTitle => "Sign-in required", "需要登录";
+    UnauthorizedBody => "This page needs a valid console sign-in. Your session may have expired: sign in to the console again.", "此页面需要有效的控制台登录。登录可能已过期，请重新登录控制台。";
+    NotFoundTitle => "Page not found", "页面不存在";
+}
+
+/// Fills `{}` placeholders in order.
+pub fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut args = args.iter();
+    let mut rest = template;
+    while let Some(i) = rest.find("{}") {
+        out.push_str(&rest[..i]);
+        out.push_str(args.next().copied().unwrap_or(""));
+        rest = &rest[i + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What went wrong and what to do, for an error shown to the user.
+pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
+    use Msg::*;
+    let pair = |a: Msg, b: Msg| (a.text(locale).to_string(), b.text(locale).to_string());
+    match err {
+        ApiError::Unauthenticated => pair(ErrUnauthenticated, ErrUnauthenticatedHint),
+        ApiError::CrossSite => pair(ErrCrossSite, ErrCrossSiteHint),
+        ApiError::Invalid(e) => match e {
+            InputError::AddressMalformed => pair(ErrAddressMalformed, ErrAddressMalformedHint),
+            InputError::AddressScheme => pair(ErrAddressScheme, ErrAddressSchemeHint),
+            InputError::TokenEmpty => pair(ErrTokenEmpty, ErrTokenEmptyHint),
+            InputError::TokenMalformed => pair(ErrTokenMalformed, ErrTokenMalformedHint),
+            InputError::CaInvalid => pair(ErrCaInvalid, ErrCaInvalidHint),
+            InputError::TooLarge => pair(ErrTooLarge, ErrTooLargeHint),
+            InputError::UnknownProvider => pair(ErrUnknownProvider, ErrNotBoundHint),
+            InputError::UnknownLocale => pair(ErrUnknownLocale, ErrNotBoundHint),
+        },
+        ApiError::Host(h) => match h {
+            HostError::AddressForbidden => pair(ErrAddressForbidden, ErrAddressForbiddenHint),
+            HostError::DnsFailed => pair(ErrDns, ErrDnsHint),
+            HostError::ConnectionRefused => pair(ErrRefused, ErrRefusedHint),
+            HostError::Unreachable => pair(ErrUnreachable, ErrUnreachableHint),
+            HostError::Timeout => pair(ErrTimeout, ErrTimeoutHint),
+            HostError::Tls => pair(ErrTls, ErrTlsHint),
+            HostError::NotGitLab => pair(ErrNotGitLab, ErrNotGitLabHint),
+            HostError::Redirected { .. } => pair(ErrRedirected, ErrRedirectedHint),
+            HostError::TokenInvalid => pair(ErrTokenInvalid, ErrTokenInvalidHint),
+            HostError::TokenExpired => pair(ErrTokenExpired, ErrTokenExpiredHint),
+            HostError::TokenRevoked => pair(ErrTokenRevoked, ErrTokenRevokedHint),
+            HostError::InsufficientScope { scopes } => {
+                let mut hint = ErrScopeHint.text(locale).to_string();
+                if !scopes.is_empty() {
+                    hint.push(' ');
+                    hint.push_str(&fill(ErrScopeHas.text(locale), &[&scopes.join(", ")]));
+                }
+                (ErrScope.text(locale).to_string(), hint)
+            }
+            HostError::RateLimited { retry_after_secs } => {
+                let hint = match retry_after_secs {
+                    Some(s) => fill(ErrRetryAfter.text(locale), &[&s.to_string()]),
+                    None => ErrRateLimitedHint.text(locale).to_string(),
+                };
+                (ErrRateLimited.text(locale).to_string(), hint)
+            }
+            HostError::Upstream { status } => (
+                fill(ErrUpstream.text(locale), &[&status.to_string()]),
+                ErrUpstreamHint.text(locale).to_string(),
+            ),
+        },
+        ApiError::NotBound => pair(ErrNotBound, ErrNotBoundHint),
+        ApiError::PendingExpired => pair(ErrPendingExpired, ErrPendingExpiredHint),
+        ApiError::DefaultBinding => pair(ErrDefaultBinding, ErrNotBoundHint),
+        ApiError::NotConfigured => pair(ErrNotConfigured, NotConfiguredHint),
+        ApiError::Internal { request_id } => (
+            ErrInternal.text(locale).to_string(),
+            fill(ErrInternalHint.text(locale), &[request_id]),
+        ),
+        ApiError::Transport(_) => pair(ErrTransport, ErrTransportHint),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_cookie_then_accept_language() {
+        assert_eq!(Locale::negotiate(Some("en"), Some("zh-CN")), Locale::En);
+        assert_eq!(Locale::negotiate(None, Some("en-US,en;q=0.9")), Locale::En);
+        assert_eq!(Locale::negotiate(None, Some("fr;q=1, zh;q=0.5, en;q=0.4")), Locale::Zh);
+        assert_eq!(Locale::negotiate(None, Some("de")), Locale::Zh);
+        assert_eq!(Locale::negotiate(Some("xx"), Some("en")), Locale::En);
+        assert_eq!(Locale::negotiate(None, None), Locale::Zh);
+    }
+
+    #[test]
+    fn every_message_is_translated() {
+        for m in Msg::ALL {
+            let (en, zh) = (m.text(Locale::En), m.text(Locale::Zh));
+            assert!(!en.is_empty() && !zh.is_empty(), "{m:?}");
+            assert_eq!(en.matches("{}").count(), zh.matches("{}").count(), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn fill_replaces_in_order() {
+        assert_eq!(fill("{} and {}", &["a", "b"]), "a and b");
+        assert_eq!(fill("no args", &[]), "no args");
+    }
+}

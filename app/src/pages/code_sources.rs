@@ -1,0 +1,144 @@
+//! The code source configuration page: header, the table, and whichever dialog is open.
+
+use crate::api::{load_page, set_locale, ApiError, CodeSourceRow, PageData, PendingBinding};
+use crate::components::{
+    ConfirmBindDialog, ErrorBox, GitLabBindDialog, LanguageSwitch, SourceTable, Toasts,
+    UnbindDialog,
+};
+use crate::i18n::Msg;
+use crate::{t, use_locale};
+use leptos::prelude::*;
+
+/// Which dialog is open. One at a time, like the console's other pages.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DialogState {
+    Closed,
+    GitLabForm,
+    ConfirmBind(PendingBinding),
+    Unbind(CodeSourceRow),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub id: u64,
+    pub success: bool,
+    pub text: String,
+}
+
+/// State shared by the page's components.
+#[derive(Clone, Copy)]
+pub struct PageCtx {
+    pub page: Resource<Result<PageData, ApiError>>,
+    pub dialog: RwSignal<DialogState>,
+    pub toast: RwSignal<Option<Toast>>,
+    /// False in the server render and until hydration finishes: actions stay disabled until
+    /// their handlers exist, so an early click is never lost.
+    pub hydrated: RwSignal<bool>,
+}
+
+impl PageCtx {
+    pub fn notify(&self, success: bool, text: String) {
+        let id = self.toast.get_untracked().map(|t| t.id + 1).unwrap_or(0);
+        self.toast.set(Some(Toast { id, success, text }));
+    }
+
+    /// Closes the dialog and gives focus back to the row action that opened it.
+    pub fn close_dialog(&self, focus_id: Option<String>) {
+        self.dialog.set(DialogState::Closed);
+        if let Some(id) = focus_id {
+            crate::components::focus_element(&id);
+        }
+    }
+}
+
+#[component]
+pub fn CodeSourcesPage() -> impl IntoView {
+    let page = Resource::new(|| (), |_| load_page());
+    let ctx = PageCtx {
+        page,
+        dialog: RwSignal::new(DialogState::Closed),
+        toast: RwSignal::new(None),
+        hydrated: RwSignal::new(false),
+    };
+    provide_context(ctx);
+    Effect::new(move |_| ctx.hydrated.set(true));
+
+    let locale = use_locale();
+    // Remember a language switch server-side (HttpOnly cookie) for the next render.
+    Effect::new(move |prev: Option<()>| {
+        let l = locale.get();
+        if prev.is_some() {
+            leptos::task::spawn_local(async move {
+                let _ = set_locale(l.tag().to_string()).await;
+            });
+        }
+    });
+
+    view! {
+        <main class="page">
+            <header class="page-header">
+                <div class="title-block">
+                    <h1>{t(Msg::PageTitle)}</h1>
+                    <p class="intro">{t(Msg::PageIntro)}</p>
+                </div>
+                <LanguageSwitch />
+            </header>
+            <Transition fallback=move || {
+                view! { <p class="loading" aria-busy="true">{t(Msg::Loading)}</p> }
+            }>
+                {move || {
+                    page.get()
+                        .map(|result| match result {
+                            Ok(data) => view! { <PageBody data /> }.into_any(),
+                            Err(err) => {
+                                view! {
+                                    <ErrorBox err />
+                                    <button class="btn" on:click=move |_| page.refetch()>
+                                        {t(Msg::Retry)}
+                                    </button>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Transition>
+            <Toasts />
+        </main>
+    }
+}
+
+#[component]
+fn PageBody(data: PageData) -> impl IntoView {
+    let ctx = expect_context::<PageCtx>();
+    let local = data.viewer.local_mode;
+    let cidrs = data.build_node_cidrs.clone();
+    let default_address = data.gitlab_default_address.clone();
+    view! {
+        <div class="viewer-bar">
+            <span class="viewer">{data.viewer.user_name.clone()}</span>
+            {local
+                .then(|| {
+                    view! {
+                        <span class="badge badge-warn" title=t(Msg::LocalModeHint)>
+                            {t(Msg::LocalMode)}
+                        </span>
+                    }
+                })}
+        </div>
+        <SourceTable rows=data.rows />
+        {move || match ctx.dialog.get() {
+            DialogState::Closed => ().into_any(),
+            DialogState::GitLabForm => {
+                view! {
+                    <GitLabBindDialog
+                        default_address=default_address.clone()
+                        cidrs=cidrs.clone()
+                    />
+                }
+                    .into_any()
+            }
+            DialogState::ConfirmBind(pending) => view! { <ConfirmBindDialog pending /> }.into_any(),
+            DialogState::Unbind(row) => view! { <UnbindDialog row /> }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,214 @@
+//! The fake GitLab API v4.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Fake tokens and what they stand for.
+pub const TOKENS: &[(&str, &str)] = &[
+    ("glpat-fake-alice", "alice: read_repository + read_api, expires 2027-06-30"),
+    ("glpat-fake-bob", "bob: api, never expires"),
+    ("glpat-fake-expired", "401 invalid_token, Token has expired."),
+    ("glpat-fake-revoked", "401 invalid_token, Token was revoked."),
+    ("glpat-fake-registry", "403 insufficient_scope on /user (only read_registry)"),
+    ("glpat-fake-readuser", "read_user only: account readable, repositories not"),
+    ("glpat-fake-ratelimit", "429 with Retry-After: 30"),
+    ("glpat-fake-evil", "an account whose name is HTML and avatar a javascript: URL"),
+];
+
+/// Requests seen (path and query, and whether a PRIVATE-TOKEN header came), for assertions
+/// such as "the token never appears in a URL".
+#[derive(Clone, Default)]
+pub struct RequestLog(Arc<Mutex<Vec<(String, bool)>>>);
+
+impl RequestLog {
+    pub fn entries(&self) -> Vec<(String, bool)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+pub fn router(log: RequestLog) -> Router {
+    Router::new()
+        .route("/api/v4/user", get(user))
+        .route("/api/v4/personal_access_tokens/self", get(token_self))
+        .route("/old/api/v4/user", get(user))
+        .route("/old/api/v4/personal_access_tokens/self", get(not_found))
+        .route("/not-gitlab/{*rest}", get(not_gitlab))
+        .route("/redirect/{*rest}", get(redirect))
+        .route("/slow/{*rest}", get(slow))
+        .route("/avatars/{name}", get(avatar))
+        .route("/__log", get(show_log))
+        .layer(axum::middleware::from_fn_with_state(log.clone(), record))
+        .with_state(log)
+}
+
+async fn record(
+    State(log): State<RequestLog>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let has_token = req.headers().contains_key("private-token");
+    let pq = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    if !pq.starts_with("/__log") {
+        log.0.lock().unwrap().push((pq, has_token));
+    }
+    next.run(req).await
+}
+
+async fn show_log(State(log): State<RequestLog>) -> Json<serde_json::Value> {
+    Json(json!(log.entries().into_iter().map(|(p, t)| json!({"path": p, "private_token_header": t})).collect::<Vec<_>>()))
+}
+
+fn token(h: &HeaderMap) -> &str {
+    h.get("private-token").and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+fn host(h: &HeaderMap, uri: &Uri) -> String {
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    let scheme = uri.scheme_str().unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, Json(json!({"message": "401 Unauthorized"}))).into_response()
+}
+
+/// GitLab's answer for an expired or revoked token (Doorkeeper-style `invalid_token`).
+fn invalid_token(description: &str) -> Response {
+    let www = format!(
+        "Bearer realm=\"Protected by OAuth 2.0\", error=\"invalid_token\", error_description=\"{description}\""
+    );
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, www)],
+        Json(json!({"error": "invalid_token", "error_description": description})),
+    )
+        .into_response()
+}
+
+fn insufficient_scope() -> Response {
+    let www = "Bearer realm=\"Protected by OAuth 2.0\", error=\"insufficient_scope\", \
+               error_description=\"The request requires higher privileges than provided by the access token.\", \
+               scope=\"api read_user\"";
+    (
+        StatusCode::FORBIDDEN,
+        [(header::WWW_AUTHENTICATE, www)],
+        Json(json!({
+            "error": "insufficient_scope",
+            "error_description": "The request requires higher privileges than provided by the access token.",
+            "scope": "api read_user"
+        })),
+    )
+        .into_response()
+}
+
+fn rate_limited() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (header::RETRY_AFTER, "30"),
+            (header::CONTENT_TYPE, "text/plain"),
+            (header::HeaderName::from_static("ratelimit-remaining"), "0"),
+        ],
+        "Retry later\n",
+    )
+        .into_response()
+}
+
+/// Token errors shared by every authenticated endpoint.
+fn token_error(t: &str) -> Option<Response> {
+    match t {
+        "glpat-fake-expired" => Some(invalid_token("Token has expired.")),
+        "glpat-fake-revoked" => Some(invalid_token("Token was revoked. You have to re-authorize from the user.")),
+        "glpat-fake-ratelimit" => Some(rate_limited()),
+        "glpat-fake-alice" | "glpat-fake-bob" | "glpat-fake-registry" | "glpat-fake-readuser" | "glpat-fake-evil" => None,
+        _ => Some(unauthorized()),
+    }
+}
+
+fn user_json(id: u64, username: &str, name: &str, avatar: &str, base: &str) -> serde_json::Value {
+    json!({
+        "id": id, "username": username, "name": name, "state": "active", "locked": false,
+        "avatar_url": avatar, "web_url": format!("{base}/{username}"),
+        "created_at": "2024-01-02T03:04:05.000Z", "bot": false
+    })
+}
+
+async fn user(headers: HeaderMap, uri: Uri) -> Response {
+    let t = token(&headers);
+    if let Some(r) = token_error(t) {
+        return r;
+    }
+    let base = host(&headers, &uri);
+    match t {
+        "glpat-fake-registry" => insufficient_scope(),
+        "glpat-fake-alice" => Json(user_json(7, "alice", "Alice Liddell", &format!("{base}/avatars/alice.svg"), &base)).into_response(),
+        "glpat-fake-bob" => Json(user_json(8, "bob", "Bob", &format!("{base}/avatars/bob.svg"), &base)).into_response(),
+        "glpat-fake-readuser" => Json(user_json(9, "carol", "Carol", "", &base)).into_response(),
+        _ => Json(user_json(10, "mallory", "<img src=x onerror=alert(1)>", "javascript:alert(1)", &base)).into_response(),
+    }
+}
+
+async fn token_self(headers: HeaderMap) -> Response {
+    let t = token(&headers);
+    if let Some(r) = token_error(t) {
+        return r;
+    }
+    let (scopes, expires): (Vec<&str>, Option<&str>) = match t {
+        "glpat-fake-alice" => (vec!["read_repository", "read_api"], Some("2027-06-30")),
+        "glpat-fake-bob" => (vec!["api"], None),
+        "glpat-fake-registry" => (vec!["read_registry"], Some("2027-01-01")),
+        "glpat-fake-readuser" => (vec!["read_user"], Some("2027-01-01")),
+        _ => (vec!["read_repository", "read_api"], None),
+    };
+    Json(json!({
+        "id": 42, "name": "build", "revoked": false, "created_at": "2025-01-01T00:00:00.000Z",
+        "description": "", "scopes": scopes, "user_id": 7, "last_used_at": null,
+        "active": true, "expires_at": expires
+    }))
+    .into_response()
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"message": "404 Not Found"}))).into_response()
+}
+
+async fn not_gitlab(Path(_): Path<String>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html")],
+        "<!DOCTYPE html><html><body><h1>It works!</h1></body></html>",
+    )
+        .into_response()
+}
+
+async fn redirect(Path(rest): Path<String>) -> Response {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, format!("https://gitlab.example.invalid/{rest}"))],
+        "",
+    )
+        .into_response()
+}
+
+async fn slow(Path(_): Path<String>) -> Response {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    not_found().await
+}
+
+async fn avatar(Path(name): Path<String>) -> Response {
+    let (letter, color) = match name.as_str() {
+        "alice.svg" => ("A", "#6d4aff"),
+        _ => ("B", "#0f8a5f"),
+    };
+    let svg = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='48' height='48'><rect width='48' height='48' rx='24' fill='{color}'/>\
+         <text x='24' y='31' font-size='22' text-anchor='middle' fill='white' font-family='sans-serif'>{letter}</text></svg>"
+    );
+    ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
+}

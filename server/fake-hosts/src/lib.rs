@@ -1,0 +1,55 @@
+//! Fake code hosts for tests. A fake GitLab that answers like GitLab's REST API v4 does
+//! (status codes, JSON bodies, `WWW-Authenticate` and `Retry-After` headers), over HTTP and
+//! over HTTPS with a test CA, plus a few misbehaving "servers" under path prefixes:
+//!
+//! | base address            | behaves like                                            |
+//! |-------------------------|---------------------------------------------------------|
+//! | `/`                     | a current GitLab                                        |
+//! | `/old`                  | GitLab before 15.5 (no `personal_access_tokens/self`)  |
+//! | `/not-gitlab`           | a web server that is not GitLab (HTML 200)              |
+//! | `/redirect`             | a server that redirects to another host                 |
+//! | `/slow`                 | a server that never answers in time                     |
+//!
+//! Tokens (all obviously fake): see [`TOKENS`].
+
+mod gitlab;
+mod tls;
+
+pub use gitlab::{router, RequestLog, TOKENS};
+
+use std::net::SocketAddr;
+
+pub struct Running {
+    pub http: SocketAddr,
+    pub https: SocketAddr,
+    pub log: RequestLog,
+}
+
+impl Running {
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// HTTPS with the test CA's certificate for `localhost` / `127.0.0.1`.
+    pub fn https_url(&self) -> String {
+        format!("https://localhost:{}", self.https.port())
+    }
+}
+
+/// The test CA that signed the HTTPS listener's certificate (for the CA field).
+pub const TEST_CA_PEM: &str = include_str!("../tls/ca.pem");
+
+/// Starts the fake hosts on the given addresses (port 0 for any) in the current runtime.
+pub async fn start(http: SocketAddr, https: SocketAddr) -> std::io::Result<Running> {
+    let log = RequestLog::default();
+    let app = router(log.clone());
+    let http_listener = tokio::net::TcpListener::bind(http).await?;
+    let https_listener = tokio::net::TcpListener::bind(https).await?;
+    let running = Running { http: http_listener.local_addr()?, https: https_listener.local_addr()?, log };
+    let plain = app.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(http_listener, plain).await;
+    });
+    tokio::spawn(tls::serve(https_listener, app));
+    Ok(running)
+}

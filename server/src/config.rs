@@ -1,0 +1,258 @@
+//! Configuration, layered: built-in defaults → optional TOML file (`CODESOURCE_CONFIG`) →
+//! `CODESOURCE_*` environment variables. Secrets can also come from files (`*_FILE`), so they
+//! need not sit in the environment. The listen address is Leptos' own `LEPTOS_SITE_ADDR`.
+
+use crate::crypto;
+use crate::secret::SecretBytes;
+use anyhow::{bail, Context};
+use ipnet::IpNet;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Upper bound for any call to a code host, whatever the configuration says.
+pub const MAX_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every environment variable we read; anything else starting with `CODESOURCE_` is a typo.
+pub const KNOWN_VARS: &[&str] = &[
+    "CODESOURCE_CONFIG",
+    "CODESOURCE_DATA_DIR",
+    "CODESOURCE_IDENTITY_KEY",
+    "CODESOURCE_IDENTITY_KEY_FILE",
+    "CODESOURCE_ENCRYPTION_KEY",
+    "CODESOURCE_ENCRYPTION_KEY_FILE",
+    "CODESOURCE_BUILD_NODE_CIDRS",
+    "CODESOURCE_ALLOW_LOOPBACK",
+    "CODESOURCE_GITLAB_URL",
+    "CODESOURCE_PROVIDER_TIMEOUT_SECS",
+    "CODESOURCE_PUBLIC_URL",
+    "CODESOURCE_LOG_FORMAT",
+];
+
+#[derive(Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// `None`: local mode (one local tenant, no sign-in).
+    pub identity_key: Option<SecretBytes>,
+    /// `None` in local mode: a key is generated into the data dir.
+    pub encryption_key: Option<SecretBytes>,
+    pub build_node_cidrs: Vec<IpNet>,
+    pub allow_loopback: bool,
+    pub gitlab_url: String,
+    pub provider_timeout: Duration,
+    /// External base URL (scheme://host[:port]); when set, cross-site checks compare `Origin` to it.
+    pub public_url: Option<String>,
+    pub log_json: bool,
+}
+
+impl Config {
+    pub fn local_mode(&self) -> bool {
+        self.identity_key.is_none()
+    }
+
+    /// Defaults for everything: local mode, `./data`.
+    pub fn defaults() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            identity_key: None,
+            encryption_key: None,
+            build_node_cidrs: Vec::new(),
+            allow_loopback: false,
+            gitlab_url: "https://gitlab.com".into(),
+            provider_timeout: MAX_PROVIDER_TIMEOUT,
+            public_url: None,
+            log_json: false,
+        }
+    }
+
+    /// Loads the process configuration. Returns the config and warnings to log once logging is up.
+    pub fn from_env() -> anyhow::Result<(Self, Vec<String>)> {
+        let vars: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("CODESOURCE_"))
+            .collect();
+        Self::from_vars(&vars)
+    }
+
+    pub fn from_vars(vars: &HashMap<String, String>) -> anyhow::Result<(Self, Vec<String>)> {
+        let mut warnings: Vec<String> = vars
+            .keys()
+            .filter(|k| !KNOWN_VARS.contains(&k.as_str()))
+            .map(|k| format!("unknown setting {k} is ignored (check the spelling; see README)"))
+            .collect();
+        warnings.sort();
+
+        let mut file = FileConfig::default();
+        if let Some(path) = vars.get("CODESOURCE_CONFIG") {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {path}"))?;
+            file = toml::from_str(&text).with_context(|| format!("parsing config file {path}"))?;
+        }
+        let var = |k: &str| vars.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+        let mut c = Config::defaults();
+        if let Some(d) = var("CODESOURCE_DATA_DIR").or(file.data_dir) {
+            c.data_dir = PathBuf::from(d);
+        }
+        c.identity_key = secret(
+            var("CODESOURCE_IDENTITY_KEY").or(file.identity_key),
+            var("CODESOURCE_IDENTITY_KEY_FILE").or(file.identity_key_file),
+            "CODESOURCE_IDENTITY_KEY",
+        )?
+        .map(|s| SecretBytes::new(s.into_bytes()));
+        if let Some(k) = &c.identity_key {
+            if k.expose().len() < 32 {
+                bail!("CODESOURCE_IDENTITY_KEY must be at least 32 bytes (the console's HS256 key)");
+            }
+        }
+        c.encryption_key = secret(
+            var("CODESOURCE_ENCRYPTION_KEY").or(file.encryption_key),
+            var("CODESOURCE_ENCRYPTION_KEY_FILE").or(file.encryption_key_file),
+            "CODESOURCE_ENCRYPTION_KEY",
+        )?
+        .map(|s| crypto::parse_key(&s))
+        .transpose()
+        .context("CODESOURCE_ENCRYPTION_KEY must be 32 random bytes in base64 (e.g. `head -c 32 /dev/urandom | base64`)")?;
+
+        let cidrs = match var("CODESOURCE_BUILD_NODE_CIDRS") {
+            Some(v) => v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            None => file.build_node_cidrs.unwrap_or_default(),
+        };
+        c.build_node_cidrs = parse_cidrs(&cidrs)?;
+        if let Some(v) = var("CODESOURCE_ALLOW_LOOPBACK") {
+            c.allow_loopback = parse_bool(&v).context("CODESOURCE_ALLOW_LOOPBACK must be true or false")?;
+        } else if let Some(b) = file.allow_loopback {
+            c.allow_loopback = b;
+        }
+        if let Some(u) = var("CODESOURCE_GITLAB_URL").or(file.gitlab_url) {
+            c.gitlab_url = u.trim_end_matches('/').to_string();
+        }
+        if let Some(t) = var("CODESOURCE_PROVIDER_TIMEOUT_SECS").map(|v| v.parse::<u64>()).transpose()
+            .context("CODESOURCE_PROVIDER_TIMEOUT_SECS must be a whole number of seconds")?
+            .or(file.provider_timeout_secs)
+        {
+            if t == 0 || Duration::from_secs(t) > MAX_PROVIDER_TIMEOUT {
+                bail!("CODESOURCE_PROVIDER_TIMEOUT_SECS must be between 1 and 10");
+            }
+            c.provider_timeout = Duration::from_secs(t);
+        }
+        c.public_url = var("CODESOURCE_PUBLIC_URL").or(file.public_url).map(|u| u.trim_end_matches('/').to_string());
+        c.log_json = matches!(var("CODESOURCE_LOG_FORMAT").or(file.log_format).as_deref(), Some("json"));
+
+        if !c.local_mode() && c.encryption_key.is_none() {
+            bail!(
+                "CODESOURCE_IDENTITY_KEY is set, so this is not local mode: set CODESOURCE_ENCRYPTION_KEY \
+                 or CODESOURCE_ENCRYPTION_KEY_FILE to 32 random bytes in base64 \
+                 (e.g. `head -c 32 /dev/urandom | base64`)"
+            );
+        }
+        Ok((c, warnings))
+    }
+}
+
+/// The optional TOML file. Same names as the variables, lowercase, without the prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<String>,
+    identity_key: Option<String>,
+    identity_key_file: Option<String>,
+    encryption_key: Option<String>,
+    encryption_key_file: Option<String>,
+    build_node_cidrs: Option<Vec<String>>,
+    allow_loopback: Option<bool>,
+    gitlab_url: Option<String>,
+    provider_timeout_secs: Option<u64>,
+    public_url: Option<String>,
+    log_format: Option<String>,
+}
+
+fn secret(value: Option<String>, file: Option<String>, name: &str) -> anyhow::Result<Option<String>> {
+    match (value, file) {
+        (Some(_), Some(_)) => bail!("set either {name} or {name}_FILE, not both"),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(path)) => {
+            let v = std::fs::read_to_string(&path).with_context(|| format!("reading {name}_FILE {path}"))?;
+            Ok(Some(v.trim().to_string()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+pub fn parse_cidrs(items: &[String]) -> anyhow::Result<Vec<IpNet>> {
+    items
+        .iter()
+        .map(|s| {
+            s.parse::<IpNet>()
+                .map(|n| n.trunc())
+                .with_context(|| format!("CODESOURCE_BUILD_NODE_CIDRS: {s:?} is not a CIDR such as 10.0.0.0/24"))
+        })
+        .collect()
+}
+
+fn parse_bool(v: &str) -> anyhow::Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("not a boolean: {v}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_local_mode() {
+        let (c, w) = Config::from_vars(&vars(&[])).unwrap();
+        assert!(c.local_mode() && w.is_empty());
+        assert_eq!(c.gitlab_url, "https://gitlab.com");
+        assert_eq!(c.provider_timeout, MAX_PROVIDER_TIMEOUT);
+    }
+
+    #[test]
+    fn warns_about_unknown_variables() {
+        let (_, w) = Config::from_vars(&vars(&[("CODESOURCE_DATADIR", "x")])).unwrap();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("CODESOURCE_DATADIR"));
+    }
+
+    #[test]
+    fn non_local_mode_requires_the_encryption_key() {
+        let key = "k".repeat(32);
+        let err = Config::from_vars(&vars(&[("CODESOURCE_IDENTITY_KEY", &key)])).unwrap_err();
+        assert!(format!("{err:#}").contains("CODESOURCE_ENCRYPTION_KEY"));
+        let enc = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+        let (c, _) = Config::from_vars(&vars(&[
+            ("CODESOURCE_IDENTITY_KEY", &key),
+            ("CODESOURCE_ENCRYPTION_KEY", enc),
+        ]))
+        .unwrap();
+        assert!(!c.local_mode());
+    }
+
+    #[test]
+    fn parses_cidrs_timeouts_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml_path = dir.path().join("c.toml");
+        std::fs::write(&toml_path, "build_node_cidrs = [\"192.168.1.7/24\"]\nprovider_timeout_secs = 3\n").unwrap();
+        let (c, _) = Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())])).unwrap();
+        assert_eq!(c.build_node_cidrs[0].to_string(), "192.168.1.0/24");
+        assert_eq!(c.provider_timeout, Duration::from_secs(3));
+        // the environment wins over the file
+        let (c, _) = Config::from_vars(&vars(&[
+            ("CODESOURCE_CONFIG", toml_path.to_str().unwrap()),
+            ("CODESOURCE_BUILD_NODE_CIDRS", "10.0.0.0/8, 100.64.0.0/10"),
+        ]))
+        .unwrap();
+        assert_eq!(c.build_node_cidrs.len(), 2);
+        assert!(Config::from_vars(&vars(&[("CODESOURCE_BUILD_NODE_CIDRS", "10.0.0.0/33")])).is_err());
+        assert!(Config::from_vars(&vars(&[("CODESOURCE_PROVIDER_TIMEOUT_SECS", "60")])).is_err());
+        std::fs::write(&toml_path, "typo_key = 1\n").unwrap();
+        assert!(Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())])).is_err());
+    }
+}

@@ -1,0 +1,73 @@
+//! Code Source Binding server: everything that touches tokens, code hosts, crypto and storage.
+//!
+//! `main` → [`Config`] → [`build`] (store, cipher, services, router) → [`serve`].
+//! Module map: `config` (settings), `identity` (console JWT), `crypto` (AEAD at rest),
+//! `store` (binding storage, sled), `providers` (code host clients and the outbound policy),
+//! `pending` (checked, unconfirmed bindings), `service` (what server functions call),
+//! `web` (router and middleware).
+
+pub mod config;
+pub mod crypto;
+pub mod identity;
+pub mod pending;
+pub mod providers;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+pub use config::Config;
+
+use anyhow::Context;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+
+/// Opens the store, loads keys and assembles the router.
+pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<axum::Router> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let store: Arc<dyn store::BindingStore> = Arc::new(
+        store::SledStore::open(&config.data_dir)
+            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
+    );
+    let key = match &config.encryption_key {
+        Some(k) => secret::SecretBytes::new(k.expose().to_vec()),
+        None => crypto::load_or_create_local_key(&config.data_dir.join("encryption.key"))?,
+    };
+    let cipher = crypto::Cipher::new(&key).context("loading the encryption key")?;
+    tracing::info!(key_id = cipher.key_id(), "encryption key loaded");
+    let services = Arc::new(service::CodeSources::new(config, store.clone(), cipher));
+    let auth = web::Auth {
+        verifier: config
+            .identity_key
+            .as_ref()
+            .map(|k| identity::IdentityVerifier::new(secret::SecretBytes::new(k.expose().to_vec()))),
+        public_origin: config.public_url.clone(),
+    };
+    Ok(web::router(
+        leptos_options,
+        web::WebState { services, store, auth: Arc::new(auth) },
+    ))
+}
+
+/// Serves until the listener fails or Ctrl-C / SIGTERM arrives.
+pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,7 @@
+//! Clients for the code hosts. Every base URL is configurable (self-managed GitLab, GitHub
+//! Enterprise), and every outbound connection to a user-given address goes through the
+//! [`net::OutboundPolicy`].
+
+pub mod address;
+pub mod gitlab;
+pub mod net;

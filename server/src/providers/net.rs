@@ -1,0 +1,169 @@
+//! Outbound network policy for user-given addresses. Private ranges are allowed (a private
+//! GitLab is the point); cloud metadata endpoints never are; loopback only when configured.
+//! The check runs on the addresses we actually connect to: the resolver below filters DNS
+//! answers before reqwest dials, IP literals are checked before the request, and redirects are
+//! never followed. So DNS rebinding and redirects cannot reach a forbidden address.
+
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug)]
+pub struct OutboundPolicy {
+    pub allow_loopback: bool,
+}
+
+/// Why an address was refused (found again in reqwest's error chain).
+#[derive(Debug, thiserror::Error)]
+#[error("address {0} is not allowed by the outbound policy")]
+pub struct Forbidden(pub IpAddr);
+
+/// The name did not resolve.
+#[derive(Debug, thiserror::Error)]
+#[error("host name could not be resolved")]
+pub struct DnsFailure;
+
+const METADATA_V4: [Ipv4Addr; 2] = [
+    Ipv4Addr::new(100, 100, 100, 200), // Alibaba Cloud
+    Ipv4Addr::new(168, 63, 129, 16),   // Azure wireserver
+];
+const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254); // AWS IMDS v6
+
+impl OutboundPolicy {
+    pub fn check(&self, ip: IpAddr) -> Result<(), Forbidden> {
+        let v4 = match ip {
+            IpAddr::V4(v4) => Some(v4),
+            // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) forms reach IPv4 hosts.
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().or_else(|| nat64_embedded(&v6)),
+        };
+        let refused = match (ip, v4) {
+            (_, Some(v4)) => {
+                v4.is_link_local() // 169.254.0.0/16: every cloud's metadata service
+                    || METADATA_V4.contains(&v4)
+                    || v4.is_unspecified()
+                    || v4.is_broadcast()
+                    || v4.is_multicast()
+                    || (v4.is_loopback() && !self.allow_loopback)
+            }
+            (IpAddr::V6(v6), None) => {
+                v6 == METADATA_V6
+                    || is_v6_link_local(&v6)
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (v6.is_loopback() && !self.allow_loopback)
+            }
+            (IpAddr::V4(_), None) => unreachable!("an IPv4 address always has its IPv4 form"),
+        };
+        if refused {
+            Err(Forbidden(ip))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn nat64_embedded(v6: &Ipv6Addr) -> Option<Ipv4Addr> {
+    let prefix: IpNet = "64:ff9b::/96".parse().expect("valid prefix");
+    if prefix.contains(&IpAddr::V6(*v6)) {
+        let o = v6.octets();
+        Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]))
+    } else {
+        None
+    }
+}
+
+fn is_v6_link_local(v6: &Ipv6Addr) -> bool {
+    (v6.segments()[0] & 0xffc0) == 0xfe80
+}
+
+/// A reqwest resolver that drops forbidden addresses from DNS answers.
+pub struct PolicyResolver {
+    pub policy: OutboundPolicy,
+}
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|_| Box::new(DnsFailure) as Box<dyn std::error::Error + Send + Sync>)?
+                .collect();
+            if addrs.is_empty() {
+                return Err(Box::new(DnsFailure) as _);
+            }
+            let allowed: Vec<SocketAddr> =
+                addrs.iter().copied().filter(|a| policy.check(a.ip()).is_ok()).collect();
+            if allowed.is_empty() {
+                return Err(Box::new(Forbidden(addrs[0].ip())) as _);
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+pub fn resolver(policy: OutboundPolicy) -> Arc<PolicyResolver> {
+    Arc::new(PolicyResolver { policy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn refuses_metadata_in_every_form() {
+        let p = OutboundPolicy { allow_loopback: true };
+        for s in [
+            "169.254.169.254",
+            "169.254.0.1",
+            "100.100.100.200",
+            "168.63.129.16",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+            "::ffff:100.100.100.200",
+            "64:ff9b::a9fe:a9fe",
+            "fe80::1",
+            "0.0.0.0",
+            "::",
+            "224.0.0.1",
+        ] {
+            assert!(p.check(ip(s)).is_err(), "{s} must be refused");
+        }
+    }
+
+    #[test]
+    fn allows_private_and_public_ranges() {
+        let p = OutboundPolicy { allow_loopback: false };
+        for s in ["10.0.0.5", "172.16.3.4", "192.168.1.10", "100.64.0.1", "8.8.8.8", "fd12::1", "2001:db8::1"] {
+            assert!(p.check(ip(s)).is_ok(), "{s} must be allowed");
+        }
+    }
+
+    #[test]
+    fn loopback_only_when_allowed() {
+        let strict = OutboundPolicy { allow_loopback: false };
+        let lax = OutboundPolicy { allow_loopback: true };
+        for s in ["127.0.0.1", "127.5.5.5", "::1", "::ffff:127.0.0.1"] {
+            assert!(strict.check(ip(s)).is_err(), "{s}");
+            assert!(lax.check(ip(s)).is_ok(), "{s}");
+        }
+    }
+
+    #[tokio::test]
+    async fn resolver_filters_forbidden_answers() {
+        use reqwest::dns::Resolve;
+        use std::str::FromStr;
+        let r = PolicyResolver { policy: OutboundPolicy { allow_loopback: false } };
+        // `localhost` resolves to loopback only, which this policy forbids.
+        let err = r.resolve(reqwest::dns::Name::from_str("localhost").unwrap()).await.err().unwrap();
+        assert!(err.downcast_ref::<Forbidden>().is_some());
+        let r = PolicyResolver { policy: OutboundPolicy { allow_loopback: true } };
+        let addrs: Vec<_> = r.resolve(reqwest::dns::Name::from_str("localhost").unwrap()).await.unwrap().collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+    }
+}

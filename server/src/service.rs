@@ -1,0 +1,211 @@
+//! The code source service: what the server functions call. Takes the caller from the
+//! identity middleware, validates input into typed values, talks to the code host, and reads
+//! and writes the store. Internal failures are logged with their cause chain and reach the
+//! user only as a request id.
+
+use crate::config::Config;
+use crate::crypto::Cipher;
+use crate::pending::{PendingItem, PendingStore};
+use crate::providers::address::HostAddress;
+use crate::providers::gitlab::{self, GitLabClient};
+use crate::providers::net::OutboundPolicy;
+use crate::store::{aad, BindingStore, StoredBinding, RECORD_VERSION};
+use app::api::service::{Caller, CodeSourceService, GitLabCheck};
+use app::api::{
+    Account, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, RowStatus, Viewer,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct CodeSources {
+    store: Arc<dyn BindingStore>,
+    cipher: Cipher,
+    pending: PendingStore,
+    policy: OutboundPolicy,
+    timeout: Duration,
+    gitlab_url: String,
+    build_node_cidrs: Vec<String>,
+}
+
+impl CodeSources {
+    pub fn new(config: &Config, store: Arc<dyn BindingStore>, cipher: Cipher) -> Self {
+        CodeSources {
+            store,
+            cipher,
+            pending: PendingStore::new(crate::pending::PENDING_TTL),
+            policy: OutboundPolicy { allow_loopback: config.allow_loopback },
+            timeout: config.provider_timeout,
+            gitlab_url: config.gitlab_url.clone(),
+            build_node_cidrs: config.build_node_cidrs.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    /// Whether the operator has set up binding for a provider (GitHub/Gitee need OAuth apps).
+    fn configured(&self, p: Provider) -> bool {
+        matches!(p, Provider::GitLab)
+    }
+
+    fn row(&self, caller: &Caller, p: Provider, stored: Option<&StoredBinding>) -> CodeSourceRow {
+        if p == Provider::DevCloud {
+            return CodeSourceRow {
+                provider: p,
+                status: RowStatus::Bound,
+                account: Some(Account {
+                    login: caller.tenant.clone(),
+                    name: Some(caller.user_name.clone()),
+                    avatar_url: None,
+                    web_url: None,
+                }),
+                address: None,
+                bound_at: None,
+                is_default: true,
+                token_expires_at: None,
+            };
+        }
+        match stored {
+            Some(b) => CodeSourceRow {
+                provider: p,
+                status: RowStatus::Bound,
+                account: Some(b.account.clone()),
+                address: b.address.clone(),
+                bound_at: Some(b.bound_at),
+                is_default: false,
+                token_expires_at: b.token_expires_at.clone(),
+            },
+            None => CodeSourceRow {
+                provider: p,
+                status: if self.configured(p) { RowStatus::Unbound } else { RowStatus::NotConfigured },
+                account: None,
+                address: None,
+                bound_at: None,
+                is_default: false,
+                token_expires_at: None,
+            },
+        }
+    }
+}
+
+/// Logs an internal error with its whole cause chain and hides it behind the request id.
+fn internal(caller: &Caller, what: &str, err: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut chain = err.to_string();
+    let mut src = err.source();
+    while let Some(s) = src {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        src = s.source();
+    }
+    tracing::error!(request_id = %caller.request_id, tenant = %caller.tenant, error = %chain, "{what}");
+    ApiError::Internal { request_id: caller.request_id.clone() }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[async_trait::async_trait]
+impl CodeSourceService for CodeSources {
+    async fn page(&self, caller: &Caller) -> Result<PageData, ApiError> {
+        let stored = self
+            .store
+            .list(&caller.tenant)
+            .await
+            .map_err(|e| internal(caller, "listing bindings failed", &e))?;
+        let rows = Provider::ALL
+            .into_iter()
+            .map(|p| self.row(caller, p, stored.iter().find(|b| b.provider == p)))
+            .collect();
+        Ok(PageData {
+            viewer: Viewer {
+                user_name: caller.user_name.clone(),
+                tenant: caller.tenant.clone(),
+                local_mode: caller.local_mode,
+            },
+            rows,
+            build_node_cidrs: self.build_node_cidrs.clone(),
+            gitlab_default_address: self.gitlab_url.clone(),
+        })
+    }
+
+    async fn check_gitlab(&self, caller: &Caller, input: GitLabCheck) -> Result<PendingBinding, ApiError> {
+        let address = HostAddress::parse(&input.address)?;
+        let token = gitlab::parse_token(input.token.expose())?;
+        let ca = gitlab::parse_ca(input.ca_pem.as_deref())?;
+        let client = GitLabClient::new(self.policy, self.timeout, ca)
+            .map_err(|e| internal(caller, "building the GitLab client failed", &e))?;
+        let outcome = client.check(&address, &token).await;
+        match &outcome {
+            Ok(c) => tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",
+                address = %address.as_str(), account = %c.account.login, outcome = "checked", "GitLab token checked"),
+            Err(e) => tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",
+                address = %address.as_str(), outcome = ?e, "GitLab token check failed"),
+        }
+        let check = outcome?;
+        let item = PendingItem {
+            provider: Provider::GitLab,
+            account: check.account.clone(),
+            address: Some(address.as_str().to_string()),
+            ca_pem: input.ca_pem.filter(|c| !c.trim().is_empty()),
+            scopes: check.scopes.clone(),
+            scopes_unknown: check.scopes_unknown,
+            expires_at: check.expires_at.clone(),
+            token,
+        };
+        let id = self.pending.insert(&caller.tenant, item);
+        Ok(PendingBinding {
+            id,
+            provider: Provider::GitLab,
+            account: check.account,
+            address: Some(address.as_str().to_string()),
+            scopes: check.scopes,
+            expires_at: check.expires_at,
+            scopes_unknown: check.scopes_unknown,
+        })
+    }
+
+    async fn confirm(&self, caller: &Caller, pending_id: String) -> Result<CodeSourceRow, ApiError> {
+        let item = self.pending.take(&caller.tenant, &pending_id).ok_or(ApiError::PendingExpired)?;
+        let binding = StoredBinding {
+            v: RECORD_VERSION,
+            tenant: caller.tenant.clone(),
+            provider: item.provider,
+            token: self.cipher.seal(&item.token, &aad(&caller.tenant, item.provider)),
+            account: item.account,
+            address: item.address,
+            ca_pem: item.ca_pem,
+            scopes: item.scopes,
+            token_expires_at: item.expires_at,
+            bound_at: now_secs(),
+            bound_by: caller.user_id.clone(),
+        };
+        self.store.put(&binding).await.map_err(|e| internal(caller, "storing the binding failed", &e))?;
+        tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = binding.provider.as_str(),
+            account = %binding.account.login, outcome = "bound", "binding stored");
+        Ok(self.row(caller, binding.provider, Some(&binding)))
+    }
+
+    async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError> {
+        // Unknown or already-used ids are fine: the result is the same, nothing pending.
+        drop(self.pending.take(&caller.tenant, &pending_id));
+        Ok(())
+    }
+
+    async fn unbind(&self, caller: &Caller, provider: Provider) -> Result<(), ApiError> {
+        if provider == Provider::DevCloud {
+            return Err(ApiError::DefaultBinding);
+        }
+        let old = self
+            .store
+            .delete(&caller.tenant, provider)
+            .await
+            .map_err(|e| internal(caller, "deleting the binding failed", &e))?;
+        let Some(old) = old else {
+            return Err(ApiError::NotBound);
+        };
+        tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
+            account = %old.account.login, outcome = "unbound", "binding deleted");
+        Ok(())
+    }
+}

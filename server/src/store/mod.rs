@@ -1,0 +1,62 @@
+//! Storage of bindings behind a trait, so another backend can be added next to sled.
+//! Records carry a format version; tokens inside them are sealed (see `crypto`).
+
+mod sled_store;
+
+pub use sled_store::SledStore;
+
+use crate::crypto::Sealed;
+use app::api::{Account, Provider};
+use serde::{Deserialize, Serialize};
+
+/// Current record format. Readers accept this version and refuse newer ones.
+pub const RECORD_VERSION: u32 = 1;
+
+/// One stored binding: a tenant's account on one code host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBinding {
+    /// Record format version.
+    pub v: u32,
+    pub tenant: String,
+    pub provider: Provider,
+    pub account: Account,
+    /// Base address of the code host (GitLab).
+    pub address: Option<String>,
+    /// CA bundle (PEM) given for a private GitLab.
+    pub ca_pem: Option<String>,
+    pub scopes: Vec<String>,
+    pub token_expires_at: Option<String>,
+    /// Unix seconds.
+    pub bound_at: i64,
+    /// User id of whoever confirmed the binding.
+    pub bound_by: String,
+    /// The access token, sealed with `aad(tenant, provider)`.
+    pub token: Sealed,
+}
+
+/// Associated data that ties a sealed token to its row.
+pub fn aad(tenant: &str, provider: Provider) -> Vec<u8> {
+    format!("binding/v{RECORD_VERSION}/{tenant}/{}", provider.as_str()).into_bytes()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage backend failed")]
+    Backend(#[from] sled::Error),
+    #[error("stored record is unreadable")]
+    Corrupt(#[source] serde_json::Error),
+    #[error("stored record has format version {0}, newer than this server understands")]
+    NewerVersion(u32),
+}
+
+#[async_trait::async_trait]
+pub trait BindingStore: Send + Sync + 'static {
+    async fn list(&self, tenant: &str) -> Result<Vec<StoredBinding>, StoreError>;
+    async fn get(&self, tenant: &str, provider: Provider) -> Result<Option<StoredBinding>, StoreError>;
+    /// Inserts or replaces; durable (flushed) when it returns.
+    async fn put(&self, binding: &StoredBinding) -> Result<(), StoreError>;
+    /// Removes and returns the binding, if there was one; durable when it returns.
+    async fn delete(&self, tenant: &str, provider: Provider) -> Result<Option<StoredBinding>, StoreError>;
+    /// Readiness: the store is open and answers.
+    async fn ready(&self) -> bool;
+}

@@ -1,0 +1,232 @@
+//! Middleware: request ids and access logs, security headers, identity, cross-site defence.
+
+use crate::identity::{IdentityError, IdentityVerifier, IDENTITY_COOKIE};
+use app::api::service::Caller;
+use app::api::ApiError;
+use app::i18n::{Locale, Msg, LOCALE_COOKIE};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::RngCore;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// The request id, available to handlers through request extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub async fn request_context(mut req: Request, next: Next) -> Response {
+    // Accept the console's id when it looks like one, so logs correlate across services.
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let mut raw = [0u8; 8];
+            rand::rngs::OsRng.fill_bytes(&mut raw);
+            raw.iter().map(|b| format!("{b:02x}")).collect()
+        });
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty);
+    let start = Instant::now();
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    let status = resp.status().as_u16();
+    span.in_scope(|| tracing::info!(status, elapsed_ms = start.elapsed().as_millis() as u64, "request finished"));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// Headers on every response. Pages set their own CSP (with the hydration script's nonce);
+/// everything else gets a strict one. Everything but the public assets is personal: no-store.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let public_asset = is_public_asset(req.uri().path());
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'"));
+    if !public_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+fn is_public_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+}
+
+/// How callers are identified.
+pub struct Auth {
+    /// `None`: local mode.
+    pub verifier: Option<IdentityVerifier>,
+    /// When set, the only origin allowed to send state-changing requests.
+    pub public_origin: Option<String>,
+}
+
+/// Authenticates every request to the app (pages and server functions) and rejects
+/// cross-site state changes. Public assets pass through untouched.
+pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if is_public_asset(&path) {
+        return next.run(req).await;
+    }
+    let is_api = path.starts_with("/api/");
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+
+    if req.method() != Method::GET && req.method() != Method::HEAD && !same_site(req.headers(), auth.public_origin.as_deref()) {
+        tracing::warn!(outcome = "cross_site_refused", "refused a cross-site request");
+        return api_error(StatusCode::FORBIDDEN, &ApiError::CrossSite);
+    }
+
+    let caller = match &auth.verifier {
+        None => Ok(Caller {
+            user_id: "local-user".into(),
+            user_name: "Local developer".into(),
+            tenant: "local".into(),
+            local_mode: true,
+            request_id,
+        }),
+        Some(v) => identity_token(req.headers())
+            .ok_or(IdentityError::Missing)
+            .and_then(|t| v.verify(&t, now_secs()))
+            .map(|c| Caller {
+                user_name: c.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| c.sub.clone()),
+                user_id: c.sub,
+                tenant: c.tenant,
+                local_mode: false,
+                request_id,
+            }),
+    };
+    match caller {
+        Ok(caller) => {
+            tracing::Span::current().record("tenant", caller.tenant.as_str());
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
+        Err(e) => {
+            tracing::info!(reason = %e, outcome = "unauthenticated", "request without a valid identity");
+            if is_api {
+                api_error(StatusCode::UNAUTHORIZED, &ApiError::Unauthenticated)
+            } else {
+                unauthorized_page(req.headers())
+            }
+        }
+    }
+}
+
+/// Same-origin check for state-changing requests: `Sec-Fetch-Site` when the browser sends it,
+/// else `Origin` against our public origin (or the `Host` we were reached at). Requests without
+/// either header do not come from a browser and so cannot ride on a victim's cookies.
+fn same_site(h: &HeaderMap, public_origin: Option<&str>) -> bool {
+    let get = |n| h.get(n).and_then(|v: &HeaderValue| v.to_str().ok());
+    if let Some(site) = get(header::HeaderName::from_static("sec-fetch-site")) {
+        return site == "same-origin";
+    }
+    let Some(origin) = get(header::ORIGIN) else {
+        return true;
+    };
+    match public_origin {
+        Some(p) => origin.eq_ignore_ascii_case(p),
+        None => {
+            let host = get(header::HOST).unwrap_or("");
+            origin
+                .split_once("://")
+                .is_some_and(|(_, authority)| !host.is_empty() && authority.eq_ignore_ascii_case(host))
+        }
+    }
+}
+
+fn identity_token(h: &HeaderMap) -> Option<String> {
+    if let Some(b) = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(b.trim().to_string());
+    }
+    cookie(h, IDENTITY_COOKIE)
+}
+
+fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn api_error(status: StatusCode, err: &ApiError) -> Response {
+    let body = serde_json::to_vec(err).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A plain, translated 401 page: no app, no data.
+fn unauthorized_page(h: &HeaderMap) -> Response {
+    let lang = cookie(h, LOCALE_COOKIE);
+    let accept = h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let l = Locale::negotiate(lang.as_deref(), accept);
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/codesource.css\"></head>\
+         <body><main class=\"page page-message\"><h1>{title}</h1><p>{body}</p></main></body></html>",
+        lang = l.tag(),
+        title = Msg::UnauthorizedTitle.text(l),
+        body = Msg::UnauthorizedBody.text(l),
+    );
+    let mut resp = (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], Body::from(html)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'self'"),
+    );
+    resp
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_checks() {
+        assert!(same_site(&headers(&[("sec-fetch-site", "same-origin")]), None));
+        assert!(!same_site(&headers(&[("sec-fetch-site", "cross-site")]), None));
+        assert!(!same_site(&headers(&[("sec-fetch-site", "same-site")]), None));
+        assert!(same_site(&headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]), None));
+        assert!(!same_site(&headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")]), None));
+        assert!(same_site(&headers(&[("origin", "https://console.example")]), Some("https://console.example")));
+        assert!(!same_site(&headers(&[("origin", "null")]), None));
+        assert!(same_site(&headers(&[]), None), "non-browser clients carry no ambient credentials");
+    }
+
+    #[test]
+    fn finds_the_identity_token() {
+        assert_eq!(identity_token(&headers(&[("authorization", "Bearer abc")])).as_deref(), Some("abc"));
+        assert_eq!(identity_token(&headers(&[("cookie", "a=1; console_identity=xyz; b=2")])).as_deref(), Some("xyz"));
+        assert_eq!(identity_token(&headers(&[("cookie", "console_identityx=1")])), None);
+    }
+}
