@@ -48,8 +48,7 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
                         &[provider.display_name(), &login],
                     );
                     ctx.notify(true, text);
-                    ctx.page.refetch();
-                    ctx.close_dialog(Some(action_id(provider)));
+                    ctx.reload_and_close(action_id(provider));
                 }
                 Err(e) => error.set(Some(e)),
             }

@@ -15,15 +15,18 @@ use leptos::task::spawn_local;
 pub fn GitLabBindDialog(default_address: String, cidrs: Vec<String>) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
     let locale = use_locale();
-    let address = RwSignal::new(default_address);
+    let address = RwSignal::new(default_address.clone());
     let token = RwSignal::new(String::new());
     let ca = RwSignal::new(String::new());
     let show_ca = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
+    // The operator's default GitLab and gitlab.com are reachable from the build nodes as they
+    // are; any other address is a private GitLab that must let the build nodes in.
     let private = move || {
         let a = address.get();
-        !a.trim().is_empty() && !is_gitlab_com(&a)
+        let a = a.trim().trim_end_matches('/');
+        !a.is_empty() && a != default_address.trim_end_matches('/') && !is_gitlab_com(a)
     };
 
     let close = move |_: ()| ctx.close_dialog(Some(action_id(Provider::GitLab)));

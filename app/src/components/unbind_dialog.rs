@@ -32,8 +32,7 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
             match result {
                 Ok(()) => {
                     ctx.notify(true, fill(Msg::UnboundToast.text(locale.get_untracked()), &[name]));
-                    ctx.page.refetch();
-                    ctx.close_dialog(Some(action_id(provider)));
+                    ctx.reload_and_close(action_id(provider));
                 }
                 Err(e) => error.set(Some(e)),
             }

@@ -34,6 +34,8 @@ pub struct PageCtx {
     /// False in the server render and until hydration finishes: actions stay disabled until
     /// their handlers exist, so an early click is never lost.
     pub hydrated: RwSignal<bool>,
+    /// Element to focus once the table has re-rendered after a reload.
+    pub focus_after_load: RwSignal<Option<String>>,
 }
 
 impl PageCtx {
@@ -49,6 +51,14 @@ impl PageCtx {
             crate::components::focus_element(&id);
         }
     }
+
+    /// After a change: reload the table, close the dialog, and focus the row's (new) action
+    /// button once the reloaded table is on screen.
+    pub fn reload_and_close(&self, focus_id: String) {
+        self.focus_after_load.set(Some(focus_id));
+        self.page.refetch();
+        self.dialog.set(DialogState::Closed);
+    }
 }
 
 #[component]
@@ -59,6 +69,7 @@ pub fn CodeSourcesPage() -> impl IntoView {
         dialog: RwSignal::new(DialogState::Closed),
         toast: RwSignal::new(None),
         hydrated: RwSignal::new(false),
+        focus_after_load: RwSignal::new(None),
     };
     provide_context(ctx);
     Effect::new(move |_| ctx.hydrated.set(true));
@@ -110,6 +121,13 @@ pub fn CodeSourcesPage() -> impl IntoView {
 #[component]
 fn PageBody(data: PageData) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
+    // Runs after this (re)rendered body is mounted.
+    Effect::new(move |_| {
+        if let Some(id) = ctx.focus_after_load.get_untracked() {
+            ctx.focus_after_load.set(None);
+            crate::components::focus_element(&id);
+        }
+    });
     let local = data.viewer.local_mode;
     let cidrs = data.build_node_cidrs.clone();
     let default_address = data.gitlab_default_address.clone();

@@ -32,6 +32,17 @@ fn tenant_prefix(tenant: &str) -> Vec<u8> {
     k
 }
 
+/// Writes and fsyncs block: keep them off the async workers. (sled's `flush_async` can wait
+/// forever when no other flush is in progress, so the blocking flush is used instead.)
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, sled::Error> + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(StoreError::Backend),
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
+    }
+}
+
 fn decode(bytes: &[u8]) -> Result<StoredBinding, StoreError> {
     #[derive(serde::Deserialize)]
     struct Version {
@@ -63,14 +74,23 @@ impl BindingStore for SledStore {
 
     async fn put(&self, b: &StoredBinding) -> Result<(), StoreError> {
         let value = serde_json::to_vec(b).map_err(StoreError::Corrupt)?;
-        self.bindings.insert(Self::key(&b.tenant, b.provider), value)?;
-        self.bindings.flush_async().await?;
-        Ok(())
+        let (tree, key) = (self.bindings.clone(), Self::key(&b.tenant, b.provider));
+        blocking(move || {
+            tree.insert(key, value)?;
+            tree.flush()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn delete(&self, tenant: &str, provider: Provider) -> Result<Option<StoredBinding>, StoreError> {
-        let old = self.bindings.remove(Self::key(tenant, provider))?;
-        self.bindings.flush_async().await?;
+        let (tree, key) = (self.bindings.clone(), Self::key(tenant, provider));
+        let old = blocking(move || {
+            let old = tree.remove(key)?;
+            tree.flush()?;
+            Ok(old)
+        })
+        .await?;
         old.map(|v| decode(&v)).transpose()
     }
 

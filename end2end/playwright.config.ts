@@ -1,0 +1,92 @@
+// Playwright: Debian's Chromium (no browser download), the fake code hosts and two servers
+// (identity mode for most specs, one tenant per test; local mode for the default run).
+import { defineConfig } from '@playwright/test';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { IDENTITY_KEY, ENCRYPTION_KEY, PORTS } from './tests/env';
+
+const root = path.resolve(__dirname, '..');
+const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
+const profile = process.env.E2E_PROFILE ?? 'debug';
+const bin = (name: string) => path.join(target, profile, name);
+const dataRoot = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'codesource-e2e-'));
+
+const serverEnv = {
+  ...process.env,
+  LEPTOS_SITE_ROOT: path.join(target, 'site'),
+  CODESOURCE_ALLOW_LOOPBACK: 'true',
+  CODESOURCE_BUILD_NODE_CIDRS: '192.0.2.0/24,198.51.100.0/25',
+  // The operator's default GitLab: the fake one, by name (a private GitLab is given by IP).
+  CODESOURCE_GITLAB_URL: `http://localhost:${PORTS.fakeHttp}`,
+  CODESOURCE_PROVIDER_TIMEOUT_SECS: '2',
+  RUST_LOG: process.env.RUST_LOG ?? 'info',
+} as Record<string, string>;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 2,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  outputDir: './test-results',
+  reporter: [['list'], ['./summary-reporter.js']],
+  use: {
+    baseURL: `http://127.0.0.1:${PORTS.identity}`,
+    locale: 'en-US',
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: [
+    {
+      command: bin('fake-hosts'),
+      url: `http://127.0.0.1:${PORTS.fakeHttp}/__log`,
+      env: {
+        ...process.env,
+        FAKE_HOSTS_HTTP: `127.0.0.1:${PORTS.fakeHttp}`,
+        FAKE_HOSTS_HTTPS: `127.0.0.1:${PORTS.fakeHttps}`,
+      } as Record<string, string>,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+    },
+    {
+      command: bin('codesource'),
+      url: `http://127.0.0.1:${PORTS.identity}/healthz`,
+      env: {
+        ...serverEnv,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS.identity}`,
+        CODESOURCE_DATA_DIR: path.join(dataRoot, 'identity'),
+        CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
+        CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      },
+      reuseExistingServer: false,
+      stdout: 'ignore',
+    },
+    {
+      command: bin('codesource'),
+      url: `http://127.0.0.1:${PORTS.local}/healthz`,
+      env: {
+        ...serverEnv,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS.local}`,
+        CODESOURCE_DATA_DIR: path.join(dataRoot, 'local'),
+      },
+      reuseExistingServer: false,
+      stdout: 'ignore',
+    },
+  ],
+});

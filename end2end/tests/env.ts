@@ -1,0 +1,8 @@
+// Settings shared by the Playwright config and the specs. Test-only keys.
+export const IDENTITY_KEY = 'e2e-identity-key-e2e-identity-key-00000000';
+export const ENCRYPTION_KEY = 'AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=';
+export const PORTS = { fakeHttp: 3101, fakeHttps: 3102, identity: 3200, local: 3201 };
+export const FAKE_HTTP_BY_NAME = `http://localhost:${PORTS.fakeHttp}`;
+export const FAKE_HTTP_BY_IP = `http://127.0.0.1:${PORTS.fakeHttp}`;
+export const FAKE_HTTPS = `https://localhost:${PORTS.fakeHttps}`;
+export const LOCAL_URL = `http://127.0.0.1:${PORTS.local}/`;

@@ -1,0 +1,48 @@
+// The code source table: rows, order, default DevCloud binding, unconfigured OAuth hosts.
+import { expect, test } from '@playwright/test';
+import { freshTenant, openPage, row, signIn, snap } from './helpers';
+import { LOCAL_URL } from './env';
+
+test('lists DevCloud, GitHub, GitLab and Gitee in order, DevCloud bound by default', async ({ page, context }, info) => {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signIn(context, freshTenant(info));
+  await openPage(page);
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Code source configuration');
+  await expect(page.getByRole('rowheader')).toHaveText(['DevCloud', 'GitHub', 'GitLab', 'Gitee']);
+  await expect(page.getByRole('columnheader')).toHaveText([
+    'Code source', 'Status', 'Bound account', 'Address', 'Bound at', 'Actions',
+  ]);
+
+  const devcloud = row(page, 'DevCloud');
+  await expect(devcloud.getByText('Bound', { exact: true })).toBeVisible();
+  await expect(devcloud).toContainText('Bound to your cloud account by default');
+  await expect(devcloud.getByRole('button')).toHaveCount(0);
+
+  for (const name of ['GitHub', 'Gitee']) {
+    const r = row(page, name);
+    await expect(r.getByText('Not configured', { exact: true })).toBeVisible();
+    await expect(r.getByRole('button', { name: `Bind ${name}` })).toBeDisabled();
+    await expect(r).toContainText('Ask your administrator');
+  }
+  const gitlab = row(page, 'GitLab');
+  await expect(gitlab.getByText('Not bound', { exact: true })).toBeVisible();
+  await expect(gitlab.getByRole('button', { name: 'Bind GitLab' })).toBeEnabled();
+  await snap(page, 'table-en');
+  expect(errors, 'no console errors (hydration, CSP, 404s)').toEqual([]);
+});
+
+test('local mode shows its badge and works without a console sign-in', async ({ page }) => {
+  await openPage(page, LOCAL_URL);
+  await expect(page.getByText('Local mode')).toBeVisible();
+  await expect(page.getByRole('rowheader')).toHaveCount(4);
+});
+
+test('without a console identity the page answers 401 with a clear message', async ({ page }) => {
+  const resp = await page.goto('/');
+  expect(resp?.status()).toBe(401);
+  await expect(page.getByRole('heading', { name: 'Sign-in required' })).toBeVisible();
+  await expect(page.getByRole('table')).toHaveCount(0);
+});
