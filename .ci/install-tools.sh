@@ -14,11 +14,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! command -v chromium >/dev/null 2>&1; then
-  log "installing Debian chromium"
+# Chromium for the browser tests; a CJK font so the Chinese UI renders in screenshots.
+missing_apt=()
+command -v chromium >/dev/null 2>&1 || missing_apt+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing_apt+=(fonts-wqy-microhei)
+if [ ${#missing_apt[@]} -gt 0 ]; then
+  log "installing from Debian: ${missing_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq "${missing_apt[@]}" >/dev/null
 fi
 
 if ! command -v cargo-nextest >/dev/null 2>&1; then

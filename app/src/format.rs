@@ -43,7 +43,9 @@ pub fn safe_http_url(url: &str) -> Option<&str> {
     let ok = !authority.is_empty()
         && !authority.contains('@')
         && url.len() <= 2048
-        && !url.chars().any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '<' || c == '>');
+        && !url
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '<' || c == '>');
     ok.then_some(url)
 }
 

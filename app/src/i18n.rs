@@ -88,7 +88,8 @@ messages! {
     StatusBound => "Bound", "已绑定";
     StatusUnbound => "Not bound", "未绑定";
     StatusNotConfigured => "Not configured", "未配置";
-    NotConfiguredHint => "Binding this code host is not set up on this console yet. Ask your administrator to register the OAuth application.", "此控制台尚未开通该代码源的绑定，请联系管理员注册 OAuth 应用。";
+    NotConfiguredHint => "Not enabled on this console yet; ask your administrator.", "此控制台尚未开通，请联系管理员。";
+    Viewer => "Signed in as {} · tenant {}", "当前用户 {} · 租户 {}";
     DefaultBindingHint => "Bound to your cloud account by default", "默认绑定当前云账号";
     Bind => "Bind", "绑定";
     Unbind => "Unbind", "解绑";
@@ -275,7 +276,10 @@ mod tests {
     fn negotiates_cookie_then_accept_language() {
         assert_eq!(Locale::negotiate(Some("en"), Some("zh-CN")), Locale::En);
         assert_eq!(Locale::negotiate(None, Some("en-US,en;q=0.9")), Locale::En);
-        assert_eq!(Locale::negotiate(None, Some("fr;q=1, zh;q=0.5, en;q=0.4")), Locale::Zh);
+        assert_eq!(
+            Locale::negotiate(None, Some("fr;q=1, zh;q=0.5, en;q=0.4")),
+            Locale::Zh
+        );
         assert_eq!(Locale::negotiate(None, Some("de")), Locale::Zh);
         assert_eq!(Locale::negotiate(Some("xx"), Some("en")), Locale::En);
         assert_eq!(Locale::negotiate(None, None), Locale::Zh);

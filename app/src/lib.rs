@@ -108,7 +108,12 @@ mod ssr {
         let Some(parts) = use_context::<Parts>() else {
             return Locale::default();
         };
-        let header_str = |name| parts.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        let header_str = |name| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
         let cookie = header_str(header::COOKIE).and_then(|c| {
             c.split(';')
                 .filter_map(|kv| kv.trim().split_once('='))

@@ -11,7 +11,8 @@ test('lists DevCloud, GitHub, GitLab and Gitee in order, DevCloud bound by defau
   await openPage(page);
 
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Code source configuration');
-  await expect(page.getByRole('rowheader')).toHaveText(['DevCloud', 'GitHub', 'GitLab', 'Gitee']);
+  await expect(page.locator('tbody .source-name')).toHaveText(['DevCloud', 'GitHub', 'GitLab', 'Gitee']);
+  await expect(page.getByRole('rowheader', { name: 'GitLab', exact: true })).toBeVisible();
   await expect(page.getByRole('columnheader')).toHaveText([
     'Code source', 'Status', 'Bound account', 'Address', 'Bound at', 'Actions',
   ]);
@@ -25,7 +26,7 @@ test('lists DevCloud, GitHub, GitLab and Gitee in order, DevCloud bound by defau
     const r = row(page, name);
     await expect(r.getByText('Not configured', { exact: true })).toBeVisible();
     await expect(r.getByRole('button', { name: `Bind ${name}` })).toBeDisabled();
-    await expect(r).toContainText('Ask your administrator');
+    await expect(r).toContainText('ask your administrator');
   }
   const gitlab = row(page, 'GitLab');
   await expect(gitlab.getByText('Not bound', { exact: true })).toBeVisible();

@@ -88,7 +88,11 @@ impl Config {
                 .with_context(|| format!("reading config file {path}"))?;
             file = toml::from_str(&text).with_context(|| format!("parsing config file {path}"))?;
         }
-        let var = |k: &str| vars.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |k: &str| {
+            vars.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         let mut c = Config::defaults();
         if let Some(d) = var("CODESOURCE_DATA_DIR").or(file.data_dir) {
@@ -102,7 +106,9 @@ impl Config {
         .map(|s| SecretBytes::new(s.into_bytes()));
         if let Some(k) = &c.identity_key {
             if k.expose().len() < 32 {
-                bail!("CODESOURCE_IDENTITY_KEY must be at least 32 bytes (the console's HS256 key)");
+                bail!(
+                    "CODESOURCE_IDENTITY_KEY must be at least 32 bytes (the console's HS256 key)"
+                );
             }
         }
         c.encryption_key = secret(
@@ -115,19 +121,26 @@ impl Config {
         .context("CODESOURCE_ENCRYPTION_KEY must be 32 random bytes in base64 (e.g. `head -c 32 /dev/urandom | base64`)")?;
 
         let cidrs = match var("CODESOURCE_BUILD_NODE_CIDRS") {
-            Some(v) => v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            Some(v) => v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             None => file.build_node_cidrs.unwrap_or_default(),
         };
         c.build_node_cidrs = parse_cidrs(&cidrs)?;
         if let Some(v) = var("CODESOURCE_ALLOW_LOOPBACK") {
-            c.allow_loopback = parse_bool(&v).context("CODESOURCE_ALLOW_LOOPBACK must be true or false")?;
+            c.allow_loopback =
+                parse_bool(&v).context("CODESOURCE_ALLOW_LOOPBACK must be true or false")?;
         } else if let Some(b) = file.allow_loopback {
             c.allow_loopback = b;
         }
         if let Some(u) = var("CODESOURCE_GITLAB_URL").or(file.gitlab_url) {
             c.gitlab_url = u.trim_end_matches('/').to_string();
         }
-        if let Some(t) = var("CODESOURCE_PROVIDER_TIMEOUT_SECS").map(|v| v.parse::<u64>()).transpose()
+        if let Some(t) = var("CODESOURCE_PROVIDER_TIMEOUT_SECS")
+            .map(|v| v.parse::<u64>())
+            .transpose()
             .context("CODESOURCE_PROVIDER_TIMEOUT_SECS must be a whole number of seconds")?
             .or(file.provider_timeout_secs)
         {
@@ -136,8 +149,13 @@ impl Config {
             }
             c.provider_timeout = Duration::from_secs(t);
         }
-        c.public_url = var("CODESOURCE_PUBLIC_URL").or(file.public_url).map(|u| u.trim_end_matches('/').to_string());
-        c.log_json = matches!(var("CODESOURCE_LOG_FORMAT").or(file.log_format).as_deref(), Some("json"));
+        c.public_url = var("CODESOURCE_PUBLIC_URL")
+            .or(file.public_url)
+            .map(|u| u.trim_end_matches('/').to_string());
+        c.log_json = matches!(
+            var("CODESOURCE_LOG_FORMAT").or(file.log_format).as_deref(),
+            Some("json")
+        );
 
         if !c.local_mode() && c.encryption_key.is_none() {
             bail!(
@@ -167,12 +185,17 @@ struct FileConfig {
     log_format: Option<String>,
 }
 
-fn secret(value: Option<String>, file: Option<String>, name: &str) -> anyhow::Result<Option<String>> {
+fn secret(
+    value: Option<String>,
+    file: Option<String>,
+    name: &str,
+) -> anyhow::Result<Option<String>> {
     match (value, file) {
         (Some(_), Some(_)) => bail!("set either {name} or {name}_FILE, not both"),
         (Some(v), None) => Ok(Some(v)),
         (None, Some(path)) => {
-            let v = std::fs::read_to_string(&path).with_context(|| format!("reading {name}_FILE {path}"))?;
+            let v = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {name}_FILE {path}"))?;
             Ok(Some(v.trim().to_string()))
         }
         (None, None) => Ok(None),
@@ -183,9 +206,9 @@ pub fn parse_cidrs(items: &[String]) -> anyhow::Result<Vec<IpNet>> {
     items
         .iter()
         .map(|s| {
-            s.parse::<IpNet>()
-                .map(|n| n.trunc())
-                .with_context(|| format!("CODESOURCE_BUILD_NODE_CIDRS: {s:?} is not a CIDR such as 10.0.0.0/24"))
+            s.parse::<IpNet>().map(|n| n.trunc()).with_context(|| {
+                format!("CODESOURCE_BUILD_NODE_CIDRS: {s:?} is not a CIDR such as 10.0.0.0/24")
+            })
         })
         .collect()
 }
@@ -203,7 +226,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -239,8 +265,14 @@ mod tests {
     fn parses_cidrs_timeouts_and_files() {
         let dir = tempfile::tempdir().unwrap();
         let toml_path = dir.path().join("c.toml");
-        std::fs::write(&toml_path, "build_node_cidrs = [\"192.168.1.7/24\"]\nprovider_timeout_secs = 3\n").unwrap();
-        let (c, _) = Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())])).unwrap();
+        std::fs::write(
+            &toml_path,
+            "build_node_cidrs = [\"192.168.1.7/24\"]\nprovider_timeout_secs = 3\n",
+        )
+        .unwrap();
+        let (c, _) =
+            Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())]))
+                .unwrap();
         assert_eq!(c.build_node_cidrs[0].to_string(), "192.168.1.0/24");
         assert_eq!(c.provider_timeout, Duration::from_secs(3));
         // the environment wins over the file
@@ -250,9 +282,14 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.build_node_cidrs.len(), 2);
-        assert!(Config::from_vars(&vars(&[("CODESOURCE_BUILD_NODE_CIDRS", "10.0.0.0/33")])).is_err());
+        assert!(
+            Config::from_vars(&vars(&[("CODESOURCE_BUILD_NODE_CIDRS", "10.0.0.0/33")])).is_err()
+        );
         assert!(Config::from_vars(&vars(&[("CODESOURCE_PROVIDER_TIMEOUT_SECS", "60")])).is_err());
         std::fs::write(&toml_path, "typo_key = 1\n").unwrap();
-        assert!(Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())])).is_err());
+        assert!(
+            Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())]))
+                .is_err()
+        );
     }
 }

@@ -79,7 +79,9 @@ impl Cipher {
         if sealed.kid != self.kid {
             return Err(CryptoError::UnknownKey(sealed.kid.clone()));
         }
-        let nonce = B64.decode(&sealed.nonce).map_err(|_| CryptoError::Malformed)?;
+        let nonce = B64
+            .decode(&sealed.nonce)
+            .map_err(|_| CryptoError::Malformed)?;
         let ct = B64.decode(&sealed.ct).map_err(|_| CryptoError::Malformed)?;
         if nonce.len() != 12 {
             return Err(CryptoError::Malformed);
@@ -152,7 +154,10 @@ mod tests {
         let c = cipher(7);
         let sealed = c.seal(&SecretString::new("glpat-fake-token".into()), b"t1/gitlab");
         assert!(!sealed.ct.contains("glpat"));
-        assert_eq!(c.open(&sealed, b"t1/gitlab").unwrap().expose(), "glpat-fake-token");
+        assert_eq!(
+            c.open(&sealed, b"t1/gitlab").unwrap().expose(),
+            "glpat-fake-token"
+        );
     }
 
     #[test]
@@ -167,14 +172,23 @@ mod tests {
         let c = cipher(7);
         let mut sealed = c.seal(&SecretString::new("secret".into()), b"t1/gitlab");
         // moved to another tenant's row
-        assert!(matches!(c.open(&sealed, b"t2/gitlab"), Err(CryptoError::Tampered)));
+        assert!(matches!(
+            c.open(&sealed, b"t2/gitlab"),
+            Err(CryptoError::Tampered)
+        ));
         // another key
-        assert!(matches!(cipher(8).open(&sealed, b"t1/gitlab"), Err(CryptoError::UnknownKey(_))));
+        assert!(matches!(
+            cipher(8).open(&sealed, b"t1/gitlab"),
+            Err(CryptoError::UnknownKey(_))
+        ));
         // a flipped bit
         let mut ct = B64.decode(&sealed.ct).unwrap();
         ct[0] ^= 1;
         sealed.ct = B64.encode(ct);
-        assert!(matches!(c.open(&sealed, b"t1/gitlab"), Err(CryptoError::Tampered)));
+        assert!(matches!(
+            c.open(&sealed, b"t1/gitlab"),
+            Err(CryptoError::Tampered)
+        ));
     }
 
     #[test]

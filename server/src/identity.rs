@@ -62,7 +62,8 @@ impl IdentityVerifier {
             return Err(IdentityError::Malformed);
         }
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(IdentityError::Malformed);
         };
@@ -76,7 +77,8 @@ impl IdentityVerifier {
         mac.update(h.as_bytes());
         mac.update(b".");
         mac.update(p.as_bytes());
-        mac.verify_slice(&sig).map_err(|_| IdentityError::Signature)?;
+        mac.verify_slice(&sig)
+            .map_err(|_| IdentityError::Signature)?;
 
         let claims: Claims = decode_json(p)?;
         if claims.exp + LEEWAY_SECS <= now {
@@ -134,7 +136,9 @@ mod tests {
 
     #[test]
     fn accepts_a_valid_token() {
-        let c = verifier().verify(&sign_hs256(KEY, &claims(NOW + 60)), NOW).unwrap();
+        let c = verifier()
+            .verify(&sign_hs256(KEY, &claims(NOW + 60)), NOW)
+            .unwrap();
         assert_eq!((c.sub.as_str(), c.tenant.as_str()), ("u1", "t1"));
         assert_eq!(c.name.as_deref(), Some("Alice"));
     }
@@ -142,9 +146,15 @@ mod tests {
     #[test]
     fn rejects_expired_and_future_tokens() {
         let v = verifier();
-        assert_eq!(v.verify(&sign_hs256(KEY, &claims(NOW - 60)), NOW), Err(IdentityError::Expired));
+        assert_eq!(
+            v.verify(&sign_hs256(KEY, &claims(NOW - 60)), NOW),
+            Err(IdentityError::Expired)
+        );
         let future = json!({"sub": "u1", "tenant": "t1", "exp": NOW + 600, "nbf": NOW + 300});
-        assert_eq!(v.verify(&sign_hs256(KEY, &future), NOW), Err(IdentityError::NotYetValid));
+        assert_eq!(
+            v.verify(&sign_hs256(KEY, &future), NOW),
+            Err(IdentityError::NotYetValid)
+        );
     }
 
     #[test]
@@ -154,9 +164,13 @@ mod tests {
         assert_eq!(v.verify(&other, NOW), Err(IdentityError::Signature));
         let token = sign_hs256(KEY, &claims(NOW + 60));
         let mut parts: Vec<&str> = token.split('.').collect();
-        let forged = B64URL.encode(json!({"sub": "u1", "tenant": "t2", "exp": NOW + 60}).to_string());
+        let forged =
+            B64URL.encode(json!({"sub": "u1", "tenant": "t2", "exp": NOW + 60}).to_string());
         parts[1] = &forged;
-        assert_eq!(v.verify(&parts.join("."), NOW), Err(IdentityError::Signature));
+        assert_eq!(
+            v.verify(&parts.join("."), NOW),
+            Err(IdentityError::Signature)
+        );
     }
 
     #[test]
@@ -164,7 +178,10 @@ mod tests {
         let v = verifier();
         let h = B64URL.encode(br#"{"alg":"none"}"#);
         let p = B64URL.encode(claims(NOW + 60).to_string());
-        assert_eq!(v.verify(&format!("{h}.{p}."), NOW), Err(IdentityError::Algorithm));
+        assert_eq!(
+            v.verify(&format!("{h}.{p}."), NOW),
+            Err(IdentityError::Algorithm)
+        );
         assert_eq!(v.verify("a.b", NOW), Err(IdentityError::Malformed));
         assert_eq!(v.verify("", NOW), Err(IdentityError::Malformed));
     }
@@ -172,7 +189,10 @@ mod tests {
     #[test]
     fn rejects_bad_tenant_ids() {
         let bad = json!({"sub": "u1", "tenant": "t1/../t2", "exp": NOW + 60});
-        assert_eq!(verifier().verify(&sign_hs256(KEY, &bad), NOW), Err(IdentityError::BadClaims));
+        assert_eq!(
+            verifier().verify(&sign_hs256(KEY, &bad), NOW),
+            Err(IdentityError::BadClaims)
+        );
         assert!(!valid_id(""));
         assert!(!valid_id("a\0b"));
         assert!(valid_id("tenant-42"));

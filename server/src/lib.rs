@@ -39,21 +39,26 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
     tracing::info!(key_id = cipher.key_id(), "encryption key loaded");
     let services = Arc::new(service::CodeSources::new(config, store.clone(), cipher));
     let auth = web::Auth {
-        verifier: config
-            .identity_key
-            .as_ref()
-            .map(|k| identity::IdentityVerifier::new(secret::SecretBytes::new(k.expose().to_vec()))),
+        verifier: config.identity_key.as_ref().map(|k| {
+            identity::IdentityVerifier::new(secret::SecretBytes::new(k.expose().to_vec()))
+        }),
         public_origin: config.public_url.clone(),
     };
     Ok(web::router(
         leptos_options,
-        web::WebState { services, store, auth: Arc::new(auth) },
+        web::WebState {
+            services,
+            store,
+            auth: Arc::new(auth),
+        },
     ))
 }
 
 /// Serves until the listener fails or Ctrl-C / SIGTERM arrives.
 pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {
@@ -62,7 +67,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

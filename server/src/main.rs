@@ -44,7 +44,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let shown = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
+    let shown = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| addr.to_string());
     tracing::info!(data_dir = %config.data_dir.display(), "Code source configuration console listening on http://{shown}/");
     println!("Code source configuration console: http://{shown}/");
     match codesource_server::serve(listener, router).await {

@@ -37,7 +37,10 @@ pub struct PendingStore {
 
 impl PendingStore {
     pub fn new(ttl: Duration) -> Self {
-        PendingStore { ttl, entries: Mutex::new(HashMap::new()) }
+        PendingStore {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Stores `item` for `tenant`; returns its id (128 random bits, hex).
@@ -59,7 +62,14 @@ impl PendingStore {
                 map.remove(k);
             }
         }
-        map.insert(id.clone(), Entry { tenant: tenant.to_string(), created: now, item });
+        map.insert(
+            id.clone(),
+            Entry {
+                tenant: tenant.to_string(),
+                created: now,
+                item,
+            },
+        );
         id
     }
 
@@ -67,7 +77,9 @@ impl PendingStore {
     /// Another tenant's id behaves exactly like an unknown one.
     pub fn take(&self, tenant: &str, id: &str) -> Option<PendingItem> {
         let mut map = self.entries.lock().expect("pending map poisoned");
-        let fresh = map.get(id).is_some_and(|e| e.tenant == tenant && e.created.elapsed() < self.ttl);
+        let fresh = map
+            .get(id)
+            .is_some_and(|e| e.tenant == tenant && e.created.elapsed() < self.ttl);
         if !fresh {
             return None;
         }
@@ -82,7 +94,12 @@ mod tests {
     fn item() -> PendingItem {
         PendingItem {
             provider: Provider::GitLab,
-            account: Account { login: "a".into(), name: None, avatar_url: None, web_url: None },
+            account: Account {
+                login: "a".into(),
+                name: None,
+                avatar_url: None,
+                web_url: None,
+            },
             address: None,
             ca_pem: None,
             scopes: vec![],

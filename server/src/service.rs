@@ -33,10 +33,16 @@ impl CodeSources {
             store,
             cipher,
             pending: PendingStore::new(crate::pending::PENDING_TTL),
-            policy: OutboundPolicy { allow_loopback: config.allow_loopback },
+            policy: OutboundPolicy {
+                allow_loopback: config.allow_loopback,
+            },
             timeout: config.provider_timeout,
             gitlab_url: config.gitlab_url.clone(),
-            build_node_cidrs: config.build_node_cidrs.iter().map(|c| c.to_string()).collect(),
+            build_node_cidrs: config
+                .build_node_cidrs
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
         }
     }
 
@@ -74,7 +80,11 @@ impl CodeSources {
             },
             None => CodeSourceRow {
                 provider: p,
-                status: if self.configured(p) { RowStatus::Unbound } else { RowStatus::NotConfigured },
+                status: if self.configured(p) {
+                    RowStatus::Unbound
+                } else {
+                    RowStatus::NotConfigured
+                },
                 account: None,
                 address: None,
                 bound_at: None,
@@ -95,7 +105,9 @@ fn internal(caller: &Caller, what: &str, err: &(dyn std::error::Error + 'static)
         src = s.source();
     }
     tracing::error!(request_id = %caller.request_id, tenant = %caller.tenant, error = %chain, "{what}");
-    ApiError::Internal { request_id: caller.request_id.clone() }
+    ApiError::Internal {
+        request_id: caller.request_id.clone(),
+    }
 }
 
 fn now_secs() -> i64 {
@@ -129,7 +141,11 @@ impl CodeSourceService for CodeSources {
         })
     }
 
-    async fn check_gitlab(&self, caller: &Caller, input: GitLabCheck) -> Result<PendingBinding, ApiError> {
+    async fn check_gitlab(
+        &self,
+        caller: &Caller,
+        input: GitLabCheck,
+    ) -> Result<PendingBinding, ApiError> {
         let address = HostAddress::parse(&input.address)?;
         let token = gitlab::parse_token(input.token.expose())?;
         let ca = gitlab::parse_ca(input.ca_pem.as_deref())?;
@@ -137,10 +153,14 @@ impl CodeSourceService for CodeSources {
             .map_err(|e| internal(caller, "building the GitLab client failed", &e))?;
         let outcome = client.check(&address, &token).await;
         match &outcome {
-            Ok(c) => tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",
-                address = %address.as_str(), account = %c.account.login, outcome = "checked", "GitLab token checked"),
-            Err(e) => tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",
-                address = %address.as_str(), outcome = ?e, "GitLab token check failed"),
+            Ok(c) => {
+                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",
+                address = %address.as_str(), account = %c.account.login, outcome = "checked", "GitLab token checked")
+            }
+            Err(e) => {
+                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",
+                address = %address.as_str(), outcome = ?e, "GitLab token check failed")
+            }
         }
         let check = outcome?;
         let item = PendingItem {
@@ -165,13 +185,22 @@ impl CodeSourceService for CodeSources {
         })
     }
 
-    async fn confirm(&self, caller: &Caller, pending_id: String) -> Result<CodeSourceRow, ApiError> {
-        let item = self.pending.take(&caller.tenant, &pending_id).ok_or(ApiError::PendingExpired)?;
+    async fn confirm(
+        &self,
+        caller: &Caller,
+        pending_id: String,
+    ) -> Result<CodeSourceRow, ApiError> {
+        let item = self
+            .pending
+            .take(&caller.tenant, &pending_id)
+            .ok_or(ApiError::PendingExpired)?;
         let binding = StoredBinding {
             v: RECORD_VERSION,
             tenant: caller.tenant.clone(),
             provider: item.provider,
-            token: self.cipher.seal(&item.token, &aad(&caller.tenant, item.provider)),
+            token: self
+                .cipher
+                .seal(&item.token, &aad(&caller.tenant, item.provider)),
             account: item.account,
             address: item.address,
             ca_pem: item.ca_pem,
@@ -180,7 +209,10 @@ impl CodeSourceService for CodeSources {
             bound_at: now_secs(),
             bound_by: caller.user_id.clone(),
         };
-        self.store.put(&binding).await.map_err(|e| internal(caller, "storing the binding failed", &e))?;
+        self.store
+            .put(&binding)
+            .await
+            .map_err(|e| internal(caller, "storing the binding failed", &e))?;
         tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = binding.provider.as_str(),
             account = %binding.account.login, outcome = "bound", "binding stored");
         Ok(self.row(caller, binding.provider, Some(&binding)))

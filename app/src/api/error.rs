@@ -59,15 +59,23 @@ pub enum HostError {
     /// The host answered, but not like a GitLab API.
     NotGitLab,
     /// The host redirected elsewhere; we do not follow redirects with a token.
-    Redirected { location: Option<String> },
+    Redirected {
+        location: Option<String>,
+    },
     TokenInvalid,
     TokenExpired,
     TokenRevoked,
     /// The token cannot read repositories (or the account). `scopes` is what it has.
-    InsufficientScope { scopes: Vec<String> },
-    RateLimited { retry_after_secs: Option<u64> },
+    InsufficientScope {
+        scopes: Vec<String>,
+    },
+    RateLimited {
+        retry_after_secs: Option<u64>,
+    },
     /// Any other unexpected status from the host.
-    Upstream { status: u16 },
+    Upstream {
+        status: u16,
+    },
 }
 
 impl ApiError {

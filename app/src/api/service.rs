@@ -32,7 +32,8 @@ pub trait CodeSourceService: Send + Sync + 'static {
         caller: &Caller,
         input: GitLabCheck,
     ) -> Result<PendingBinding, ApiError>;
-    async fn confirm(&self, caller: &Caller, pending_id: String) -> Result<CodeSourceRow, ApiError>;
+    async fn confirm(&self, caller: &Caller, pending_id: String)
+        -> Result<CodeSourceRow, ApiError>;
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError>;
     async fn unbind(&self, caller: &Caller, provider: Provider) -> Result<(), ApiError>;
 }

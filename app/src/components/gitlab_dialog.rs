@@ -41,8 +41,12 @@ pub fn GitLabBindDialog(default_address: String, cidrs: Vec<String>) -> impl Int
         }
         busy.set(true);
         error.set(None);
-        let ca_pem = Some(ca.get_untracked()).filter(|c| show_ca.get_untracked() && !c.trim().is_empty());
-        let (addr, tok) = (address.get_untracked(), TokenInput::new(token.get_untracked()));
+        let ca_pem =
+            Some(ca.get_untracked()).filter(|c| show_ca.get_untracked() && !c.trim().is_empty());
+        let (addr, tok) = (
+            address.get_untracked(),
+            TokenInput::new(token.get_untracked()),
+        );
         spawn_local(async move {
             let result = check_gitlab(addr, tok, ca_pem).await;
             busy.set(false);

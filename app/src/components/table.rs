@@ -122,41 +122,37 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
                 </button>
                 <p class="action-hint" id=hint_id>{t(Msg::NotConfiguredHint)}</p>
             }
-                .into_any()
+            .into_any()
         }
-        RowStatus::Unbound => {
-            view! {
-                <button
-                    type="button"
-                    class="btn btn-link"
-                    id=action_id(p)
-                    disabled=disabled
-                    aria-label=move || fill(Msg::BindAria.text(locale.get()), &[name])
-                    on:click=move |_| {
-                        if p == Provider::GitLab {
-                            ctx.dialog.set(DialogState::GitLabForm);
-                        }
+        RowStatus::Unbound => view! {
+            <button
+                type="button"
+                class="btn btn-link"
+                id=action_id(p)
+                disabled=disabled
+                aria-label=move || fill(Msg::BindAria.text(locale.get()), &[name])
+                on:click=move |_| {
+                    if p == Provider::GitLab {
+                        ctx.dialog.set(DialogState::GitLabForm);
                     }
-                >
-                    {t(Msg::Bind)}
-                </button>
-            }
-                .into_any()
+                }
+            >
+                {t(Msg::Bind)}
+            </button>
         }
-        RowStatus::Bound => {
-            view! {
-                <button
-                    type="button"
-                    class="btn btn-link btn-danger-link"
-                    id=action_id(p)
-                    disabled=disabled
-                    aria-label=move || fill(Msg::UnbindAria.text(locale.get()), &[name])
-                    on:click=move |_| ctx.dialog.set(DialogState::Unbind(row.clone()))
-                >
-                    {t(Msg::Unbind)}
-                </button>
-            }
-                .into_any()
+        .into_any(),
+        RowStatus::Bound => view! {
+            <button
+                type="button"
+                class="btn btn-link btn-danger-link"
+                id=action_id(p)
+                disabled=disabled
+                aria-label=move || fill(Msg::UnbindAria.text(locale.get()), &[name])
+                on:click=move |_| ctx.dialog.set(DialogState::Unbind(row.clone()))
+            >
+                {t(Msg::Unbind)}
+            </button>
         }
+        .into_any(),
     }
 }

@@ -17,7 +17,11 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let provider = row.provider;
     let name = provider.display_name();
-    let login = row.account.as_ref().map(|a| a.login.clone()).unwrap_or_default();
+    let login = row
+        .account
+        .as_ref()
+        .map(|a| a.login.clone())
+        .unwrap_or_default();
 
     let close = move |_: ()| ctx.close_dialog(Some(action_id(provider)));
     let confirm = move |_| {
@@ -31,7 +35,10 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(()) => {
-                    ctx.notify(true, fill(Msg::UnboundToast.text(locale.get_untracked()), &[name]));
+                    ctx.notify(
+                        true,
+                        fill(Msg::UnboundToast.text(locale.get_untracked()), &[name]),
+                    );
                     ctx.reload_and_close(action_id(provider));
                 }
                 Err(e) => error.set(Some(e)),

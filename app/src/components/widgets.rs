@@ -64,7 +64,11 @@ pub fn ErrorBox(err: ApiError) -> impl IntoView {
 #[component]
 pub fn AccountCell(account: Account) -> impl IntoView {
     let locale = use_locale();
-    let avatar = account.avatar_url.as_deref().and_then(safe_http_url).map(str::to_string);
+    let avatar = account
+        .avatar_url
+        .as_deref()
+        .and_then(safe_http_url)
+        .map(str::to_string);
     let login = account.login.clone();
     let alt = move || fill(Msg::AvatarAlt.text(locale.get()), &[&login]);
     view! {

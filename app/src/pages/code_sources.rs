@@ -5,7 +5,7 @@ use crate::components::{
     ConfirmBindDialog, ErrorBox, GitLabBindDialog, LanguageSwitch, SourceTable, Toasts,
     UnbindDialog,
 };
-use crate::i18n::Msg;
+use crate::i18n::{fill, Msg};
 use crate::{t, use_locale};
 use leptos::prelude::*;
 
@@ -128,12 +128,16 @@ fn PageBody(data: PageData) -> impl IntoView {
             crate::components::focus_element(&id);
         }
     });
+    let locale = use_locale();
     let local = data.viewer.local_mode;
+    let viewer = data.viewer.clone();
     let cidrs = data.build_node_cidrs.clone();
     let default_address = data.gitlab_default_address.clone();
     view! {
         <div class="viewer-bar">
-            <span class="viewer">{data.viewer.user_name.clone()}</span>
+            <span class="viewer">
+                {move || fill(Msg::Viewer.text(locale.get()), &[&viewer.user_name, &viewer.tenant])}
+            </span>
             {local
                 .then(|| {
                     view! {

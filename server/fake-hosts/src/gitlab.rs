@@ -11,14 +11,32 @@ use std::time::Duration;
 
 /// Fake tokens and what they stand for.
 pub const TOKENS: &[(&str, &str)] = &[
-    ("glpat-fake-alice", "alice: read_repository + read_api, expires 2027-06-30"),
+    (
+        "glpat-fake-alice",
+        "alice: read_repository + read_api, expires 2027-06-30",
+    ),
     ("glpat-fake-bob", "bob: api, never expires"),
-    ("glpat-fake-expired", "401 invalid_token, Token has expired."),
-    ("glpat-fake-revoked", "401 invalid_token, Token was revoked."),
-    ("glpat-fake-registry", "403 insufficient_scope on /user (only read_registry)"),
-    ("glpat-fake-readuser", "read_user only: account readable, repositories not"),
+    (
+        "glpat-fake-expired",
+        "401 invalid_token, Token has expired.",
+    ),
+    (
+        "glpat-fake-revoked",
+        "401 invalid_token, Token was revoked.",
+    ),
+    (
+        "glpat-fake-registry",
+        "403 insufficient_scope on /user (only read_registry)",
+    ),
+    (
+        "glpat-fake-readuser",
+        "read_user only: account readable, repositories not",
+    ),
     ("glpat-fake-ratelimit", "429 with Retry-After: 30"),
-    ("glpat-fake-evil", "an account whose name is HTML and avatar a javascript: URL"),
+    (
+        "glpat-fake-evil",
+        "an account whose name is HTML and avatar a javascript: URL",
+    ),
 ];
 
 /// Requests seen (path and query, and whether a PRIVATE-TOKEN header came), for assertions
@@ -53,7 +71,11 @@ async fn record(
     next: axum::middleware::Next,
 ) -> Response {
     let has_token = req.headers().contains_key("private-token");
-    let pq = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     if !pq.starts_with("/__log") {
         log.0.lock().unwrap().push((pq, has_token));
     }
@@ -61,21 +83,34 @@ async fn record(
 }
 
 async fn show_log(State(log): State<RequestLog>) -> Json<serde_json::Value> {
-    Json(json!(log.entries().into_iter().map(|(p, t)| json!({"path": p, "private_token_header": t})).collect::<Vec<_>>()))
+    Json(json!(log
+        .entries()
+        .into_iter()
+        .map(|(p, t)| json!({"path": p, "private_token_header": t}))
+        .collect::<Vec<_>>()))
 }
 
 fn token(h: &HeaderMap) -> &str {
-    h.get("private-token").and_then(|v| v.to_str().ok()).unwrap_or("")
+    h.get("private-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 fn host(h: &HeaderMap, uri: &Uri) -> String {
-    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
     let scheme = uri.scheme_str().unwrap_or("http");
     format!("{scheme}://{host}")
 }
 
 fn unauthorized() -> Response {
-    (StatusCode::UNAUTHORIZED, Json(json!({"message": "401 Unauthorized"}))).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"message": "401 Unauthorized"})),
+    )
+        .into_response()
 }
 
 /// GitLab's answer for an expired or revoked token (Doorkeeper-style `invalid_token`).
@@ -124,9 +159,15 @@ fn rate_limited() -> Response {
 fn token_error(t: &str) -> Option<Response> {
     match t {
         "glpat-fake-expired" => Some(invalid_token("Token has expired.")),
-        "glpat-fake-revoked" => Some(invalid_token("Token was revoked. You have to re-authorize from the user.")),
+        "glpat-fake-revoked" => Some(invalid_token(
+            "Token was revoked. You have to re-authorize from the user.",
+        )),
         "glpat-fake-ratelimit" => Some(rate_limited()),
-        "glpat-fake-alice" | "glpat-fake-bob" | "glpat-fake-registry" | "glpat-fake-readuser" | "glpat-fake-evil" => None,
+        "glpat-fake-alice"
+        | "glpat-fake-bob"
+        | "glpat-fake-registry"
+        | "glpat-fake-readuser"
+        | "glpat-fake-evil" => None,
         _ => Some(unauthorized()),
     }
 }
@@ -147,10 +188,31 @@ async fn user(headers: HeaderMap, uri: Uri) -> Response {
     let base = host(&headers, &uri);
     match t {
         "glpat-fake-registry" => insufficient_scope(),
-        "glpat-fake-alice" => Json(user_json(7, "alice", "Alice Liddell", &format!("{base}/avatars/alice.svg"), &base)).into_response(),
-        "glpat-fake-bob" => Json(user_json(8, "bob", "Bob", &format!("{base}/avatars/bob.svg"), &base)).into_response(),
+        "glpat-fake-alice" => Json(user_json(
+            7,
+            "alice",
+            "Alice Liddell",
+            &format!("{base}/avatars/alice.svg"),
+            &base,
+        ))
+        .into_response(),
+        "glpat-fake-bob" => Json(user_json(
+            8,
+            "bob",
+            "Bob",
+            &format!("{base}/avatars/bob.svg"),
+            &base,
+        ))
+        .into_response(),
         "glpat-fake-readuser" => Json(user_json(9, "carol", "Carol", "", &base)).into_response(),
-        _ => Json(user_json(10, "mallory", "<img src=x onerror=alert(1)>", "javascript:alert(1)", &base)).into_response(),
+        _ => Json(user_json(
+            10,
+            "mallory",
+            "<img src=x onerror=alert(1)>",
+            "javascript:alert(1)",
+            &base,
+        ))
+        .into_response(),
     }
 }
 
@@ -175,7 +237,11 @@ async fn token_self(headers: HeaderMap) -> Response {
 }
 
 async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({"message": "404 Not Found"}))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"message": "404 Not Found"})),
+    )
+        .into_response()
 }
 
 async fn not_gitlab(Path(_): Path<String>) -> Response {
@@ -190,7 +256,10 @@ async fn not_gitlab(Path(_): Path<String>) -> Response {
 async fn redirect(Path(rest): Path<String>) -> Response {
     (
         StatusCode::MOVED_PERMANENTLY,
-        [(header::LOCATION, format!("https://gitlab.example.invalid/{rest}"))],
+        [(
+            header::LOCATION,
+            format!("https://gitlab.example.invalid/{rest}"),
+        )],
         "",
     )
         .into_response()

@@ -45,7 +45,11 @@ pub async fn start(http: SocketAddr, https: SocketAddr) -> std::io::Result<Runni
     let app = router(log.clone());
     let http_listener = tokio::net::TcpListener::bind(http).await?;
     let https_listener = tokio::net::TcpListener::bind(https).await?;
-    let running = Running { http: http_listener.local_addr()?, https: https_listener.local_addr()?, log };
+    let running = Running {
+        http: http_listener.local_addr()?,
+        https: https_listener.local_addr()?,
+        log,
+    };
     let plain = app.clone();
     tokio::spawn(async move {
         let _ = axum::serve(http_listener, plain).await;

@@ -6,10 +6,21 @@ use std::net::SocketAddr;
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = |var: &str, default: &str| -> SocketAddr {
-        std::env::var(var).unwrap_or_else(|_| default.into()).parse().expect("a socket address")
+        std::env::var(var)
+            .unwrap_or_else(|_| default.into())
+            .parse()
+            .expect("a socket address")
     };
-    let running = fake_hosts::start(addr("FAKE_HOSTS_HTTP", "127.0.0.1:3101"), addr("FAKE_HOSTS_HTTPS", "127.0.0.1:3102")).await?;
-    println!("fake GitLab: {} and {}", running.http_url(), running.https_url());
+    let running = fake_hosts::start(
+        addr("FAKE_HOSTS_HTTP", "127.0.0.1:3101"),
+        addr("FAKE_HOSTS_HTTPS", "127.0.0.1:3102"),
+    )
+    .await?;
+    println!(
+        "fake GitLab: {} and {}",
+        running.http_url(),
+        running.https_url()
+    );
     std::future::pending::<()>().await;
     Ok(())
 }

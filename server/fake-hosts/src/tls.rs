@@ -13,8 +13,9 @@ const CERT: &[u8] = include_bytes!("../tls/leaf.pem");
 const KEY: &[u8] = include_bytes!("../tls/leaf.key");
 
 fn acceptor() -> TlsAcceptor {
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(CERT).collect::<Result<_, _>>().expect("test certificate parses");
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(CERT)
+        .collect::<Result<_, _>>()
+        .expect("test certificate parses");
     let key = PrivateKeyDer::from_pem_slice(KEY).expect("test key parses");
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
@@ -29,13 +30,19 @@ fn acceptor() -> TlsAcceptor {
 pub async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
     let acceptor = acceptor();
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
             // A client that rejects our certificate ends the handshake here: expected.
-            let Ok(tls) = acceptor.accept(tcp).await else { return };
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
             let service = TowerToHyperService::new(app);
-            let _ = Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tls), service).await;
+            let _ = Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
         });
     }
 }

@@ -14,7 +14,10 @@ pub struct HostAddress {
 impl HostAddress {
     pub fn parse(input: &str) -> Result<Self, InputError> {
         let s = input.trim();
-        if s.is_empty() || s.len() > app::api::limits::ADDRESS_MAX || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.is_empty()
+            || s.len() > app::api::limits::ADDRESS_MAX
+            || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(InputError::AddressMalformed);
         }
         let with_scheme = match s.find("://") {
@@ -71,10 +74,16 @@ mod tests {
         assert_eq!(ok("gitlab.com/"), "https://gitlab.com");
         assert_eq!(ok("10.0.0.5:8443"), "https://10.0.0.5:8443");
         assert_eq!(ok("http://192.168.1.10"), "http://192.168.1.10");
-        assert_eq!(ok("HTTPS://GitLab.Example.COM/gitlab/"), "https://gitlab.example.com/gitlab");
+        assert_eq!(
+            ok("HTTPS://GitLab.Example.COM/gitlab/"),
+            "https://gitlab.example.com/gitlab"
+        );
         assert_eq!(ok("https://[fd00::1]:444"), "https://[fd00::1]:444");
         assert_eq!(ok("  gitlab.local  "), "https://gitlab.local");
-        assert_eq!(HostAddress::parse("gitlab.local").unwrap().api("/user"), "https://gitlab.local/api/v4/user");
+        assert_eq!(
+            HostAddress::parse("gitlab.local").unwrap().api("/user"),
+            "https://gitlab.local/api/v4/user"
+        );
     }
 
     #[test]

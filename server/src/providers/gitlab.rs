@@ -87,13 +87,19 @@ pub fn parse_ca(pem: Option<&str>) -> Result<Option<reqwest::Certificate>, Input
     if pem.len() > app::api::limits::CA_PEM_MAX || !pem.contains("-----BEGIN CERTIFICATE-----") {
         return Err(InputError::CaInvalid);
     }
-    reqwest::Certificate::from_pem(pem.as_bytes()).map(Some).map_err(|_| InputError::CaInvalid)
+    reqwest::Certificate::from_pem(pem.as_bytes())
+        .map(Some)
+        .map_err(|_| InputError::CaInvalid)
 }
 
 impl GitLabClient {
     /// A client for one check: the optional CA is added to the web PKI roots; no proxy (the
     /// policy must see the real peer), no redirects (the token must not follow them).
-    pub fn new(policy: OutboundPolicy, timeout: Duration, ca: Option<reqwest::Certificate>) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        policy: OutboundPolicy,
+        timeout: Duration,
+        ca: Option<reqwest::Certificate>,
+    ) -> Result<Self, reqwest::Error> {
         let mut b = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -104,19 +110,31 @@ impl GitLabClient {
         if let Some(ca) = ca {
             b = b.add_root_certificate(ca);
         }
-        Ok(GitLabClient { http: b.build()?, policy })
+        Ok(GitLabClient {
+            http: b.build()?,
+            policy,
+        })
     }
 
-    pub async fn check(&self, base: &HostAddress, token: &SecretString) -> Result<TokenCheck, HostError> {
+    pub async fn check(
+        &self,
+        base: &HostAddress,
+        token: &SecretString,
+    ) -> Result<TokenCheck, HostError> {
         // IP literals never reach the resolver: check them here.
         if let Some(ip) = literal_ip(base) {
-            self.policy.check(ip).map_err(|_| HostError::AddressForbidden)?;
+            self.policy
+                .check(ip)
+                .map_err(|_| HostError::AddressForbidden)?;
         }
         let user: User = match self.get(base, "/user", token).await? {
             Ok(u) => u,
             Err((status, body)) => return Err(status_error(status, &body)),
         };
-        let (scopes, scopes_unknown, expires_at) = match self.get::<TokenSelf>(base, "/personal_access_tokens/self", token).await? {
+        let (scopes, scopes_unknown, expires_at) = match self
+            .get::<TokenSelf>(base, "/personal_access_tokens/self", token)
+            .await?
+        {
             Ok(t) => {
                 if t.revoked {
                     return Err(HostError::TokenRevoked);
@@ -124,22 +142,32 @@ impl GitLabClient {
                 if !t.active {
                     return Err(HostError::TokenExpired);
                 }
-                if !t.scopes.iter().any(|s| REPO_READ_SCOPES.contains(&s.as_str())) {
+                if !t
+                    .scopes
+                    .iter()
+                    .any(|s| REPO_READ_SCOPES.contains(&s.as_str()))
+                {
                     return Err(HostError::InsufficientScope { scopes: t.scopes });
                 }
                 (t.scopes, false, t.expires_at.filter(|d| is_date(d)))
             }
             // Older GitLab (before 15.5) has no such endpoint, and some token types cannot call
             // it: the account is known, the scopes are not. Say so in the confirm dialog.
-            Err((StatusCode::NOT_FOUND | StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED, _)) => (vec![], true, None),
+            Err((StatusCode::NOT_FOUND | StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED, _)) => {
+                (vec![], true, None)
+            }
             Err((status, body)) => return Err(status_error(status, &body)),
         };
         Ok(TokenCheck {
             account: Account {
                 login: clip(&user.username, 255),
                 name: user.name.map(|n| clip(&n, 255)),
-                avatar_url: user.avatar_url.filter(|u| app::format::safe_http_url(u).is_some()),
-                web_url: user.web_url.filter(|u| app::format::safe_http_url(u).is_some()),
+                avatar_url: user
+                    .avatar_url
+                    .filter(|u| app::format::safe_http_url(u).is_some()),
+                web_url: user
+                    .web_url
+                    .filter(|u| app::format::safe_http_url(u).is_some()),
             },
             scopes,
             scopes_unknown,
@@ -155,7 +183,8 @@ impl GitLabClient {
         path: &str,
         token: &SecretString,
     ) -> Result<Result<T, (StatusCode, Answer)>, HostError> {
-        let mut value = header::HeaderValue::from_str(token.expose()).map_err(|_| HostError::TokenInvalid)?;
+        let mut value =
+            header::HeaderValue::from_str(token.expose()).map_err(|_| HostError::TokenInvalid)?;
         value.set_sensitive(true);
         let resp = self
             .http
@@ -171,7 +200,9 @@ impl GitLabClient {
             if !answer.is_json {
                 return Err(HostError::NotGitLab);
             }
-            return serde_json::from_slice(&answer.body).map(Ok).map_err(|_| HostError::NotGitLab);
+            return serde_json::from_slice(&answer.body)
+                .map(Ok)
+                .map_err(|_| HostError::NotGitLab);
         }
         Ok(Err((status, answer)))
     }
@@ -189,7 +220,8 @@ struct Answer {
 impl Answer {
     async fn read(mut resp: reqwest::Response) -> Result<Answer, HostError> {
         let h = resp.headers();
-        let get = |n: header::HeaderName| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let get =
+            |n: header::HeaderName| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
         let is_json = get(header::CONTENT_TYPE).is_some_and(|c| c.contains("json"));
         let retry_after = get(header::RETRY_AFTER).and_then(|v| v.trim().parse().ok());
         let location = get(header::LOCATION);
@@ -201,7 +233,13 @@ impl Answer {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Answer { body, is_json, retry_after, location, www_authenticate })
+        Ok(Answer {
+            body,
+            is_json,
+            retry_after,
+            location,
+            www_authenticate,
+        })
     }
 }
 
@@ -222,8 +260,12 @@ fn status_error(status: StatusCode, a: &Answer) -> HostError {
             // GitLab names the scopes the endpoint *needs* here, not the token's own.
             scopes: vec![],
         },
-        429 => HostError::RateLimited { retry_after_secs: a.retry_after },
-        300..=399 => HostError::Redirected { location: a.location.clone() },
+        429 => HostError::RateLimited {
+            retry_after_secs: a.retry_after,
+        },
+        300..=399 => HostError::Redirected {
+            location: a.location.clone(),
+        },
         404 | 405 => HostError::NotGitLab,
         s if !a.is_json && s < 500 => HostError::NotGitLab,
         s => {
@@ -262,7 +304,10 @@ pub fn classify(e: &reqwest::Error) -> HostError {
         text.push(' ');
         source = s.source();
     }
-    if ["certificate", "tls", "handshake", "unknownissuer", "ssl"].iter().any(|w| text.contains(w)) {
+    if ["certificate", "tls", "handshake", "unknownissuer", "ssl"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         return HostError::Tls;
     }
     if e.is_connect() {
@@ -281,7 +326,14 @@ fn literal_ip(base: &HostAddress) -> Option<std::net::IpAddr> {
 }
 
 fn is_date(s: &str) -> bool {
-    s.len() == 10 && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+    s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
 }
 
 fn clip(s: &str, max: usize) -> String {
@@ -293,7 +345,13 @@ mod tests {
     use super::*;
 
     fn answer(body: &str, json: bool) -> Answer {
-        Answer { body: body.as_bytes().to_vec(), is_json: json, retry_after: Some(7), location: None, www_authenticate: None }
+        Answer {
+            body: body.as_bytes().to_vec(),
+            is_json: json,
+            retry_after: Some(7),
+            location: None,
+            www_authenticate: None,
+        }
     }
 
     #[test]
@@ -301,21 +359,53 @@ mod tests {
         let expired = r#"{"error":"invalid_token","error_description":"Token has expired."}"#;
         let revoked = r#"{"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."}"#;
         let scope = r#"{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_user"}"#;
-        assert_eq!(status_error(StatusCode::UNAUTHORIZED, &answer(expired, true)), HostError::TokenExpired);
-        assert_eq!(status_error(StatusCode::UNAUTHORIZED, &answer(revoked, true)), HostError::TokenRevoked);
-        assert_eq!(status_error(StatusCode::UNAUTHORIZED, &answer(r#"{"message":"401 Unauthorized"}"#, true)), HostError::TokenInvalid);
-        assert!(matches!(status_error(StatusCode::FORBIDDEN, &answer(scope, true)), HostError::InsufficientScope { .. }));
-        assert_eq!(status_error(StatusCode::TOO_MANY_REQUESTS, &answer("Retry later", false)), HostError::RateLimited { retry_after_secs: Some(7) });
-        assert_eq!(status_error(StatusCode::NOT_FOUND, &answer("<html>", false)), HostError::NotGitLab);
-        assert_eq!(status_error(StatusCode::BAD_GATEWAY, &answer("", false)), HostError::Upstream { status: 502 });
+        assert_eq!(
+            status_error(StatusCode::UNAUTHORIZED, &answer(expired, true)),
+            HostError::TokenExpired
+        );
+        assert_eq!(
+            status_error(StatusCode::UNAUTHORIZED, &answer(revoked, true)),
+            HostError::TokenRevoked
+        );
+        assert_eq!(
+            status_error(
+                StatusCode::UNAUTHORIZED,
+                &answer(r#"{"message":"401 Unauthorized"}"#, true)
+            ),
+            HostError::TokenInvalid
+        );
+        assert!(matches!(
+            status_error(StatusCode::FORBIDDEN, &answer(scope, true)),
+            HostError::InsufficientScope { .. }
+        ));
+        assert_eq!(
+            status_error(StatusCode::TOO_MANY_REQUESTS, &answer("Retry later", false)),
+            HostError::RateLimited {
+                retry_after_secs: Some(7)
+            }
+        );
+        assert_eq!(
+            status_error(StatusCode::NOT_FOUND, &answer("<html>", false)),
+            HostError::NotGitLab
+        );
+        assert_eq!(
+            status_error(StatusCode::BAD_GATEWAY, &answer("", false)),
+            HostError::Upstream { status: 502 }
+        );
     }
 
     #[test]
     fn validates_tokens_and_cas() {
         assert_eq!(parse_token("  ").unwrap_err(), InputError::TokenEmpty);
-        assert_eq!(parse_token("abc def").unwrap_err(), InputError::TokenMalformed);
+        assert_eq!(
+            parse_token("abc def").unwrap_err(),
+            InputError::TokenMalformed
+        );
         assert_eq!(parse_token("tök").unwrap_err(), InputError::TokenMalformed);
-        assert_eq!(parse_token(" glpat-fake-1 ").unwrap().expose(), "glpat-fake-1");
+        assert_eq!(
+            parse_token(" glpat-fake-1 ").unwrap().expose(),
+            "glpat-fake-1"
+        );
         assert!(parse_ca(None).unwrap().is_none());
         assert_eq!(parse_ca(Some("hello")).unwrap_err(), InputError::CaInvalid);
         let pem = include_str!("../../fake-hosts/tls/ca.pem");

@@ -93,8 +93,11 @@ impl reqwest::dns::Resolve for PolicyResolver {
             if addrs.is_empty() {
                 return Err(Box::new(DnsFailure) as _);
             }
-            let allowed: Vec<SocketAddr> =
-                addrs.iter().copied().filter(|a| policy.check(a.ip()).is_ok()).collect();
+            let allowed: Vec<SocketAddr> = addrs
+                .iter()
+                .copied()
+                .filter(|a| policy.check(a.ip()).is_ok())
+                .collect();
             if allowed.is_empty() {
                 return Err(Box::new(Forbidden(addrs[0].ip())) as _);
             }
@@ -117,7 +120,9 @@ mod tests {
 
     #[test]
     fn refuses_metadata_in_every_form() {
-        let p = OutboundPolicy { allow_loopback: true };
+        let p = OutboundPolicy {
+            allow_loopback: true,
+        };
         for s in [
             "169.254.169.254",
             "169.254.0.1",
@@ -138,16 +143,30 @@ mod tests {
 
     #[test]
     fn allows_private_and_public_ranges() {
-        let p = OutboundPolicy { allow_loopback: false };
-        for s in ["10.0.0.5", "172.16.3.4", "192.168.1.10", "100.64.0.1", "8.8.8.8", "fd12::1", "2001:db8::1"] {
+        let p = OutboundPolicy {
+            allow_loopback: false,
+        };
+        for s in [
+            "10.0.0.5",
+            "172.16.3.4",
+            "192.168.1.10",
+            "100.64.0.1",
+            "8.8.8.8",
+            "fd12::1",
+            "2001:db8::1",
+        ] {
             assert!(p.check(ip(s)).is_ok(), "{s} must be allowed");
         }
     }
 
     #[test]
     fn loopback_only_when_allowed() {
-        let strict = OutboundPolicy { allow_loopback: false };
-        let lax = OutboundPolicy { allow_loopback: true };
+        let strict = OutboundPolicy {
+            allow_loopback: false,
+        };
+        let lax = OutboundPolicy {
+            allow_loopback: true,
+        };
         for s in ["127.0.0.1", "127.5.5.5", "::1", "::ffff:127.0.0.1"] {
             assert!(strict.check(ip(s)).is_err(), "{s}");
             assert!(lax.check(ip(s)).is_ok(), "{s}");
@@ -158,12 +177,28 @@ mod tests {
     async fn resolver_filters_forbidden_answers() {
         use reqwest::dns::Resolve;
         use std::str::FromStr;
-        let r = PolicyResolver { policy: OutboundPolicy { allow_loopback: false } };
+        let r = PolicyResolver {
+            policy: OutboundPolicy {
+                allow_loopback: false,
+            },
+        };
         // `localhost` resolves to loopback only, which this policy forbids.
-        let err = r.resolve(reqwest::dns::Name::from_str("localhost").unwrap()).await.err().unwrap();
+        let err = r
+            .resolve(reqwest::dns::Name::from_str("localhost").unwrap())
+            .await
+            .err()
+            .unwrap();
         assert!(err.downcast_ref::<Forbidden>().is_some());
-        let r = PolicyResolver { policy: OutboundPolicy { allow_loopback: true } };
-        let addrs: Vec<_> = r.resolve(reqwest::dns::Name::from_str("localhost").unwrap()).await.unwrap().collect();
+        let r = PolicyResolver {
+            policy: OutboundPolicy {
+                allow_loopback: true,
+            },
+        };
+        let addrs: Vec<_> = r
+            .resolve(reqwest::dns::Name::from_str("localhost").unwrap())
+            .await
+            .unwrap()
+            .collect();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()));
     }
 }

@@ -52,11 +52,19 @@ pub enum StoreError {
 #[async_trait::async_trait]
 pub trait BindingStore: Send + Sync + 'static {
     async fn list(&self, tenant: &str) -> Result<Vec<StoredBinding>, StoreError>;
-    async fn get(&self, tenant: &str, provider: Provider) -> Result<Option<StoredBinding>, StoreError>;
+    async fn get(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredBinding>, StoreError>;
     /// Inserts or replaces; durable (flushed) when it returns.
     async fn put(&self, binding: &StoredBinding) -> Result<(), StoreError>;
     /// Removes and returns the binding, if there was one; durable when it returns.
-    async fn delete(&self, tenant: &str, provider: Provider) -> Result<Option<StoredBinding>, StoreError>;
+    async fn delete(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredBinding>, StoreError>;
     /// Readiness: the store is open and answers.
     async fn ready(&self) -> bool;
 }

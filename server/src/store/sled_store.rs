@@ -65,7 +65,11 @@ impl BindingStore for SledStore {
             .collect()
     }
 
-    async fn get(&self, tenant: &str, provider: Provider) -> Result<Option<StoredBinding>, StoreError> {
+    async fn get(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredBinding>, StoreError> {
         self.bindings
             .get(Self::key(tenant, provider))?
             .map(|v| decode(&v))
@@ -83,7 +87,11 @@ impl BindingStore for SledStore {
         .await
     }
 
-    async fn delete(&self, tenant: &str, provider: Provider) -> Result<Option<StoredBinding>, StoreError> {
+    async fn delete(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredBinding>, StoreError> {
         let (tree, key) = (self.bindings.clone(), Self::key(tenant, provider));
         let old = blocking(move || {
             let old = tree.remove(key)?;
@@ -110,14 +118,23 @@ mod tests {
             v: RECORD_VERSION,
             tenant: tenant.into(),
             provider: Provider::GitLab,
-            account: Account { login: login.into(), name: None, avatar_url: None, web_url: None },
+            account: Account {
+                login: login.into(),
+                name: None,
+                avatar_url: None,
+                web_url: None,
+            },
             address: Some("https://gitlab.com".into()),
             ca_pem: None,
             scopes: vec!["read_repository".into()],
             token_expires_at: None,
             bound_at: 1,
             bound_by: "u1".into(),
-            token: Sealed { kid: "k".into(), nonce: "n".into(), ct: "c".into() },
+            token: Sealed {
+                kid: "k".into(),
+                nonce: "n".into(),
+                ct: "c".into(),
+            },
         }
     }
 
@@ -127,8 +144,20 @@ mod tests {
         let s = SledStore::open(dir.path()).unwrap();
         s.put(&binding("t1", "alice")).await.unwrap();
         s.put(&binding("t10", "bob")).await.unwrap();
-        assert_eq!(s.list("t1").await.unwrap().len(), 1, "t1 must not see t10 (prefix overlap)");
-        assert_eq!(s.get("t1", Provider::GitLab).await.unwrap().unwrap().account.login, "alice");
+        assert_eq!(
+            s.list("t1").await.unwrap().len(),
+            1,
+            "t1 must not see t10 (prefix overlap)"
+        );
+        assert_eq!(
+            s.get("t1", Provider::GitLab)
+                .await
+                .unwrap()
+                .unwrap()
+                .account
+                .login,
+            "alice"
+        );
         assert!(s.get("t2", Provider::GitLab).await.unwrap().is_none());
         assert!(s.delete("t1", Provider::GitLab).await.unwrap().is_some());
         assert!(s.delete("t1", Provider::GitLab).await.unwrap().is_none());
@@ -144,11 +173,19 @@ mod tests {
             s.put(&binding("t1", "alice")).await.unwrap();
             let mut newer = serde_json::to_value(binding("t1", "x")).unwrap();
             newer["v"] = 99.into();
-            s.bindings.insert(SledStore::key("t9", Provider::GitLab), serde_json::to_vec(&newer).unwrap()).unwrap();
+            s.bindings
+                .insert(
+                    SledStore::key("t9", Provider::GitLab),
+                    serde_json::to_vec(&newer).unwrap(),
+                )
+                .unwrap();
         }
         let s = SledStore::open(dir.path()).unwrap();
         assert_eq!(s.list("t1").await.unwrap()[0].account.login, "alice");
-        assert!(matches!(s.get("t9", Provider::GitLab).await, Err(StoreError::NewerVersion(99))));
+        assert!(matches!(
+            s.get("t9", Provider::GitLab).await,
+            Err(StoreError::NewerVersion(99))
+        ));
     }
 
     #[tokio::test]

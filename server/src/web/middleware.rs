@@ -24,7 +24,11 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
         .map(str::to_string)
         .unwrap_or_else(|| {
             let mut raw = [0u8; 8];
@@ -36,7 +40,13 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let mut resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status().as_u16();
-    span.in_scope(|| tracing::info!(status, elapsed_ms = start.elapsed().as_millis() as u64, "request finished"));
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            elapsed_ms = start.elapsed().as_millis() as u64,
+            "request finished"
+        )
+    });
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
@@ -49,11 +59,22 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let public_asset = is_public_asset(req.uri().path());
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
     h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'"));
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'self'",
+        ));
     if !public_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -80,10 +101,20 @@ pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next:
         return next.run(req).await;
     }
     let is_api = path.starts_with("/api/");
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
 
-    if req.method() != Method::GET && req.method() != Method::HEAD && !same_site(req.headers(), auth.public_origin.as_deref()) {
-        tracing::warn!(outcome = "cross_site_refused", "refused a cross-site request");
+    if req.method() != Method::GET
+        && req.method() != Method::HEAD
+        && !same_site(req.headers(), auth.public_origin.as_deref())
+    {
+        tracing::warn!(
+            outcome = "cross_site_refused",
+            "refused a cross-site request"
+        );
         return api_error(StatusCode::FORBIDDEN, &ApiError::CrossSite);
     }
 
@@ -99,7 +130,11 @@ pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next:
             .ok_or(IdentityError::Missing)
             .and_then(|t| v.verify(&t, now_secs()))
             .map(|c| Caller {
-                user_name: c.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| c.sub.clone()),
+                user_name: c
+                    .name
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| c.sub.clone()),
                 user_id: c.sub,
                 tenant: c.tenant,
                 local_mode: false,
@@ -138,9 +173,9 @@ fn same_site(h: &HeaderMap, public_origin: Option<&str>) -> bool {
         Some(p) => origin.eq_ignore_ascii_case(p),
         None => {
             let host = get(header::HOST).unwrap_or("");
-            origin
-                .split_once("://")
-                .is_some_and(|(_, authority)| !host.is_empty() && authority.eq_ignore_ascii_case(host))
+            origin.split_once("://").is_some_and(|(_, authority)| {
+                !host.is_empty() && authority.eq_ignore_ascii_case(host)
+            })
         }
     }
 }
@@ -184,7 +219,12 @@ fn unauthorized_page(h: &HeaderMap) -> Response {
         title = Msg::UnauthorizedTitle.text(l),
         body = Msg::UnauthorizedBody.text(l),
     );
-    let mut resp = (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], Body::from(html)).into_response();
+    let mut resp = (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        Body::from(html),
+    )
+        .into_response();
     resp.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'self'"),
@@ -213,20 +253,56 @@ mod tests {
 
     #[test]
     fn cross_site_checks() {
-        assert!(same_site(&headers(&[("sec-fetch-site", "same-origin")]), None));
-        assert!(!same_site(&headers(&[("sec-fetch-site", "cross-site")]), None));
-        assert!(!same_site(&headers(&[("sec-fetch-site", "same-site")]), None));
-        assert!(same_site(&headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]), None));
-        assert!(!same_site(&headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")]), None));
-        assert!(same_site(&headers(&[("origin", "https://console.example")]), Some("https://console.example")));
+        assert!(same_site(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            None
+        ));
+        assert!(!same_site(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            None
+        ));
+        assert!(!same_site(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            None
+        ));
+        assert!(same_site(
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ]),
+            None
+        ));
+        assert!(!same_site(
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "127.0.0.1:3000")
+            ]),
+            None
+        ));
+        assert!(same_site(
+            &headers(&[("origin", "https://console.example")]),
+            Some("https://console.example")
+        ));
         assert!(!same_site(&headers(&[("origin", "null")]), None));
-        assert!(same_site(&headers(&[]), None), "non-browser clients carry no ambient credentials");
+        assert!(
+            same_site(&headers(&[]), None),
+            "non-browser clients carry no ambient credentials"
+        );
     }
 
     #[test]
     fn finds_the_identity_token() {
-        assert_eq!(identity_token(&headers(&[("authorization", "Bearer abc")])).as_deref(), Some("abc"));
-        assert_eq!(identity_token(&headers(&[("cookie", "a=1; console_identity=xyz; b=2")])).as_deref(), Some("xyz"));
-        assert_eq!(identity_token(&headers(&[("cookie", "console_identityx=1")])), None);
+        assert_eq!(
+            identity_token(&headers(&[("authorization", "Bearer abc")])).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            identity_token(&headers(&[("cookie", "a=1; console_identity=xyz; b=2")])).as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(
+            identity_token(&headers(&[("cookie", "console_identityx=1")])),
+            None
+        );
     }
 }

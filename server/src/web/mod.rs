@@ -59,7 +59,10 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
                 }
             }),
         )
-        .merge(app.layer(axum::middleware::from_fn_with_state(auth, middleware::authenticate)))
+        .merge(app.layer(axum::middleware::from_fn_with_state(
+            auth,
+            middleware::authenticate,
+        )))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(middleware::security_headers))

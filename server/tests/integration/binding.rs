@@ -8,7 +8,10 @@ async fn page_lists_the_four_code_hosts_with_devcloud_bound() {
     let app = spawn_app(Options::default()).await;
     let page = app.page().await;
     let rows = page["rows"].as_array().unwrap();
-    let order: Vec<&str> = rows.iter().map(|r| r["provider"].as_str().unwrap()).collect();
+    let order: Vec<&str> = rows
+        .iter()
+        .map(|r| r["provider"].as_str().unwrap())
+        .collect();
     assert_eq!(order, ["devcloud", "github", "gitlab", "gitee"]);
     assert_eq!(rows[0]["status"], "Bound");
     assert_eq!(rows[0]["is_default"], true);
@@ -29,12 +32,17 @@ async fn check_then_confirm_binds_and_persists_encrypted() {
     assert_eq!(pending["account"]["name"], "Alice Liddell");
     assert_eq!(pending["scopes"], json!(["read_repository", "read_api"]));
     assert_eq!(pending["expires_at"], "2027-06-30");
-    assert!(!pending.to_string().contains("glpat-fake-alice"), "the token is never echoed");
+    assert!(
+        !pending.to_string().contains("glpat-fake-alice"),
+        "the token is never echoed"
+    );
 
     // Checked but not confirmed: nothing is stored.
     assert_eq!(app.row("gitlab").await["status"], "Unbound");
 
-    let (status, row) = app.call("code-sources/confirm", json!({"pending_id": pending["id"]})).await;
+    let (status, row) = app
+        .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
+        .await;
     assert_eq!(status, 200, "{row}");
     assert_eq!(row["status"], "Bound");
     let row = app.row("gitlab").await;
@@ -55,7 +63,9 @@ async fn check_then_confirm_binds_and_persists_encrypted() {
     // The token went to GitLab in the PRIVATE-TOKEN header only, never in a URL.
     let log = app.fake.log.entries();
     assert!(log.len() >= 2);
-    assert!(log.iter().all(|(path, header)| *header && !path.contains("glpat")));
+    assert!(log
+        .iter()
+        .all(|(path, header)| *header && !path.contains("glpat")));
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -75,10 +85,14 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn cancel_stores_nothing_and_the_pending_id_dies() {
     let app = spawn_app(Options::default()).await;
     let (_, pending) = app.check(&app.fake.http_url(), "glpat-fake-alice").await;
-    let (status, _) = app.call("code-sources/cancel", json!({"pending_id": pending["id"]})).await;
+    let (status, _) = app
+        .call("code-sources/cancel", json!({"pending_id": pending["id"]}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(app.row("gitlab").await["status"], "Unbound");
-    let (status, err) = app.call("code-sources/confirm", json!({"pending_id": pending["id"]})).await;
+    let (status, err) = app
+        .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
+        .await;
     assert_eq!((status, err), (410, json!("PendingExpired")));
 }
 
@@ -86,15 +100,26 @@ async fn cancel_stores_nothing_and_the_pending_id_dies() {
 async fn unbind_removes_the_binding_once() {
     let app = spawn_app(Options::default()).await;
     app.bind_gitlab("glpat-fake-bob").await;
-    assert_eq!(app.row("gitlab").await["token_expires_at"], serde_json::Value::Null);
-    let (status, _) = app.call("code-sources/unbind", json!({"provider": "gitlab"})).await;
+    assert_eq!(
+        app.row("gitlab").await["token_expires_at"],
+        serde_json::Value::Null
+    );
+    let (status, _) = app
+        .call("code-sources/unbind", json!({"provider": "gitlab"}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(app.row("gitlab").await["status"], "Unbound");
-    let (status, err) = app.call("code-sources/unbind", json!({"provider": "gitlab"})).await;
+    let (status, err) = app
+        .call("code-sources/unbind", json!({"provider": "gitlab"}))
+        .await;
     assert_eq!((status, err), (404, json!("NotBound")));
-    let (status, err) = app.call("code-sources/unbind", json!({"provider": "devcloud"})).await;
+    let (status, err) = app
+        .call("code-sources/unbind", json!({"provider": "devcloud"}))
+        .await;
     assert_eq!((status, err), (409, json!("DefaultBinding")));
-    let (status, err) = app.call("code-sources/unbind", json!({"provider": "bitbucket"})).await;
+    let (status, err) = app
+        .call("code-sources/unbind", json!({"provider": "bitbucket"}))
+        .await;
     assert_eq!((status, err), (422, json!({"Invalid": "UnknownProvider"})));
 }
 
@@ -120,7 +145,11 @@ async fn a_pending_binding_can_be_confirmed_only_once_even_concurrently() {
 
 #[tokio::test]
 async fn tenants_never_see_or_touch_each_other() {
-    let mut app = spawn_app(Options { identity: true, ..Default::default() }).await;
+    let mut app = spawn_app(Options {
+        identity: true,
+        ..Default::default()
+    })
+    .await;
     app.as_tenant("tenant-a");
     app.bind_gitlab("glpat-fake-alice").await;
     let (_, pending_a) = app.check(&app.fake.http_url(), "glpat-fake-bob").await;
@@ -132,14 +161,26 @@ async fn tenants_never_see_or_touch_each_other() {
     assert_eq!(app.row("gitlab").await["status"], "Unbound");
     assert!(!page.to_string().contains("alice"));
     // B cannot confirm A's checked token, nor unbind A's binding.
-    let (status, _) = app.call("code-sources/confirm", json!({"pending_id": pending_a["id"]})).await;
+    let (status, _) = app
+        .call(
+            "code-sources/confirm",
+            json!({"pending_id": pending_a["id"]}),
+        )
+        .await;
     assert_eq!(status, 410);
-    let (status, _) = app.call("code-sources/unbind", json!({"provider": "gitlab"})).await;
+    let (status, _) = app
+        .call("code-sources/unbind", json!({"provider": "gitlab"}))
+        .await;
     assert_eq!(status, 404);
 
     app.as_tenant("tenant-a");
     assert_eq!(app.row("gitlab").await["account"]["login"], "alice");
-    let (status, _) = app.call("code-sources/confirm", json!({"pending_id": pending_a["id"]})).await;
+    let (status, _) = app
+        .call(
+            "code-sources/confirm",
+            json!({"pending_id": pending_a["id"]}),
+        )
+        .await;
     assert_eq!(status, 200, "A's own pending binding is still usable");
 }
 
@@ -147,7 +188,13 @@ async fn tenants_never_see_or_touch_each_other() {
 async fn the_page_is_rendered_on_the_server_with_the_table() {
     let app = spawn_app(Options::default()).await;
     app.bind_gitlab("glpat-fake-evil").await;
-    let resp = app.http.get(&app.base).header("accept-language", "en-US,en;q=0.9").send().await.unwrap();
+    let resp = app
+        .http
+        .get(&app.base)
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
     assert!(html.contains("<html lang=\"en\""));
@@ -161,7 +208,14 @@ async fn the_page_is_rendered_on_the_server_with_the_table() {
     assert!(!html.contains("javascript:alert"));
     assert!(!html.contains("glpat-fake"));
 
-    let zh = app.http.get(&app.base).header("cookie", "cs_lang=zh-CN").header("accept-language", "en").send().await.unwrap();
+    let zh = app
+        .http
+        .get(&app.base)
+        .header("cookie", "cs_lang=zh-CN")
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
     let html = zh.text().await.unwrap();
     assert!(html.contains("<html lang=\"zh-CN\""));
     assert!(html.contains("代码源配置"));

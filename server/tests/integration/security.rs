@@ -5,7 +5,11 @@ use serde_json::json;
 
 #[tokio::test]
 async fn without_a_valid_identity_nothing_is_served() {
-    let mut app = spawn_app(Options { identity: true, ..Default::default() }).await;
+    let mut app = spawn_app(Options {
+        identity: true,
+        ..Default::default()
+    })
+    .await;
     let (status, body) = app.call("code-sources/page", json!({})).await;
     assert_eq!((status, body), (401, json!("Unauthenticated")));
 
@@ -18,7 +22,12 @@ async fn without_a_valid_identity_nothing_is_served() {
 
     for token in [
         identity_with(IDENTITY_KEY.as_bytes(), "t1", "u1", now() - 3600),
-        identity_with(b"some-other-key-some-other-key-0000", "t1", "u1", now() + 3600),
+        identity_with(
+            b"some-other-key-some-other-key-0000",
+            "t1",
+            "u1",
+            now() + 3600,
+        ),
         "not.a.jwt".to_string(),
     ] {
         app.bearer = Some(token);
@@ -28,7 +37,13 @@ async fn without_a_valid_identity_nothing_is_served() {
 
     // The console's cookie works like the header.
     let cookie = format!("console_identity={}", identity("t1", "u1"));
-    let resp = app.http.get(&app.base).header("cookie", cookie).send().await.unwrap();
+    let resp = app
+        .http
+        .get(&app.base)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
 }
 
@@ -37,13 +52,41 @@ async fn cross_site_posts_are_refused() {
     let app = spawn_app(Options::default()).await;
     let url = format!("{}/api/code-sources/unbind", app.base);
     let body = json!({"provider": "gitlab"});
-    let r = app.http.post(&url).header("origin", "https://evil.example").json(&body).send().await.unwrap();
+    let r = app
+        .http
+        .post(&url)
+        .header("origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap(), json!("CrossSite"));
-    let r = app.http.post(&url).header("sec-fetch-site", "cross-site").json(&body).send().await.unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        json!("CrossSite")
+    );
+    let r = app
+        .http
+        .post(&url)
+        .header("sec-fetch-site", "cross-site")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let r = app.http.post(&url).header("sec-fetch-site", "same-origin").json(&body).send().await.unwrap();
-    assert_eq!(r.status(), 404, "same-origin reaches the function (nothing bound)");
+    let r = app
+        .http
+        .post(&url)
+        .header("sec-fetch-site", "same-origin")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "same-origin reaches the function (nothing bound)"
+    );
 }
 
 #[tokio::test]
@@ -59,8 +102,17 @@ async fn pages_carry_security_headers_and_a_nonce_csp() {
     assert_eq!(h["cache-control"], "no-store");
     assert!(h.contains_key("x-request-id"));
     let html = resp.text().await.unwrap();
-    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
-    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
 
     let (status, _) = app.call("code-sources/page", json!({})).await;
     assert_eq!(status, 200);
@@ -83,7 +135,11 @@ async fn oversized_requests_are_refused() {
 
 #[tokio::test]
 async fn health_endpoints_answer_without_identity() {
-    let app = spawn_app(Options { identity: true, ..Default::default() }).await;
+    let app = spawn_app(Options {
+        identity: true,
+        ..Default::default()
+    })
+    .await;
     assert_eq!(app.get("/healthz").await.status(), 200);
     assert_eq!(app.get("/readyz").await.status(), 200);
 }

@@ -28,20 +28,28 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { identity: false, allow_loopback: true }
+        Options {
+            identity: false,
+            allow_loopback: true,
+        }
     }
 }
 
 pub async fn spawn_app(opts: Options) -> TestApp {
-    let fake = fake_hosts::start(any_port(), any_port()).await.expect("fake hosts start");
+    let fake = fake_hosts::start(any_port(), any_port())
+        .await
+        .expect("fake hosts start");
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = Config::defaults();
     config.data_dir = data_dir.path().to_path_buf();
     config.allow_loopback = opts.allow_loopback;
     config.provider_timeout = Duration::from_secs(2);
-    config.build_node_cidrs = codesource_server::config::parse_cidrs(&["192.0.2.0/24".into()]).unwrap();
+    config.build_node_cidrs =
+        codesource_server::config::parse_cidrs(&["192.0.2.0/24".into()]).unwrap();
     if opts.identity {
-        config.identity_key = Some(codesource_server::secret::SecretBytes::new(IDENTITY_KEY.as_bytes().to_vec()));
+        config.identity_key = Some(codesource_server::secret::SecretBytes::new(
+            IDENTITY_KEY.as_bytes().to_vec(),
+        ));
         config.encryption_key = Some(codesource_server::crypto::parse_key(ENCRYPTION_KEY).unwrap());
     }
     let leptos = LeptosOptions::builder().output_name("codesource").build();
@@ -51,7 +59,10 @@ pub async fn spawn_app(opts: Options) -> TestApp {
     tokio::spawn(codesource_server::serve(listener, router));
     TestApp {
         base: format!("http://{addr}"),
-        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         fake,
         data_dir,
         bearer: None,
@@ -68,11 +79,17 @@ pub fn identity(tenant: &str, user: &str) -> String {
 }
 
 pub fn identity_with(key: &[u8], tenant: &str, user: &str, exp: i64) -> String {
-    sign_hs256(key, &json!({"sub": user, "tenant": tenant, "name": format!("{user} name"), "exp": exp}))
+    sign_hs256(
+        key,
+        &json!({"sub": user, "tenant": tenant, "name": format!("{user} name"), "exp": exp}),
+    )
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 impl TestApp {
@@ -95,7 +112,10 @@ impl TestApp {
         let resp = req.send().await.expect("server answers");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn page(&self) -> Value {
@@ -106,18 +126,30 @@ impl TestApp {
 
     pub async fn row(&self, provider: &str) -> Value {
         let page = self.page().await;
-        page["rows"].as_array().unwrap().iter().find(|r| r["provider"] == provider).unwrap().clone()
+        page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["provider"] == provider)
+            .unwrap()
+            .clone()
     }
 
     pub async fn check(&self, address: &str, token: &str) -> (u16, Value) {
-        self.call("code-sources/gitlab/check", json!({"address": address, "token": token, "ca_pem": null})).await
+        self.call(
+            "code-sources/gitlab/check",
+            json!({"address": address, "token": token, "ca_pem": null}),
+        )
+        .await
     }
 
     /// Checks and confirms a GitLab binding; returns the confirmed row.
     pub async fn bind_gitlab(&self, token: &str) -> Value {
         let (status, pending) = self.check(&self.fake.http_url(), token).await;
         assert_eq!(status, 200, "{pending}");
-        let (status, row) = self.call("code-sources/confirm", json!({"pending_id": pending["id"]})).await;
+        let (status, row) = self
+            .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
+            .await;
         assert_eq!(status, 200, "{row}");
         row
     }
