@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project (the README's test command; .ci/run calls it):
+#   1. cargo fmt --check
+#   2. clippy -D warnings: the server side (ssr, all targets) and the browser side (hydrate, wasm)
+#   3. unit and integration tests (cargo nextest): the real server on port 0 against the fake GitLab
+#   4. browser tests (Playwright in Debian Chromium) against a cargo-leptos build
+# Prerequisites: bash .ci/install-tools.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# Never let Debian's old binaryen shadow the npm one (it breaks hydration in release builds).
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+
+logs=$(mktemp -d)
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf '\nFAILED: %s\n' "$*"; echo "tests: ${passed:-0} passed, 1 failed"; exit 1; }
+
+step "formatting (cargo fmt --check)"
+cargo fmt --all -- --check || fail "cargo fmt: run 'cargo fmt --all'"
+
+step "lints, server side (clippy, ssr, all targets)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "clippy (server)"
+
+step "lints, browser side (clippy, hydrate, wasm32)"
+cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown --quiet -- -D warnings || fail "clippy (wasm)"
+
+step "unit and integration tests (cargo nextest)"
+cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$logs/nextest.log"
+nextest_status=${PIPESTATUS[0]}
+rust_passed=$(grep -Eo '[0-9]+ passed' "$logs/nextest.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+rust_failed=$(grep -Eo '[0-9]+ failed' "$logs/nextest.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+passed=$rust_passed
+
+step "building the site (cargo leptos build) and the fake code hosts"
+cargo leptos build || fail "cargo leptos build"
+cargo build -p fake-hosts --quiet || fail "building fake-hosts"
+
+step "browser tests (Playwright, Chromium)"
+(cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
+e2e_status=${PIPESTATUS[0]}
+e2e_passed=$(grep -Eo '^e2e: [0-9]+ passed' "$logs/e2e.log" | grep -Eo '[0-9]+' || echo 0)
+e2e_failed=$(grep -Eo '^e2e: [0-9]+ passed, [0-9]+ failed' "$logs/e2e.log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 1)
+
+total_failed=$((rust_failed + e2e_failed))
+if [ "$nextest_status" -ne 0 ] && [ "$total_failed" -eq 0 ]; then total_failed=1; fi
+if [ "$e2e_status" -ne 0 ] && [ "$total_failed" -eq 0 ]; then total_failed=1; fi
+echo
+echo "rust: $rust_passed passed, $rust_failed failed"
+echo "e2e: $e2e_passed passed, $e2e_failed failed"
+echo "tests: $((rust_passed + e2e_passed)) passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
