@@ -38,8 +38,10 @@ cargo build -p fake-hosts --quiet || fail "building fake-hosts"
 step "browser tests (Playwright, Chromium)"
 (cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
 e2e_status=${PIPESTATUS[0]}
-e2e_passed=$(grep -Eo '^e2e: [0-9]+ passed' "$logs/e2e.log" | grep -Eo '[0-9]+' || echo 0)
-e2e_failed=$(grep -Eo '^e2e: [0-9]+ passed, [0-9]+ failed' "$logs/e2e.log" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 1)
+# The summary reporter's line: "e2e: N passed, N failed". Missing line = the run broke.
+read -r e2e_passed e2e_failed < <(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$logs/e2e.log" | tail -1)
+e2e_passed=${e2e_passed:-0}
+e2e_failed=${e2e_failed:-1}
 
 total_failed=$((rust_failed + e2e_failed))
 if [ "$nextest_status" -ne 0 ] && [ "$total_failed" -eq 0 ]; then total_failed=1; fi
