@@ -8,13 +8,14 @@ import { IDENTITY_KEY, ENCRYPTION_KEY, PORTS } from './tests/env';
 
 const root = path.resolve(__dirname, '..');
 const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
-const profile = process.env.E2E_PROFILE ?? 'debug';
-const bin = (name: string) => path.join(target, profile, name);
+// The server under test; CODESOURCE_BIN=target/server-release/codesource tests a release build.
+const serverBin = process.env.CODESOURCE_BIN ?? path.join(target, 'debug', 'codesource');
+const fakeHostsBin = process.env.FAKE_HOSTS_BIN ?? path.join(target, 'debug', 'fake-hosts');
 const dataRoot = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'codesource-e2e-'));
 
 const serverEnv = {
   ...process.env,
-  LEPTOS_SITE_ROOT: path.join(target, 'site'),
+  LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(target, 'site'),
   CODESOURCE_ALLOW_LOOPBACK: 'true',
   CODESOURCE_BUILD_NODE_CIDRS: '192.0.2.0/24,198.51.100.0/25',
   // The operator's default GitLab: the fake one, by name (a private GitLab is given by IP).
@@ -54,7 +55,7 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: [
     {
-      command: bin('fake-hosts'),
+      command: fakeHostsBin,
       url: `http://127.0.0.1:${PORTS.fakeHttp}/__log`,
       env: {
         ...process.env,
@@ -65,7 +66,7 @@ export default defineConfig({
       stdout: 'ignore',
     },
     {
-      command: bin('codesource'),
+      command: serverBin,
       url: `http://127.0.0.1:${PORTS.identity}/healthz`,
       env: {
         ...serverEnv,
@@ -78,7 +79,7 @@ export default defineConfig({
       stdout: 'ignore',
     },
     {
-      command: bin('codesource'),
+      command: serverBin,
       url: `http://127.0.0.1:${PORTS.local}/healthz`,
       env: {
         ...serverEnv,

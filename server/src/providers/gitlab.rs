@@ -58,8 +58,6 @@ struct ErrorBody {
     error: Option<String>,
     #[serde(default)]
     error_description: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
 }
 
 pub struct GitLabClient {
@@ -268,10 +266,7 @@ fn status_error(status: StatusCode, a: &Answer) -> HostError {
         },
         404 | 405 => HostError::NotGitLab,
         s if !a.is_json && s < 500 => HostError::NotGitLab,
-        s => {
-            let _ = &err.scope;
-            HostError::Upstream { status: s }
-        }
+        s => HostError::Upstream { status: s },
     }
 }
 
