@@ -178,6 +178,26 @@ messages! {
     ErrRetryAfter => "Try again in {} seconds.", "请在 {} 秒后重试。";
     ErrUpstream => "GitLab answered with an unexpected error (HTTP {}).", "GitLab 返回了意外错误（HTTP {}）。";
     ErrUpstreamHint => "Try again later; if it persists, check the GitLab server.", "请稍后重试；如持续出现，请检查 GitLab 服务器。";
+    ErrOAuthDenied => "The authorization was declined.", "已取消授权。";
+    ErrOAuthDeniedHint => "Bind again and choose Authorize on the code host's page.", "请重新绑定，并在代码托管网站的页面上点击“授权”。";
+    ErrOAuthExchange => "The code host refused the authorization ({}).", "代码托管网站拒绝了授权（{}）。";
+    ErrOAuthExchangeHint => "Try binding again. If it keeps failing, the OAuth application may be misconfigured: contact your administrator.", "请重新绑定。如持续失败，可能是 OAuth 应用配置有误，请联系管理员。";
+    ErrUserLookup => "The account could not be read from the code host.", "无法从代码托管网站读取账号信息。";
+    ErrUserLookupHint => "Try binding again in a moment.", "请稍后重新绑定。";
+    ErrOAuthState => "This authorization could not be matched to your session.", "该授权无法与当前会话匹配。";
+    ErrOAuthStateHint => "It expired, was already used, or was started in another browser or account. Start binding again.", "授权已过期、已被使用，或是在其他浏览器或账号中发起的。请重新发起绑定。";
+    ErrWindowClosed => "The authorization window was closed before it finished.", "授权窗口在完成前被关闭。";
+    ErrWindowClosedHint => "Bind again and finish the authorization in the window that opens.", "请重新绑定，并在弹出的窗口中完成授权。";
+    OAuthDialogTitle => "Bind {} account", "绑定 {} 账号";
+    OAuthIntro => "You will sign in at {} in a new window and authorize access. Afterwards this page shows the account for you to confirm.", "将在新窗口中登录 {} 并授权访问，完成后本页面会显示账号供您确认。";
+    OAuthScopesGitHub => "Requested access: repo (the build service must read your private repositories; GitHub has no read-only scope for them) and read:user (to show which account is bound).", "申请的权限：repo（构建服务需要读取您的私有仓库，GitHub 没有只读的仓库权限）和 read:user（用于显示绑定的账号）。";
+    OAuthScopesGitee => "Requested access: projects (to read your repositories) and user_info (to show which account is bound).", "申请的权限：projects（读取您的仓库）和 user_info（用于显示绑定的账号）。";
+    OAuthContinue => "Continue to {}", "前往 {} 授权";
+    OAuthWaiting => "Waiting for the authorization in the {} window…", "正在等待 {} 窗口中的授权…";
+    OAuthDoneTitle => "Authorization finished", "授权已完成";
+    OAuthDoneBody => "You can close this window and return to the code source page.", "您可以关闭此窗口，返回代码源配置页面。";
+    OAuthBackLink => "Back to the code source page", "返回代码源配置页面";
+    MissingScopes => "Fewer permissions were granted than requested; missing: {}. Builds of private repositories may fail.", "授予的权限少于申请的权限，缺少：{}。私有仓库的构建可能失败。";
     ErrNotBound => "This code source is not bound.", "该代码源未绑定。";
     ErrNotBoundHint => "Reload the page to see the current state.", "请刷新页面查看最新状态。";
     ErrPendingExpired => "The check has expired.", "校验结果已过期。";
@@ -251,6 +271,12 @@ pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
                 };
                 (ErrRateLimited.text(locale).to_string(), hint)
             }
+            HostError::OAuthDenied => pair(ErrOAuthDenied, ErrOAuthDeniedHint),
+            HostError::OAuthExchange { error } => (
+                fill(ErrOAuthExchange.text(locale), &[error]),
+                ErrOAuthExchangeHint.text(locale).to_string(),
+            ),
+            HostError::UserLookupFailed => pair(ErrUserLookup, ErrUserLookupHint),
             HostError::Upstream { status } => (
                 fill(ErrUpstream.text(locale), &[&status.to_string()]),
                 ErrUpstreamHint.text(locale).to_string(),
@@ -260,6 +286,8 @@ pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
         ApiError::PendingExpired => pair(ErrPendingExpired, ErrPendingExpiredHint),
         ApiError::DefaultBinding => pair(ErrDefaultBinding, ErrNotBoundHint),
         ApiError::NotConfigured => pair(ErrNotConfigured, NotConfiguredHint),
+        ApiError::OAuthState => pair(ErrOAuthState, ErrOAuthStateHint),
+        ApiError::AuthorizationWindowClosed => pair(ErrWindowClosed, ErrWindowClosedHint),
         ApiError::Internal { request_id } => (
             ErrInternal.text(locale).to_string(),
             fill(ErrInternalHint.text(locale), &[request_id]),

@@ -129,11 +129,14 @@ mod ssr {
         let Some(nonce) = leptos::nonce::use_nonce() else {
             return;
         };
+        let frames = use_context::<crate::api::service::FramePolicy>()
+            .map(|f| f.frame_ancestors)
+            .unwrap_or_else(|| "'self'".into());
         // Avatars come from the code hosts (a private GitLab may serve them over http).
         let csp = format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
              style-src 'self'; img-src 'self' https: http: data:; connect-src 'self'; \
-             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frames}"
         );
         if let (Some(opts), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),

@@ -3,7 +3,7 @@
 //! need not sit in the environment. The listen address is Leptos' own `LEPTOS_SITE_ADDR`.
 
 use crate::crypto;
-use crate::secret::SecretBytes;
+use crate::secret::{SecretBytes, SecretString};
 use anyhow::{bail, Context};
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -28,7 +28,24 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_PROVIDER_TIMEOUT_SECS",
     "CODESOURCE_PUBLIC_URL",
     "CODESOURCE_LOG_FORMAT",
+    "CODESOURCE_GITHUB_URL",
+    "CODESOURCE_GITHUB_API_URL",
+    "CODESOURCE_GITHUB_CLIENT_ID",
+    "CODESOURCE_GITHUB_CLIENT_SECRET",
+    "CODESOURCE_GITHUB_CLIENT_SECRET_FILE",
+    "CODESOURCE_GITEE_URL",
+    "CODESOURCE_GITEE_CLIENT_ID",
+    "CODESOURCE_GITEE_CLIENT_SECRET",
+    "CODESOURCE_GITEE_CLIENT_SECRET_FILE",
+    "CODESOURCE_FRAME_ANCESTORS",
 ];
+
+/// An OAuth application registered at a code host.
+#[derive(Debug)]
+pub struct OAuthApp {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
 
 #[derive(Debug)]
 pub struct Config {
@@ -44,6 +61,18 @@ pub struct Config {
     /// External base URL (scheme://host[:port]); when set, cross-site checks compare `Origin` to it.
     pub public_url: Option<String>,
     pub log_json: bool,
+    /// GitHub (or GitHub Enterprise Server) web base URL, e.g. `https://github.com`.
+    pub github_url: String,
+    /// GitHub REST API base URL, e.g. `https://api.github.com` or `https://HOST/api/v3`.
+    pub github_api_url: String,
+    pub github_app: Option<OAuthApp>,
+    /// Gitee base URL (the API is under `/api/v5`).
+    pub gitee_url: String,
+    pub gitee_app: Option<OAuthApp>,
+    /// Origins allowed to embed the page in a frame (besides our own).
+    pub frame_ancestors: Vec<String>,
+    /// How long a checked or authorized account waits for Confirm.
+    pub pending_ttl: Duration,
 }
 
 impl Config {
@@ -63,6 +92,13 @@ impl Config {
             provider_timeout: MAX_PROVIDER_TIMEOUT,
             public_url: None,
             log_json: false,
+            github_url: "https://github.com".into(),
+            github_api_url: "https://api.github.com".into(),
+            github_app: None,
+            gitee_url: "https://gitee.com".into(),
+            gitee_app: None,
+            frame_ancestors: Vec::new(),
+            pending_ttl: Duration::from_secs(10 * 60),
         }
     }
 
@@ -156,6 +192,55 @@ impl Config {
             var("CODESOURCE_LOG_FORMAT").or(file.log_format).as_deref(),
             Some("json")
         );
+        let url = |v: Option<String>, default: &str| {
+            v.map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| default.into())
+        };
+        c.github_url = url(
+            var("CODESOURCE_GITHUB_URL").or(file.github_url),
+            "https://github.com",
+        );
+        c.github_api_url = url(
+            var("CODESOURCE_GITHUB_API_URL").or(file.github_api_url),
+            "https://api.github.com",
+        );
+        c.gitee_url = url(
+            var("CODESOURCE_GITEE_URL").or(file.gitee_url),
+            "https://gitee.com",
+        );
+        c.github_app = oauth_app(
+            var("CODESOURCE_GITHUB_CLIENT_ID").or(file.github_client_id),
+            secret(
+                var("CODESOURCE_GITHUB_CLIENT_SECRET").or(file.github_client_secret),
+                var("CODESOURCE_GITHUB_CLIENT_SECRET_FILE").or(file.github_client_secret_file),
+                "CODESOURCE_GITHUB_CLIENT_SECRET",
+            )?,
+            "CODESOURCE_GITHUB",
+        )?;
+        c.gitee_app = oauth_app(
+            var("CODESOURCE_GITEE_CLIENT_ID").or(file.gitee_client_id),
+            secret(
+                var("CODESOURCE_GITEE_CLIENT_SECRET").or(file.gitee_client_secret),
+                var("CODESOURCE_GITEE_CLIENT_SECRET_FILE").or(file.gitee_client_secret_file),
+                "CODESOURCE_GITEE_CLIENT_SECRET",
+            )?,
+            "CODESOURCE_GITEE",
+        )?;
+        c.frame_ancestors = match var("CODESOURCE_FRAME_ANCESTORS") {
+            Some(v) => v
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            None => file.frame_ancestors.unwrap_or_default(),
+        };
+        for origin in &c.frame_ancestors {
+            let scheme_ok = origin.starts_with("https://") || origin.starts_with("http://");
+            if !scheme_ok || origin.contains(['\'', ';', '"']) {
+                bail!("CODESOURCE_FRAME_ANCESTORS: {origin:?} is not an origin such as https://console.example.com");
+            }
+        }
 
         if !c.local_mode() && c.encryption_key.is_none() {
             bail!(
@@ -183,6 +268,32 @@ struct FileConfig {
     provider_timeout_secs: Option<u64>,
     public_url: Option<String>,
     log_format: Option<String>,
+    github_url: Option<String>,
+    github_api_url: Option<String>,
+    github_client_id: Option<String>,
+    github_client_secret: Option<String>,
+    github_client_secret_file: Option<String>,
+    gitee_url: Option<String>,
+    gitee_client_id: Option<String>,
+    gitee_client_secret: Option<String>,
+    gitee_client_secret_file: Option<String>,
+    frame_ancestors: Option<Vec<String>>,
+}
+
+/// Both halves of an OAuth app, or neither.
+fn oauth_app(
+    id: Option<String>,
+    secret: Option<String>,
+    prefix: &str,
+) -> anyhow::Result<Option<OAuthApp>> {
+    match (id, secret) {
+        (Some(client_id), Some(s)) => Ok(Some(OAuthApp {
+            client_id,
+            client_secret: SecretString::new(s),
+        })),
+        (None, None) => Ok(None),
+        _ => bail!("set both {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET (or _FILE), or neither"),
+    }
 }
 
 fn secret(
@@ -286,6 +397,18 @@ mod tests {
             Config::from_vars(&vars(&[("CODESOURCE_BUILD_NODE_CIDRS", "10.0.0.0/33")])).is_err()
         );
         assert!(Config::from_vars(&vars(&[("CODESOURCE_PROVIDER_TIMEOUT_SECS", "60")])).is_err());
+        let (c, _) = Config::from_vars(&vars(&[
+            ("CODESOURCE_GITHUB_CLIENT_ID", "id"),
+            ("CODESOURCE_GITHUB_CLIENT_SECRET", "s"),
+            ("CODESOURCE_GITHUB_URL", "https://ghe.example/"),
+        ]))
+        .unwrap();
+        assert_eq!(c.github_app.unwrap().client_id, "id");
+        assert_eq!(c.github_url, "https://ghe.example");
+        assert!(
+            Config::from_vars(&vars(&[("CODESOURCE_GITEE_CLIENT_ID", "id")])).is_err(),
+            "half an app"
+        );
         std::fs::write(&toml_path, "typo_key = 1\n").unwrap();
         assert!(
             Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())]))

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod crypto;
 pub mod identity;
+pub mod oauth_flow;
 pub mod pending;
 pub mod providers;
 pub mod secret;
@@ -37,7 +38,23 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
     };
     let cipher = crypto::Cipher::new(&key).context("loading the encryption key")?;
     tracing::info!(key_id = cipher.key_id(), "encryption key loaded");
-    let services = Arc::new(service::CodeSources::new(config, store.clone(), cipher));
+    // Redirect URIs are built from the external URL; without one, from the listen address.
+    let public_base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr));
+    let flows = Arc::new(oauth_flow::OAuthFlows::from_config(config, &public_base)?);
+    let services = Arc::new(service::CodeSources::new(
+        config,
+        store.clone(),
+        cipher,
+        flows.clone(),
+    ));
+    let oauth = web::oauth::OAuthRoutes {
+        flows,
+        service: services.clone(),
+        secure_cookies: public_base.starts_with("https://"),
+    };
     let auth = web::Auth {
         verifier: config.identity_key.as_ref().map(|k| {
             identity::IdentityVerifier::new(secret::SecretBytes::new(k.expose().to_vec()))
@@ -50,6 +67,8 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
             services,
             store,
             auth: Arc::new(auth),
+            oauth,
+            frame_ancestors: config.frame_ancestors.clone(),
         },
     ))
 }

@@ -1,8 +1,9 @@
-//! Checked-but-unconfirmed bindings. A check's result (and its token) waits here, in memory,
+//! Checked-but-unconfirmed bindings. A check's or an OAuth authorization's result waits here,
+//! in memory and with its tokens already sealed (encrypted for the row they will be stored in),
 //! for the user's Confirm; Cancel or a 10-minute timeout drops it. Nothing is written to disk
 //! before Confirm. Each entry is bound to the tenant that made it and can be taken only once.
 
-use crate::secret::SecretString;
+use crate::crypto::Sealed;
 use app::api::{Account, Provider};
 use rand::RngCore;
 use std::collections::HashMap;
@@ -20,8 +21,13 @@ pub struct PendingItem {
     pub ca_pem: Option<String>,
     pub scopes: Vec<String>,
     pub scopes_unknown: bool,
+    /// GitLab personal access token expiry (`YYYY-MM-DD`).
     pub expires_at: Option<String>,
-    pub token: SecretString,
+    /// OAuth access token expiry (Unix seconds).
+    pub access_expires_at: Option<i64>,
+    pub missing_scopes: Vec<String>,
+    pub token: Sealed,
+    pub refresh_token: Option<Sealed>,
 }
 
 struct Entry {
@@ -85,6 +91,30 @@ impl PendingStore {
         }
         map.remove(id).map(|e| e.item)
     }
+
+    /// The newest fresh entry of `tenant` for `provider` (after a popup lost its opener).
+    pub fn latest<T>(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        f: impl FnOnce(&str, &PendingItem) -> T,
+    ) -> Option<T> {
+        let map = self.entries.lock().expect("pending map poisoned");
+        map.iter()
+            .filter(|(_, e)| {
+                e.tenant == tenant && e.item.provider == provider && e.created.elapsed() < self.ttl
+            })
+            .max_by_key(|(_, e)| e.created)
+            .map(|(id, e)| f(id, &e.item))
+    }
+
+    /// Reads an entry without taking it (to show it again after a redirect).
+    pub fn peek<T>(&self, tenant: &str, id: &str, f: impl FnOnce(&PendingItem) -> T) -> Option<T> {
+        let map = self.entries.lock().expect("pending map poisoned");
+        map.get(id)
+            .filter(|e| e.tenant == tenant && e.created.elapsed() < self.ttl)
+            .map(|e| f(&e.item))
+    }
 }
 
 #[cfg(test)]
@@ -105,7 +135,14 @@ mod tests {
             scopes: vec![],
             scopes_unknown: false,
             expires_at: None,
-            token: SecretString::new("t".into()),
+            access_expires_at: None,
+            missing_scopes: vec![],
+            token: Sealed {
+                kid: "k".into(),
+                nonce: "n".into(),
+                ct: "c".into(),
+            },
+            refresh_token: None,
         }
     }
 
@@ -115,6 +152,11 @@ mod tests {
         let id = p.insert("t1", item());
         assert_eq!(id.len(), 32);
         assert!(p.take("t2", &id).is_none(), "another tenant cannot take it");
+        assert!(p.peek("t2", &id, |_| ()).is_none());
+        assert!(
+            p.peek("t1", &id, |_| ()).is_some(),
+            "peeking does not consume"
+        );
         assert!(p.take("t1", &id).is_some());
         assert!(p.take("t1", &id).is_none(), "single use");
     }

@@ -5,10 +5,12 @@
 
 use crate::config::Config;
 use crate::crypto::Cipher;
+use crate::oauth_flow::OAuthFlows;
 use crate::pending::{PendingItem, PendingStore};
 use crate::providers::address::HostAddress;
 use crate::providers::gitlab::{self, GitLabClient};
 use crate::providers::net::OutboundPolicy;
+use crate::providers::oauth::Authorized;
 use crate::store::{aad, BindingStore, StoredBinding, RECORD_VERSION};
 use app::api::service::{Caller, CodeSourceService, GitLabCheck};
 use app::api::{
@@ -18,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub struct CodeSources {
+    oauth: Arc<OAuthFlows>,
     store: Arc<dyn BindingStore>,
     cipher: Cipher,
     pending: PendingStore,
@@ -28,11 +31,17 @@ pub struct CodeSources {
 }
 
 impl CodeSources {
-    pub fn new(config: &Config, store: Arc<dyn BindingStore>, cipher: Cipher) -> Self {
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn BindingStore>,
+        cipher: Cipher,
+        oauth: Arc<OAuthFlows>,
+    ) -> Self {
         CodeSources {
+            oauth,
             store,
             cipher,
-            pending: PendingStore::new(crate::pending::PENDING_TTL),
+            pending: PendingStore::new(config.pending_ttl),
             policy: OutboundPolicy {
                 allow_loopback: config.allow_loopback,
             },
@@ -48,9 +57,59 @@ impl CodeSources {
 
     /// Whether the operator has set up binding for a provider (GitHub/Gitee need OAuth apps).
     fn configured(&self, p: Provider) -> bool {
-        matches!(p, Provider::GitLab)
+        p == Provider::GitLab || self.oauth.configured(p)
     }
 
+    /// Keeps an OAuth authorization for the user's Confirm; returns the pending id.
+    pub fn add_authorized(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        a: Authorized,
+        asked: &[&str],
+    ) -> String {
+        let granted = |s: &str| {
+            a.scopes
+                .iter()
+                .any(|g| g == s || (s == "read:user" && g == "user"))
+        };
+        let missing_scopes = asked
+            .iter()
+            .filter(|s| !granted(s))
+            .map(|s| s.to_string())
+            .collect();
+        let aad = aad(&caller.tenant, provider);
+        let item = PendingItem {
+            provider,
+            account: a.account,
+            address: None,
+            ca_pem: None,
+            scopes: a.scopes,
+            scopes_unknown: false,
+            expires_at: None,
+            access_expires_at: a.expires_at,
+            missing_scopes,
+            token: self.cipher.seal(&a.access_token, &aad),
+            refresh_token: a.refresh_token.as_ref().map(|r| self.cipher.seal(r, &aad)),
+        };
+        self.pending.insert(&caller.tenant, item)
+    }
+}
+
+fn pending_view(id: &str, item: &PendingItem) -> PendingBinding {
+    PendingBinding {
+        id: id.to_string(),
+        provider: item.provider,
+        account: item.account.clone(),
+        address: item.address.clone(),
+        scopes: item.scopes.clone(),
+        expires_at: item.expires_at.clone(),
+        scopes_unknown: item.scopes_unknown,
+        missing_scopes: item.missing_scopes.clone(),
+    }
+}
+
+impl CodeSources {
     fn row(&self, caller: &Caller, p: Provider, stored: Option<&StoredBinding>) -> CodeSourceRow {
         if p == Provider::DevCloud {
             return CodeSourceRow {
@@ -165,24 +224,36 @@ impl CodeSourceService for CodeSources {
         let check = outcome?;
         let item = PendingItem {
             provider: Provider::GitLab,
-            account: check.account.clone(),
-            address: Some(address.as_str().to_string()),
-            ca_pem: input.ca_pem.filter(|c| !c.trim().is_empty()),
-            scopes: check.scopes.clone(),
-            scopes_unknown: check.scopes_unknown,
-            expires_at: check.expires_at.clone(),
-            token,
-        };
-        let id = self.pending.insert(&caller.tenant, item);
-        Ok(PendingBinding {
-            id,
-            provider: Provider::GitLab,
             account: check.account,
             address: Some(address.as_str().to_string()),
+            ca_pem: input.ca_pem.filter(|c| !c.trim().is_empty()),
             scopes: check.scopes,
-            expires_at: check.expires_at,
             scopes_unknown: check.scopes_unknown,
-        })
+            expires_at: check.expires_at,
+            access_expires_at: None,
+            missing_scopes: vec![],
+            token: self
+                .cipher
+                .seal(&token, &aad(&caller.tenant, Provider::GitLab)),
+            refresh_token: None,
+        };
+        let view = pending_view("", &item);
+        let id = self.pending.insert(&caller.tenant, item);
+        Ok(PendingBinding { id, ..view })
+    }
+
+    async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError> {
+        self.pending
+            .peek(&caller.tenant, &id, |item| pending_view(&id, item))
+            .ok_or(ApiError::PendingExpired)
+    }
+
+    async fn latest_pending(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+    ) -> Result<Option<PendingBinding>, ApiError> {
+        Ok(self.pending.latest(&caller.tenant, provider, pending_view))
     }
 
     async fn confirm(
@@ -198,9 +269,10 @@ impl CodeSourceService for CodeSources {
             v: RECORD_VERSION,
             tenant: caller.tenant.clone(),
             provider: item.provider,
-            token: self
-                .cipher
-                .seal(&item.token, &aad(&caller.tenant, item.provider)),
+            // Sealed at check time for exactly this row (tenant, provider).
+            token: item.token,
+            refresh_token: item.refresh_token,
+            access_expires_at: item.access_expires_at,
             account: item.account,
             address: item.address,
             ca_pem: item.ca_pem,

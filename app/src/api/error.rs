@@ -24,6 +24,13 @@ pub enum ApiError {
     DefaultBinding,
     #[error("this code source is not configured by the operator")]
     NotConfigured,
+    /// An OAuth callback whose `state` is missing, unknown, expired, already used, or belongs
+    /// to another browser, tenant or code host.
+    #[error("the authorization does not belong to this session")]
+    OAuthState,
+    /// The code host's window was closed before the authorization finished (browser only).
+    #[error("the authorization window was closed")]
+    AuthorizationWindowClosed,
     /// Something failed on our side; the request id finds the cause in the server log.
     #[error("internal error (request {request_id})")]
     Internal { request_id: String },
@@ -76,6 +83,15 @@ pub enum HostError {
     Upstream {
         status: u16,
     },
+    /// The user declined on the code host's authorize page.
+    OAuthDenied,
+    /// The code host refused to exchange the authorization code (`bad_verification_code`,
+    /// `incorrect_client_credentials`, `redirect_uri_mismatch`, `invalid_grant`, …).
+    OAuthExchange {
+        error: String,
+    },
+    /// The code host gave a token but the account could not be read with it.
+    UserLookupFailed,
 }
 
 impl ApiError {
@@ -91,6 +107,8 @@ impl ApiError {
             ApiError::PendingExpired => 410,
             ApiError::DefaultBinding => 409,
             ApiError::NotConfigured => 409,
+            ApiError::OAuthState => 400,
+            ApiError::AuthorizationWindowClosed => 400,
             ApiError::Internal { .. } | ApiError::Transport(_) => 500,
         }
     }

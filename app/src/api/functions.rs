@@ -30,6 +30,25 @@ pub async fn check_gitlab(
     ssr::respond(svc.check_gitlab(&caller, input).await)
 }
 
+/// A checked or authorized account waiting for Confirm (after an OAuth redirect or popup).
+#[server(endpoint = "code-sources/pending", input = Json)]
+pub async fn load_pending(pending_id: String) -> Result<PendingBinding, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    ssr::respond(svc.pending(&caller, pending_id).await)
+}
+
+/// The newest authorized account for `provider` waiting for Confirm, if any: used when the
+/// authorization window closed without reporting back (its opener link can be cut).
+#[server(endpoint = "code-sources/latest-pending", input = Json)]
+pub async fn latest_pending(provider: String) -> Result<Option<PendingBinding>, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(
+        super::Provider::parse(&provider)
+            .ok_or(ApiError::Invalid(super::InputError::UnknownProvider)),
+    )?;
+    ssr::respond(svc.latest_pending(&caller, provider).await)
+}
+
 /// Persists a checked binding (after the user saw the account and pressed Confirm).
 #[server(endpoint = "code-sources/confirm", input = Json)]
 pub async fn confirm_binding(pending_id: String) -> Result<CodeSourceRow, ApiError> {

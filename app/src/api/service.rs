@@ -32,6 +32,14 @@ pub trait CodeSourceService: Send + Sync + 'static {
         caller: &Caller,
         input: GitLabCheck,
     ) -> Result<PendingBinding, ApiError>;
+    /// A checked or authorized account waiting for Confirm (not consumed).
+    async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError>;
+    /// The newest one for `provider`, if any (when a popup could not report back).
+    async fn latest_pending(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+    ) -> Result<Option<PendingBinding>, ApiError>;
     async fn confirm(&self, caller: &Caller, pending_id: String)
         -> Result<CodeSourceRow, ApiError>;
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError>;
@@ -40,3 +48,12 @@ pub trait CodeSourceService: Send + Sync + 'static {
 
 /// What the server provides in context.
 pub type Services = Arc<dyn CodeSourceService>;
+
+/// Who may frame the page: provided in context so the page's CSP can say so.
+#[derive(Clone, Debug)]
+pub struct FramePolicy {
+    /// The CSP `frame-ancestors` source list, e.g. `'self' https://console.example.com`.
+    pub frame_ancestors: String,
+    /// Whether any other origin is allowed (then no `X-Frame-Options`).
+    pub allow_cross_origin: bool,
+}

@@ -136,6 +136,8 @@ pub struct PendingBinding {
     pub expires_at: Option<String>,
     /// The host could not tell us the token's scopes (older GitLab).
     pub scopes_unknown: bool,
+    /// Scopes we asked for that the user did not grant (OAuth); the UI warns about them.
+    pub missing_scopes: Vec<String>,
 }
 
 #[cfg(test)]

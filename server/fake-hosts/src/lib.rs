@@ -10,12 +10,20 @@
 //! | `/redirect`             | a server that redirects to another host                 |
 //! | `/slow`                 | a server that never answers in time                     |
 //!
-//! Tokens (all obviously fake): see [`TOKENS`].
+//! Tokens (all obviously fake): see [`TOKENS`]. Fake GitHub (`/github`, API `/github-api`) and
+//! Gitee (`/gitee`) OAuth apps: see the `oauth` module.
 
 mod gitlab;
+mod oauth;
 mod tls;
 
-pub use gitlab::{router, RequestLog, TOKENS};
+pub use gitlab::{RequestLog, TOKENS};
+pub use oauth::{GITEE_APP, GITHUB_APP};
+
+/// All fake hosts on one router (GitLab at the root, GitHub and Gitee under their prefixes).
+pub fn router(log: RequestLog) -> axum::Router {
+    gitlab::router(log).merge(oauth::router())
+}
 
 use std::net::SocketAddr;
 

@@ -5,3 +5,4 @@
 pub mod address;
 pub mod gitlab;
 pub mod net;
+pub mod oauth;

@@ -32,6 +32,12 @@ pub struct StoredBinding {
     pub bound_by: String,
     /// The access token, sealed with `aad(tenant, provider)`.
     pub token: Sealed,
+    /// OAuth refresh token (Gitee), sealed like `token`.
+    #[serde(default)]
+    pub refresh_token: Option<Sealed>,
+    /// OAuth access token expiry, Unix seconds (Gitee: a day).
+    #[serde(default)]
+    pub access_expires_at: Option<i64>,
 }
 
 /// Associated data that ties a sealed token to its row.

@@ -135,6 +135,8 @@ mod tests {
                 nonce: "n".into(),
                 ct: "c".into(),
             },
+            refresh_token: None,
+            access_expires_at: None,
         }
     }
 

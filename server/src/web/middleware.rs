@@ -1,7 +1,7 @@
 //! Middleware: request ids and access logs, security headers, identity, cross-site defence.
 
 use crate::identity::{IdentityError, IdentityVerifier, IDENTITY_COOKIE};
-use app::api::service::Caller;
+use app::api::service::{Caller, FramePolicy};
 use app::api::ApiError;
 use app::i18n::{Locale, Msg, LOCALE_COOKIE};
 use axum::body::Body;
@@ -30,11 +30,7 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
         .map(str::to_string)
-        .unwrap_or_else(|| {
-            let mut raw = [0u8; 8];
-            rand::rngs::OsRng.fill_bytes(&mut raw);
-            raw.iter().map(|b| format!("{b:02x}")).collect()
-        });
+        .unwrap_or_else(|| random_hex(8));
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty);
     let start = Instant::now();
@@ -55,7 +51,11 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
 
 /// Headers on every response. Pages set their own CSP (with the hydration script's nonce);
 /// everything else gets a strict one. Everything but the public assets is personal: no-store.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(frames): State<Arc<FramePolicy>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let public_asset = is_public_asset(req.uri().path());
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -67,14 +67,22 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(
-            "default-src 'none'; frame-ancestors 'self'",
-        ));
+    // X-Frame-Options cannot name other origins; CSP frame-ancestors does the work then.
+    if !frames.allow_cross_origin {
+        h.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    }
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let csp = format!(
+            "default-src 'none'; frame-ancestors {}",
+            frames.frame_ancestors
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     if !public_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -191,7 +199,7 @@ fn identity_token(h: &HeaderMap) -> Option<String> {
     cookie(h, IDENTITY_COOKIE)
 }
 
-fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
     h.get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -206,11 +214,23 @@ fn api_error(status: StatusCode, err: &ApiError) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// A plain, translated 401 page: no app, no data.
-fn unauthorized_page(h: &HeaderMap) -> Response {
+/// The language of a plain server-rendered page: remembered choice, then `Accept-Language`.
+pub fn request_locale(h: &HeaderMap) -> Locale {
     let lang = cookie(h, LOCALE_COOKIE);
     let accept = h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let l = Locale::negotiate(lang.as_deref(), accept);
+    Locale::negotiate(lang.as_deref(), accept)
+}
+
+/// Random hex (request ids, nonces).
+pub fn random_hex(bytes: usize) -> String {
+    let mut raw = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A plain, translated 401 page: no app, no data.
+fn unauthorized_page(h: &HeaderMap) -> Response {
+    let l = request_locale(h);
     let html = format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/codesource.css\"></head>\

@@ -3,11 +3,12 @@
 //! identity, cross-site defence).
 
 mod middleware;
+pub mod oauth;
 
 pub use middleware::Auth;
 
 use crate::store::BindingStore;
-use app::api::service::Services;
+use app::api::service::{FramePolicy, Services};
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -24,24 +25,39 @@ pub struct WebState {
     pub services: Services,
     pub store: Arc<dyn BindingStore>,
     pub auth: Arc<Auth>,
+    pub oauth: oauth::OAuthRoutes,
+    /// Origins (besides ours) allowed to frame the page.
+    pub frame_ancestors: Vec<String>,
 }
 
 pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
     let routes = generate_route_list(App);
     let services = state.services.clone();
+    let frames = FramePolicy {
+        frame_ancestors: std::iter::once("'self'".to_string())
+            .chain(state.frame_ancestors.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" "),
+        allow_cross_origin: !state.frame_ancestors.is_empty(),
+    };
+    let page_frames = frames.clone();
     let store = state.store.clone();
     let app = Router::new()
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(services.clone()),
+            move || {
+                provide_context(services.clone());
+                provide_context(page_frames.clone());
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options);
+        .with_state(leptos_options)
+        .merge(oauth::routes(state.oauth));
 
     let auth = state.auth.clone();
     Router::new()
@@ -65,6 +81,9 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
         )))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(frames),
+            middleware::security_headers,
+        ))
         .layer(axum::middleware::from_fn(middleware::request_context))
 }

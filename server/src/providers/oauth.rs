@@ -1,0 +1,297 @@
+//! OAuth authorization-code flows for GitHub and Gitee, with the `oauth2` crate: authorize URLs
+//! (PKCE S256 for GitHub), code exchange, and the account lookup. Base URLs come from
+//! configuration (GitHub Enterprise Server, a Gitee stand-in in tests).
+
+use super::gitlab::classify;
+use crate::secret::SecretString;
+use app::api::{Account, HostError, Provider};
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
+};
+use reqwest::header;
+use serde::Deserialize;
+use std::time::Duration;
+
+type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// One configured OAuth code host.
+pub struct OAuthProvider {
+    pub provider: Provider,
+    client: Client,
+    /// Where the account is looked up (`…/user`).
+    api_base: String,
+    scopes: &'static [&'static str],
+    pkce: bool,
+    http: reqwest::Client,
+}
+
+/// What the code host gave us.
+pub struct Authorized {
+    pub account: Account,
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+}
+
+#[derive(Deserialize)]
+struct User {
+    login: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    avatar_url: Option<String>,
+    #[serde(default)]
+    html_url: Option<String>,
+}
+
+impl OAuthProvider {
+    /// `web` is the host's web base (`https://github.com`, `https://gitee.com`), `api` its REST base.
+    pub fn new(
+        provider: Provider,
+        web: &str,
+        api: &str,
+        client_id: &str,
+        client_secret: &SecretString,
+        redirect: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let (authorize, token, scopes, pkce): (String, String, &'static [&'static str], bool) =
+            match provider {
+                Provider::GitHub => (
+                    format!("{web}/login/oauth/authorize"),
+                    format!("{web}/login/oauth/access_token"),
+                    &["repo", "read:user"],
+                    true,
+                ),
+                Provider::Gitee => (
+                    format!("{web}/oauth/authorize"),
+                    format!("{web}/oauth/token"),
+                    &["user_info", "projects"],
+                    false,
+                ),
+                other => anyhow::bail!("{} does not bind through OAuth", other.as_str()),
+            };
+        let client = BasicClient::new(ClientId::new(client_id.to_string()))
+            .set_client_secret(ClientSecret::new(client_secret.expose().to_string()))
+            .set_auth_uri(AuthUrl::new(authorize)?)
+            .set_token_uri(TokenUrl::new(token)?)
+            .set_redirect_uri(RedirectUrl::new(redirect.to_string())?)
+            // Both hosts take the client secret in the form body.
+            .set_auth_type(AuthType::RequestBody);
+        // Gitee refuses requests without a User-Agent; GitHub's API asks for one too.
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(OAuthProvider {
+            provider,
+            client,
+            api_base: api.trim_end_matches('/').to_string(),
+            scopes,
+            pkce,
+            http,
+        })
+    }
+
+    pub fn scopes(&self) -> &'static [&'static str] {
+        self.scopes
+    }
+
+    /// The authorize URL for `state`, and the PKCE verifier to keep server-side.
+    pub fn authorize_url(&self, state: &str) -> (String, Option<SecretString>) {
+        let state = state.to_string();
+        let mut req = self.client.authorize_url(move || CsrfToken::new(state));
+        for s in self.scopes {
+            req = req.add_scope(Scope::new(s.to_string()));
+        }
+        let mut verifier = None;
+        if self.pkce {
+            let (challenge, v) = PkceCodeChallenge::new_random_sha256();
+            req = req.set_pkce_challenge(challenge);
+            verifier = Some(SecretString::new(v.secret().clone()));
+        }
+        if self.provider == Provider::GitHub {
+            // Let the user pick which GitHub account to authorize.
+            req = req.add_extra_param("prompt", "select_account");
+        }
+        (req.url().0.to_string(), verifier)
+    }
+
+    /// Exchanges the code and looks the account up.
+    pub async fn complete(
+        &self,
+        code: &str,
+        verifier: Option<&SecretString>,
+    ) -> Result<Authorized, HostError> {
+        let mut req = self
+            .client
+            .exchange_code(AuthorizationCode::new(code.to_string()));
+        if let Some(v) = verifier {
+            req = req.set_pkce_verifier(PkceCodeVerifier::new(v.expose().to_string()));
+        }
+        let token = req
+            .request_async(&self.http)
+            .await
+            .map_err(exchange_error)?;
+        let access_token = SecretString::new(token.access_token().secret().clone());
+        let refresh_token = token
+            .refresh_token()
+            .map(|r| SecretString::new(r.secret().clone()));
+        let expires_at = token.expires_in().map(|d| now_secs() + d.as_secs() as i64);
+        let token_scopes: Vec<String> = token
+            .scopes()
+            .map(|s| {
+                s.iter()
+                    .flat_map(|s| s.split([',', ' ']))
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (account, header_scopes) = self.user(&access_token).await?;
+        Ok(Authorized {
+            account,
+            access_token,
+            refresh_token,
+            expires_at,
+            scopes: header_scopes.unwrap_or(token_scopes),
+        })
+    }
+
+    async fn user(
+        &self,
+        token: &SecretString,
+    ) -> Result<(Account, Option<Vec<String>>), HostError> {
+        let url = match self.provider {
+            Provider::Gitee => format!("{}/api/v5/user", self.api_base),
+            _ => format!("{}/user", self.api_base),
+        };
+        let mut auth = header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| HostError::UserLookupFailed)?;
+        auth.set_sensitive(true);
+        let resp = self
+            .http
+            .get(url)
+            .header(header::AUTHORIZATION, auth)
+            .header(
+                header::ACCEPT,
+                "application/vnd.github+json, application/json",
+            )
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = resp.status();
+        if status.as_u16() == 429
+            || (status.as_u16() == 403
+                && resp
+                    .headers()
+                    .get("x-ratelimit-remaining")
+                    .is_some_and(|v| v == "0"))
+        {
+            let retry = resp
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
+            return Err(HostError::RateLimited {
+                retry_after_secs: retry,
+            });
+        }
+        if !status.is_success() {
+            tracing::info!(
+                provider = self.provider.as_str(),
+                status = status.as_u16(),
+                "account lookup refused"
+            );
+            return Err(HostError::UserLookupFailed);
+        }
+        // GitHub tells the granted scopes of OAuth-app tokens in a header.
+        let scopes = resp
+            .headers()
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            });
+        let user: User = resp.json().await.map_err(|_| HostError::UserLookupFailed)?;
+        let account = Account {
+            login: user.login.chars().take(255).collect(),
+            name: user.name.map(|n| n.chars().take(255).collect()),
+            avatar_url: user
+                .avatar_url
+                .filter(|u| app::format::safe_http_url(u).is_some()),
+            web_url: user
+                .html_url
+                .filter(|u| app::format::safe_http_url(u).is_some()),
+        };
+        Ok((account, scopes))
+    }
+}
+
+/// Maps a failed exchange. GitHub answers errors with HTTP 200 and an `error` field, which the
+/// `oauth2` crate reports as a parse failure of the token response: the body says which error.
+fn exchange_error<RE: std::error::Error + 'static>(
+    e: RequestTokenError<RE, oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>>,
+) -> HostError {
+    match e {
+        RequestTokenError::ServerResponse(r) => HostError::OAuthExchange {
+            error: clip_code(r.error().as_ref()),
+        },
+        RequestTokenError::Parse(_, body) => match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(b) => HostError::OAuthExchange {
+                error: clip_code(&b.error),
+            },
+            Err(_) => HostError::OAuthExchange {
+                error: "unexpected_response".into(),
+            },
+        },
+        RequestTokenError::Request(inner) => {
+            let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&inner);
+            while let Some(s) = src {
+                if let Some(re) = s.downcast_ref::<reqwest::Error>() {
+                    return classify(re);
+                }
+                if let Some(re) = s.downcast_ref::<Box<reqwest::Error>>() {
+                    return classify(re);
+                }
+                src = s.source();
+            }
+            HostError::Unreachable
+        }
+        RequestTokenError::Other(_) => HostError::OAuthExchange {
+            error: "unexpected_response".into(),
+        },
+    }
+}
+
+/// Error codes are shown to the user: keep them short and plain.
+fn clip_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect()
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,192 @@
+//! OAuth routes: `/oauth/{github,gitee}/start` sends the browser to the code host;
+//! `/oauth/{github,gitee}/callback` (one path per code host: mix-up defence) finishes the flow
+//! and reports to the page: to the opener by `postMessage` when it ran in a popup, else by
+//! redirecting back to the table. Neither a code nor a token ever goes into a URL we make.
+
+use super::middleware::{cookie, request_locale};
+use crate::oauth_flow::{CallbackQuery, OAuthFlows};
+use crate::service::CodeSources;
+use app::api::service::Caller;
+use app::api::{ApiError, Provider};
+use app::i18n::Msg;
+use axum::extract::{Extension, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct OAuthRoutes {
+    pub flows: Arc<OAuthFlows>,
+    pub service: Arc<CodeSources>,
+    /// Add `Secure` to the flow cookie (the public URL is https).
+    pub secure_cookies: bool,
+}
+
+pub fn routes(state: OAuthRoutes) -> Router {
+    let mut r = Router::new();
+    for p in [Provider::GitHub, Provider::Gitee] {
+        r = r
+            .route(
+                &format!("/oauth/{}/start", p.as_str()),
+                get(move |s, c, q, h| start(p, s, c, q, h)),
+            )
+            .route(
+                &format!("/oauth/{}/callback", p.as_str()),
+                get(move |s, c, q, h| callback(p, s, c, q, h)),
+            );
+    }
+    r.with_state(state)
+}
+
+fn flow_cookie(p: Provider) -> String {
+    format!("cs_oauth_{}", p.as_str())
+}
+
+#[derive(Deserialize)]
+struct StartQuery {
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+async fn start(
+    provider: Provider,
+    State(st): State<OAuthRoutes>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<StartQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let popup = q.mode.as_deref() != Some("redirect");
+    match st.flows.start(&caller, provider, popup) {
+        Ok((url, browser)) => {
+            let secure = if st.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!(
+                "{}={browser}; Path=/oauth/{}; Max-Age=600; HttpOnly; SameSite=Lax{secure}",
+                flow_cookie(provider),
+                provider.as_str()
+            );
+            let mut resp = StatusCode::SEE_OTHER.into_response();
+            let h = resp.headers_mut();
+            if let (Ok(loc), Ok(c)) = (HeaderValue::from_str(&url), HeaderValue::from_str(&cookie))
+            {
+                h.insert(header::LOCATION, loc);
+                h.insert(header::SET_COOKIE, c);
+            }
+            resp
+        }
+        Err(e) => result_page(provider, popup, Err(e), &headers),
+    }
+}
+
+async fn callback(
+    provider: Provider,
+    State(st): State<OAuthRoutes>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let browser = cookie(&headers, &flow_cookie(provider));
+    let finished = st
+        .flows
+        .finish(&caller, provider, &q, browser.as_deref())
+        .await;
+    let outcome = finished.result.map(|a| {
+        let asked = st.flows.scopes(provider);
+        st.service.add_authorized(&caller, provider, a, asked)
+    });
+    let mut resp = result_page(provider, finished.popup, outcome, &headers);
+    let clear = format!(
+        "{}=; Path=/oauth/{}; Max-Age=0; HttpOnly; SameSite=Lax",
+        flow_cookie(provider),
+        provider.as_str()
+    );
+    if let Ok(c) = HeaderValue::from_str(&clear) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+/// Where the table picks the result up in the redirect flow.
+fn table_url(provider: Provider, outcome: &Result<String, ApiError>) -> String {
+    match outcome {
+        Ok(id) => format!("/?oauth={}&pending={id}", provider.as_str()),
+        Err(e) => format!(
+            "/?oauth={}&error={}",
+            provider.as_str(),
+            percent_encode(&serde_json::to_string(e).unwrap_or_default())
+        ),
+    }
+}
+
+/// The callback's page. In a popup it posts the result to its opener (same origin only) and
+/// closes; without an opener it sends the browser back to the table, or, if it was a popup
+/// whose opener link the code host cut, says it may be closed (the table then looks the
+/// result up itself).
+fn result_page(
+    provider: Provider,
+    popup: bool,
+    outcome: Result<String, ApiError>,
+    headers: &HeaderMap,
+) -> Response {
+    let locale = request_locale(headers);
+    let target = table_url(provider, &outcome);
+    let message = serde_json::json!({
+        "type": "codesource-oauth",
+        "provider": provider.as_str(),
+        "pending": outcome.as_ref().ok(),
+        "error": outcome.as_ref().err(),
+    })
+    .to_string();
+    let nonce = super::middleware::random_hex(16);
+    // JSON inside <script>: escape `<` so no value can close the element.
+    let js = |v: &str| {
+        serde_json::to_string(v)
+            .unwrap_or_default()
+            .replace('<', "\\u003c")
+    };
+    let script = format!(
+        "(function(){{var m={msg};var t={target};\
+         if(window.opener&&!window.opener.closed){{try{{window.opener.postMessage(m,location.origin);window.close();return;}}catch(e){{}}}}\
+         if(!{popup}){{location.replace(t);}}}})();",
+        msg = js(&message),
+        target = js(&target),
+    );
+    let title = Msg::OAuthDoneTitle.text(locale);
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/codesource.css\"><link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\"></head>\
+         <body><main class=\"page page-message\"><h1>{title}</h1><p>{body}</p><p><a href=\"{href}\">{back}</a></p></main>\
+         <script nonce=\"{nonce}\">{script}</script></body></html>",
+        lang = locale.tag(),
+        body = Msg::OAuthDoneBody.text(locale),
+        href = target.replace('&', "&amp;").replace('"', "&quot;"),
+        back = Msg::OAuthBackLink.text(locale),
+    );
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    );
+    let mut resp = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
