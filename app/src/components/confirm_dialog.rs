@@ -58,61 +58,73 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
     let scopes = pending.scopes.join(", ");
     let scopes_unknown = pending.scopes_unknown;
     let expires = pending.expires_at.clone();
+    let is_gitlab = pending.provider == crate::api::Provider::GitLab;
+    let missing = pending.missing_scopes.join(", ");
     view! {
-        <Modal
-            title=Signal::derive(move || Msg::ConfirmTitle.text(locale.get()).to_string())
-            id="confirm-bind-dialog"
-            busy
-            on_close=cancel.clone()
-        >
-            <div class="modal-body">
-                <p>{t(Msg::ConfirmBody)}</p>
-                <div class="confirm-account">
-                    <AccountCell account=pending.account.clone() />
-                </div>
-                <dl class="facts">
-                    {pending
-                        .address
-                        .clone()
-                        .map(|a| {
+            <Modal
+                title=Signal::derive(move || Msg::ConfirmTitle.text(locale.get()).to_string())
+                id="confirm-bind-dialog"
+                busy
+                on_close=cancel.clone()
+            >
+                <div class="modal-body">
+                    <p>{t(Msg::ConfirmBody)}</p>
+                    <div class="confirm-account">
+                        <AccountCell account=pending.account.clone() />
+                    </div>
+                    <dl class="facts">
+                        {pending
+                            .address
+                            .clone()
+                            .map(|a| {
+                                view! {
+                                    <dt>{t(Msg::ColAddress)}</dt>
+                                    <dd class="mono">{a}</dd>
+                                }
+                            })}
+                        <dt>{t(Msg::Scopes)}</dt>
+                        <dd class="scopes">
+                            {if scopes_unknown {
+                                view! { <span class="muted">{t(Msg::ScopesUnknown)}</span> }.into_any()
+                            } else {
+                                view! { <span class="mono">{scopes}</span> }.into_any()
+                            }}
+                        </dd>
+    {is_gitlab.then(|| view! {
+                        <dt>{t(Msg::Expires)}</dt>
+                        <dd class="expires">
+                            {match expires.clone() {
+                                Some(d) => view! { <time>{d}</time> }.into_any(),
+                                None => view! { <span>{t(Msg::NeverExpires)}</span> }.into_any(),
+                            }}
+                        </dd>
+    })}
+                    </dl>
+                    {(!missing.is_empty())
+                        .then(|| {
                             view! {
-                                <dt>{t(Msg::ColAddress)}</dt>
-                                <dd class="mono">{a}</dd>
+                                <p class="warning" role="note">
+                                    {move || fill(Msg::MissingScopes.text(locale.get()), &[&missing])}
+                                </p>
                             }
                         })}
-                    <dt>{t(Msg::Scopes)}</dt>
-                    <dd class="scopes">
-                        {if scopes_unknown {
-                            view! { <span class="muted">{t(Msg::ScopesUnknown)}</span> }.into_any()
-                        } else {
-                            view! { <span class="mono">{scopes}</span> }.into_any()
-                        }}
-                    </dd>
-                    <dt>{t(Msg::Expires)}</dt>
-                    <dd class="expires">
-                        {match expires {
-                            Some(d) => view! { <time>{d}</time> }.into_any(),
-                            None => view! { <span>{t(Msg::NeverExpires)}</span> }.into_any(),
-                        }}
-                    </dd>
-                </dl>
-                {move || error.get().map(|err| view! { <ErrorBox err /> })}
-                <Show when=move || busy.get()>
-                    <p class="progress" role="status">
-                        <span class="spinner" aria-hidden="true"></span>
-                        {t(Msg::Saving)}
-                    </p>
-                </Show>
-            </div>
-            <footer class="modal-footer">
-                <button type="button" class="btn" disabled=move || busy.get() on:click={
-                    let cancel = cancel.clone();
-                    move |_| cancel(())
-                }>{t(Msg::Cancel)}</button>
-                <button type="button" class="btn btn-primary" disabled=move || busy.get() on:click=confirm>
-                    {t(Msg::Confirm)}
-                </button>
-            </footer>
-        </Modal>
-    }
+                    {move || error.get().map(|err| view! { <ErrorBox err /> })}
+                    <Show when=move || busy.get()>
+                        <p class="progress" role="status">
+                            <span class="spinner" aria-hidden="true"></span>
+                            {t(Msg::Saving)}
+                        </p>
+                    </Show>
+                </div>
+                <footer class="modal-footer">
+                    <button type="button" class="btn" disabled=move || busy.get() on:click={
+                        let cancel = cancel.clone();
+                        move |_| cancel(())
+                    }>{t(Msg::Cancel)}</button>
+                    <button type="button" class="btn btn-primary" disabled=move || busy.get() on:click=confirm>
+                        {t(Msg::Confirm)}
+                    </button>
+                </footer>
+            </Modal>
+        }
 }

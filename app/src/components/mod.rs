@@ -3,12 +3,14 @@
 mod confirm_dialog;
 mod gitlab_dialog;
 mod modal;
+mod oauth_dialog;
 mod table;
 mod unbind_dialog;
 mod widgets;
 
 pub use confirm_dialog::ConfirmBindDialog;
 pub use gitlab_dialog::GitLabBindDialog;
+pub use oauth_dialog::{listen_for_oauth, pick_up_redirect_result, OAuthDialog};
 pub use table::SourceTable;
 pub use unbind_dialog::UnbindDialog;
 pub use widgets::{AccountCell, ErrorBox, LanguageSwitch, Toasts};

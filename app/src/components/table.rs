@@ -134,6 +134,8 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
                 on:click=move |_| {
                     if p == Provider::GitLab {
                         ctx.dialog.set(DialogState::GitLabForm);
+                    } else {
+                        ctx.dialog.set(DialogState::OAuth { provider: p, error: None });
                     }
                 }
             >

@@ -1,9 +1,11 @@
 //! The code source configuration page: header, the table, and whichever dialog is open.
 
-use crate::api::{load_page, set_locale, ApiError, CodeSourceRow, PageData, PendingBinding};
+use crate::api::{
+    load_page, set_locale, ApiError, CodeSourceRow, PageData, PendingBinding, Provider,
+};
 use crate::components::{
-    ConfirmBindDialog, ErrorBox, GitLabBindDialog, LanguageSwitch, SourceTable, Toasts,
-    UnbindDialog,
+    listen_for_oauth, pick_up_redirect_result, ConfirmBindDialog, ErrorBox, GitLabBindDialog,
+    LanguageSwitch, OAuthDialog, SourceTable, Toasts, UnbindDialog,
 };
 use crate::i18n::{fill, Msg};
 use crate::{t, use_locale};
@@ -15,6 +17,11 @@ pub enum DialogState {
     Closed,
     GitLabForm,
     ConfirmBind(PendingBinding),
+    /// GitHub / Gitee: explain, open the authorize page, wait; or show how it failed.
+    OAuth {
+        provider: Provider,
+        error: Option<ApiError>,
+    },
     Unbind(CodeSourceRow),
 }
 
@@ -34,6 +41,8 @@ pub struct PageCtx {
     /// False in the server render and until hydration finishes: actions stay disabled until
     /// their handlers exist, so an early click is never lost.
     pub hydrated: RwSignal<bool>,
+    /// An OAuth authorization is under way (popup open or result being fetched).
+    pub oauth_waiting: RwSignal<bool>,
     /// Element to focus once the table has re-rendered after a reload.
     pub focus_after_load: RwSignal<Option<String>>,
 }
@@ -70,9 +79,15 @@ pub fn CodeSourcesPage() -> impl IntoView {
         toast: RwSignal::new(None),
         hydrated: RwSignal::new(false),
         focus_after_load: RwSignal::new(None),
+        oauth_waiting: RwSignal::new(false),
     };
     provide_context(ctx);
-    Effect::new(move |_| ctx.hydrated.set(true));
+    // Effects run only in the browser, once hydrated.
+    Effect::new(move |_| {
+        ctx.hydrated.set(true);
+        listen_for_oauth(ctx);
+        pick_up_redirect_result(ctx);
+    });
 
     let locale = use_locale();
     // Remember a language switch server-side (HttpOnly cookie) for the next render.
@@ -161,6 +176,9 @@ fn PageBody(data: PageData) -> impl IntoView {
             }
             DialogState::ConfirmBind(pending) => view! { <ConfirmBindDialog pending /> }.into_any(),
             DialogState::Unbind(row) => view! { <UnbindDialog row /> }.into_any(),
+            DialogState::OAuth { provider, error } => {
+                view! { <OAuthDialog provider error /> }.into_any()
+            }
         }}
     }
 }

@@ -15,9 +15,10 @@ async fn page_lists_the_four_code_hosts_with_devcloud_bound() {
     assert_eq!(order, ["devcloud", "github", "gitlab", "gitee"]);
     assert_eq!(rows[0]["status"], "Bound");
     assert_eq!(rows[0]["is_default"], true);
-    assert_eq!(rows[1]["status"], "NotConfigured");
+    // GitHub and Gitee are configured (fake OAuth apps) in these tests.
+    assert_eq!(rows[1]["status"], "Unbound");
     assert_eq!(rows[2]["status"], "Unbound");
-    assert_eq!(rows[3]["status"], "NotConfigured");
+    assert_eq!(rows[3]["status"], "Unbound");
     assert_eq!(page["viewer"]["local_mode"], true);
     assert_eq!(page["build_node_cidrs"], json!(["192.0.2.0/24"]));
     assert_eq!(page["gitlab_default_address"], "https://gitlab.com");
@@ -68,7 +69,7 @@ async fn check_then_confirm_binds_and_persists_encrypted() {
         .all(|(path, header)| *header && !path.contains("glpat")));
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();

@@ -3,5 +3,6 @@
 
 mod binding;
 mod failures;
+mod oauth;
 mod security;
 mod support;

@@ -24,6 +24,11 @@ pub struct TestApp {
 pub struct Options {
     pub identity: bool,
     pub allow_loopback: bool,
+    /// Register the fake GitHub and Gitee OAuth apps.
+    pub oauth: bool,
+    /// Use a wrong GitHub client secret.
+    pub wrong_github_secret: bool,
+    pub pending_ttl: Option<Duration>,
 }
 
 impl Default for Options {
@@ -31,6 +36,9 @@ impl Default for Options {
         Options {
             identity: false,
             allow_loopback: true,
+            oauth: true,
+            wrong_github_secret: false,
+            pending_ttl: None,
         }
     }
 }
@@ -52,10 +60,27 @@ pub async fn spawn_app(opts: Options) -> TestApp {
         ));
         config.encryption_key = Some(codesource_server::crypto::parse_key(ENCRYPTION_KEY).unwrap());
     }
-    let leptos = LeptosOptions::builder().output_name("codesource").build();
-    let router = codesource_server::build(&config, leptos).expect("server builds");
     let listener = tokio::net::TcpListener::bind(any_port()).await.unwrap();
     let addr = listener.local_addr().unwrap();
+    config.public_url = Some(format!("http://{addr}"));
+    if opts.oauth {
+        let fake = fake.http_url();
+        config.github_url = format!("{fake}/github");
+        config.github_api_url = format!("{fake}/github-api");
+        config.gitee_url = format!("{fake}/gitee");
+        let secret = if opts.wrong_github_secret {
+            "not-the-secret"
+        } else {
+            fake_hosts::GITHUB_APP.1
+        };
+        config.github_app = Some(app(fake_hosts::GITHUB_APP.0, secret));
+        config.gitee_app = Some(app(fake_hosts::GITEE_APP.0, fake_hosts::GITEE_APP.1));
+    }
+    if let Some(ttl) = opts.pending_ttl {
+        config.pending_ttl = ttl;
+    }
+    let leptos = LeptosOptions::builder().output_name("codesource").build();
+    let router = codesource_server::build(&config, leptos).expect("server builds");
     tokio::spawn(codesource_server::serve(listener, router));
     TestApp {
         base: format!("http://{addr}"),
@@ -66,6 +91,13 @@ pub async fn spawn_app(opts: Options) -> TestApp {
         fake,
         data_dir,
         bearer: None,
+    }
+}
+
+fn app(id: &str, secret: &str) -> codesource_server::config::OAuthApp {
+    codesource_server::config::OAuthApp {
+        client_id: id.into(),
+        client_secret: codesource_server::secret::SecretString::new(secret.into()),
     }
 }
 
@@ -166,4 +198,128 @@ impl TestApp {
 /// The wire form of a host error, e.g. `{"Host": "TokenExpired"}`.
 pub fn host_error(v: &Value) -> Value {
     v["Host"].clone()
+}
+
+/// An OAuth flow started by the server: where it sends the browser, and the flow cookie.
+pub struct Flow {
+    pub authorize_url: String,
+    pub cookie: String,
+}
+
+impl TestApp {
+    /// `GET /oauth/{provider}/start` as the browser would.
+    pub async fn start_oauth(&self, provider: &str) -> Flow {
+        let resp = self
+            .get(&format!("/oauth/{provider}/start?mode=redirect"))
+            .await;
+        assert_eq!(resp.status(), 303, "start redirects to the code host");
+        let authorize_url = resp.headers()["location"].to_str().unwrap().to_string();
+        let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(
+            set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+            "{set_cookie}"
+        );
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        Flow {
+            authorize_url,
+            cookie,
+        }
+    }
+
+    /// The user's decision on the fake code host's authorize page; returns where it redirects.
+    pub async fn decide(&self, authorize_url: &str, decision: &str) -> String {
+        let resp = self
+            .http
+            .get(format!("{authorize_url}&decision={decision}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_redirection(), "{}", resp.status());
+        resp.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    /// The browser arriving at our callback; returns the result page's report.
+    pub async fn callback(&self, url: &str, cookie: Option<&str>) -> Result<String, Value> {
+        let mut req = self.http.get(url);
+        if let Some(b) = &self.bearer {
+            req = req.bearer_auth(b);
+        }
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let csp = resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(csp.contains("script-src 'nonce-"), "{csp}");
+        let html = resp.text().await.unwrap();
+        assert!(
+            !html.contains("code="),
+            "the code never goes into a URL we make"
+        );
+        let link = html
+            .split("href=\"/?")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&amp;", "&");
+        let param = |name: &str| {
+            link.split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .map(str::to_string)
+        };
+        match (param("pending"), param("error")) {
+            (Some(id), _) => Ok(id),
+            (_, Some(e)) => Err(serde_json::from_str(&percent_decode(&e)).unwrap()),
+            _ => panic!("no result in {link}"),
+        }
+    }
+
+    /// Start, approve, come back: the pending id.
+    pub async fn authorize(&self, provider: &str, decision: &str) -> Result<String, Value> {
+        let flow = self.start_oauth(provider).await;
+        let back = self.decide(&flow.authorize_url, decision).await;
+        self.callback(&back, Some(&flow.cookie)).await
+    }
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Replaces the value of query parameter `name` in `url`.
+pub fn with_param(url: &str, name: &str, value: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap();
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|kv| {
+            if kv.starts_with(&format!("{name}=")) {
+                format!("{name}={value}")
+            } else {
+                kv.to_string()
+            }
+        })
+        .collect();
+    format!("{base}?{}", parts.join("&"))
 }
