@@ -11,6 +11,7 @@ const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
 // The server under test; CODESOURCE_BIN=target/server-release/codesource tests a release build.
 const serverBin = process.env.CODESOURCE_BIN ?? path.join(target, 'debug', 'codesource');
 const fakeHostsBin = process.env.FAKE_HOSTS_BIN ?? path.join(target, 'debug', 'fake-hosts');
+const FAKE = `http://127.0.0.1:${PORTS.fakeHttp}`;
 const dataRoot = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'codesource-e2e-'));
 
 const serverEnv = {
@@ -74,6 +75,16 @@ export default defineConfig({
         CODESOURCE_DATA_DIR: path.join(dataRoot, 'identity'),
         CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
         CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
+        CODESOURCE_PUBLIC_URL: `http://127.0.0.1:${PORTS.identity}`,
+        CODESOURCE_GITHUB_URL: `${FAKE}/github`,
+        CODESOURCE_GITHUB_API_URL: `${FAKE}/github-api`,
+        CODESOURCE_GITHUB_CLIENT_ID: 'fake-github-client',
+        CODESOURCE_GITHUB_CLIENT_SECRET: 'fake-github-secret',
+        CODESOURCE_GITEE_URL: `${FAKE}/gitee`,
+        CODESOURCE_GITEE_CLIENT_ID: 'fake-gitee-client',
+        CODESOURCE_GITEE_CLIENT_SECRET: 'fake-gitee-secret',
+        // The fake console page (another origin) may frame the page.
+        CODESOURCE_FRAME_ANCESTORS: FAKE,
       },
       reuseExistingServer: false,
       stdout: 'ignore',
