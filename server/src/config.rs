@@ -38,6 +38,9 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_GITEE_CLIENT_SECRET",
     "CODESOURCE_GITEE_CLIENT_SECRET_FILE",
     "CODESOURCE_FRAME_ANCESTORS",
+    "CODESOURCE_SERVICE_TOKEN",
+    "CODESOURCE_SERVICE_TOKEN_FILE",
+    "CODESOURCE_AUDIT_RETENTION_DAYS",
 ];
 
 /// An OAuth application registered at a code host.
@@ -73,6 +76,10 @@ pub struct Config {
     pub frame_ancestors: Vec<String>,
     /// How long a checked or authorized account waits for Confirm.
     pub pending_ttl: Duration,
+    /// Bearer token of the build service for the credential API (`None`: API disabled).
+    pub service_token: Option<SecretString>,
+    /// How long audit entries are kept.
+    pub audit_retention: Duration,
 }
 
 impl Config {
@@ -99,6 +106,8 @@ impl Config {
             gitee_app: None,
             frame_ancestors: Vec::new(),
             pending_ttl: Duration::from_secs(10 * 60),
+            service_token: None,
+            audit_retention: Duration::from_secs(90 * 86_400),
         }
     }
 
@@ -235,6 +244,29 @@ impl Config {
                 .collect(),
             None => file.frame_ancestors.unwrap_or_default(),
         };
+        c.service_token = secret(
+            var("CODESOURCE_SERVICE_TOKEN").or(file.service_token),
+            var("CODESOURCE_SERVICE_TOKEN_FILE").or(file.service_token_file),
+            "CODESOURCE_SERVICE_TOKEN",
+        )?
+        .map(SecretString::new);
+        if c.service_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 32)
+        {
+            bail!("CODESOURCE_SERVICE_TOKEN must be at least 32 characters (e.g. `head -c 32 /dev/urandom | base64`)");
+        }
+        if let Some(days) = var("CODESOURCE_AUDIT_RETENTION_DAYS")
+            .map(|v| v.parse::<u64>())
+            .transpose()
+            .context("CODESOURCE_AUDIT_RETENTION_DAYS must be a whole number of days")?
+            .or(file.audit_retention_days)
+        {
+            if days == 0 {
+                bail!("CODESOURCE_AUDIT_RETENTION_DAYS must be at least 1");
+            }
+            c.audit_retention = Duration::from_secs(days * 86_400);
+        }
         for origin in &c.frame_ancestors {
             let scheme_ok = origin.starts_with("https://") || origin.starts_with("http://");
             if !scheme_ok || origin.contains(['\'', ';', '"']) {
@@ -278,6 +310,9 @@ struct FileConfig {
     gitee_client_secret: Option<String>,
     gitee_client_secret_file: Option<String>,
     frame_ancestors: Option<Vec<String>>,
+    service_token: Option<String>,
+    service_token_file: Option<String>,
+    audit_retention_days: Option<u64>,
 }
 
 /// Both halves of an OAuth app, or neither.

@@ -7,6 +7,7 @@
 //! `web` (router and middleware).
 
 pub mod config;
+pub mod credentials;
 pub mod crypto;
 pub mod identity;
 pub mod oauth_flow;
@@ -28,15 +29,18 @@ use std::sync::Arc;
 pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<axum::Router> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let store: Arc<dyn store::BindingStore> = Arc::new(
+    let sled = Arc::new(
         store::SledStore::open(&config.data_dir)
-            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
+            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?
+            .with_audit_retention(config.audit_retention),
     );
+    let store: Arc<dyn store::BindingStore> = sled.clone();
+    let audit: Arc<dyn store::AuditLog> = sled;
     let key = match &config.encryption_key {
         Some(k) => secret::SecretBytes::new(k.expose().to_vec()),
         None => crypto::load_or_create_local_key(&config.data_dir.join("encryption.key"))?,
     };
-    let cipher = crypto::Cipher::new(&key).context("loading the encryption key")?;
+    let cipher = Arc::new(crypto::Cipher::new(&key).context("loading the encryption key")?);
     tracing::info!(key_id = cipher.key_id(), "encryption key loaded");
     // Redirect URIs are built from the external URL; without one, from the listen address.
     let public_base = config
@@ -47,9 +51,24 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
     let services = Arc::new(service::CodeSources::new(
         config,
         store.clone(),
+        audit.clone(),
+        cipher.clone(),
+        flows.clone(),
+    ));
+    let credentials = Arc::new(credentials::Credentials::new(
+        config,
+        store.clone(),
+        audit,
         cipher,
         flows.clone(),
     ));
+    if config.service_token.is_none() {
+        tracing::warn!("CODESOURCE_SERVICE_TOKEN is not set: the build service credential API refuses every call");
+    }
+    let service_api = web::service_api::ServiceApi {
+        credentials,
+        token: config.service_token.as_ref().map(|t| Arc::new(t.clone())),
+    };
     let oauth = web::oauth::OAuthRoutes {
         flows,
         service: services.clone(),
@@ -69,6 +88,7 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
             auth: Arc::new(auth),
             oauth,
             frame_ancestors: config.frame_ancestors.clone(),
+            service_api,
         },
     ))
 }

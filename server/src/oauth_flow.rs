@@ -103,6 +103,11 @@ impl OAuthFlows {
         self.apps.contains_key(&p)
     }
 
+    /// The client for `p`, if configured (refreshing tokens uses it too).
+    pub fn app(&self, p: Provider) -> Option<&OAuthProvider> {
+        self.apps.get(&p)
+    }
+
     /// The scopes asked of `p`'s users.
     pub fn scopes(&self, p: Provider) -> &'static [&'static str] {
         self.apps.get(&p).map(|a| a.scopes()).unwrap_or(&[])

@@ -11,7 +11,7 @@ use crate::providers::address::HostAddress;
 use crate::providers::gitlab::{self, GitLabClient};
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
-use crate::store::{aad, BindingStore, StoredBinding, RECORD_VERSION};
+use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding, RECORD_VERSION};
 use app::api::service::{Caller, CodeSourceService, GitLabCheck};
 use app::api::{
     Account, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, RowStatus, Viewer,
@@ -22,7 +22,8 @@ use std::time::Duration;
 pub struct CodeSources {
     oauth: Arc<OAuthFlows>,
     store: Arc<dyn BindingStore>,
-    cipher: Cipher,
+    audit: Arc<dyn AuditLog>,
+    cipher: Arc<Cipher>,
     pending: PendingStore,
     policy: OutboundPolicy,
     timeout: Duration,
@@ -34,12 +35,14 @@ impl CodeSources {
     pub fn new(
         config: &Config,
         store: Arc<dyn BindingStore>,
-        cipher: Cipher,
+        audit: Arc<dyn AuditLog>,
+        cipher: Arc<Cipher>,
         oauth: Arc<OAuthFlows>,
     ) -> Self {
         CodeSources {
             oauth,
             store,
+            audit,
             cipher,
             pending: PendingStore::new(config.pending_ttl),
             policy: OutboundPolicy {
@@ -169,6 +172,25 @@ fn internal(caller: &Caller, what: &str, err: &(dyn std::error::Error + 'static)
     }
 }
 
+impl CodeSources {
+    /// Records a user's action in the tenant's activity log (never a token).
+    async fn record(&self, caller: &Caller, action: &str, provider: Provider, account: &str) {
+        let entry = AuditEntry {
+            at: now_secs(),
+            tenant: caller.tenant.clone(),
+            actor: caller.user_id.clone(),
+            action: action.into(),
+            provider: Some(provider),
+            account: Some(account.to_string()),
+            outcome: "ok".into(),
+            request_id: caller.request_id.clone(),
+        };
+        if let Err(e) = self.audit.append(entry).await {
+            tracing::error!(request_id = %caller.request_id, error = %e, "writing the audit log failed");
+        }
+    }
+}
+
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -272,6 +294,7 @@ impl CodeSourceService for CodeSources {
             // Sealed at check time for exactly this row (tenant, provider).
             token: item.token,
             refresh_token: item.refresh_token,
+            reauth_reason: None,
             access_expires_at: item.access_expires_at,
             account: item.account,
             address: item.address,
@@ -287,6 +310,8 @@ impl CodeSourceService for CodeSources {
             .map_err(|e| internal(caller, "storing the binding failed", &e))?;
         tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = binding.provider.as_str(),
             account = %binding.account.login, outcome = "bound", "binding stored");
+        self.record(caller, "bind", binding.provider, &binding.account.login)
+            .await;
         Ok(self.row(caller, binding.provider, Some(&binding)))
     }
 
@@ -310,6 +335,8 @@ impl CodeSourceService for CodeSources {
         };
         tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
             account = %old.account.login, outcome = "unbound", "binding deleted");
+        self.record(caller, "unbind", provider, &old.account.login)
+            .await;
         Ok(())
     }
 }

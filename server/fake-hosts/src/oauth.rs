@@ -26,12 +26,17 @@ struct Grant {
     redirect_uri: String,
     challenge: Option<String>,
     scope: String,
+    /// Gitee: the access token lasts a minute (to exercise refreshing).
+    short: bool,
+    /// Gitee: the refresh token is already revoked (`invalid_grant` on refresh).
+    dead_refresh: bool,
 }
 
 #[derive(Clone, Default)]
 pub struct OAuthState {
     codes: Arc<Mutex<HashMap<String, Grant>>>,
     counter: Arc<Mutex<u64>>,
+    refreshes: Arc<Mutex<u64>>,
 }
 
 impl OAuthState {
@@ -50,6 +55,7 @@ pub fn router() -> Router {
         .route("/gitee/oauth/authorize", get(gitee_authorize))
         .route("/gitee/oauth/token", post(gitee_token))
         .route("/gitee/api/v5/user", get(gitee_user))
+        .route("/gitee/__stats", get(gitee_stats))
         .route("/embed", get(embed))
         .with_state(OAuthState::default())
 }
@@ -156,6 +162,8 @@ fn decide(st: &OAuthState, q: &AuthorizeQuery, prefix: &str, narrow_scope: &str)
                     redirect_uri: q.redirect_uri.clone(),
                     challenge,
                     scope,
+                    short: d.starts_with("approve-short"),
+                    dead_refresh: d == "approve-short-dead",
                 },
             );
             Redirect::to(&with_params(
@@ -251,6 +259,8 @@ async fn github_token(State(st): State<OAuthState>, Form(f): Form<TokenForm>) ->
 
 fn grant_blank() -> Grant {
     Grant {
+        short: false,
+        dead_refresh: false,
         client_id: String::new(),
         redirect_uri: String::new(),
         challenge: None,
@@ -363,6 +373,9 @@ async fn gitee_token(
     if get("client_id") != GITEE_APP.0 || get("client_secret") != GITEE_APP.1 {
         return gitee_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.");
     }
+    if get("grant_type") == "refresh_token" {
+        return gitee_refresh(&st, &get("refresh_token"));
+    }
     if get("grant_type") != "authorization_code" {
         return gitee_error(
             StatusCode::BAD_REQUEST,
@@ -376,20 +389,55 @@ async fn gitee_token(
     else {
         return gitee_error(StatusCode::UNAUTHORIZED, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
     };
+    gitee_tokens(&st, &grant.scope, grant.short, grant.dead_refresh)
+}
+
+/// Issues an access/refresh pair (the refresh token is remembered unless it is born dead).
+fn gitee_tokens(st: &OAuthState, scope: &str, short: bool, dead_refresh: bool) -> Response {
     let token = st.next("gitee-fake-access-");
     let refresh = st.next("gitee-fake-refresh-");
-    st.codes.lock().unwrap().insert(
+    let mut codes = st.codes.lock().unwrap();
+    codes.insert(
         format!("token:{token}"),
         Grant {
-            scope: grant.scope.clone(),
+            scope: scope.to_string(),
             ..grant_blank()
         },
     );
+    if !dead_refresh {
+        codes.insert(
+            format!("refresh:{refresh}"),
+            Grant {
+                scope: scope.to_string(),
+                ..grant_blank()
+            },
+        );
+    }
+    let expires_in = if short { 60 } else { 86400 };
     Json(json!({
-        "access_token": token, "token_type": "bearer", "expires_in": 86400,
-        "refresh_token": refresh, "scope": grant.scope, "created_at": 1764000000
+        "access_token": token, "token_type": "bearer", "expires_in": expires_in,
+        "refresh_token": refresh, "scope": scope, "created_at": 1764000000
     }))
     .into_response()
+}
+
+/// `grant_type=refresh_token`: the refresh token rotates (the old one stops working).
+fn gitee_refresh(st: &OAuthState, refresh_token: &str) -> Response {
+    let grant = st
+        .codes
+        .lock()
+        .unwrap()
+        .remove(&format!("refresh:{refresh_token}"));
+    let Some(grant) = grant else {
+        return gitee_error(StatusCode::UNAUTHORIZED, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+    };
+    *st.refreshes.lock().unwrap() += 1;
+    gitee_tokens(st, &grant.scope, false, false)
+}
+
+/// Test counters: how many refreshes Gitee performed.
+async fn gitee_stats(State(st): State<OAuthState>) -> Json<serde_json::Value> {
+    Json(json!({"refreshes": *st.refreshes.lock().unwrap()}))
 }
 
 async fn gitee_user(

@@ -8,8 +8,8 @@ use app::api::{Account, HostError, Provider};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
-    TokenResponse, TokenUrl,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, TokenResponse, TokenUrl,
 };
 use reqwest::header;
 use serde::Deserialize;
@@ -242,6 +242,46 @@ impl OAuthProvider {
                 .filter(|u| app::format::safe_http_url(u).is_some()),
         };
         Ok((account, scopes))
+    }
+}
+
+/// A new token pair from a refresh.
+pub struct Refreshed {
+    pub access_token: SecretString,
+    /// Refresh tokens rotate: the old one is dead once this arrives.
+    pub refresh_token: Option<SecretString>,
+    pub expires_at: Option<i64>,
+}
+
+/// Why a refresh failed.
+#[derive(Debug)]
+pub enum RefreshFailure {
+    /// The code host refused the refresh token (`invalid_grant`, …): only re-authorizing helps.
+    Permanent(String),
+    /// Network trouble, a 5xx, a timeout: worth retrying.
+    Transient(HostError),
+}
+
+impl OAuthProvider {
+    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Refreshed, RefreshFailure> {
+        let token = self
+            .client
+            .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_string()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match exchange_error(e) {
+                HostError::OAuthExchange { error } if error != "unexpected_response" => {
+                    RefreshFailure::Permanent(error)
+                }
+                other => RefreshFailure::Transient(other),
+            })?;
+        Ok(Refreshed {
+            access_token: SecretString::new(token.access_token().secret().clone()),
+            refresh_token: token
+                .refresh_token()
+                .map(|r| SecretString::new(r.secret().clone())),
+            expires_at: token.expires_in().map(|d| now_secs() + d.as_secs() as i64),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Storage of bindings behind a trait, so another backend can be added next to sled.
 //! Records carry a format version; tokens inside them are sealed (see `crypto`).
 
+mod sled_audit;
 mod sled_store;
 
 pub use sled_store::SledStore;
@@ -38,6 +39,39 @@ pub struct StoredBinding {
     /// OAuth access token expiry, Unix seconds (Gitee: a day).
     #[serde(default)]
     pub access_expires_at: Option<i64>,
+    /// Set when the binding can no longer be used (refresh refused, token revoked): why.
+    #[serde(default)]
+    pub reauth_reason: Option<String>,
+}
+
+/// One line of a tenant's activity log. Never holds a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unix seconds.
+    pub at: i64,
+    pub tenant: String,
+    /// User id, or `build-service` for credential API calls.
+    pub actor: String,
+    /// `bind`, `unbind`, `credential_issued`, `refresh_failed`, `refreshed`.
+    pub action: String,
+    pub provider: Option<Provider>,
+    pub account: Option<String>,
+    /// `ok`, or what went wrong.
+    pub outcome: String,
+    pub request_id: String,
+}
+
+#[async_trait::async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    /// Appends an entry (and drops entries older than the retention now and then).
+    async fn append(&self, entry: AuditEntry) -> Result<(), StoreError>;
+    /// Newest first; `before` is an opaque cursor from a previous page.
+    async fn page(
+        &self,
+        tenant: &str,
+        before: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError>;
 }
 
 /// Associated data that ties a sealed token to its row.

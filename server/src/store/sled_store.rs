@@ -9,13 +9,30 @@ use std::path::Path;
 pub struct SledStore {
     db: sled::Db,
     bindings: sled::Tree,
+    pub(super) audit: sled::Tree,
+    pub(super) audit_retention: std::time::Duration,
+    /// When old audit entries were last dropped (Unix seconds).
+    pub(super) last_purge: std::sync::atomic::AtomicI64,
 }
 
 impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(dir.join("bindings.sled")).open()?;
         let bindings = db.open_tree("bindings/v1")?;
-        Ok(SledStore { db, bindings })
+        let audit = db.open_tree("audit/v1")?;
+        Ok(SledStore {
+            db,
+            bindings,
+            audit,
+            audit_retention: std::time::Duration::from_secs(90 * 86_400),
+            last_purge: std::sync::atomic::AtomicI64::new(0),
+        })
+    }
+
+    /// How long audit entries are kept.
+    pub fn with_audit_retention(mut self, retention: std::time::Duration) -> Self {
+        self.audit_retention = retention;
+        self
     }
 
     fn key(tenant: &str, provider: Provider) -> Vec<u8> {
@@ -26,7 +43,7 @@ impl SledStore {
 }
 
 /// Tenant ids never contain NUL (see `identity::valid_id`), so prefixes cannot overlap.
-fn tenant_prefix(tenant: &str) -> Vec<u8> {
+pub(super) fn tenant_prefix(tenant: &str) -> Vec<u8> {
     let mut k = tenant.as_bytes().to_vec();
     k.push(0);
     k
@@ -34,7 +51,7 @@ fn tenant_prefix(tenant: &str) -> Vec<u8> {
 
 /// Writes and fsyncs block: keep them off the async workers. (sled's `flush_async` can wait
 /// forever when no other flush is in progress, so the blocking flush is used instead.)
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, sled::Error> + Send + 'static,
 ) -> Result<T, StoreError> {
     match tokio::task::spawn_blocking(f).await {
@@ -137,6 +154,7 @@ mod tests {
             },
             refresh_token: None,
             access_expires_at: None,
+            reauth_reason: None,
         }
     }
 

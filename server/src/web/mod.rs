@@ -4,6 +4,7 @@
 
 mod middleware;
 pub mod oauth;
+pub mod service_api;
 
 pub use middleware::Auth;
 
@@ -28,6 +29,7 @@ pub struct WebState {
     pub oauth: oauth::OAuthRoutes,
     /// Origins (besides ours) allowed to frame the page.
     pub frame_ancestors: Vec<String>,
+    pub service_api: service_api::ServiceApi,
 }
 
 pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
@@ -75,6 +77,7 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
                 }
             }),
         )
+        .merge(service_api::routes(state.service_api))
         .merge(app.layer(axum::middleware::from_fn_with_state(
             auth,
             middleware::authenticate,

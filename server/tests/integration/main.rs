@@ -2,6 +2,7 @@
 //! One binary on purpose: one link step instead of one per file.
 
 mod binding;
+mod credentials;
 mod failures;
 mod oauth;
 mod security;

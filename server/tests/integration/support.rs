@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub const IDENTITY_KEY: &str = "integration-test-identity-key-0123456789";
+pub const SERVICE_TOKEN: &str = "integration-service-token-0123456789abcdef";
 pub const ENCRYPTION_KEY: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
 pub struct TestApp {
@@ -76,6 +77,9 @@ pub async fn spawn_app(opts: Options) -> TestApp {
         config.github_app = Some(app(fake_hosts::GITHUB_APP.0, secret));
         config.gitee_app = Some(app(fake_hosts::GITEE_APP.0, fake_hosts::GITEE_APP.1));
     }
+    config.service_token = Some(codesource_server::secret::SecretString::new(
+        SERVICE_TOKEN.into(),
+    ));
     if let Some(ttl) = opts.pending_ttl {
         config.pending_ttl = ttl;
     }
@@ -322,4 +326,64 @@ pub fn with_param(url: &str, name: &str, value: &str) -> String {
         })
         .collect();
     format!("{base}?{}", parts.join("&"))
+}
+
+impl TestApp {
+    /// The build service asking for a credential.
+    pub async fn credential(
+        &self,
+        tenant: &str,
+        provider: &str,
+        token: Option<&str>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut req = self.http.get(format!(
+            "{}/api/v1/tenants/{tenant}/code-sources/{provider}/credential",
+            self.base
+        ));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        (status, resp.json().await.unwrap_or(Value::Null), headers)
+    }
+
+    /// Binds Gitee with the given decision on the authorize page (`approve-short`: a token that
+    /// expires in a minute; `approve-short-dead`: and a refresh token the host no longer knows).
+    pub async fn bind_gitee(&self, decision: &str) {
+        let id = self.authorize("gitee", decision).await.expect("authorized");
+        let (status, _) = self
+            .call(
+                "code-sources/confirm",
+                serde_json::json!({"pending_id": id}),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    pub async fn gitee_refreshes(&self) -> u64 {
+        let v: Value = self
+            .http
+            .get(format!("{}/gitee/__stats", self.fake.http_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["refreshes"].as_u64().unwrap()
+    }
+}
+
+impl TestApp {
+    pub async fn credential_doc(&self) -> (u16, Value, reqwest::header::HeaderMap) {
+        let resp = self
+            .http
+            .get(format!("{}/api/openapi.json", self.base))
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        (status, resp.json().await.unwrap_or(Value::Null), headers)
+    }
 }

@@ -1,0 +1,306 @@
+//! Credentials for the build service: the token of a tenant's binding, valid for at least five
+//! more minutes. Expiring OAuth tokens are refreshed first, one refresh at a time per binding
+//! (refresh tokens rotate, so two concurrent refreshes would kill each other), and the new pair
+//! is stored before it is handed out. A refresh the code host refuses marks the binding as
+//! needing re-authorization. Every credential issued is written to the audit log.
+
+use crate::config::Config;
+use crate::crypto::Cipher;
+use crate::oauth_flow::OAuthFlows;
+use crate::providers::oauth::RefreshFailure;
+use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding};
+use app::api::Provider;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Held while a binding's token is being refreshed.
+type RefreshLock = Arc<tokio::sync::Mutex<()>>;
+
+/// A credential must stay valid at least this long after it is handed out.
+pub const MIN_VALIDITY_SECS: i64 = 300;
+const REFRESH_ATTEMPTS: u32 = 3;
+
+/// What the build service gets.
+#[derive(Debug, Serialize)]
+pub struct Credential {
+    pub provider: Provider,
+    pub base_url: String,
+    pub api_url: Option<String>,
+    pub account: String,
+    /// `None` for DevCloud: the build service uses the tenant's cloud account.
+    pub access_token: Option<String>,
+    /// Unix seconds; `None` when the token does not expire (or we were not told).
+    pub expires_at: Option<i64>,
+    /// Username for git over HTTPS with the token as password.
+    pub git_username: Option<String>,
+    /// CA bundle (PEM) of a private GitLab.
+    pub ca_pem: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("not bound")]
+    NotBound,
+    #[error("the binding needs re-authorization: {0}")]
+    NeedsReauthorization(String),
+    #[error("the code host could not refresh the token right now")]
+    RefreshUnavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub struct Credentials {
+    store: Arc<dyn BindingStore>,
+    audit: Arc<dyn AuditLog>,
+    cipher: Arc<Cipher>,
+    oauth: Arc<OAuthFlows>,
+    github: (String, String),
+    gitee: String,
+    /// One lock per binding being refreshed (single flight).
+    locks: Mutex<HashMap<(String, Provider), RefreshLock>>,
+    backoff: Duration,
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn needs_refresh(b: &StoredBinding) -> bool {
+    b.access_expires_at
+        .is_some_and(|e| e - now_secs() < MIN_VALIDITY_SECS)
+}
+
+impl Credentials {
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn BindingStore>,
+        audit: Arc<dyn AuditLog>,
+        cipher: Arc<Cipher>,
+        oauth: Arc<OAuthFlows>,
+    ) -> Self {
+        Credentials {
+            store,
+            audit,
+            cipher,
+            oauth,
+            github: (config.github_url.clone(), config.github_api_url.clone()),
+            gitee: config.gitee_url.clone(),
+            locks: Mutex::new(HashMap::new()),
+            backoff: Duration::from_millis(200),
+        }
+    }
+
+    pub async fn credential(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        request_id: &str,
+    ) -> Result<Credential, CredentialError> {
+        if provider == Provider::DevCloud {
+            return Ok(Credential {
+                provider,
+                base_url: "devcloud".into(),
+                api_url: None,
+                account: tenant.to_string(),
+                access_token: None,
+                expires_at: None,
+                git_username: None,
+                ca_pem: None,
+            });
+        }
+        let mut b = self.load(tenant, provider).await?;
+        if let Some(reason) = &b.reauth_reason {
+            return Err(CredentialError::NeedsReauthorization(reason.clone()));
+        }
+        if needs_refresh(&b) {
+            b = self.refresh(tenant, provider, request_id).await?;
+        }
+        let token = self
+            .cipher
+            .open(&b.token, &aad(tenant, provider))
+            .map_err(|e| CredentialError::Internal(e.into()))?;
+        let (base_url, api_url, git_username) = match provider {
+            Provider::GitLab => {
+                let base = b.address.clone().unwrap_or_default();
+                let api = format!("{base}/api/v4");
+                (base, Some(api), "oauth2".to_string())
+            }
+            Provider::GitHub => (
+                self.github.0.clone(),
+                Some(self.github.1.clone()),
+                "x-access-token".into(),
+            ),
+            _ => (
+                self.gitee.clone(),
+                Some(format!("{}/api/v5", self.gitee)),
+                b.account.login.clone(),
+            ),
+        };
+        self.audit(
+            tenant,
+            "credential_issued",
+            provider,
+            &b.account.login,
+            "ok",
+            request_id,
+        )
+        .await;
+        Ok(Credential {
+            provider,
+            base_url,
+            api_url,
+            account: b.account.login.clone(),
+            access_token: Some(token.expose().to_string()),
+            expires_at: b.access_expires_at,
+            git_username: Some(git_username),
+            ca_pem: b.ca_pem.clone(),
+        })
+    }
+
+    async fn load(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<StoredBinding, CredentialError> {
+        self.store
+            .get(tenant, provider)
+            .await
+            .map_err(|e| CredentialError::Internal(e.into()))?
+            .ok_or(CredentialError::NotBound)
+    }
+
+    /// Refreshes under the binding's lock; whoever waited finds the fresh token already stored.
+    async fn refresh(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        request_id: &str,
+    ) -> Result<StoredBinding, CredentialError> {
+        let lock = {
+            let mut locks = self.locks.lock().expect("lock map poisoned");
+            locks
+                .entry((tenant.to_string(), provider))
+                .or_default()
+                .clone()
+        };
+        let _guard = lock.lock().await;
+        let mut b = self.load(tenant, provider).await?;
+        if let Some(reason) = &b.reauth_reason {
+            return Err(CredentialError::NeedsReauthorization(reason.clone()));
+        }
+        if !needs_refresh(&b) {
+            return Ok(b);
+        }
+        let aad = aad(tenant, provider);
+        let (Some(sealed), Some(app)) = (&b.refresh_token, self.oauth.app(provider)) else {
+            return self
+                .mark_reauth(
+                    b,
+                    "the access token expired and cannot be refreshed",
+                    request_id,
+                )
+                .await;
+        };
+        let refresh_token = self
+            .cipher
+            .open(sealed, &aad)
+            .map_err(|e| CredentialError::Internal(e.into()))?;
+        let mut last = None;
+        for attempt in 0..REFRESH_ATTEMPTS {
+            match app.refresh(&refresh_token).await {
+                Ok(r) => {
+                    b.token = self.cipher.seal(&r.access_token, &aad);
+                    if let Some(rt) = &r.refresh_token {
+                        b.refresh_token = Some(self.cipher.seal(rt, &aad));
+                    }
+                    b.access_expires_at = r.expires_at;
+                    // Stored before use: the old refresh token is already dead upstream.
+                    self.store
+                        .put(&b)
+                        .await
+                        .map_err(|e| CredentialError::Internal(e.into()))?;
+                    tracing::info!(
+                        request_id,
+                        tenant,
+                        provider = provider.as_str(),
+                        outcome = "refreshed",
+                        "access token refreshed"
+                    );
+                    return Ok(b);
+                }
+                Err(RefreshFailure::Permanent(code)) => {
+                    let reason = format!("the code host refused the refresh token ({code})");
+                    return self.mark_reauth(b, &reason, request_id).await;
+                }
+                Err(RefreshFailure::Transient(e)) => {
+                    tracing::warn!(request_id, tenant, provider = provider.as_str(), attempt, error = ?e, "refresh failed, retrying");
+                    last = Some(e);
+                    tokio::time::sleep(self.backoff * 2u32.pow(attempt)).await;
+                }
+            }
+        }
+        self.audit(
+            tenant,
+            "refresh_failed",
+            provider,
+            &b.account.login,
+            &format!("{last:?}"),
+            request_id,
+        )
+        .await;
+        Err(CredentialError::RefreshUnavailable)
+    }
+
+    async fn mark_reauth(
+        &self,
+        mut b: StoredBinding,
+        reason: &str,
+        request_id: &str,
+    ) -> Result<StoredBinding, CredentialError> {
+        b.reauth_reason = Some(reason.to_string());
+        self.store
+            .put(&b)
+            .await
+            .map_err(|e| CredentialError::Internal(e.into()))?;
+        tracing::warn!(request_id, tenant = %b.tenant, provider = b.provider.as_str(), reason, outcome = "needs_reauthorization", "binding needs re-authorization");
+        self.audit(
+            &b.tenant,
+            "refresh_failed",
+            b.provider,
+            &b.account.login,
+            reason,
+            request_id,
+        )
+        .await;
+        Err(CredentialError::NeedsReauthorization(reason.to_string()))
+    }
+
+    async fn audit(
+        &self,
+        tenant: &str,
+        action: &str,
+        provider: Provider,
+        account: &str,
+        outcome: &str,
+        request_id: &str,
+    ) {
+        let entry = AuditEntry {
+            at: now_secs(),
+            tenant: tenant.to_string(),
+            actor: "build-service".into(),
+            action: action.into(),
+            provider: Some(provider),
+            account: Some(account.to_string()),
+            outcome: outcome.to_string(),
+            request_id: request_id.to_string(),
+        };
+        if let Err(e) = self.audit.append(entry).await {
+            tracing::error!(request_id, error = %e, "writing the audit log failed");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The build service's credential API: authentication, every status code, refresh of expiring
+//! Gitee tokens (single flight under concurrency, rotation), and re-authorization when the
+//! refresh is refused.
+
+use crate::support::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn only_the_service_token_opens_the_api() {
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitlab("glpat-fake-alice").await;
+    let (status, body, headers) = app.credential("local", "gitlab", None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    assert!(headers.contains_key("www-authenticate"));
+    let (status, _, _) = app.credential("local", "gitlab", Some("wrong-token")).await;
+    assert_eq!(status, 403);
+    // A console identity token is not a service token.
+    let (status, _, _) = app
+        .credential("local", "gitlab", Some(&identity("local", "u1")))
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn issues_gitlab_credentials_and_answers_every_case() {
+    let app = spawn_app(Options::default()).await;
+    let t = Some(SERVICE_TOKEN);
+    let (status, _, _) = app.credential("local", "gitlab", t).await;
+    assert_eq!(status, 404, "not bound yet");
+    app.bind_gitlab("glpat-fake-alice").await;
+    let (status, c, headers) = app.credential("local", "gitlab", t).await;
+    assert_eq!(status, 200, "{c}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(c["access_token"], "glpat-fake-alice");
+    assert_eq!(c["git_username"], "oauth2");
+    assert_eq!(c["account"], "alice");
+    assert_eq!(c["base_url"], app.fake.http_url());
+    assert_eq!(c["api_url"], format!("{}/api/v4", app.fake.http_url()));
+
+    let (status, c, _) = app.credential("local", "devcloud", t).await;
+    assert_eq!(
+        (status, c["access_token"].clone(), c["account"].clone()),
+        (200, json!(null), json!("local"))
+    );
+    let (status, _, _) = app.credential("local", "bitbucket", t).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = app.credential("someone-else", "gitlab", t).await;
+    assert_eq!(status, 404, "another tenant has no such binding");
+    let (status, _, _) = app.credential("bad%2Ftenant", "gitlab", t).await;
+    assert_eq!(status, 400);
+
+    let (status, doc, _) = app.credential_doc().await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(
+        doc["paths"]["/api/v1/tenants/{tenant}/code-sources/{provider}/credential"]["get"]
+            .is_object()
+    );
+}
+
+#[tokio::test]
+async fn github_credentials_use_the_x_access_token_user() {
+    let app = spawn_app(Options::default()).await;
+    let id = app.authorize("github", "approve").await.unwrap();
+    app.call("code-sources/confirm", json!({"pending_id": id}))
+        .await;
+    let (status, c, _) = app.credential("local", "github", Some(SERVICE_TOKEN)).await;
+    assert_eq!(status, 200, "{c}");
+    assert_eq!(c["git_username"], "x-access-token");
+    assert!(c["access_token"].as_str().unwrap().starts_with("gho_fake-"));
+    assert_eq!(c["api_url"], format!("{}/github-api", app.fake.http_url()));
+}
+
+#[tokio::test]
+async fn expiring_gitee_tokens_are_refreshed_once_under_concurrency() {
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitee("approve-short").await;
+    assert_eq!(app.gitee_refreshes().await, 0);
+    let calls = (0..12).map(|_| app.credential("local", "gitee", Some(SERVICE_TOKEN)));
+    let results = futures_util::future::join_all(calls).await;
+    let tokens: std::collections::HashSet<String> = results
+        .iter()
+        .map(|(status, c, _)| {
+            assert_eq!(*status, 200, "{c}");
+            assert!(
+                c["expires_at"].as_i64().unwrap() > now() + 3600,
+                "a fresh day-long token"
+            );
+            assert_eq!(c["git_username"], "gitee-bob");
+            c["access_token"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(tokens.len(), 1, "every caller got the same refreshed token");
+    assert_eq!(
+        app.gitee_refreshes().await,
+        1,
+        "exactly one refresh upstream"
+    );
+    // The rotated refresh token was stored: no more refreshes while the token is fresh.
+    app.credential("local", "gitee", Some(SERVICE_TOKEN)).await;
+    assert_eq!(app.gitee_refreshes().await, 1);
+}
+
+#[tokio::test]
+async fn a_refused_refresh_marks_the_binding_for_reauthorization() {
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitee("approve-short-dead").await;
+    let (status, body, _) = app.credential("local", "gitee", Some(SERVICE_TOKEN)).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "reauthorization_required");
+    assert!(body["reason"].as_str().unwrap().contains("invalid_grant"));
+    let (status, _, _) = app.credential("local", "gitee", Some(SERVICE_TOKEN)).await;
+    assert_eq!(status, 409, "remembered, without asking Gitee again");
+}
