@@ -128,6 +128,11 @@ messages! {
     UnbindTitle => "Unbind {} account", "解绑 {} 账号";
     UnbindBody => "Unbind the account {}? The build service will no longer pull source code from {} with it. The stored token is deleted here; revoke it on the code host too if you no longer need it.", "确定解绑账号 {} 吗？解绑后构建服务将无法再用它从 {} 拉取源码。本系统保存的 Token 将被删除；如不再需要，请同时在代码托管网站上撤销该 Token。";
     Unbinding => "Unbinding…", "正在解绑…";
+    UnbindRevokeGitLab => "Also revoke this token on GitLab (it stops working everywhere)", "同时在 GitLab 上撤销该 Token（之后在任何地方都无法使用）";
+    UnbindGitHubNote => "The authorization is revoked on GitHub as well.", "同时会在 GitHub 上撤销此授权。";
+    UnbindGiteeNote => "Gitee cannot revoke it from here: remove the authorization at Gitee under Settings → Third-party applications.", "Gitee 不支持在此撤销：请在 Gitee 的“设置 → 第三方应用”中取消授权。";
+    UnboundRevokedToast => "{} account unbound, and its token revoked on {}.", "{} 账号已解绑，并已在 {} 上撤销 Token。";
+    UnboundRevokeFailedToast => "{} account unbound here, but revoking it on {} failed: revoke it there yourself.", "{} 账号已在此解绑，但在 {} 上撤销失败，请前往该网站自行撤销。";
     UnboundToast => "{} account unbound.", "{} 账号已解绑。";
     AvatarAlt => "Avatar of {}", "{} 的头像";
     ErrUnauthenticated => "Your console session has ended.", "控制台登录已失效。";

@@ -13,6 +13,7 @@ use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding, RECORD_VERSION};
 use app::api::service::{Caller, CodeSourceService, GitLabCheck};
+use app::api::Revocation;
 use app::api::{
     Account, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, RowStatus, Viewer,
 };
@@ -191,6 +192,46 @@ impl CodeSources {
     }
 }
 
+impl CodeSources {
+    /// Revokes a removed binding's token at its code host; failures are logged and reported.
+    async fn revoke_upstream(&self, caller: &Caller, old: &StoredBinding) -> Revocation {
+        let token = match self
+            .cipher
+            .open(&old.token, &aad(&caller.tenant, old.provider))
+        {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(request_id = %caller.request_id, error = %e, "cannot decrypt the token to revoke");
+                return Revocation::Failed;
+            }
+        };
+        let result = match old.provider {
+            Provider::GitHub => match self.oauth.app(Provider::GitHub) {
+                Some(app) => app.revoke(&token).await,
+                None => Err(app::api::HostError::Upstream { status: 0 }),
+            },
+            _ => {
+                let address = old.address.as_deref().map(HostAddress::parse);
+                let ca = gitlab::parse_ca(old.ca_pem.as_deref()).ok().flatten();
+                match (address, GitLabClient::new(self.policy, self.timeout, ca)) {
+                    (Some(Ok(a)), Ok(client)) => client.revoke(&a, &token).await,
+                    _ => Err(app::api::HostError::NotGitLab),
+                }
+            }
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = old.provider.as_str(), outcome = "revoked", "token revoked upstream");
+                Revocation::Revoked
+            }
+            Err(e) => {
+                tracing::warn!(request_id = %caller.request_id, tenant = %caller.tenant, provider = old.provider.as_str(), outcome = ?e, "revoking upstream failed");
+                Revocation::Failed
+            }
+        }
+    }
+}
+
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -321,7 +362,12 @@ impl CodeSourceService for CodeSources {
         Ok(())
     }
 
-    async fn unbind(&self, caller: &Caller, provider: Provider) -> Result<(), ApiError> {
+    async fn unbind(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        revoke: bool,
+    ) -> Result<Revocation, ApiError> {
         if provider == Provider::DevCloud {
             return Err(ApiError::DefaultBinding);
         }
@@ -337,6 +383,13 @@ impl CodeSourceService for CodeSources {
             account = %old.account.login, outcome = "unbound", "binding deleted");
         self.record(caller, "unbind", provider, &old.account.login)
             .await;
-        Ok(())
+        // The local binding is gone whatever happens upstream.
+        let revocation = match provider {
+            Provider::GitHub => self.revoke_upstream(caller, &old).await,
+            Provider::GitLab if revoke => self.revoke_upstream(caller, &old).await,
+            Provider::GitLab => Revocation::NotRequested,
+            _ => Revocation::Manual,
+        };
+        Ok(revocation)
     }
 }

@@ -2,7 +2,7 @@
 //! server's middleware has already authenticated the caller and rejected cross-site requests,
 //! so the bodies here only fetch the service and the caller from context and delegate.
 
-use super::{ApiError, CodeSourceRow, PageData, PendingBinding, TokenInput};
+use super::{ApiError, CodeSourceRow, PageData, PendingBinding, Revocation, TokenInput};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -63,14 +63,19 @@ pub async fn cancel_binding(pending_id: String) -> Result<(), ApiError> {
     ssr::respond(svc.cancel(&caller, pending_id).await)
 }
 
-/// Removes the binding of `provider` (`github`, `gitlab`, `gitee`).
+/// Removes the binding of `provider` (`github`, `gitlab`, `gitee`). GitHub's grant is revoked
+/// upstream as well; a GitLab token only when `revoke` is set. An upstream failure does not
+/// stop the local unbind: the result says what happened.
 #[server(endpoint = "code-sources/unbind", input = Json)]
-pub async fn unbind(provider: String) -> Result<(), ApiError> {
+pub async fn unbind(
+    provider: String,
+    #[server(default)] revoke: bool,
+) -> Result<Revocation, ApiError> {
     let (svc, caller) = ssr::context()?;
     let provider = super::Provider::parse(&provider)
         .ok_or(ApiError::Invalid(super::InputError::UnknownProvider));
     let provider = ssr::respond(provider)?;
-    ssr::respond(svc.unbind(&caller, provider).await)
+    ssr::respond(svc.unbind(&caller, provider, revoke).await)
 }
 
 /// Remembers the chosen language in an HttpOnly cookie, so the next server render uses it.

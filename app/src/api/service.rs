@@ -1,7 +1,7 @@
 //! The seam between server functions and the server: a trait object the server provides in
 //! context. Only compiled with `ssr`, so the wasm bundle never contains it.
 
-use super::{ApiError, CodeSourceRow, PageData, PendingBinding, Provider, TokenInput};
+use super::{ApiError, CodeSourceRow, PageData, PendingBinding, Provider, Revocation, TokenInput};
 use std::sync::Arc;
 
 /// The authenticated caller, put into the request's extensions by the server's identity
@@ -43,7 +43,12 @@ pub trait CodeSourceService: Send + Sync + 'static {
     async fn confirm(&self, caller: &Caller, pending_id: String)
         -> Result<CodeSourceRow, ApiError>;
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError>;
-    async fn unbind(&self, caller: &Caller, provider: Provider) -> Result<(), ApiError>;
+    async fn unbind(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        revoke: bool,
+    ) -> Result<Revocation, ApiError>;
 }
 
 /// What the server provides in context.

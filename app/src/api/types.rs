@@ -100,6 +100,19 @@ pub struct PageData {
     pub gitlab_default_address: String,
 }
 
+/// What happened upstream when a binding was removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Revocation {
+    /// The code host revoked the token (GitHub grant, GitLab token on request).
+    Revoked,
+    /// The user chose to keep the token alive upstream (GitLab).
+    NotRequested,
+    /// The code host offers no revocation API (Gitee): the user revokes it there.
+    Manual,
+    /// Revoking failed; the local binding is gone anyway. The user revokes it there.
+    Failed,
+}
+
 /// A token typed by the user, on its single trip from the browser to the server.
 /// `Debug` is redacted so that logging request arguments can never print it.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
-use crate::api::{unbind, ApiError, CodeSourceRow};
+use crate::api::{unbind, ApiError, CodeSourceRow, Provider, Revocation};
 use crate::i18n::{fill, Msg};
 use crate::pages::PageCtx;
 use crate::{t, use_locale};
@@ -14,6 +14,7 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
     let locale = use_locale();
     let busy = RwSignal::new(false);
+    let revoke = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let provider = row.provider;
     let name = provider.display_name();
@@ -31,14 +32,22 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let result = unbind(provider.as_str().to_string()).await;
+            let result = unbind(provider.as_str().to_string(), revoke.get_untracked()).await;
             busy.set(false);
             match result {
-                Ok(()) => {
-                    ctx.notify(
-                        true,
-                        fill(Msg::UnboundToast.text(locale.get_untracked()), &[name]),
-                    );
+                Ok(revocation) => {
+                    let l = locale.get_untracked();
+                    let (ok, text) = match revocation {
+                        Revocation::Revoked => {
+                            (true, fill(Msg::UnboundRevokedToast.text(l), &[name, name]))
+                        }
+                        Revocation::Failed => (
+                            false,
+                            fill(Msg::UnboundRevokeFailedToast.text(l), &[name, name]),
+                        ),
+                        _ => (true, fill(Msg::UnboundToast.text(l), &[name])),
+                    };
+                    ctx.notify(ok, text);
                     ctx.reload_and_close(action_id(provider));
                 }
                 Err(e) => error.set(Some(e)),
@@ -56,6 +65,20 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
         >
             <div class="modal-body">
                 <p>{body}</p>
+                {match provider {
+                    Provider::GitLab => view! {
+                        <label class="checkbox">
+                            <input
+                                type="checkbox"
+                                prop:checked=move || revoke.get()
+                                on:change=move |ev| revoke.set(event_target_checked(&ev))
+                            />
+                            {t(Msg::UnbindRevokeGitLab)}
+                        </label>
+                    }.into_any(),
+                    Provider::GitHub => view! { <p class="help">{t(Msg::UnbindGitHubNote)}</p> }.into_any(),
+                    _ => view! { <p class="help">{t(Msg::UnbindGiteeNote)}</p> }.into_any(),
+                }}
                 {move || error.get().map(|err| view! { <ErrorBox err /> })}
                 <Show when=move || busy.get()>
                     <p class="progress" role="status">

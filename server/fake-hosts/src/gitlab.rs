@@ -53,7 +53,10 @@ impl RequestLog {
 pub fn router(log: RequestLog) -> Router {
     Router::new()
         .route("/api/v4/user", get(user))
-        .route("/api/v4/personal_access_tokens/self", get(token_self))
+        .route(
+            "/api/v4/personal_access_tokens/self",
+            get(token_self).delete(revoke_self),
+        )
         .route("/old/api/v4/user", get(user))
         .route("/old/api/v4/personal_access_tokens/self", get(not_found))
         .route("/not-gitlab/{*rest}", get(not_gitlab))
@@ -71,13 +74,19 @@ async fn record(
     next: axum::middleware::Next,
 ) -> Response {
     let has_token = req.headers().contains_key("private-token");
+    let method = req.method().clone();
     let pq = req
         .uri()
         .path_and_query()
         .map(|p| p.to_string())
         .unwrap_or_default();
     if !pq.starts_with("/__log") {
-        log.0.lock().unwrap().push((pq, has_token));
+        let entry = if method == axum::http::Method::GET {
+            pq
+        } else {
+            format!("{method} {pq}")
+        };
+        log.0.lock().unwrap().push((entry, has_token));
     }
     next.run(req).await
 }
@@ -234,6 +243,15 @@ async fn token_self(headers: HeaderMap) -> Response {
         "active": true, "expires_at": expires
     }))
     .into_response()
+}
+
+/// `DELETE /personal_access_tokens/self`: 204 for a valid token. The fake's tokens are shared by
+/// all tests, so it only records the call (in the request log) instead of forgetting the token.
+async fn revoke_self(headers: HeaderMap) -> Response {
+    match token_error(token(&headers)) {
+        Some(r) => r,
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
 }
 
 async fn not_found() -> Response {

@@ -52,6 +52,10 @@ pub fn router() -> Router {
         .route("/github/login/oauth/authorize", get(github_authorize))
         .route("/github/login/oauth/access_token", post(github_token))
         .route("/github-api/user", get(github_user))
+        .route(
+            "/github-api/applications/{client_id}/grant",
+            axum::routing::delete(github_revoke),
+        )
         .route("/gitee/oauth/authorize", get(gitee_authorize))
         .route("/gitee/oauth/token", post(gitee_token))
         .route("/gitee/api/v5/user", get(gitee_user))
@@ -315,6 +319,36 @@ async fn github_user(State(st): State<OAuthState>, h: HeaderMap) -> Response {
         })),
     )
         .into_response()
+}
+
+/// `DELETE /applications/{client_id}/grant`: Basic auth with the app's id and secret, the token
+/// in a JSON body; 204, and the token stops working.
+async fn github_revoke(
+    State(st): State<OAuthState>,
+    axum::extract::Path(client_id): axum::extract::Path<String>,
+    h: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", GITHUB_APP.0, GITHUB_APP.1))
+    );
+    let auth = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if client_id != GITHUB_APP.0 || auth != Some(expected.as_str()) {
+        return (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/apps/oauth-applications#delete-an-app-authorization"}))).into_response();
+    }
+    let token = body["access_token"].as_str().unwrap_or_default();
+    let removed = st.codes.lock().unwrap().remove(&format!("token:{token}"));
+    match removed {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "Validation Failed"})),
+        )
+            .into_response(),
+    }
 }
 
 async fn gitee_authorize(

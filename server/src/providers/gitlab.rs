@@ -173,6 +173,31 @@ impl GitLabClient {
         })
     }
 
+    /// `DELETE /personal_access_tokens/self`: the token stops working everywhere.
+    pub async fn revoke(&self, base: &HostAddress, token: &SecretString) -> Result<(), HostError> {
+        if let Some(ip) = literal_ip(base) {
+            self.policy
+                .check(ip)
+                .map_err(|_| HostError::AddressForbidden)?;
+        }
+        let mut value =
+            header::HeaderValue::from_str(token.expose()).map_err(|_| HostError::TokenInvalid)?;
+        value.set_sensitive(true);
+        let resp = self
+            .http
+            .delete(base.api("/personal_access_tokens/self"))
+            .header("PRIVATE-TOKEN", value)
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let answer = Answer::read(resp).await?;
+        Err(status_error(status, &answer))
+    }
+
     /// GET an API path: `Ok(Ok(json))` on 200, `Ok(Err((status, body)))` on another answer,
     /// `Err` when there was no usable HTTP answer.
     async fn get<T: serde::de::DeserializeOwned>(

@@ -26,6 +26,8 @@ pub struct OAuthProvider {
     scopes: &'static [&'static str],
     pkce: bool,
     http: reqwest::Client,
+    client_id: String,
+    client_secret: SecretString,
 }
 
 /// What the code host gave us.
@@ -102,6 +104,8 @@ impl OAuthProvider {
             scopes,
             pkce,
             http,
+            client_id: client_id.to_string(),
+            client_secret: client_secret.clone(),
         })
     }
 
@@ -242,6 +246,33 @@ impl OAuthProvider {
                 .filter(|u| app::format::safe_http_url(u).is_some()),
         };
         Ok((account, scopes))
+    }
+}
+
+impl OAuthProvider {
+    /// GitHub: `DELETE /applications/{client_id}/grant` (Basic auth with the app's credentials)
+    /// removes our app's authorization and every token of it. Gitee has no such API.
+    pub async fn revoke(&self, token: &SecretString) -> Result<(), HostError> {
+        if self.provider != Provider::GitHub {
+            return Err(HostError::Upstream { status: 501 });
+        }
+        let resp = self
+            .http
+            .delete(format!(
+                "{}/applications/{}/grant",
+                self.api_base, self.client_id
+            ))
+            .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+            .header(header::ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .json(&serde_json::json!({ "access_token": token.expose() }))
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        match resp.status().as_u16() {
+            204 | 200 => Ok(()),
+            s => Err(HostError::Upstream { status: s }),
+        }
     }
 }
 

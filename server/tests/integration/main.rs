@@ -5,5 +5,6 @@ mod binding;
 mod credentials;
 mod failures;
 mod oauth;
+mod revocation;
 mod security;
 mod support;
