@@ -107,6 +107,17 @@ test('unbind asks for confirmation naming the account', async ({ page }) => {
   await expect(row(page, 'GitLab').getByText('Not bound', { exact: true })).toBeVisible();
 });
 
+test('unbind can also revoke the token on GitLab', async ({ page }) => {
+  await bindGitLab(page, null, 'glpat-fake-bob');
+  await row(page, 'GitLab').getByRole('button', { name: 'Unbind GitLab' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Unbind GitLab account' });
+  await dialog.getByLabel('Also revoke this token on GitLab').check();
+  await snap(page, 'unbind-revoke-en');
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('GitLab account unbound, and its token revoked on GitLab.')).toBeVisible();
+  await expect(row(page, 'GitLab').getByText('Not bound', { exact: true })).toBeVisible();
+});
+
 test('Escape closes the dialog and returns focus to Bind', async ({ page }) => {
   await page.getByRole('button', { name: 'Bind GitLab' }).click();
   const dialog = page.getByRole('dialog', { name: 'Bind GitLab account' });

@@ -39,7 +39,10 @@ test('binds GitHub through the popup after confirming the account', async ({ pag
   expect(await page.content()).not.toContain('gho_');
 
   await row(page, 'GitHub').getByRole('button', { name: 'Unbind GitHub' }).click();
-  await page.getByRole('dialog', { name: 'Unbind GitHub account' }).getByRole('button', { name: 'Confirm' }).click();
+  const unbind = page.getByRole('dialog', { name: 'Unbind GitHub account' });
+  await expect(unbind).toContainText('The authorization is revoked on GitHub as well.');
+  await unbind.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('GitHub account unbound, and its token revoked on GitHub.')).toBeVisible();
   await expect(row(page, 'GitHub').getByText('Not bound', { exact: true })).toBeVisible();
 });
 

@@ -149,7 +149,16 @@ fn watch_popup(ctx: PageCtx, provider: Provider, w: web_sys::Window) {
                 if let Some(h) = handle.get_value() {
                     h.clear();
                 }
-                finish_oauth(ctx, provider, None, None);
+                // The window posts its result just before closing: give that message a moment
+                // to arrive before concluding it closed without one.
+                set_timeout(
+                    move || {
+                        if ctx.oauth_waiting.get_untracked() {
+                            finish_oauth(ctx, provider, None, None);
+                        }
+                    },
+                    std::time::Duration::from_millis(600),
+                );
             }
         },
         std::time::Duration::from_millis(500),

@@ -8,10 +8,13 @@ use serde_json::json;
 async fn github_unbind_revokes_the_grant() {
     let app = spawn_app(Options::default()).await;
     let id = app.authorize("github", "approve").await.unwrap();
-    app.call("code-sources/confirm", json!({"pending_id": id})).await;
+    app.call("code-sources/confirm", json!({"pending_id": id}))
+        .await;
     let (_, c, _) = app.credential("local", "github", Some(SERVICE_TOKEN)).await;
     let token = c["access_token"].as_str().unwrap().to_string();
-    let (status, outcome) = app.call("code-sources/unbind", json!({"provider": "github"})).await;
+    let (status, outcome) = app
+        .call("code-sources/unbind", json!({"provider": "github"}))
+        .await;
     assert_eq!((status, outcome), (200, json!("Revoked")));
     let user = app
         .http
@@ -27,30 +30,63 @@ async fn github_unbind_revokes_the_grant() {
 #[tokio::test]
 async fn gitlab_revokes_only_when_asked() {
     let app = spawn_app(Options::default()).await;
-    let deletes = |app: &TestApp| app.fake.log.entries().iter().filter(|(p, _)| p.starts_with("DELETE ")).count();
+    let deletes = |app: &TestApp| {
+        app.fake
+            .log
+            .entries()
+            .iter()
+            .filter(|(p, _)| p.starts_with("DELETE "))
+            .count()
+    };
     app.bind_gitlab("glpat-fake-alice").await;
-    let (_, outcome) = app.call("code-sources/unbind", json!({"provider": "gitlab"})).await;
+    let (_, outcome) = app
+        .call("code-sources/unbind", json!({"provider": "gitlab"}))
+        .await;
     assert_eq!(outcome, json!("NotRequested"));
     assert_eq!(deletes(&app), 0);
 
     app.bind_gitlab("glpat-fake-alice").await;
-    let (_, outcome) = app.call("code-sources/unbind", json!({"provider": "gitlab", "revoke": true})).await;
+    let (_, outcome) = app
+        .call(
+            "code-sources/unbind",
+            json!({"provider": "gitlab", "revoke": true}),
+        )
+        .await;
     assert_eq!(outcome, json!("Revoked"));
     assert_eq!(deletes(&app), 1);
-    assert!(app.fake.log.entries().iter().any(|(p, t)| p == "DELETE /api/v4/personal_access_tokens/self" && *t));
+    assert!(app
+        .fake
+        .log
+        .entries()
+        .iter()
+        .any(|(p, t)| p == "DELETE /api/v4/personal_access_tokens/self" && *t));
 }
 
 #[tokio::test]
 async fn upstream_failures_do_not_block_the_local_unbind() {
     let app = spawn_app(Options::default()).await;
     // GitLab before 15.5 cannot revoke a token through the API.
-    let (_, pending) = app.check(&format!("{}/old", app.fake.http_url()), "glpat-fake-alice").await;
-    app.call("code-sources/confirm", json!({"pending_id": pending["id"]})).await;
-    let (status, outcome) = app.call("code-sources/unbind", json!({"provider": "gitlab", "revoke": true})).await;
+    let (_, pending) = app
+        .check(&format!("{}/old", app.fake.http_url()), "glpat-fake-alice")
+        .await;
+    app.call("code-sources/confirm", json!({"pending_id": pending["id"]}))
+        .await;
+    let (status, outcome) = app
+        .call(
+            "code-sources/unbind",
+            json!({"provider": "gitlab", "revoke": true}),
+        )
+        .await;
     assert_eq!((status, outcome), (200, json!("Failed")));
     assert_eq!(app.row("gitlab").await["status"], "Unbound");
 
     app.bind_gitee("approve").await;
-    let (_, outcome) = app.call("code-sources/unbind", json!({"provider": "gitee"})).await;
-    assert_eq!(outcome, json!("Manual"), "Gitee has no revocation API: the user is told where");
+    let (_, outcome) = app
+        .call("code-sources/unbind", json!({"provider": "gitee"}))
+        .await;
+    assert_eq!(
+        outcome,
+        json!("Manual"),
+        "Gitee has no revocation API: the user is told where"
+    );
 }
