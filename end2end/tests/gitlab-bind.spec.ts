@@ -105,6 +105,15 @@ test('unbind asks for confirmation naming the account', async ({ page }) => {
   await expect(row(page, 'GitLab').getByText('Not bound', { exact: true })).toBeVisible();
   await page.reload();
   await expect(row(page, 'GitLab').getByText('Not bound', { exact: true })).toBeVisible();
+
+  // The activity log shows both, newest first.
+  await page.getByRole('button', { name: 'Show recent activity' }).click();
+  const activity = page.getByRole('region', { name: 'Activity' }).getByRole('table');
+  await expect(activity.getByRole('row')).toHaveCount(3);
+  await expect(activity.getByRole('row').nth(1)).toContainText('Unbound');
+  await expect(activity.getByRole('row').nth(2)).toContainText('Bound');
+  await expect(activity.getByRole('row').nth(2)).toContainText('alice');
+  await snap(page, 'activity-en');
 });
 
 test('unbind can also revoke the token on GitLab', async ({ page }) => {

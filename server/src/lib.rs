@@ -6,6 +6,9 @@
 //! `pending` (checked, unconfirmed bindings), `service` (what server functions call),
 //! `web` (router and middleware).
 
+// Leptos view types of the whole page get deep when the server renders them.
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod credentials;
 pub mod crypto;

@@ -13,10 +13,10 @@ use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding, RECORD_VERSION};
 use app::api::service::{Caller, CodeSourceService, GitLabCheck};
-use app::api::Revocation;
 use app::api::{
     Account, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, RowStatus, Viewer,
 };
+use app::api::{ActivityEntry, ActivityPage, Revocation};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -354,6 +354,31 @@ impl CodeSourceService for CodeSources {
         self.record(caller, "bind", binding.provider, &binding.account.login)
             .await;
         Ok(self.row(caller, binding.provider, Some(&binding)))
+    }
+
+    async fn activity(
+        &self,
+        caller: &Caller,
+        before: Option<String>,
+    ) -> Result<ActivityPage, ApiError> {
+        let before = before.filter(|b| b.len() <= 512);
+        let (entries, next) = self
+            .audit
+            .page(&caller.tenant, before, 20)
+            .await
+            .map_err(|e| internal(caller, "reading the activity log failed", &e))?;
+        let entries = entries
+            .into_iter()
+            .map(|e| ActivityEntry {
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                provider: e.provider,
+                account: e.account,
+                outcome: e.outcome,
+            })
+            .collect();
+        Ok(ActivityPage { entries, next })
     }
 
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError> {

@@ -2,7 +2,9 @@
 //! server's middleware has already authenticated the caller and rejected cross-site requests,
 //! so the bodies here only fetch the service and the caller from context and delegate.
 
-use super::{ApiError, CodeSourceRow, PageData, PendingBinding, Revocation, TokenInput};
+use super::{
+    ActivityPage, ApiError, CodeSourceRow, PageData, PendingBinding, Revocation, TokenInput,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -76,6 +78,13 @@ pub async fn unbind(
         .ok_or(ApiError::Invalid(super::InputError::UnknownProvider));
     let provider = ssr::respond(provider)?;
     ssr::respond(svc.unbind(&caller, provider, revoke).await)
+}
+
+/// The tenant's activity log, newest first, a page at a time.
+#[server(endpoint = "code-sources/activity", input = Json)]
+pub async fn load_activity(before: Option<String>) -> Result<ActivityPage, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    ssr::respond(svc.activity(&caller, before).await)
 }
 
 /// Remembers the chosen language in an HttpOnly cookie, so the next server render uses it.

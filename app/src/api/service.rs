@@ -1,7 +1,10 @@
 //! The seam between server functions and the server: a trait object the server provides in
 //! context. Only compiled with `ssr`, so the wasm bundle never contains it.
 
-use super::{ApiError, CodeSourceRow, PageData, PendingBinding, Provider, Revocation, TokenInput};
+use super::{
+    ActivityPage, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, Revocation,
+    TokenInput,
+};
 use std::sync::Arc;
 
 /// The authenticated caller, put into the request's extensions by the server's identity
@@ -42,6 +45,12 @@ pub trait CodeSourceService: Send + Sync + 'static {
     ) -> Result<Option<PendingBinding>, ApiError>;
     async fn confirm(&self, caller: &Caller, pending_id: String)
         -> Result<CodeSourceRow, ApiError>;
+    /// The tenant's activity log, newest first.
+    async fn activity(
+        &self,
+        caller: &Caller,
+        before: Option<String>,
+    ) -> Result<ActivityPage, ApiError>;
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError>;
     async fn unbind(
         &self,

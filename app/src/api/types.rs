@@ -100,6 +100,29 @@ pub struct PageData {
     pub gitlab_default_address: String,
 }
 
+/// One line of the tenant's activity log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    /// Unix seconds.
+    pub at: i64,
+    /// User id, or `build-service`.
+    pub actor: String,
+    /// `bind`, `unbind`, `credential_issued`, `refresh_failed`.
+    pub action: String,
+    pub provider: Option<Provider>,
+    pub account: Option<String>,
+    /// `ok`, or what went wrong.
+    pub outcome: String,
+}
+
+/// A page of activity, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub entries: Vec<ActivityEntry>,
+    /// Pass back to get the next (older) page.
+    pub next: Option<String>,
+}
+
 /// What happened upstream when a binding was removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Revocation {

@@ -1,5 +1,6 @@
 //! Building blocks of the code source page.
 
+mod activity;
 mod confirm_dialog;
 mod gitlab_dialog;
 mod modal;
@@ -8,6 +9,7 @@ mod table;
 mod unbind_dialog;
 mod widgets;
 
+pub use activity::ActivityLog;
 pub use confirm_dialog::ConfirmBindDialog;
 pub use gitlab_dialog::GitLabBindDialog;
 pub use oauth_dialog::{listen_for_oauth, pick_up_redirect_result, OAuthDialog};

@@ -4,8 +4,8 @@ use crate::api::{
     load_page, set_locale, ApiError, CodeSourceRow, PageData, PendingBinding, Provider,
 };
 use crate::components::{
-    listen_for_oauth, pick_up_redirect_result, ConfirmBindDialog, ErrorBox, GitLabBindDialog,
-    LanguageSwitch, OAuthDialog, SourceTable, Toasts, UnbindDialog,
+    listen_for_oauth, pick_up_redirect_result, ActivityLog, ConfirmBindDialog, ErrorBox,
+    GitLabBindDialog, LanguageSwitch, OAuthDialog, SourceTable, Toasts, UnbindDialog,
 };
 use crate::i18n::{fill, Msg};
 use crate::{t, use_locale};
@@ -128,6 +128,7 @@ pub fn CodeSourcesPage() -> impl IntoView {
                         })
                 }}
             </Transition>
+            <ActivityLog />
             <Toasts />
         </main>
     }

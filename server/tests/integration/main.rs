@@ -1,6 +1,7 @@
 //! Integration tests: the real server (port 0, temp data dir) against the fake GitLab.
 //! One binary on purpose: one link step instead of one per file.
 
+mod activity;
 mod binding;
 mod credentials;
 mod failures;

@@ -1,0 +1,150 @@
+//! The tenant's activity log below the table: loaded on request (so the page renders the same
+//! on the server and after hydration), newest first, with "load older entries".
+
+use crate::api::{load_activity, ActivityEntry, ApiError};
+use crate::format::format_utc;
+use crate::i18n::{Locale, Msg};
+use crate::pages::PageCtx;
+use crate::{t, use_locale};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub fn ActivityLog() -> AnyView {
+    let ctx = expect_context::<PageCtx>();
+    let entries = RwSignal::new(Vec::<ActivityEntry>::new());
+    let next = RwSignal::new(None::<String>);
+    let shown = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+
+    let load = move |before: Option<String>| {
+        busy.set(true);
+        spawn_local(async move {
+            match load_activity(before.clone()).await {
+                Ok(page) => {
+                    if before.is_none() {
+                        entries.set(page.entries);
+                    } else {
+                        entries.update(|e| e.extend(page.entries));
+                    }
+                    next.set(page.next);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+            shown.set(true);
+        });
+    };
+    // Reload after a bind or unbind while the log is open.
+    Effect::new(move |prev: Option<()>| {
+        ctx.page.track();
+        if prev.is_some() && shown.get_untracked() {
+            load(None);
+        }
+    });
+
+    view! {
+        <section class="activity" aria-labelledby="activity-title">
+            <h2 id="activity-title">{t(Msg::ActivityTitle)}</h2>
+            <Show
+                when=move || shown.get()
+                fallback=move || {
+                    view! {
+                        <button
+                            type="button"
+                            class="btn"
+                            disabled=move || busy.get() || !ctx.hydrated.get()
+                            on:click=move |_| load(None)
+                        >
+                            {t(Msg::ActivityShow)}
+                        </button>
+                    }
+                }
+            >
+                {move || error.get().map(|err| view! { <super::ErrorBox err /> })}
+                <ActivityTable entries=entries />
+                <Show when=move || next.get().is_some()>
+                    <button
+                        type="button"
+                        class="btn"
+                        disabled=move || busy.get()
+                        on:click=move |_| load(next.get_untracked())
+                    >
+                        {t(Msg::ActivityMore)}
+                    </button>
+                </Show>
+            </Show>
+        </section>
+    }
+    // Erase the (deep) view type: keeps the page's type, and compile times, small.
+    .into_any()
+}
+
+#[component]
+fn ActivityTable(entries: RwSignal<Vec<ActivityEntry>>) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <Show
+            when=move || !entries.with(Vec::is_empty)
+            fallback=move || view! { <p class="muted">{t(Msg::ActivityEmpty)}</p> }
+        >
+            <div class="table-wrap">
+                <table class="sources activity-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">{t(Msg::ColTime)}</th>
+                            <th scope="col">{t(Msg::ColActor)}</th>
+                            <th scope="col">{t(Msg::ColAction)}</th>
+                            <th scope="col">{t(Msg::ColSource)}</th>
+                            <th scope="col">{t(Msg::ColAccount)}</th>
+                            <th scope="col">{t(Msg::ColOutcome)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For
+                            each=move || entries.get().into_iter().enumerate()
+                            key=|(i, e)| (*i, e.at, e.action.clone())
+                            children=move |(_, e)| {
+                                let e2 = e.clone();
+                                view! {
+                                    <tr>
+                                        <td><time>{format_utc(e.at)}</time></td>
+                                        <td>{move || actor(locale.get(), &e2.actor)}</td>
+                                        <td>{move || action(locale.get(), &e.action)}</td>
+                                        <td>{e.provider.map(|p| p.display_name()).unwrap_or("—")}</td>
+                                        <td>{e.account.clone().unwrap_or_else(|| "—".into())}</td>
+                                        <td>{
+                                            let outcome = e.outcome.clone();
+                                            move || if outcome == "ok" { Msg::OutcomeOk.text(locale.get()).to_string() } else { outcome.clone() }
+                                        }</td>
+                                    </tr>
+                                }
+                            }
+                        />
+                    </tbody>
+                </table>
+            </div>
+        </Show>
+    }
+}
+
+fn actor(l: Locale, actor: &str) -> String {
+    if actor == "build-service" {
+        Msg::ActorBuildService.text(l).to_string()
+    } else {
+        actor.to_string()
+    }
+}
+
+fn action(l: Locale, action: &str) -> String {
+    let msg = match action {
+        "bind" => Msg::ActionBind,
+        "unbind" => Msg::ActionUnbind,
+        "credential_issued" => Msg::ActionCredential,
+        "refresh_failed" => Msg::ActionRefreshFailed,
+        other => return other.to_string(),
+    };
+    msg.text(l).to_string()
+}
