@@ -227,9 +227,37 @@ messages! {
     ActionRefreshFailed => "Token refresh failed", "Token 刷新失败";
     ActorBuildService => "Build service", "构建服务";
     OutcomeOk => "Succeeded", "成功";
+    StatusExpiringSoon => "Expiring soon", "即将过期";
+    StatusNeedsReauth => "Needs re-authorization", "需要重新授权";
+    Reauthorize => "Re-authorize", "重新授权";
+    ReauthorizeAria => "Re-authorize {}", "重新授权 {}";
+    LastChecked => "Checked {}", "检查于 {}";
+    ExpiresOn => "The token expires on {}.", "Token 将于 {} 过期。";
+    ReasonTokenInvalid => "The code host no longer accepts the token.", "代码托管网站已不再接受该 Token。";
+    ReasonTokenExpired => "The token has expired.", "Token 已过期。";
+    ReasonTokenRevoked => "The token was revoked.", "Token 已被撤销。";
+    ReasonScope => "The token can no longer read repositories.", "Token 已无读取仓库的权限。";
+    ReasonRefreshRefused => "The code host refused to renew the authorization ({}).", "代码托管网站拒绝续期授权（{}）。";
+    ReasonCannotRefresh => "The authorization expired and cannot be renewed.", "授权已过期且无法续期。";
     UnauthorizedTitle => "Sign-in required", "需要登录";
     UnauthorizedBody => "This page needs a valid console sign-in. Your session may have expired: sign in to the console again.", "此页面需要有效的控制台登录。登录可能已过期，请重新登录控制台。";
     NotFoundTitle => "Page not found", "页面不存在";
+}
+
+/// The text for a "needs re-authorization" reason code.
+pub fn reason_text(locale: Locale, code: &str) -> String {
+    let msg = match code {
+        "token_invalid" => Msg::ReasonTokenInvalid,
+        "token_expired" => Msg::ReasonTokenExpired,
+        "token_revoked" => Msg::ReasonTokenRevoked,
+        "insufficient_scope" => Msg::ReasonScope,
+        "cannot_refresh" => Msg::ReasonCannotRefresh,
+        other => {
+            let detail = other.strip_prefix("refresh_refused:").unwrap_or(other);
+            return fill(Msg::ReasonRefreshRefused.text(locale), &[detail]);
+        }
+    };
+    msg.text(locale).to_string()
 }
 
 /// Fills `{}` placeholders in order.

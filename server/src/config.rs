@@ -41,6 +41,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_SERVICE_TOKEN",
     "CODESOURCE_SERVICE_TOKEN_FILE",
     "CODESOURCE_AUDIT_RETENTION_DAYS",
+    "CODESOURCE_EXPIRY_WARNING_DAYS",
+    "CODESOURCE_HEALTH_INTERVAL_SECS",
 ];
 
 /// An OAuth application registered at a code host.
@@ -80,6 +82,10 @@ pub struct Config {
     pub service_token: Option<SecretString>,
     /// How long audit entries are kept.
     pub audit_retention: Duration,
+    /// A token expiring within this many days shows as "Expiring soon".
+    pub expiry_warning_days: i64,
+    /// How often every binding is re-validated at its code host (`None`: never).
+    pub health_interval: Option<Duration>,
 }
 
 impl Config {
@@ -108,6 +114,8 @@ impl Config {
             pending_ttl: Duration::from_secs(10 * 60),
             service_token: None,
             audit_retention: Duration::from_secs(90 * 86_400),
+            expiry_warning_days: 7,
+            health_interval: Some(Duration::from_secs(3600)),
         }
     }
 
@@ -267,6 +275,22 @@ impl Config {
             }
             c.audit_retention = Duration::from_secs(days * 86_400);
         }
+        if let Some(d) = var("CODESOURCE_EXPIRY_WARNING_DAYS")
+            .or(file.expiry_warning_days.map(|d| d.to_string()))
+        {
+            c.expiry_warning_days = d
+                .parse::<u16>()
+                .context("CODESOURCE_EXPIRY_WARNING_DAYS must be a number of days")?
+                as i64;
+        }
+        if let Some(s) = var("CODESOURCE_HEALTH_INTERVAL_SECS")
+            .or(file.health_interval_secs.map(|s| s.to_string()))
+        {
+            let secs = s
+                .parse::<u64>()
+                .context("CODESOURCE_HEALTH_INTERVAL_SECS must be a number of seconds (0: off)")?;
+            c.health_interval = (secs > 0).then(|| Duration::from_secs(secs.max(60)));
+        }
         for origin in &c.frame_ancestors {
             let scheme_ok = origin.starts_with("https://") || origin.starts_with("http://");
             if !scheme_ok || origin.contains(['\'', ';', '"']) {
@@ -313,6 +337,8 @@ struct FileConfig {
     service_token: Option<String>,
     service_token_file: Option<String>,
     audit_retention_days: Option<u64>,
+    expiry_warning_days: Option<u16>,
+    health_interval_secs: Option<u64>,
 }
 
 /// Both halves of an OAuth app, or neither.

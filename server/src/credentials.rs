@@ -198,13 +198,7 @@ impl Credentials {
         }
         let aad = aad(tenant, provider);
         let (Some(sealed), Some(app)) = (&b.refresh_token, self.oauth.app(provider)) else {
-            return self
-                .mark_reauth(
-                    b,
-                    "the access token expired and cannot be refreshed",
-                    request_id,
-                )
-                .await;
+            return self.mark_reauth(b, "cannot_refresh", request_id).await;
         };
         let refresh_token = self
             .cipher
@@ -234,7 +228,7 @@ impl Credentials {
                     return Ok(b);
                 }
                 Err(RefreshFailure::Permanent(code)) => {
-                    let reason = format!("the code host refused the refresh token ({code})");
+                    let reason = format!("refresh_refused:{code}");
                     return self.mark_reauth(b, &reason, request_id).await;
                 }
                 Err(RefreshFailure::Transient(e)) => {

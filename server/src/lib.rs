@@ -12,6 +12,7 @@
 pub mod config;
 pub mod credentials;
 pub mod crypto;
+pub mod health;
 pub mod identity;
 pub mod oauth_flow;
 pub mod pending;
@@ -51,12 +52,25 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
         .clone()
         .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr));
     let flows = Arc::new(oauth_flow::OAuthFlows::from_config(config, &public_base)?);
+    let health = Arc::new(health::Health::new(
+        store.clone(),
+        cipher.clone(),
+        flows.clone(),
+        providers::net::OutboundPolicy {
+            allow_loopback: config.allow_loopback,
+        },
+        config.provider_timeout,
+    ));
+    if let Some(every) = config.health_interval {
+        health.clone().spawn_periodic(every);
+    }
     let services = Arc::new(service::CodeSources::new(
         config,
         store.clone(),
         audit.clone(),
         cipher.clone(),
         flows.clone(),
+        health,
     ));
     let credentials = Arc::new(credentials::Credentials::new(
         config,

@@ -5,6 +5,7 @@
 
 use crate::config::Config;
 use crate::crypto::Cipher;
+use crate::health::Health;
 use crate::oauth_flow::OAuthFlows;
 use crate::pending::{PendingItem, PendingStore};
 use crate::providers::address::HostAddress;
@@ -22,6 +23,9 @@ use std::time::Duration;
 
 pub struct CodeSources {
     oauth: Arc<OAuthFlows>,
+    health: Arc<Health>,
+    health_interval: Option<Duration>,
+    expiry_warning_days: i64,
     store: Arc<dyn BindingStore>,
     audit: Arc<dyn AuditLog>,
     cipher: Arc<Cipher>,
@@ -39,9 +43,13 @@ impl CodeSources {
         audit: Arc<dyn AuditLog>,
         cipher: Arc<Cipher>,
         oauth: Arc<OAuthFlows>,
+        health: Arc<Health>,
     ) -> Self {
         CodeSources {
             oauth,
+            health,
+            health_interval: config.health_interval,
+            expiry_warning_days: config.expiry_warning_days,
             store,
             audit,
             cipher,
@@ -129,12 +137,16 @@ impl CodeSources {
                 bound_at: None,
                 is_default: true,
                 token_expires_at: None,
+                reason: None,
+                last_checked_at: None,
             };
         }
         match stored {
             Some(b) => CodeSourceRow {
                 provider: p,
-                status: RowStatus::Bound,
+                status: self.status(b),
+                reason: b.reauth_reason.clone(),
+                last_checked_at: b.last_checked_at,
                 account: Some(b.account.clone()),
                 address: b.address.clone(),
                 bound_at: Some(b.bound_at),
@@ -153,7 +165,23 @@ impl CodeSources {
                 bound_at: None,
                 is_default: false,
                 token_expires_at: None,
+                reason: None,
+                last_checked_at: None,
             },
+        }
+    }
+
+    fn status(&self, b: &StoredBinding) -> RowStatus {
+        let today = now_secs().div_euclid(86_400);
+        let expiring = b
+            .token_expires_at
+            .as_deref()
+            .and_then(app::format::days_from_date)
+            .is_some_and(|d| d - today <= self.expiry_warning_days);
+        match (&b.reauth_reason, expiring) {
+            (Some(_), _) => RowStatus::NeedsReauth,
+            (None, true) => RowStatus::ExpiringSoon,
+            (None, false) => RowStatus::Bound,
         }
     }
 }
@@ -247,6 +275,16 @@ impl CodeSourceService for CodeSources {
             .list(&caller.tenant)
             .await
             .map_err(|e| internal(caller, "listing bindings failed", &e))?;
+        // A stale last check: look again in the background; the next load shows the result.
+        if let Some(every) = self.health_interval {
+            let stale = now_secs() - every.as_secs() as i64;
+            if stored
+                .iter()
+                .any(|b| b.reauth_reason.is_none() && b.last_checked_at.is_none_or(|t| t < stale))
+            {
+                self.health.spawn_for_tenant(&caller.tenant);
+            }
+        }
         let rows = Provider::ALL
             .into_iter()
             .map(|p| self.row(caller, p, stored.iter().find(|b| b.provider == p)))
@@ -336,6 +374,7 @@ impl CodeSourceService for CodeSources {
             token: item.token,
             refresh_token: item.refresh_token,
             reauth_reason: None,
+            last_checked_at: Some(now_secs()),
             access_expires_at: item.access_expires_at,
             account: item.account,
             address: item.address,

@@ -63,6 +63,10 @@ pub enum RowStatus {
     Unbound,
     /// The operator has not set this host up yet (e.g. no OAuth app registered).
     NotConfigured,
+    /// Bound, but the token expires within the warning period.
+    ExpiringSoon,
+    /// Bound, but the token no longer works (revoked, expired, refresh refused).
+    NeedsReauth,
 }
 
 /// One row of the code source table.
@@ -79,6 +83,10 @@ pub struct CodeSourceRow {
     pub is_default: bool,
     /// GitLab personal access token expiry (`YYYY-MM-DD`), when the host told us.
     pub token_expires_at: Option<String>,
+    /// Why the binding needs re-authorization: a reason code (see `i18n::reason_text`).
+    pub reason: Option<String>,
+    /// When the token was last checked at the code host (Unix seconds).
+    pub last_checked_at: Option<i64>,
 }
 
 /// Who is looking at the page.

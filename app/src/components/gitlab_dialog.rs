@@ -12,10 +12,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 #[component]
-pub fn GitLabBindDialog(default_address: String, cidrs: Vec<String>) -> impl IntoView {
+pub fn GitLabBindDialog(
+    /// The operator's default GitLab (no whitelist hint for it).
+    default_address: String,
+    /// What the address field starts with (the bound address when re-authorizing).
+    initial_address: String,
+    cidrs: Vec<String>,
+) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
     let locale = use_locale();
-    let address = RwSignal::new(default_address.clone());
+    let address = RwSignal::new(initial_address);
     let token = RwSignal::new(String::new());
     let ca = RwSignal::new(String::new());
     let show_ca = RwSignal::new(false);

@@ -3,7 +3,7 @@
 use super::{action_id, AccountCell};
 use crate::api::{CodeSourceRow, Provider, RowStatus};
 use crate::format::format_utc;
-use crate::i18n::{fill, Msg};
+use crate::i18n::{fill, reason_text, Msg};
 use crate::pages::{DialogState, PageCtx};
 use crate::{t, use_locale};
 use leptos::prelude::*;
@@ -43,8 +43,8 @@ fn SourceRow(row: CodeSourceRow) -> impl IntoView {
                 </span>
                 <span class="source-name">{p.display_name()}</span>
             </th>
-            <td>
-                <StatusBadge status=row.status />
+            <td class="status">
+                <StatusBadge row=row.clone() />
             </td>
             <td>
                 {match row.account.clone() {
@@ -81,18 +81,34 @@ fn provider_glyph(p: Provider) -> &'static str {
 }
 
 #[component]
-fn StatusBadge(status: RowStatus) -> impl IntoView {
-    let (class, msg) = match status {
+fn StatusBadge(row: CodeSourceRow) -> impl IntoView {
+    let locale = use_locale();
+    let (class, msg) = match row.status {
         RowStatus::Bound => ("badge badge-ok", Msg::StatusBound),
         RowStatus::Unbound => ("badge badge-idle", Msg::StatusUnbound),
         RowStatus::NotConfigured => ("badge badge-off", Msg::StatusNotConfigured),
+        RowStatus::ExpiringSoon => ("badge badge-off", Msg::StatusExpiringSoon),
+        RowStatus::NeedsReauth => ("badge badge-bad", Msg::StatusNeedsReauth),
     };
+    // Why, and since when: visible text, not a tooltip only.
+    let detail = match (row.status, row.reason.clone(), row.token_expires_at.clone()) {
+        (RowStatus::NeedsReauth, Some(code), _) => {
+            Some(Signal::derive(move || reason_text(locale.get(), &code)))
+        }
+        (RowStatus::ExpiringSoon, _, Some(date)) => Some(Signal::derive(move || {
+            fill(Msg::ExpiresOn.text(locale.get()), &[&date])
+        })),
+        _ => None,
+    };
+    let checked = row.last_checked_at.map(format_utc);
     // The dot is decoration; the word carries the status (never colour alone).
     view! {
         <span class=class>
             <span class="dot" aria-hidden="true"></span>
             {t(msg)}
         </span>
+        {detail.map(|d| view! { <p class="status-detail">{d}</p> })}
+        {checked.map(|c| view! { <p class="status-checked">{move || fill(Msg::LastChecked.text(locale.get()), &[&c])}</p> })}
     }
 }
 
@@ -103,10 +119,46 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
     let p = row.provider;
     let name = p.display_name();
     let disabled = move || !ctx.hydrated.get();
+    // Bind and re-authorize run the same flow; re-authorizing keeps the GitLab address.
+    let start_bind = {
+        let address = row.address.clone();
+        move || {
+            if p == Provider::GitLab {
+                ctx.dialog.set(DialogState::GitLabForm {
+                    address: address.clone(),
+                });
+            } else {
+                ctx.dialog.set(DialogState::OAuth {
+                    provider: p,
+                    error: None,
+                });
+            }
+        }
+    };
 
     if row.is_default {
         return view! { <span class="muted">{t(Msg::DefaultBindingHint)}</span> }.into_any();
     }
+    let unbind = {
+        let row = row.clone();
+        move || {
+            view! {
+                <button
+                    type="button"
+                    class="btn btn-link btn-danger-link"
+                    id=action_id(p)
+                    disabled=disabled
+                    aria-label=move || fill(Msg::UnbindAria.text(locale.get()), &[name])
+                    on:click={
+                        let row = row.clone();
+                        move |_| ctx.dialog.set(DialogState::Unbind(row.clone()))
+                    }
+                >
+                    {t(Msg::Unbind)}
+                </button>
+            }
+        }
+    };
     match row.status {
         RowStatus::NotConfigured => {
             let hint_id = format!("hint-{}", p.as_str());
@@ -131,29 +183,26 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
                 id=action_id(p)
                 disabled=disabled
                 aria-label=move || fill(Msg::BindAria.text(locale.get()), &[name])
-                on:click=move |_| {
-                    if p == Provider::GitLab {
-                        ctx.dialog.set(DialogState::GitLabForm);
-                    } else {
-                        ctx.dialog.set(DialogState::OAuth { provider: p, error: None });
-                    }
-                }
+                on:click=move |_| start_bind()
             >
                 {t(Msg::Bind)}
             </button>
         }
         .into_any(),
-        RowStatus::Bound => view! {
-            <button
-                type="button"
-                class="btn btn-link btn-danger-link"
-                id=action_id(p)
-                disabled=disabled
-                aria-label=move || fill(Msg::UnbindAria.text(locale.get()), &[name])
-                on:click=move |_| ctx.dialog.set(DialogState::Unbind(row.clone()))
-            >
-                {t(Msg::Unbind)}
-            </button>
+        RowStatus::Bound => unbind().into_any(),
+        RowStatus::ExpiringSoon | RowStatus::NeedsReauth => view! {
+            <span class="actions">
+                <button
+                    type="button"
+                    class="btn btn-link"
+                    disabled=disabled
+                    aria-label=move || fill(Msg::ReauthorizeAria.text(locale.get()), &[name])
+                    on:click=move |_| start_bind()
+                >
+                    {t(Msg::Reauthorize)}
+                </button>
+                {unbind()}
+            </span>
         }
         .into_any(),
     }

@@ -15,7 +15,10 @@ use leptos::prelude::*;
 #[derive(Clone, Debug, PartialEq)]
 pub enum DialogState {
     Closed,
-    GitLabForm,
+    /// GitLab's bind dialog; `address` prefills it when re-authorizing.
+    GitLabForm {
+        address: Option<String>,
+    },
     ConfirmBind(PendingBinding),
     /// GitHub / Gitee: explain, open the authorize page, wait; or show how it failed.
     OAuth {
@@ -166,10 +169,11 @@ fn PageBody(data: PageData) -> impl IntoView {
         <SourceTable rows=data.rows />
         {move || match ctx.dialog.get() {
             DialogState::Closed => ().into_any(),
-            DialogState::GitLabForm => {
+            DialogState::GitLabForm { address } => {
                 view! {
                     <GitLabBindDialog
                         default_address=default_address.clone()
+                        initial_address=address.unwrap_or_else(|| default_address.clone())
                         cidrs=cidrs.clone()
                     />
                 }

@@ -174,6 +174,11 @@ impl OAuthProvider {
         })
     }
 
+    /// Whether a stored token still works (the periodic health check).
+    pub async fn validate(&self, token: &SecretString) -> Result<(), HostError> {
+        self.user(token).await.map(|_| ())
+    }
+
     async fn user(
         &self,
         token: &SecretString,
@@ -213,6 +218,9 @@ impl OAuthProvider {
             return Err(HostError::RateLimited {
                 retry_after_secs: retry,
             });
+        }
+        if status.as_u16() == 401 {
+            return Err(HostError::TokenInvalid);
         }
         if !status.is_success() {
             tracing::info!(

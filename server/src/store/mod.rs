@@ -42,6 +42,9 @@ pub struct StoredBinding {
     /// Set when the binding can no longer be used (refresh refused, token revoked): why.
     #[serde(default)]
     pub reauth_reason: Option<String>,
+    /// When the token was last checked at the code host (Unix seconds).
+    #[serde(default)]
+    pub last_checked_at: Option<i64>,
 }
 
 /// One line of a tenant's activity log. Never holds a token.
@@ -105,6 +108,8 @@ pub trait BindingStore: Send + Sync + 'static {
         tenant: &str,
         provider: Provider,
     ) -> Result<Option<StoredBinding>, StoreError>;
+    /// Every binding of every tenant (for the periodic health check).
+    async fn all(&self) -> Result<Vec<StoredBinding>, StoreError>;
     /// Readiness: the store is open and answers.
     async fn ready(&self) -> bool;
 }

@@ -119,6 +119,10 @@ impl BindingStore for SledStore {
         old.map(|v| decode(&v)).transpose()
     }
 
+    async fn all(&self) -> Result<Vec<StoredBinding>, StoreError> {
+        self.bindings.iter().values().map(|v| decode(&v?)).collect()
+    }
+
     async fn ready(&self) -> bool {
         self.db.get(b"__ready").is_ok()
     }
@@ -155,6 +159,7 @@ mod tests {
             refresh_token: None,
             access_expires_at: None,
             reauth_reason: None,
+            last_checked_at: None,
         }
     }
 

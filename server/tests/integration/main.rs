@@ -5,6 +5,7 @@ mod activity;
 mod binding;
 mod credentials;
 mod failures;
+mod health;
 mod oauth;
 mod revocation;
 mod security;

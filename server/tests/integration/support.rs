@@ -30,6 +30,9 @@ pub struct Options {
     /// Use a wrong GitHub client secret.
     pub wrong_github_secret: bool,
     pub pending_ttl: Option<Duration>,
+    pub expiry_warning_days: Option<i64>,
+    /// Re-validate bindings this often (off by default in tests).
+    pub health_interval: Option<Duration>,
 }
 
 impl Default for Options {
@@ -40,6 +43,8 @@ impl Default for Options {
             oauth: true,
             wrong_github_secret: false,
             pending_ttl: None,
+            expiry_warning_days: None,
+            health_interval: None,
         }
     }
 }
@@ -80,6 +85,10 @@ pub async fn spawn_app(opts: Options) -> TestApp {
     config.service_token = Some(codesource_server::secret::SecretString::new(
         SERVICE_TOKEN.into(),
     ));
+    config.health_interval = opts.health_interval;
+    if let Some(days) = opts.expiry_warning_days {
+        config.expiry_warning_days = days;
+    }
     if let Some(ttl) = opts.pending_ttl {
         config.pending_ttl = ttl;
     }

@@ -1,0 +1,210 @@
+//! Health of bindings: each token is re-validated at its code host periodically (jittered, a
+//! few at a time) and when a tenant opens the page after its last check went stale. A token the
+//! host rejects marks the binding "needs re-authorization" with a reason code; rate limits and
+//! network trouble change nothing (they say nothing about the token).
+
+use crate::crypto::Cipher;
+use crate::oauth_flow::OAuthFlows;
+use crate::providers::address::HostAddress;
+use crate::providers::gitlab::{self, GitLabClient};
+use crate::providers::net::OutboundPolicy;
+use crate::store::{aad, BindingStore, StoredBinding};
+use app::api::{HostError, Provider};
+use rand::Rng;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Checks running at once.
+const CONCURRENCY: usize = 4;
+
+pub struct Health {
+    store: Arc<dyn BindingStore>,
+    cipher: Arc<Cipher>,
+    oauth: Arc<OAuthFlows>,
+    policy: OutboundPolicy,
+    timeout: Duration,
+    /// Tenants whose check is running (page loads do not pile up).
+    running: Mutex<HashSet<String>>,
+    limit: Arc<tokio::sync::Semaphore>,
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The reason code for an answer that means the token is dead; `None` when it says nothing.
+fn reason(e: &HostError) -> Option<&'static str> {
+    match e {
+        HostError::TokenInvalid => Some("token_invalid"),
+        HostError::TokenExpired => Some("token_expired"),
+        HostError::TokenRevoked => Some("token_revoked"),
+        HostError::InsufficientScope { .. } => Some("insufficient_scope"),
+        _ => None,
+    }
+}
+
+impl Health {
+    pub fn new(
+        store: Arc<dyn BindingStore>,
+        cipher: Arc<Cipher>,
+        oauth: Arc<OAuthFlows>,
+        policy: OutboundPolicy,
+        timeout: Duration,
+    ) -> Self {
+        Health {
+            store,
+            cipher,
+            oauth,
+            policy,
+            timeout,
+            running: Mutex::new(HashSet::new()),
+            limit: Arc::new(tokio::sync::Semaphore::new(CONCURRENCY)),
+        }
+    }
+
+    /// Re-validates every binding every `interval`, starting at a random point in the first one.
+    pub fn spawn_periodic(self: Arc<Self>, interval: Duration) {
+        tokio::spawn(async move {
+            let jitter = rand::thread_rng().gen_range(0..interval.as_millis().max(1) as u64);
+            tokio::time::sleep(Duration::from_millis(jitter)).await;
+            loop {
+                match self.store.all().await {
+                    Ok(all) => self.check_all(all).await,
+                    Err(e) => tracing::error!(error = %e, "health check: listing bindings failed"),
+                }
+                tokio::time::sleep(interval).await;
+            }
+        });
+    }
+
+    /// Checks one tenant's bindings in the background unless a check is already running.
+    pub fn spawn_for_tenant(self: &Arc<Self>, tenant: &str) {
+        if !self
+            .running
+            .lock()
+            .expect("set poisoned")
+            .insert(tenant.to_string())
+        {
+            return;
+        }
+        let this = self.clone();
+        let tenant = tenant.to_string();
+        tokio::spawn(async move {
+            if let Ok(bindings) = this.store.list(&tenant).await {
+                this.check_all(bindings).await;
+            }
+            this.running.lock().expect("set poisoned").remove(&tenant);
+        });
+    }
+
+    async fn check_all(&self, bindings: Vec<StoredBinding>) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for b in bindings.into_iter().filter(|b| b.reauth_reason.is_none()) {
+            let permit = self
+                .limit
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore open");
+            let verdict = self.verdict(&b);
+            tasks.spawn(async move {
+                let v = verdict.await;
+                drop(permit);
+                (b, v)
+            });
+        }
+        while let Some(Ok((b, verdict))) = tasks.join_next().await {
+            self.record(b, verdict).await;
+        }
+    }
+
+    /// `Ok(Some(code))`: dead token; `Ok(None)`: fine; `Err`: could not tell.
+    fn verdict(
+        &self,
+        b: &StoredBinding,
+    ) -> impl std::future::Future<Output = Result<Option<&'static str>, HostError>> + Send + 'static
+    {
+        let token = self.cipher.open(&b.token, &aad(&b.tenant, b.provider));
+        let provider = b.provider;
+        let address = b.address.clone();
+        let ca = b.ca_pem.clone();
+        // An OAuth access token about to expire is refreshed when used, not judged here.
+        let skip = b.access_expires_at.is_some_and(|e| e <= now_secs());
+        let (policy, timeout) = (self.policy, self.timeout);
+        let oauth = self.oauth.clone();
+        async move {
+            let token = token.map_err(|_| HostError::TokenInvalid)?;
+            if skip {
+                return Ok(None);
+            }
+            let result = match provider {
+                Provider::GitLab => {
+                    let base = HostAddress::parse(address.as_deref().unwrap_or(""))
+                        .map_err(|_| HostError::NotGitLab)?;
+                    let ca = gitlab::parse_ca(ca.as_deref()).ok().flatten();
+                    let client = GitLabClient::new(policy, timeout, ca)
+                        .map_err(|_| HostError::Unreachable)?;
+                    client.check(&base, &token).await.map(|_| ())
+                }
+                p => match oauth.app(p) {
+                    Some(app) => app.validate(&token).await,
+                    None => return Ok(None),
+                },
+            };
+            match result {
+                Ok(()) => Ok(None),
+                Err(e) => reason(&e).map(Some).ok_or(e),
+            }
+        }
+    }
+
+    async fn record(&self, mut b: StoredBinding, verdict: Result<Option<&'static str>, HostError>) {
+        match verdict {
+            Ok(dead) => {
+                // Re-read: the user may have unbound or re-authorized meanwhile.
+                let Ok(Some(current)) = self.store.get(&b.tenant, b.provider).await else {
+                    return;
+                };
+                if current.token != b.token {
+                    return;
+                }
+                b = current;
+                b.last_checked_at = Some(now_secs());
+                if let Some(code) = dead {
+                    tracing::warn!(tenant = %b.tenant, provider = b.provider.as_str(), reason = code, outcome = "needs_reauthorization", "health check: token rejected");
+                    b.reauth_reason = Some(code.to_string());
+                }
+                if let Err(e) = self.store.put(&b).await {
+                    tracing::error!(error = %e, "health check: storing the result failed");
+                }
+            }
+            Err(e) => {
+                tracing::info!(tenant = %b.tenant, provider = b.provider.as_str(), outcome = ?e, "health check inconclusive")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_answers_about_the_token_mark_it_dead() {
+        assert_eq!(reason(&HostError::TokenRevoked), Some("token_revoked"));
+        assert_eq!(reason(&HostError::TokenInvalid), Some("token_invalid"));
+        // A rate limit, a timeout or a 5xx says nothing about the token.
+        assert_eq!(
+            reason(&HostError::RateLimited {
+                retry_after_secs: Some(60)
+            }),
+            None
+        );
+        assert_eq!(reason(&HostError::Timeout), None);
+        assert_eq!(reason(&HostError::Upstream { status: 503 }), None);
+    }
+}
