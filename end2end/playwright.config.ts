@@ -4,7 +4,7 @@ import { defineConfig } from '@playwright/test';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { IDENTITY_KEY, ENCRYPTION_KEY, PORTS } from './tests/env';
+import { IDENTITY_KEY, ENCRYPTION_KEY, PORTS, SERVICE_TOKEN } from './tests/env';
 
 const root = path.resolve(__dirname, '..');
 const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
@@ -85,6 +85,7 @@ export default defineConfig({
         CODESOURCE_GITEE_CLIENT_SECRET: 'fake-gitee-secret',
         // The fake console page (another origin) may frame the page.
         CODESOURCE_FRAME_ANCESTORS: FAKE,
+        CODESOURCE_SERVICE_TOKEN: SERVICE_TOKEN,
       },
       reuseExistingServer: false,
       stdout: 'ignore',

@@ -6,3 +6,4 @@ export const FAKE_HTTP_BY_NAME = `http://localhost:${PORTS.fakeHttp}`;
 export const FAKE_HTTP_BY_IP = `http://127.0.0.1:${PORTS.fakeHttp}`;
 export const FAKE_HTTPS = `https://localhost:${PORTS.fakeHttps}`;
 export const LOCAL_URL = `http://127.0.0.1:${PORTS.local}/`;
+export const SERVICE_TOKEN = 'e2e-service-token-e2e-service-token-0000';
