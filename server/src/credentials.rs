@@ -206,7 +206,16 @@ impl Credentials {
             .map_err(|e| CredentialError::Internal(e.into()))?;
         let mut last = None;
         for attempt in 0..REFRESH_ATTEMPTS {
-            match app.refresh(&refresh_token).await {
+            let started = std::time::Instant::now();
+            let result = app.refresh(&refresh_token).await;
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(RefreshFailure::Permanent(_)) => "refused",
+                Err(RefreshFailure::Transient(_)) => "error",
+            };
+            crate::metrics::metrics().provider_call(provider.as_str(), outcome, started.elapsed());
+            crate::metrics::metrics().refresh(outcome);
+            match result {
                 Ok(r) => {
                     b.token = self.cipher.seal(&r.access_token, &aad);
                     if let Some(rt) = &r.refresh_token {

@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod crypto;
 pub mod health;
 pub mod identity;
+pub mod metrics;
 pub mod oauth_flow;
 pub mod pending;
 pub mod providers;
@@ -84,6 +85,7 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
     }
     let service_api = web::service_api::ServiceApi {
         credentials,
+        store: store.clone(),
         token: config.service_token.as_ref().map(|t| Arc::new(t.clone())),
     };
     let oauth = web::oauth::OAuthRoutes {

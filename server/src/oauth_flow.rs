@@ -185,9 +185,15 @@ impl OAuthFlows {
                     .apps
                     .get(&provider)
                     .expect("a flow exists only for a configured provider");
-                app.complete(code, flow.verifier.as_ref())
-                    .await
-                    .map_err(ApiError::Host)
+                let started = std::time::Instant::now();
+                let r = app.complete(code, flow.verifier.as_ref()).await;
+                let outcome = if r.is_ok() { "ok" } else { "error" };
+                crate::metrics::metrics().provider_call(
+                    provider.as_str(),
+                    outcome,
+                    started.elapsed(),
+                );
+                r.map_err(ApiError::Host)
             }
             (None, None) => Err(ApiError::OAuthState),
         };

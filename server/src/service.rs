@@ -311,7 +311,13 @@ impl CodeSourceService for CodeSources {
         let ca = gitlab::parse_ca(input.ca_pem.as_deref())?;
         let client = GitLabClient::new(self.policy, self.timeout, ca)
             .map_err(|e| internal(caller, "building the GitLab client failed", &e))?;
+        let started = std::time::Instant::now();
         let outcome = client.check(&address, &token).await;
+        crate::metrics::metrics().provider_call(
+            "gitlab",
+            if outcome.is_ok() { "ok" } else { "error" },
+            started.elapsed(),
+        );
         match &outcome {
             Ok(c) => {
                 tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",

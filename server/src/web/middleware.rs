@@ -32,10 +32,12 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| random_hex(8));
     req.extensions_mut().insert(RequestId(id.clone()));
+    let path = req.uri().path().to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty);
     let start = Instant::now();
     let mut resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status().as_u16();
+    crate::metrics::metrics().request(&path, status);
     span.in_scope(|| {
         tracing::info!(
             status,

@@ -19,6 +19,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct ServiceApi {
     pub credentials: Arc<Credentials>,
+    pub store: Arc<dyn crate::store::BindingStore>,
     /// `None`: the API is disabled (every call is refused).
     pub token: Option<Arc<SecretString>>,
 }
@@ -26,6 +27,7 @@ pub struct ServiceApi {
 pub fn routes(state: ServiceApi) -> Router {
     Router::new()
         .route("/api/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
         .route(
             "/api/v1/tenants/{tenant}/code-sources/{provider}/credential",
             get(credential),
@@ -137,6 +139,37 @@ async fn credential(
             error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &format!("Internal error; request id {}.", request_id.0))
         }
     }
+}
+
+/// Prometheus scrape endpoint (same service token as the API).
+async fn metrics(State(state): State<ServiceApi>, headers: HeaderMap) -> Response {
+    if let Err(refused) = authorize(&state, &headers) {
+        return refused.into_response();
+    }
+    let mut bindings = std::collections::BTreeMap::new();
+    match state.store.all().await {
+        Ok(all) => {
+            for b in all {
+                let status = if b.reauth_reason.is_some() {
+                    "needs_reauthorization"
+                } else {
+                    "bound"
+                };
+                *bindings
+                    .entry((b.provider.as_str().to_string(), status.to_string()))
+                    .or_insert(0u64) += 1;
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "metrics: listing bindings failed"),
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::metrics().render(&bindings),
+    )
+        .into_response()
 }
 
 async fn openapi() -> Json<serde_json::Value> {

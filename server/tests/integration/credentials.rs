@@ -115,3 +115,44 @@ async fn a_refused_refresh_marks_the_binding_for_reauthorization() {
     let (status, _, _) = app.credential("local", "gitee", Some(SERVICE_TOKEN)).await;
     assert_eq!(status, 409, "remembered, without asking Gitee again");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_calls_and_bindings() {
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitlab("glpat-fake-alice").await;
+    app.bind_gitee("approve-short").await;
+    app.credential("local", "gitee", Some(SERVICE_TOKEN)).await;
+    let unauthenticated = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .bearer_auth(SERVICE_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("codesource_bindings{provider=\"gitlab\",status=\"bound\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("codesource_bindings{provider=\"gitee\",status=\"bound\"} 1"));
+    assert!(text.contains("codesource_token_refreshes_total{outcome=\"ok\"}"));
+    assert!(
+        text.contains("codesource_provider_call_seconds_count{provider=\"gitlab\",outcome=\"ok\"}")
+    );
+    assert!(text.contains(
+        "route=\"/api/v1/tenants/{tenant}/code-sources/{provider}/credential\",status=\"200\""
+    ));
+    assert!(
+        !text.contains("glpat") && !text.contains("gitee-fake"),
+        "no secrets"
+    );
+}
