@@ -41,6 +41,13 @@ if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTO
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
 fi
 
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$(target/st-venv/bin/schemathesis --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into target/st-venv for the API contract test"
+  python3 -m venv target/st-venv
+  target/st-venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 log "installing end-to-end test dependencies (Playwright without its browser download, binaryen's wasm-opt)"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ -f end2end/package-lock.json ]; then

@@ -4,6 +4,7 @@
 #   2. clippy -D warnings: the server side (ssr, all targets) and the browser side (hydrate, wasm)
 #   3. unit and integration tests (cargo nextest): the real server on port 0 against the fake GitLab
 #   4. browser tests (Playwright in Debian Chromium) against a cargo-leptos build
+#   5. the build service API against its OpenAPI document (schemathesis)
 # Prerequisites: bash .ci/install-tools.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,11 +44,33 @@ read -r e2e_passed e2e_failed < <(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) 
 e2e_passed=${e2e_passed:-0}
 e2e_failed=${e2e_failed:-1}
 
-total_failed=$((rust_failed + e2e_failed))
+step "API contract (schemathesis against /api/openapi.json)"
+st_port=3300
+st_token="schemathesis-service-token-0123456789abcdef"
+CODESOURCE_DATA_DIR="$logs/st-data" LEPTOS_SITE_ADDR="127.0.0.1:$st_port" LEPTOS_SITE_ROOT=target/site \
+  CODESOURCE_SERVICE_TOKEN="$st_token" RUST_LOG=warn target/debug/codesource > "$logs/st-server.log" 2>&1 &
+st_pid=$!
+python3 - "$st_port" <<'PY'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=1)
+        break
+    except Exception:
+        time.sleep(0.1)
+PY
+target/st-venv/bin/schemathesis run "http://127.0.0.1:$st_port/api/openapi.json" \
+  -H "Authorization: Bearer $st_token" --checks all --max-examples 60
+st_status=$?
+kill "$st_pid" 2>/dev/null
+st_failed=$([ "$st_status" -eq 0 ] && echo 0 || echo 1)
+
+total_failed=$((rust_failed + e2e_failed + st_failed))
 if [ "$nextest_status" -ne 0 ] && [ "$total_failed" -eq 0 ]; then total_failed=1; fi
 if [ "$e2e_status" -ne 0 ] && [ "$total_failed" -eq 0 ]; then total_failed=1; fi
 echo
 echo "rust: $rust_passed passed, $rust_failed failed"
 echo "e2e: $e2e_passed passed, $e2e_failed failed"
-echo "tests: $((rust_passed + e2e_passed)) passed, $total_failed failed"
+echo "api-contract: $((1 - st_failed)) passed, $st_failed failed"
+echo "tests: $((rust_passed + e2e_passed + 1 - st_failed)) passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
