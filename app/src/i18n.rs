@@ -239,6 +239,19 @@ messages! {
     ReasonScope => "The token can no longer read repositories.", "Token 已无读取仓库的权限。";
     ReasonRefreshRefused => "The code host refused to renew the authorization ({}).", "代码托管网站拒绝续期授权（{}）。";
     ReasonCannotRefresh => "The authorization expired and cannot be renewed.", "授权已过期且无法续期。";
+    ErrNeedsReauthHint => "Use Re-authorize on the code source's row.", "请在该代码源所在行点击“重新授权”。";
+    Repositories => "Repositories", "仓库";
+    RepositoriesAria => "Repositories of {}", "{} 的仓库";
+    RepositoriesTitle => "{} repositories of {}", "{} 账号 {} 的仓库";
+    RepoSearch => "Search repositories", "搜索仓库";
+    RepoNone => "No repositories found.", "未找到仓库。";
+    RepoPrivate => "Private", "私有";
+    RepoBranches => "Branches", "分支";
+    RepoBranchesOf => "Branches of {}", "{} 的分支";
+    RepoDefaultBranch => "default", "默认";
+    PagePrev => "Previous page", "上一页";
+    PageNext => "Next page", "下一页";
+    PageNumber => "Page {}", "第 {} 页";
     UnauthorizedTitle => "Sign-in required", "需要登录";
     UnauthorizedBody => "This page needs a valid console sign-in. Your session may have expired: sign in to the console again.", "此页面需要有效的控制台登录。登录可能已过期，请重新登录控制台。";
     NotFoundTitle => "Page not found", "页面不存在";
@@ -334,6 +347,7 @@ pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
         ApiError::DefaultBinding => pair(ErrDefaultBinding, ErrNotBoundHint),
         ApiError::NotConfigured => pair(ErrNotConfigured, NotConfiguredHint),
         ApiError::OAuthState => pair(ErrOAuthState, ErrOAuthStateHint),
+        ApiError::NeedsReauthorization => pair(StatusNeedsReauth, ErrNeedsReauthHint),
         ApiError::AuthorizationWindowClosed => pair(ErrWindowClosed, ErrWindowClosedHint),
         ApiError::Internal { request_id } => (
             ErrInternal.text(locale).to_string(),

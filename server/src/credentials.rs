@@ -113,17 +113,7 @@ impl Credentials {
                 ca_pem: None,
             });
         }
-        let mut b = self.load(tenant, provider).await?;
-        if let Some(reason) = &b.reauth_reason {
-            return Err(CredentialError::NeedsReauthorization(reason.clone()));
-        }
-        if needs_refresh(&b) {
-            b = self.refresh(tenant, provider, request_id).await?;
-        }
-        let token = self
-            .cipher
-            .open(&b.token, &aad(tenant, provider))
-            .map_err(|e| CredentialError::Internal(e.into()))?;
+        let (b, token) = self.usable(tenant, provider, request_id).await?;
         let (base_url, api_url, git_username) = match provider {
             Provider::GitLab => {
                 let base = b.address.clone().unwrap_or_default();
@@ -160,6 +150,27 @@ impl Credentials {
             git_username: Some(git_username),
             ca_pem: b.ca_pem.clone(),
         })
+    }
+
+    /// The binding and its token, refreshed first when it would expire within five minutes.
+    pub async fn usable(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        request_id: &str,
+    ) -> Result<(StoredBinding, crate::secret::SecretString), CredentialError> {
+        let mut b = self.load(tenant, provider).await?;
+        if let Some(reason) = &b.reauth_reason {
+            return Err(CredentialError::NeedsReauthorization(reason.clone()));
+        }
+        if needs_refresh(&b) {
+            b = self.refresh(tenant, provider, request_id).await?;
+        }
+        let token = self
+            .cipher
+            .open(&b.token, &aad(tenant, provider))
+            .map_err(|e| CredentialError::Internal(e.into()))?;
+        Ok((b, token))
     }
 
     async fn load(

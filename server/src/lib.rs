@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod oauth_flow;
 pub mod pending;
 pub mod providers;
+pub mod repositories;
 pub mod secret;
 pub mod service;
 pub mod store;
@@ -65,6 +66,22 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
     if let Some(every) = config.health_interval {
         health.clone().spawn_periodic(every);
     }
+    let credentials = Arc::new(credentials::Credentials::new(
+        config,
+        store.clone(),
+        audit.clone(),
+        cipher.clone(),
+        flows.clone(),
+    ));
+    let repos = Arc::new(repositories::Repositories {
+        credentials: credentials.clone(),
+        oauth: flows.clone(),
+        policy: providers::net::OutboundPolicy {
+            allow_loopback: config.allow_loopback,
+        },
+        timeout: config.provider_timeout,
+        gitee_url: config.gitee_url.clone(),
+    });
     let services = Arc::new(service::CodeSources::new(
         config,
         store.clone(),
@@ -72,19 +89,15 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
         cipher.clone(),
         flows.clone(),
         health,
+        repos.clone(),
     ));
-    let credentials = Arc::new(credentials::Credentials::new(
-        config,
-        store.clone(),
-        audit,
-        cipher,
-        flows.clone(),
-    ));
+
     if config.service_token.is_none() {
         tracing::warn!("CODESOURCE_SERVICE_TOKEN is not set: the build service credential API refuses every call");
     }
     let service_api = web::service_api::ServiceApi {
         credentials,
+        repos,
         store: store.clone(),
         token: config.service_token.as_ref().map(|t| Arc::new(t.clone())),
     };

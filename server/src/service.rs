@@ -4,6 +4,7 @@
 //! user only as a request id.
 
 use crate::config::Config;
+use crate::credentials::CredentialError;
 use crate::crypto::Cipher;
 use crate::health::Health;
 use crate::oauth_flow::OAuthFlows;
@@ -12,16 +13,18 @@ use crate::providers::address::HostAddress;
 use crate::providers::gitlab::{self, GitLabClient};
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
+use crate::repositories::{RepoError, Repositories};
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding, RECORD_VERSION};
 use app::api::service::{Caller, CodeSourceService, GitLabCheck};
 use app::api::{
     Account, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, RowStatus, Viewer,
 };
-use app::api::{ActivityEntry, ActivityPage, Revocation};
+use app::api::{ActivityEntry, ActivityPage, Branch, RepoPage, Revocation};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct CodeSources {
+    repos: Arc<Repositories>,
     oauth: Arc<OAuthFlows>,
     health: Arc<Health>,
     health_interval: Option<Duration>,
@@ -44,8 +47,10 @@ impl CodeSources {
         cipher: Arc<Cipher>,
         oauth: Arc<OAuthFlows>,
         health: Arc<Health>,
+        repos: Arc<Repositories>,
     ) -> Self {
         CodeSources {
+            repos,
             oauth,
             health,
             health_interval: config.health_interval,
@@ -182,6 +187,22 @@ impl CodeSources {
             (Some(_), _) => RowStatus::NeedsReauth,
             (None, true) => RowStatus::ExpiringSoon,
             (None, false) => RowStatus::Bound,
+        }
+    }
+}
+
+fn repo_error(caller: &Caller, e: RepoError) -> ApiError {
+    match e {
+        RepoError::Host(h) => ApiError::Host(h),
+        RepoError::Credential(CredentialError::NotBound) => ApiError::NotBound,
+        RepoError::Credential(CredentialError::NeedsReauthorization(_)) => {
+            ApiError::NeedsReauthorization
+        }
+        RepoError::Credential(CredentialError::RefreshUnavailable) => {
+            ApiError::Host(app::api::HostError::Upstream { status: 503 })
+        }
+        RepoError::Credential(CredentialError::Internal(e)) => {
+            internal(caller, "reading the binding failed", e.as_ref())
         }
     }
 }
@@ -424,6 +445,33 @@ impl CodeSourceService for CodeSources {
             })
             .collect();
         Ok(ActivityPage { entries, next })
+    }
+
+    async fn repositories(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        search: String,
+        page: u32,
+    ) -> Result<RepoPage, ApiError> {
+        let r = self
+            .repos
+            .list(&caller.tenant, provider, &search, page, &caller.request_id)
+            .await;
+        r.map_err(|e| repo_error(caller, e))
+    }
+
+    async fn branches(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo_id: String,
+    ) -> Result<Vec<Branch>, ApiError> {
+        let r = self
+            .repos
+            .branches(&caller.tenant, provider, &repo_id, &caller.request_id)
+            .await;
+        r.map_err(|e| repo_error(caller, e))
     }
 
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError> {

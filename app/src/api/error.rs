@@ -31,6 +31,9 @@ pub enum ApiError {
     /// The code host's window was closed before the authorization finished (browser only).
     #[error("the authorization window was closed")]
     AuthorizationWindowClosed,
+    /// The binding's token no longer works; the row offers Re-authorize.
+    #[error("the binding needs re-authorization")]
+    NeedsReauthorization,
     /// Something failed on our side; the request id finds the cause in the server log.
     #[error("internal error (request {request_id})")]
     Internal { request_id: String },
@@ -108,6 +111,7 @@ impl ApiError {
             ApiError::DefaultBinding => 409,
             ApiError::NotConfigured => 409,
             ApiError::OAuthState => 400,
+            ApiError::NeedsReauthorization => 409,
             ApiError::AuthorizationWindowClosed => 400,
             ApiError::Internal { .. } | ApiError::Transport(_) => 500,
         }

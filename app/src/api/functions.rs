@@ -3,7 +3,8 @@
 //! so the bodies here only fetch the service and the caller from context and delegate.
 
 use super::{
-    ActivityPage, ApiError, CodeSourceRow, PageData, PendingBinding, Revocation, TokenInput,
+    ActivityPage, ApiError, Branch, CodeSourceRow, PageData, PendingBinding, RepoPage, Revocation,
+    TokenInput,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -78,6 +79,32 @@ pub async fn unbind(
         .ok_or(ApiError::Invalid(super::InputError::UnknownProvider));
     let provider = ssr::respond(provider)?;
     ssr::respond(svc.unbind(&caller, provider, revoke).await)
+}
+
+/// The bound account's repositories (20 a page), optionally filtered by `search`.
+#[server(endpoint = "code-sources/repositories", input = Json)]
+pub async fn list_repositories(
+    provider: String,
+    search: String,
+    page: u32,
+) -> Result<RepoPage, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(
+        super::Provider::parse(&provider)
+            .ok_or(ApiError::Invalid(super::InputError::UnknownProvider)),
+    )?;
+    ssr::respond(svc.repositories(&caller, provider, search, page).await)
+}
+
+/// The branches of one repository of the bound account.
+#[server(endpoint = "code-sources/branches", input = Json)]
+pub async fn list_branches(provider: String, repo_id: String) -> Result<Vec<Branch>, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(
+        super::Provider::parse(&provider)
+            .ok_or(ApiError::Invalid(super::InputError::UnknownProvider)),
+    )?;
+    ssr::respond(svc.branches(&caller, provider, repo_id).await)
 }
 
 /// The tenant's activity log, newest first, a page at a time.

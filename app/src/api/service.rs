@@ -2,8 +2,8 @@
 //! context. Only compiled with `ssr`, so the wasm bundle never contains it.
 
 use super::{
-    ActivityPage, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, Revocation,
-    TokenInput,
+    ActivityPage, ApiError, Branch, CodeSourceRow, PageData, PendingBinding, Provider, RepoPage,
+    Revocation, TokenInput,
 };
 use std::sync::Arc;
 
@@ -51,6 +51,19 @@ pub trait CodeSourceService: Send + Sync + 'static {
         caller: &Caller,
         before: Option<String>,
     ) -> Result<ActivityPage, ApiError>;
+    async fn repositories(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        search: String,
+        page: u32,
+    ) -> Result<RepoPage, ApiError>;
+    async fn branches(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo_id: String,
+    ) -> Result<Vec<Branch>, ApiError>;
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError>;
     async fn unbind(
         &self,

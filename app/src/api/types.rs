@@ -108,6 +108,32 @@ pub struct PageData {
     pub gitlab_default_address: String,
 }
 
+/// A repository the bound account can read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repository {
+    /// What to pass back for branches (GitLab: the project id; others: `owner/name`).
+    pub id: String,
+    pub full_name: String,
+    pub private: bool,
+    pub web_url: Option<String>,
+    pub default_branch: Option<String>,
+}
+
+/// A page of repositories.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoPage {
+    pub items: Vec<Repository>,
+    pub page: u32,
+    /// The next page number, if there is one.
+    pub next_page: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branch {
+    pub name: String,
+    pub default: bool,
+}
+
 /// One line of the tenant's activity log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityEntry {

@@ -15,6 +15,7 @@
 
 mod gitlab;
 mod oauth;
+mod repos;
 mod tls;
 
 pub use gitlab::{RequestLog, TOKENS};
@@ -22,7 +23,9 @@ pub use oauth::{GITEE_APP, GITHUB_APP};
 
 /// All fake hosts on one router (GitLab at the root, GitHub and Gitee under their prefixes).
 pub fn router(log: RequestLog) -> axum::Router {
-    gitlab::router(log).merge(oauth::router())
+    gitlab::router(log)
+        .merge(oauth::router())
+        .merge(repos::router())
 }
 
 use std::net::SocketAddr;

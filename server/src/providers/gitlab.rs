@@ -114,6 +114,11 @@ impl GitLabClient {
         })
     }
 
+    /// The HTTP client (policy-checked DNS, the private CA, no redirects) for other GitLab calls.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub async fn check(
         &self,
         base: &HostAddress,
@@ -337,7 +342,7 @@ pub fn classify(e: &reqwest::Error) -> HostError {
     }
 }
 
-fn literal_ip(base: &HostAddress) -> Option<std::net::IpAddr> {
+pub(crate) fn literal_ip(base: &HostAddress) -> Option<std::net::IpAddr> {
     match base.url().host()? {
         url::Host::Ipv4(v4) => Some(v4.into()),
         url::Host::Ipv6(v6) => Some(v6.into()),

@@ -6,3 +6,4 @@ pub mod address;
 pub mod gitlab;
 pub mod net;
 pub mod oauth;
+pub mod repos;

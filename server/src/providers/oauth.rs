@@ -109,6 +109,16 @@ impl OAuthProvider {
         })
     }
 
+    /// The HTTP client for API calls with a user token (repositories).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The REST API base (GitHub: `https://api.github.com`; Gitee: `https://gitee.com`).
+    pub fn api_base(&self) -> &str {
+        &self.api_base
+    }
+
     pub fn scopes(&self) -> &'static [&'static str] {
         self.scopes
     }

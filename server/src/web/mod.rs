@@ -4,6 +4,7 @@
 
 mod middleware;
 pub mod oauth;
+mod openapi;
 pub mod service_api;
 
 pub use middleware::Auth;

@@ -7,7 +7,7 @@ use crate::credentials::{CredentialError, Credentials};
 use crate::identity::valid_id;
 use crate::secret::SecretString;
 use app::api::Provider;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,6 +19,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct ServiceApi {
     pub credentials: Arc<Credentials>,
+    pub repos: Arc<crate::repositories::Repositories>,
     pub store: Arc<dyn crate::store::BindingStore>,
     /// `None`: the API is disabled (every call is refused).
     pub token: Option<Arc<SecretString>>,
@@ -28,6 +29,14 @@ pub fn routes(state: ServiceApi) -> Router {
     Router::new()
         .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
+        .route(
+            "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories",
+            get(repositories),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/branches",
+            get(branches),
+        )
         .route(
             "/api/v1/tenants/{tenant}/code-sources/{provider}/credential",
             get(credential),
@@ -121,23 +130,113 @@ async fn credential(
             "Unknown code source: use devcloud, github, gitlab or gitee.",
         );
     };
-    match state.credentials.credential(&tenant, provider, &request_id.0).await {
+    match state
+        .credentials
+        .credential(&tenant, provider, &request_id.0)
+        .await
+    {
         Ok(c) => Json(c).into_response(),
-        Err(CredentialError::NotBound) => error(StatusCode::NOT_FOUND, "not_bound", "The tenant has not bound this code source."),
-        Err(CredentialError::NeedsReauthorization(reason)) => (
-            StatusCode::CONFLICT,
-            Json(json!({"error": "reauthorization_required", "message": "The binding must be re-authorized by the tenant on the code source page.", "reason": reason})),
+        Err(e) => credential_error(e, &request_id.0),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RepoQuery {
+    #[serde(default)]
+    search: String,
+    #[serde(default = "first")]
+    page: u32,
+}
+
+fn first() -> u32 {
+    1
+}
+
+/// Checks the caller, the tenant and the provider of a `/tenants/{tenant}/code-sources/{provider}` path.
+fn target(
+    state: &ServiceApi,
+    headers: &HeaderMap,
+    tenant: &str,
+    provider: &str,
+) -> Result<Provider, Response> {
+    authorize(state, headers).map_err(IntoResponse::into_response)?;
+    if !valid_id(tenant) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+            "The tenant id is not valid.",
+        ));
+    }
+    Provider::parse(provider)
+        .filter(|p| *p != Provider::DevCloud)
+        .ok_or_else(|| {
+            error(
+                StatusCode::NOT_FOUND,
+                "unknown_provider",
+                "Use github, gitlab or gitee.",
+            )
+        })
+}
+
+fn repo_error(e: crate::repositories::RepoError, request_id: &str) -> Response {
+    use crate::repositories::RepoError;
+    match e {
+        RepoError::Credential(e) => credential_error(e, request_id),
+        RepoError::Host(h) => {
+            tracing::info!(request_id, outcome = ?h, "repository listing failed at the code host");
+            error(
+                StatusCode::BAD_GATEWAY,
+                "code_host_error",
+                &format!("The code host did not answer as expected: {h:?}"),
+            )
+        }
+    }
+}
+
+async fn repositories(
+    State(state): State<ServiceApi>,
+    Extension(request_id): Extension<RequestId>,
+    Path((tenant, provider)): Path<(String, String)>,
+    Query(q): Query<RepoQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let provider = match target(&state, &headers, &tenant, &provider) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match state
+        .repos
+        .list(
+            &tenant,
+            provider,
+            &q.search,
+            q.page.clamp(1, 10_000),
+            &request_id.0,
         )
-            .into_response(),
-        Err(CredentialError::RefreshUnavailable) => {
-            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "refresh_unavailable", "The code host could not refresh the token; try again shortly.");
-            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
-            r
-        }
-        Err(CredentialError::Internal(e)) => {
-            tracing::error!(request_id = %request_id.0, error = format!("{e:#}"), "issuing a credential failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &format!("Internal error; request id {}.", request_id.0))
-        }
+        .await
+    {
+        Ok(page) => Json(page).into_response(),
+        Err(e) => repo_error(e, &request_id.0),
+    }
+}
+
+async fn branches(
+    State(state): State<ServiceApi>,
+    Extension(request_id): Extension<RequestId>,
+    Path((tenant, provider, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let provider = match target(&state, &headers, &tenant, &provider) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match state
+        .repos
+        .branches(&tenant, provider, &id, &request_id.0)
+        .await
+    {
+        Ok(b) => Json(b).into_response(),
+        Err(e) => repo_error(e, &request_id.0),
     }
 }
 
@@ -172,60 +271,26 @@ async fn metrics(State(state): State<ServiceApi>, headers: HeaderMap) -> Respons
         .into_response()
 }
 
-async fn openapi() -> Json<serde_json::Value> {
-    Json(openapi_document())
+fn credential_error(e: CredentialError, request_id: &str) -> Response {
+    match e {
+        CredentialError::NotBound => error(StatusCode::NOT_FOUND, "not_bound", "The tenant has not bound this code source."),
+        CredentialError::NeedsReauthorization(reason) => (
+            StatusCode::CONFLICT,
+            Json(json!({"error": "reauthorization_required", "message": "The binding must be re-authorized by the tenant on the code source page.", "reason": reason})),
+        )
+            .into_response(),
+        CredentialError::RefreshUnavailable => {
+            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "refresh_unavailable", "The code host could not refresh the token; try again shortly.");
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+            r
+        }
+        CredentialError::Internal(e) => {
+            tracing::error!(request_id = %request_id, error = format!("{e:#}"), "issuing a credential failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &format!("Internal error; request id {}.", request_id))
+        }
+    }
 }
 
-/// The API description (OpenAPI 3.0).
-pub fn openapi_document() -> serde_json::Value {
-    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    json!({
-        "openapi": "3.0.3",
-        "info": {"title": "Code Source Binding: build service API", "version": env!("CARGO_PKG_VERSION")},
-        "paths": {
-            "/api/v1/tenants/{tenant}/code-sources/{provider}/credential": {
-                "get": {
-                    "summary": "A credential for the tenant's binding, valid for at least 5 more minutes",
-                    "operationId": "getCredential",
-                    "security": [{"serviceToken": []}],
-                    "parameters": [
-                        {"name": "tenant", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._@:-]{1,128}$"}},
-                        {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": ["devcloud", "github", "gitlab", "gitee"]}}
-                    ],
-                    "responses": {
-                        "200": {"description": "The credential", "headers": {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}},
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credential"}}}},
-                        "400": err("The tenant id is not valid"),
-                        "401": err("No service token"),
-                        "403": err("Wrong service token"),
-                        "404": err("Not bound, or unknown code source"),
-                        "409": {"description": "The binding needs re-authorization", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reauthorization"}}}},
-                        "500": err("Internal error"),
-                        "503": err("The code host could not refresh the token right now; retry later")
-                    }
-                }
-            }
-        },
-        "components": {
-            "securitySchemes": {"serviceToken": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Credential": {
-                    "type": "object",
-                    "required": ["provider", "base_url", "account"],
-                    "properties": {
-                        "provider": {"type": "string", "enum": ["devcloud", "github", "gitlab", "gitee"]},
-                        "base_url": {"type": "string"},
-                        "api_url": {"type": "string", "nullable": true},
-                        "account": {"type": "string"},
-                        "access_token": {"type": "string", "nullable": true, "description": "Absent for DevCloud (the tenant's cloud account is used)"},
-                        "expires_at": {"type": "integer", "format": "int64", "nullable": true, "description": "Unix seconds"},
-                        "git_username": {"type": "string", "nullable": true, "description": "Username for git over HTTPS (GitLab: oauth2, GitHub: x-access-token, Gitee: the login)"},
-                        "ca_pem": {"type": "string", "nullable": true, "description": "CA certificate of a private GitLab"}
-                    }
-                },
-                "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
-                "Reauthorization": {"type": "object", "required": ["error", "reason"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "reason": {"type": "string"}}}
-            }
-        }
-    })
+async fn openapi() -> Json<serde_json::Value> {
+    Json(super::openapi::document())
 }

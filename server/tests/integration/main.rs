@@ -7,6 +7,7 @@ mod credentials;
 mod failures;
 mod health;
 mod oauth;
+mod repositories;
 mod revocation;
 mod security;
 mod support;
