@@ -159,6 +159,23 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
             }
         }
     };
+    let repos = {
+        let row = row.clone();
+        move || {
+            let row = row.clone();
+            view! {
+                <button
+                    type="button"
+                    class="btn btn-link"
+                    disabled=disabled
+                    aria-label=move || fill(Msg::RepositoriesAria.text(locale.get()), &[name])
+                    on:click=move |_| ctx.dialog.set(DialogState::Repositories(row.clone()))
+                >
+                    {t(Msg::Repositories)}
+                </button>
+            }
+        }
+    };
     match row.status {
         RowStatus::NotConfigured => {
             let hint_id = format!("hint-{}", p.as_str());
@@ -189,7 +206,13 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
             </button>
         }
         .into_any(),
-        RowStatus::Bound => unbind().into_any(),
+        RowStatus::Bound => view! {
+            <span class="actions">
+                {repos()}
+                {unbind()}
+            </span>
+        }
+        .into_any(),
         RowStatus::ExpiringSoon | RowStatus::NeedsReauth => view! {
             <span class="actions">
                 <button
@@ -201,6 +224,7 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
                 >
                     {t(Msg::Reauthorize)}
                 </button>
+                {(row.status == RowStatus::ExpiringSoon).then(repos)}
                 {unbind()}
             </span>
         }

@@ -5,7 +5,8 @@ use crate::api::{
 };
 use crate::components::{
     listen_for_oauth, pick_up_redirect_result, ActivityLog, ConfirmBindDialog, ErrorBox,
-    GitLabBindDialog, LanguageSwitch, OAuthDialog, SourceTable, Toasts, UnbindDialog,
+    GitLabBindDialog, LanguageSwitch, OAuthDialog, RepositoriesDialog, SourceTable, Toasts,
+    UnbindDialog,
 };
 use crate::i18n::{fill, Msg};
 use crate::{t, use_locale};
@@ -26,6 +27,7 @@ pub enum DialogState {
         error: Option<ApiError>,
     },
     Unbind(CodeSourceRow),
+    Repositories(CodeSourceRow),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -181,6 +183,7 @@ fn PageBody(data: PageData) -> impl IntoView {
             }
             DialogState::ConfirmBind(pending) => view! { <ConfirmBindDialog pending /> }.into_any(),
             DialogState::Unbind(row) => view! { <UnbindDialog row /> }.into_any(),
+            DialogState::Repositories(row) => view! { <RepositoriesDialog row /> }.into_any(),
             DialogState::OAuth { provider, error } => {
                 view! { <OAuthDialog provider error /> }.into_any()
             }

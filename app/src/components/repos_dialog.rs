@@ -1,0 +1,146 @@
+//! Browsing the bound account's repositories (search, pages) and a repository's branches, so
+//! a tenant can see what the build service will be able to pull.
+
+use super::modal::Modal;
+use super::{action_id, ErrorBox};
+use crate::api::{list_branches, list_repositories, ApiError, Branch, CodeSourceRow, RepoPage};
+use crate::i18n::{fill, Msg};
+use crate::pages::PageCtx;
+use crate::{t, use_locale};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
+    let ctx = expect_context::<PageCtx>();
+    let locale = use_locale();
+    let provider = row.provider;
+    let login = row
+        .account
+        .as_ref()
+        .map(|a| a.login.clone())
+        .unwrap_or_default();
+    let search = RwSignal::new(String::new());
+    let page = RwSignal::new(None::<RepoPage>);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let open_repo = RwSignal::new(None::<(String, Result<Vec<Branch>, ApiError>)>);
+
+    let load = move |n: u32| {
+        busy.set(true);
+        let q = search.get_untracked();
+        spawn_local(async move {
+            match list_repositories(provider.as_str().to_string(), q, n).await {
+                Ok(p) => {
+                    page.set(Some(p));
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    Effect::new(move |_| load(1));
+    let show_branches = move |id: String| {
+        if open_repo
+            .get_untracked()
+            .is_some_and(|(open, _)| open == id)
+        {
+            open_repo.set(None);
+            return;
+        }
+        spawn_local(async move {
+            let r = list_branches(provider.as_str().to_string(), id.clone()).await;
+            open_repo.set(Some((id, r)));
+        });
+    };
+    let title = Signal::derive(move || {
+        fill(
+            Msg::RepositoriesTitle.text(locale.get()),
+            &[provider.display_name(), &login],
+        )
+    });
+
+    view! {
+        <Modal title id="repositories-dialog" busy=false on_close=move |_| ctx.close_dialog(Some(action_id(provider)))>
+            <div class="modal-body">
+                <form
+                    class="repo-search"
+                    role="search"
+                    on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        load(1);
+                    }
+                >
+                    <input
+                        type="search"
+                        aria-label=t(Msg::RepoSearch)
+                        placeholder=t(Msg::RepoSearch)
+                        maxlength="100"
+                        prop:value=move || search.get()
+                        on:input=move |ev| search.set(event_target_value(&ev))
+                    />
+                    <button type="submit" class="btn" disabled=move || busy.get()>{t(Msg::RepoSearch)}</button>
+                </form>
+                {move || error.get().map(|err| view! { <ErrorBox err /> })}
+                <Show when=move || busy.get()>
+                    <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>{t(Msg::Loading)}</p>
+                </Show>
+                {move || page.get().map(|p| {
+                    let (current, next) = (p.page, p.next_page);
+                    let empty = p.items.is_empty();
+                    view! {
+                        <ul class="repo-list" aria-label=t(Msg::Repositories)>
+                            {p.items.into_iter().map(|r| {
+                                let id = r.id.clone();
+                                let id2 = r.id.clone();
+                                let name = r.full_name.clone();
+                                view! {
+                                    <li>
+                                        <div class="repo-line">
+                                            <span class="repo-name mono">{r.full_name.clone()}</span>
+                                            {r.private.then(|| view! { <span class="badge badge-idle">{t(Msg::RepoPrivate)}</span> })}
+                                            <button
+                                                type="button"
+                                                class="btn btn-small"
+                                                aria-expanded=move || open_repo.get().is_some_and(|(o, _)| o == id2).to_string()
+                                                aria-label=move || fill(Msg::RepoBranchesOf.text(locale.get()), &[&name])
+                                                on:click=move |_| show_branches(id.clone())
+                                            >
+                                                {t(Msg::RepoBranches)}
+                                            </button>
+                                        </div>
+                                        {
+                                            let id3 = r.id.clone();
+                                            move || open_repo.get().filter(|(o, _)| *o == id3).map(|(_, b)| match b {
+                                                Ok(list) => view! {
+                                                    <ul class="branch-list">
+                                                        {list.into_iter().map(|b| view! {
+                                                            <li class="mono">{b.name}{b.default.then(|| view! { <span class="muted">{" · "}{t(Msg::RepoDefaultBranch)}</span> })}</li>
+                                                        }).collect_view()}
+                                                    </ul>
+                                                }.into_any(),
+                                                Err(err) => view! { <ErrorBox err /> }.into_any(),
+                                            })
+                                        }
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {empty.then(|| view! { <p class="muted">{t(Msg::RepoNone)}</p> })}
+                        <nav class="pager" aria-label=t(Msg::Repositories)>
+                            <button type="button" class="btn btn-small" disabled=move || busy.get() || current <= 1 on:click=move |_| load(current - 1)>
+                                {t(Msg::PagePrev)}
+                            </button>
+                            <span>{move || fill(Msg::PageNumber.text(locale.get()), &[&current.to_string()])}</span>
+                            <button type="button" class="btn btn-small" disabled=move || busy.get() || next.is_none() on:click=move |_| load(next.unwrap_or(current))>
+                                {t(Msg::PageNext)}
+                            </button>
+                        </nav>
+                    }
+                })}
+            </div>
+        </Modal>
+    }
+    .into_any()
+}
