@@ -158,23 +158,23 @@ fn target(
     headers: &HeaderMap,
     tenant: &str,
     provider: &str,
-) -> Result<Provider, Response> {
-    authorize(state, headers).map_err(IntoResponse::into_response)?;
+) -> Result<Provider, Box<Response>> {
+    authorize(state, headers).map_err(|r| Box::new(r.into_response()))?;
     if !valid_id(tenant) {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             "invalid_tenant",
             "The tenant id is not valid.",
-        ));
+        )));
     }
     Provider::parse(provider)
         .filter(|p| *p != Provider::DevCloud)
         .ok_or_else(|| {
-            error(
+            Box::new(error(
                 StatusCode::NOT_FOUND,
                 "unknown_provider",
                 "Use github, gitlab or gitee.",
-            )
+            ))
         })
 }
 
@@ -202,7 +202,7 @@ async fn repositories(
 ) -> Response {
     let provider = match target(&state, &headers, &tenant, &provider) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state
         .repos
@@ -228,7 +228,7 @@ async fn branches(
 ) -> Response {
     let provider = match target(&state, &headers, &tenant, &provider) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state
         .repos
