@@ -140,18 +140,6 @@ async fn credential(
     }
 }
 
-#[derive(serde::Deserialize)]
-struct RepoQuery {
-    #[serde(default)]
-    search: String,
-    #[serde(default = "first")]
-    page: u32,
-}
-
-fn first() -> u32 {
-    1
-}
-
 /// Checks the caller, the tenant and the provider of a `/tenants/{tenant}/code-sources/{provider}` path.
 fn target(
     state: &ServiceApi,
@@ -197,22 +185,29 @@ async fn repositories(
     State(state): State<ServiceApi>,
     Extension(request_id): Extension<RequestId>,
     Path((tenant, provider)): Path<(String, String)>,
-    Query(q): Query<RepoQuery>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     let provider = match target(&state, &headers, &tenant, &provider) {
         Ok(p) => p,
         Err(r) => return *r,
     };
+    // Lenient parsing, so a malformed parameter gets our JSON error, not a framework text reply.
+    let page = match q.get("page").map(|p| p.parse::<u32>()) {
+        None => 1,
+        Some(Ok(p)) if (1..=10_000).contains(&p) => p,
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "page must be a whole number from 1 to 10000.",
+            )
+        }
+    };
+    let search = q.get("search").map(String::as_str).unwrap_or("");
     match state
         .repos
-        .list(
-            &tenant,
-            provider,
-            &q.search,
-            q.page.clamp(1, 10_000),
-            &request_id.0,
-        )
+        .list(&tenant, provider, search, page, &request_id.0)
         .await
     {
         Ok(page) => Json(page).into_response(),
