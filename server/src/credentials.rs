@@ -9,6 +9,7 @@ use crate::crypto::Cipher;
 use crate::oauth_flow::OAuthFlows;
 use crate::providers::oauth::RefreshFailure;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding};
+use crate::util::now_secs;
 use app::api::Provider;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -61,13 +62,6 @@ pub struct Credentials {
     /// One lock per binding being refreshed (single flight).
     locks: Mutex<HashMap<(String, Provider), RefreshLock>>,
     backoff: Duration,
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 fn needs_refresh(b: &StoredBinding) -> bool {

@@ -3,6 +3,7 @@
 //! key id stored with each ciphertext so keys can be rotated later.
 
 use crate::secret::{SecretBytes, SecretString};
+use crate::util::hex;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -135,10 +136,6 @@ fn write_private_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
     let mut f = opts.open(path)?;
     f.write_all(content)?;
     f.sync_all()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::providers::address::HostAddress;
 use crate::providers::gitlab::{self, GitLabClient};
 use crate::providers::net::OutboundPolicy;
 use crate::store::{aad, BindingStore, StoredBinding};
+use crate::util::now_secs;
 use app::api::{HostError, Provider};
 use rand::Rng;
 use std::collections::HashSet;
@@ -27,13 +28,6 @@ pub struct Health {
     /// Tenants whose check is running (page loads do not pile up).
     running: Mutex<HashSet<String>>,
     limit: Arc<tokio::sync::Semaphore>,
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// The reason code for an answer that means the token is dead; `None` when it says nothing.

@@ -23,6 +23,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod util;
 pub mod web;
 
 pub use config::Config;

@@ -15,6 +15,7 @@ use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::repositories::{RepoError, Repositories};
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding, RECORD_VERSION};
+use crate::util::now_secs;
 use app::api::service::{Caller, CodeSourceService, GitLabCheck};
 use app::api::{
     Account, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, RowStatus, Viewer,
@@ -279,13 +280,6 @@ impl CodeSources {
             }
         }
     }
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[async_trait::async_trait]

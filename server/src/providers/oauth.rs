@@ -4,6 +4,7 @@
 
 use super::gitlab::classify;
 use crate::secret::SecretString;
+use crate::util::now_secs;
 use app::api::{Account, HostError, Provider};
 use oauth2::basic::BasicClient;
 use oauth2::{
@@ -376,11 +377,4 @@ fn clip_code(code: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .take(64)
         .collect()
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

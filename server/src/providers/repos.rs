@@ -4,6 +4,7 @@
 
 use super::gitlab::classify;
 use crate::secret::SecretString;
+use crate::util::query_encode;
 use app::api::{Branch, HostError, Provider, RepoPage, Repository};
 use reqwest::header;
 use serde::Deserialize;
@@ -91,12 +92,12 @@ impl RepoSource<'_> {
             Provider::Gitee => format!(
                 "{}/user/repos?per_page={PER_PAGE}&page={page}&sort=updated&q={}",
                 self.api,
-                enc(&search)
+                query_encode(&search)
             ),
             _ => format!(
                 "{}/projects?membership=true&simple=true&per_page={PER_PAGE}&page={page}&search={}",
                 self.api,
-                enc(&search)
+                query_encode(&search)
             ),
         };
         let resp = self.send(self.get(url)).await?;
@@ -157,7 +158,7 @@ impl RepoSource<'_> {
             Provider::GitLab => format!(
                 "{}/projects/{}/repository/branches?per_page=100",
                 self.api,
-                enc(repo_id)
+                query_encode(repo_id)
             ),
             _ => format!("{}/repos/{repo_id}/branches?per_page=100", self.api),
         };
@@ -174,15 +175,4 @@ impl RepoSource<'_> {
             })
             .collect())
     }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

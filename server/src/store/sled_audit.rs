@@ -4,6 +4,7 @@
 
 use super::sled_store::{blocking, tenant_prefix};
 use super::{AuditEntry, AuditLog, SledStore, StoreError};
+use crate::util::hex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -13,10 +14,6 @@ fn key(tenant: &str, at: i64, seq: u64) -> Vec<u8> {
     k.extend_from_slice(&(at.max(0) as u64).to_be_bytes());
     k.extend_from_slice(&seq.to_be_bytes());
     k
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -1,6 +1,7 @@
 //! Middleware: request ids and access logs, security headers, identity, cross-site defence.
 
 use crate::identity::{IdentityError, IdentityVerifier, IDENTITY_COOKIE};
+use crate::util::now_secs;
 use app::api::service::{Caller, FramePolicy};
 use app::api::ApiError;
 use app::i18n::{Locale, Msg, LOCALE_COOKIE};
@@ -252,13 +253,6 @@ fn unauthorized_page(h: &HeaderMap) -> Response {
         HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'self'"),
     );
     resp
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

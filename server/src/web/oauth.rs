@@ -115,7 +115,7 @@ fn table_url(provider: Provider, outcome: &Result<String, ApiError>) -> String {
         Err(e) => format!(
             "/?oauth={}&error={}",
             provider.as_str(),
-            percent_encode(&serde_json::to_string(e).unwrap_or_default())
+            crate::util::query_encode(&serde_json::to_string(e).unwrap_or_default())
         ),
     }
 }
@@ -178,15 +178,4 @@ fn result_page(
             .insert(header::CONTENT_SECURITY_POLICY, v);
     }
     resp
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -1,0 +1,31 @@
+//! Small helpers shared across the server.
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Encodes a value for a URL query string.
+pub fn query_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes() {
+        assert_eq!(hex(&[0, 255, 16]), "00ff10");
+        assert_eq!(query_encode("a b/{\"x\"}"), "a+b%2F%7B%22x%22%7D");
+        assert!(now_secs() > 1_700_000_000);
+    }
+}
