@@ -223,6 +223,7 @@ messages! {
     ColOutcome => "Result", "结果";
     ActionBind => "Bound", "绑定";
     ActionUnbind => "Unbound", "解绑";
+    ActionReauthorize => "Re-authorized", "重新授权";
     ActionCredential => "Credential issued to the build service", "向构建服务发放凭据";
     ActionRefreshFailed => "Token refresh failed", "Token 刷新失败";
     ActorBuildService => "Build service", "构建服务";

@@ -405,14 +405,24 @@ impl CodeSourceService for CodeSources {
             bound_at: now_secs(),
             bound_by: caller.user_id.clone(),
         };
+        // Re-authorizing replaces a binding; the activity log says which it was.
+        let replaced = matches!(
+            self.store.get(&caller.tenant, binding.provider).await,
+            Ok(Some(_))
+        );
         self.store
             .put(&binding)
             .await
             .map_err(|e| internal(caller, "storing the binding failed", &e))?;
         tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = binding.provider.as_str(),
             account = %binding.account.login, outcome = "bound", "binding stored");
-        self.record(caller, "bind", binding.provider, &binding.account.login)
-            .await;
+        self.record(
+            caller,
+            if replaced { "reauthorize" } else { "bind" },
+            binding.provider,
+            &binding.account.login,
+        )
+        .await;
         Ok(self.row(caller, binding.provider, Some(&binding)))
     }
 

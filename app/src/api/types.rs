@@ -141,7 +141,7 @@ pub struct ActivityEntry {
     pub at: i64,
     /// User id, or `build-service`.
     pub actor: String,
-    /// `bind`, `unbind`, `credential_issued`, `refresh_failed`.
+    /// `bind`, `reauthorize`, `unbind`, `credential_issued`, `refresh_failed`.
     pub action: String,
     pub provider: Option<Provider>,
     pub account: Option<String>,

@@ -142,6 +142,7 @@ fn action(l: Locale, action: &str) -> String {
     let msg = match action {
         "bind" => Msg::ActionBind,
         "unbind" => Msg::ActionUnbind,
+        "reauthorize" => Msg::ActionReauthorize,
         "credential_issued" => Msg::ActionCredential,
         "refresh_failed" => Msg::ActionRefreshFailed,
         other => return other.to_string(),

@@ -30,6 +30,8 @@ struct Grant {
     short: bool,
     /// Gitee: the refresh token is already revoked (`invalid_grant` on refresh).
     dead_refresh: bool,
+    /// Gitee: refreshing fails with a 502 (the host is having a bad day).
+    flaky: bool,
 }
 
 #[derive(Clone, Default)]
@@ -168,6 +170,7 @@ fn decide(st: &OAuthState, q: &AuthorizeQuery, prefix: &str, narrow_scope: &str)
                     scope,
                     short: d.starts_with("approve-short"),
                     dead_refresh: d == "approve-short-dead",
+                    flaky: d == "approve-short-flaky",
                 },
             );
             Redirect::to(&with_params(
@@ -207,6 +210,10 @@ async fn github_authorize(
 #[derive(Deserialize)]
 struct TokenForm {
     #[serde(default)]
+    grant_type: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
     client_id: String,
     #[serde(default)]
     client_secret: String,
@@ -230,6 +237,9 @@ async fn github_token(State(st): State<OAuthState>, Form(f): Form<TokenForm>) ->
             "The client_id and/or client_secret passed are incorrect.",
         );
     }
+    if f.grant_type.as_deref() == Some("refresh_token") {
+        return github_refresh(&st, f.refresh_token.as_deref().unwrap_or(""));
+    }
     let Some(grant) = st.codes.lock().unwrap().remove(&f.code) else {
         return github_error(
             "bad_verification_code",
@@ -250,19 +260,81 @@ async fn github_token(State(st): State<OAuthState>, Form(f): Form<TokenForm>) ->
             );
         }
     }
+    github_tokens(&st, &grant.scope.replace(' ', ","), grant.short)
+}
+
+/// A GitHub token; `expiring` imitates a GitHub App user token (expires, rotating refresh token).
+fn github_tokens(st: &OAuthState, scope: &str, expiring: bool) -> Response {
     let token = st.next("gho_fake-");
-    st.codes.lock().unwrap().insert(
+    let mut codes = st.codes.lock().unwrap();
+    codes.insert(
         format!("token:{token}"),
         Grant {
-            scope: grant.scope.replace(' ', ","),
+            scope: scope.to_string(),
             ..grant_blank()
         },
     );
-    Json(json!({"access_token": token, "token_type": "bearer", "scope": grant.scope.replace(' ', ",")})).into_response()
+    if !expiring {
+        return Json(json!({"access_token": token, "token_type": "bearer", "scope": scope}))
+            .into_response();
+    }
+    let refresh = st.next("ghr_fake-");
+    codes.insert(
+        format!("refresh:{refresh}"),
+        Grant {
+            scope: scope.to_string(),
+            ..grant_blank()
+        },
+    );
+    Json(json!({
+        "access_token": token, "token_type": "bearer", "scope": scope,
+        "expires_in": 60,
+        "refresh_token": refresh, "refresh_token_expires_in": 15_897_600
+    }))
+    .into_response()
+}
+
+/// GitHub App user-token refresh: HTTP 200 with `bad_refresh_token` when it is unknown.
+fn github_refresh(st: &OAuthState, refresh_token: &str) -> Response {
+    let grant = st
+        .codes
+        .lock()
+        .unwrap()
+        .remove(&format!("refresh:{refresh_token}"));
+    let Some(grant) = grant else {
+        return github_error(
+            "bad_refresh_token",
+            "The refresh token passed is incorrect or expired.",
+        );
+    };
+    *st.refreshes.lock().unwrap() += 1;
+    let token = st.next("gho_fake-");
+    let refresh = st.next("ghr_fake-");
+    let mut codes = st.codes.lock().unwrap();
+    codes.insert(
+        format!("token:{token}"),
+        Grant {
+            scope: grant.scope.clone(),
+            ..grant_blank()
+        },
+    );
+    codes.insert(
+        format!("refresh:{refresh}"),
+        Grant {
+            scope: grant.scope.clone(),
+            ..grant_blank()
+        },
+    );
+    Json(json!({
+        "access_token": token, "token_type": "bearer", "scope": grant.scope,
+        "expires_in": 28_800, "refresh_token": refresh, "refresh_token_expires_in": 15_897_600
+    }))
+    .into_response()
 }
 
 fn grant_blank() -> Grant {
     Grant {
+        flaky: false,
         short: false,
         dead_refresh: false,
         client_id: String::new(),
@@ -423,11 +495,23 @@ async fn gitee_token(
     else {
         return gitee_error(StatusCode::UNAUTHORIZED, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
     };
-    gitee_tokens(&st, &grant.scope, grant.short, grant.dead_refresh)
+    gitee_tokens(
+        &st,
+        &grant.scope,
+        grant.short,
+        grant.dead_refresh,
+        grant.flaky,
+    )
 }
 
 /// Issues an access/refresh pair (the refresh token is remembered unless it is born dead).
-fn gitee_tokens(st: &OAuthState, scope: &str, short: bool, dead_refresh: bool) -> Response {
+fn gitee_tokens(
+    st: &OAuthState,
+    scope: &str,
+    short: bool,
+    dead_refresh: bool,
+    flaky: bool,
+) -> Response {
     let token = st.next("gitee-fake-access-");
     let refresh = st.next("gitee-fake-refresh-");
     let mut codes = st.codes.lock().unwrap();
@@ -443,6 +527,7 @@ fn gitee_tokens(st: &OAuthState, scope: &str, short: bool, dead_refresh: bool) -
             format!("refresh:{refresh}"),
             Grant {
                 scope: scope.to_string(),
+                flaky,
                 ..grant_blank()
             },
         );
@@ -465,8 +550,20 @@ fn gitee_refresh(st: &OAuthState, refresh_token: &str) -> Response {
     let Some(grant) = grant else {
         return gitee_error(StatusCode::UNAUTHORIZED, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
     };
+    if grant.flaky {
+        // Still valid: a later attempt could succeed.
+        st.codes
+            .lock()
+            .unwrap()
+            .insert(format!("refresh:{refresh_token}"), grant);
+        return (
+            StatusCode::BAD_GATEWAY,
+            Html("<html><body><h1>502 Bad Gateway</h1></body></html>"),
+        )
+            .into_response();
+    }
     *st.refreshes.lock().unwrap() += 1;
-    gitee_tokens(st, &grant.scope, false, false)
+    gitee_tokens(st, &grant.scope, false, false, false)
 }
 
 /// Test counters: how many refreshes Gitee performed.

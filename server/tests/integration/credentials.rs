@@ -156,3 +156,35 @@ async fn metrics_count_requests_calls_and_bindings() {
         "no secrets"
     );
 }
+
+#[tokio::test]
+async fn github_app_user_tokens_are_refreshed_the_same_way() {
+    let app = spawn_app(Options::default()).await;
+    // A GitHub App user token: expires (here in a minute), with a rotating refresh token.
+    let id = app.authorize("github", "approve-short").await.unwrap();
+    app.call("code-sources/confirm", json!({"pending_id": id}))
+        .await;
+    let (status, c, _) = app.credential("local", "github", Some(SERVICE_TOKEN)).await;
+    assert_eq!(status, 200, "{c}");
+    assert!(
+        c["expires_at"].as_i64().unwrap() > now() + 3600,
+        "an 8-hour token after the refresh"
+    );
+}
+
+#[tokio::test]
+async fn a_host_that_cannot_refresh_right_now_gets_503_not_reauthorization() {
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitee("approve-short-flaky").await;
+    let (status, body, headers) = app.credential("local", "gitee", Some(SERVICE_TOKEN)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("refresh_unavailable"))
+    );
+    assert_eq!(headers["retry-after"], "30");
+    assert_eq!(
+        app.row("gitee").await["status"],
+        "Bound",
+        "a transient failure is not a broken binding"
+    );
+}
