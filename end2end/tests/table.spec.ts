@@ -51,3 +51,15 @@ test('without a console identity the page answers 401 with a clear message', asy
   await expect(page.getByRole('heading', { name: 'Sign-in required' })).toBeVisible();
   await expect(page.getByRole('table')).toHaveCount(0);
 });
+
+test.describe('in a dark system theme', () => {
+  test.use({ colorScheme: 'dark' });
+
+  test('the page follows prefers-color-scheme', async ({ page, context }, info) => {
+    await signIn(context, freshTenant(info));
+    await openPage(page);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(15, 17, 21)');
+    await snap(page, 'table-dark-en');
+  });
+});
