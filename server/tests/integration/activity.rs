@@ -45,7 +45,9 @@ async fn records_binds_unbinds_and_credentials_per_tenant() {
     // Binding again over an existing binding is a re-authorization.
     app.bind_gitlab("glpat-fake-alice").await;
     app.bind_gitlab("glpat-fake-bob").await;
-    let (_, page) = app.call("code-sources/activity", json!({"before": null})).await;
+    let (_, page) = app
+        .call("code-sources/activity", json!({"before": null}))
+        .await;
     assert_eq!(page["entries"][0]["action"], "reauthorize");
     assert_eq!(page["entries"][1]["action"], "bind");
 
