@@ -27,12 +27,6 @@ pub struct Repositories {
     pub gitee_url: String,
 }
 
-/// What a listing needs: a client and an API base.
-enum Client<'a> {
-    Owned(reqwest::Client),
-    Borrowed(&'a reqwest::Client),
-}
-
 impl Repositories {
     pub async fn list(
         &self,
@@ -42,28 +36,11 @@ impl Repositories {
         page: u32,
         request_id: &str,
     ) -> Result<RepoPage, RepoError> {
-        let (binding, token) = self
-            .credentials
-            .usable(tenant, provider, request_id)
-            .await?;
-        let (client, api) = self.client(
-            provider,
-            binding.address.as_deref(),
-            binding.ca_pem.as_deref(),
-        )?;
-        let http = match &client {
-            Client::Owned(c) => c,
-            Client::Borrowed(c) => *c,
-        };
-        RepoSource {
-            provider,
-            api,
-            http,
-            token: &token,
-        }
-        .repositories(search, page)
-        .await
-        .map_err(RepoError::Host)
+        let source = self.source(tenant, provider, request_id).await?;
+        source
+            .repositories(search, page)
+            .await
+            .map_err(RepoError::Host)
     }
 
     pub async fn branches(
@@ -73,28 +50,32 @@ impl Repositories {
         repo_id: &str,
         request_id: &str,
     ) -> Result<Vec<Branch>, RepoError> {
+        let source = self.source(tenant, provider, request_id).await?;
+        source.branches(repo_id).await.map_err(RepoError::Host)
+    }
+
+    /// The binding's usable token with a client and API base for its code host.
+    async fn source(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        request_id: &str,
+    ) -> Result<RepoSource, RepoError> {
         let (binding, token) = self
             .credentials
             .usable(tenant, provider, request_id)
             .await?;
-        let (client, api) = self.client(
+        let (http, api) = self.client(
             provider,
             binding.address.as_deref(),
             binding.ca_pem.as_deref(),
         )?;
-        let http = match &client {
-            Client::Owned(c) => c,
-            Client::Borrowed(c) => *c,
-        };
-        RepoSource {
+        Ok(RepoSource {
             provider,
             api,
             http,
-            token: &token,
-        }
-        .branches(repo_id)
-        .await
-        .map_err(RepoError::Host)
+            token,
+        })
     }
 
     fn client(
@@ -102,7 +83,7 @@ impl Repositories {
         provider: Provider,
         address: Option<&str>,
         ca: Option<&str>,
-    ) -> Result<(Client<'_>, String), RepoError> {
+    ) -> Result<(reqwest::Client, String), RepoError> {
         match provider {
             Provider::GitLab => {
                 let base = HostAddress::parse(address.unwrap_or(""))
@@ -115,7 +96,7 @@ impl Repositories {
                 let ca = gitlab::parse_ca(ca).ok().flatten();
                 let c = GitLabClient::new(self.policy, self.timeout, ca)
                     .map_err(|_| RepoError::Host(HostError::Unreachable))?;
-                Ok((Client::Owned(c.http().clone()), base.api("")))
+                Ok((c.http().clone(), base.api("")))
             }
             Provider::GitHub | Provider::Gitee => {
                 let app = self
@@ -127,7 +108,7 @@ impl Repositories {
                 } else {
                     app.api_base().to_string()
                 };
-                Ok((Client::Borrowed(app.http()), api))
+                Ok((app.http().clone(), api))
             }
             Provider::DevCloud => Err(RepoError::Host(HostError::Upstream { status: 501 })),
         }

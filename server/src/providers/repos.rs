@@ -12,12 +12,12 @@ use serde::Deserialize;
 pub const PER_PAGE: u32 = 20;
 
 /// Where and how to ask.
-pub struct RepoSource<'a> {
+pub struct RepoSource {
     pub provider: Provider,
     /// API base: `https://api.github.com`, `https://gitee.com/api/v5`, `https://host/api/v4`.
     pub api: String,
-    pub http: &'a reqwest::Client,
-    pub token: &'a SecretString,
+    pub http: reqwest::Client,
+    pub token: SecretString,
 }
 
 #[derive(Deserialize)]
@@ -42,7 +42,7 @@ struct HostBranch {
     default: bool,
 }
 
-impl RepoSource<'_> {
+impl RepoSource {
     fn get(&self, url: String) -> reqwest::RequestBuilder {
         let mut auth = match self.provider {
             Provider::GitLab => header::HeaderValue::from_str(self.token.expose()),
