@@ -10,6 +10,7 @@
 
 pub mod api;
 mod components;
+pub mod embed;
 pub mod format;
 pub mod i18n;
 mod pages;

@@ -144,5 +144,15 @@ test('embedded in an iframe of another origin, binds through the popup', async (
   await expect(confirm).toContainText('octo-alice');
   await confirm.getByRole('button', { name: 'Confirm' }).click();
   await expect(frame.getByRole('row').filter({ hasText: 'octo-alice' })).toBeVisible();
+  // The console hears about it, and sizes the iframe to the content.
+  type Msg = { type: string; provider?: string; bound?: boolean; height?: number };
+  const messages = () => page.evaluate(() => (window as unknown as { __messages: Msg[] }).__messages);
+  await expect
+    .poll(async () => (await messages()).some((m) => m.type === 'codesource:binding-changed' && m.provider === 'github' && m.bound))
+    .toBe(true);
+  const heights = (await messages()).filter((m) => m.type === 'codesource:height');
+  expect(heights.length).toBeGreaterThan(0);
+  const iframeHeight = await page.locator('iframe').evaluate((el) => (el as HTMLIFrameElement).style.height);
+  expect(iframeHeight).toBe(`${heights[heights.length - 1].height}px`);
   await snap(page, 'embedded-en');
 });

@@ -38,6 +38,7 @@ pub struct CodeSources {
     timeout: Duration,
     gitlab_url: String,
     build_node_cidrs: Vec<String>,
+    embed_origins: Vec<String>,
 }
 
 impl CodeSources {
@@ -65,6 +66,7 @@ impl CodeSources {
             },
             timeout: config.provider_timeout,
             gitlab_url: config.gitlab_url.clone(),
+            embed_origins: config.frame_ancestors.clone(),
             build_node_cidrs: config
                 .build_node_cidrs
                 .iter()
@@ -313,6 +315,7 @@ impl CodeSourceService for CodeSources {
             rows,
             build_node_cidrs: self.build_node_cidrs.clone(),
             gitlab_default_address: self.gitlab_url.clone(),
+            embed_origins: self.embed_origins.clone(),
         })
     }
 

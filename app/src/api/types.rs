@@ -106,6 +106,8 @@ pub struct PageData {
     /// CIDRs of the build nodes, for the private GitLab whitelist hint.
     pub build_node_cidrs: Vec<String>,
     pub gitlab_default_address: String,
+    /// Console origins that may frame the page; events go to the parent only at these.
+    pub embed_origins: Vec<String>,
 }
 
 /// A repository the bound account can read.

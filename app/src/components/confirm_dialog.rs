@@ -48,7 +48,7 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
                         &[provider.display_name(), &login],
                     );
                     ctx.notify(true, text);
-                    ctx.reload_and_close(action_id(provider));
+                    ctx.reload_and_close(action_id(provider), provider);
                 }
                 Err(e) => error.set(Some(e)),
             }

@@ -48,7 +48,7 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
                         _ => (true, fill(Msg::UnboundToast.text(l), &[name])),
                     };
                     ctx.notify(ok, text);
-                    ctx.reload_and_close(action_id(provider));
+                    ctx.reload_and_close(action_id(provider), provider);
                 }
                 Err(e) => error.set(Some(e)),
             }

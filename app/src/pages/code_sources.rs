@@ -46,6 +46,8 @@ pub struct PageCtx {
     /// False in the server render and until hydration finishes: actions stay disabled until
     /// their handlers exist, so an early click is never lost.
     pub hydrated: RwSignal<bool>,
+    /// The provider whose binding just changed (told to an embedding console after reload).
+    pub changed: RwSignal<Option<Provider>>,
     /// An OAuth authorization is under way (popup open or result being fetched).
     pub oauth_waiting: RwSignal<bool>,
     /// Element to focus once the table has re-rendered after a reload.
@@ -68,7 +70,8 @@ impl PageCtx {
 
     /// After a change: reload the table, close the dialog, and focus the row's (new) action
     /// button once the reloaded table is on screen.
-    pub fn reload_and_close(&self, focus_id: String) {
+    pub fn reload_and_close(&self, focus_id: String, changed: Provider) {
+        self.changed.set(Some(changed));
         self.focus_after_load.set(Some(focus_id));
         self.page.refetch();
         self.dialog.set(DialogState::Closed);
@@ -85,6 +88,7 @@ pub fn CodeSourcesPage() -> impl IntoView {
         hydrated: RwSignal::new(false),
         focus_after_load: RwSignal::new(None),
         oauth_waiting: RwSignal::new(false),
+        changed: RwSignal::new(None),
     };
     provide_context(ctx);
     // Effects run only in the browser, once hydrated.
@@ -142,6 +146,30 @@ pub fn CodeSourcesPage() -> impl IntoView {
 #[component]
 fn PageBody(data: PageData) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
+    // For an embedding console: the new state of each row, and the content height (also when a
+    // dialog opens or closes).
+    let origins = data.embed_origins.clone();
+    {
+        let origins = origins.clone();
+        let rows: Vec<(Provider, bool)> = data
+            .rows
+            .iter()
+            .filter(|r| !r.is_default)
+            .map(|r| (r.provider, r.account.is_some()))
+            .collect();
+        Effect::new(move |_| {
+            if let Some(p) = ctx.changed.get_untracked() {
+                ctx.changed.set(None);
+                if let Some((_, bound)) = rows.iter().find(|(q, _)| *q == p) {
+                    crate::embed::binding_changed(&origins, p, *bound);
+                }
+            }
+        });
+    }
+    Effect::new(move |_| {
+        ctx.dialog.track();
+        crate::embed::report_height(&origins);
+    });
     // Runs after this (re)rendered body is mounted.
     Effect::new(move |_| {
         if let Some(id) = ctx.focus_after_load.get_untracked() {

@@ -596,11 +596,23 @@ async fn gitee_user(
     .into_response()
 }
 
-/// A console page on another origin that embeds the code source page in an iframe.
+/// A console page on another origin that embeds the code source page in an iframe, records the
+/// page's events (`window.__messages`) and sizes the iframe to the reported height.
 async fn embed(Query(q): Query<HashMap<String, String>>) -> Html<String> {
-    let src = html_escape(q.get("src").map(String::as_str).unwrap_or(""));
+    let src = q.get("src").map(String::as_str).unwrap_or("");
+    let origin = src.split('/').take(3).collect::<Vec<_>>().join("/");
+    let js = |v: &str| {
+        serde_json::to_string(v)
+            .unwrap_or_default()
+            .replace('<', "\\u003c")
+    };
     Html(format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Console</title></head><body>\
-         <h1>Console</h1><iframe title=\"Code sources\" src=\"{src}\" style=\"width:1200px;height:700px;border:0\"></iframe></body></html>"
+         <h1>Console</h1><iframe title=\"Code sources\" src=\"{}\" style=\"width:1200px;height:300px;border:0\"></iframe>\
+         <script>window.__messages=[];addEventListener('message',function(e){{if(e.origin!=={origin})return;\
+         var m=JSON.parse(e.data);window.__messages.push(m);\
+         if(m.type==='codesource:height'){{document.querySelector('iframe').style.height=m.height+'px';}}}});</script></body></html>",
+        html_escape(src),
+        origin = js(&origin),
     ))
 }
