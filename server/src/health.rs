@@ -126,7 +126,7 @@ impl Health {
         let provider = b.provider;
         let address = b.address.clone();
         let ca = b.ca_pem.clone();
-        // An OAuth access token about to expire is refreshed when used, not judged here.
+        // An expired OAuth access token says nothing about the binding: it is refreshed when used.
         let skip = b.access_expires_at.is_some_and(|e| e <= now_secs());
         let (policy, timeout) = (self.policy, self.timeout);
         let oauth = self.oauth.clone();

@@ -409,11 +409,8 @@ impl CodeSourceService for CodeSources {
             bound_by: caller.user_id.clone(),
         };
         // Re-authorizing replaces a binding; the activity log says which it was.
-        let replaced = matches!(
-            self.store.get(&caller.tenant, binding.provider).await,
-            Ok(Some(_))
-        );
-        self.store
+        let replaced = self
+            .store
             .put(&binding)
             .await
             .map_err(|e| internal(caller, "storing the binding failed", &e))?;

@@ -294,13 +294,17 @@ fn github_tokens(st: &OAuthState, scope: &str, expiring: bool) -> Response {
     .into_response()
 }
 
-/// GitHub App user-token refresh: HTTP 200 with `bad_refresh_token` when it is unknown.
-fn github_refresh(st: &OAuthState, refresh_token: &str) -> Response {
-    let grant = st
-        .codes
+/// Takes a refresh token's grant: refresh tokens rotate, so each works once.
+fn take_refresh(st: &OAuthState, refresh_token: &str) -> Option<Grant> {
+    st.codes
         .lock()
         .unwrap()
-        .remove(&format!("refresh:{refresh_token}"));
+        .remove(&format!("refresh:{refresh_token}"))
+}
+
+/// GitHub App user-token refresh: HTTP 200 with `bad_refresh_token` when it is unknown.
+fn github_refresh(st: &OAuthState, refresh_token: &str) -> Response {
+    let grant = take_refresh(st, refresh_token);
     let Some(grant) = grant else {
         return github_error(
             "bad_refresh_token",
@@ -542,11 +546,7 @@ fn gitee_tokens(
 
 /// `grant_type=refresh_token`: the refresh token rotates (the old one stops working).
 fn gitee_refresh(st: &OAuthState, refresh_token: &str) -> Response {
-    let grant = st
-        .codes
-        .lock()
-        .unwrap()
-        .remove(&format!("refresh:{refresh_token}"));
+    let grant = take_refresh(st, refresh_token);
     let Some(grant) = grant else {
         return gitee_error(StatusCode::UNAUTHORIZED, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
     };

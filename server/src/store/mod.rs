@@ -101,7 +101,8 @@ pub trait BindingStore: Send + Sync + 'static {
         provider: Provider,
     ) -> Result<Option<StoredBinding>, StoreError>;
     /// Inserts or replaces; durable (flushed) when it returns.
-    async fn put(&self, binding: &StoredBinding) -> Result<(), StoreError>;
+    /// Returns whether it replaced an existing binding (a re-authorization).
+    async fn put(&self, binding: &StoredBinding) -> Result<bool, StoreError>;
     /// Removes and returns the binding, if there was one; durable when it returns.
     async fn delete(
         &self,

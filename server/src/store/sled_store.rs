@@ -93,13 +93,13 @@ impl BindingStore for SledStore {
             .transpose()
     }
 
-    async fn put(&self, b: &StoredBinding) -> Result<(), StoreError> {
+    async fn put(&self, b: &StoredBinding) -> Result<bool, StoreError> {
         let value = serde_json::to_vec(b).map_err(StoreError::Corrupt)?;
         let (tree, key) = (self.bindings.clone(), Self::key(&b.tenant, b.provider));
         blocking(move || {
-            tree.insert(key, value)?;
+            let old = tree.insert(key, value)?;
             tree.flush()?;
-            Ok(())
+            Ok(old.is_some())
         })
         .await
     }
@@ -167,8 +167,9 @@ mod tests {
     async fn put_get_list_delete_are_tenant_scoped() {
         let dir = tempfile::tempdir().unwrap();
         let s = SledStore::open(dir.path()).unwrap();
-        s.put(&binding("t1", "alice")).await.unwrap();
+        assert!(!s.put(&binding("t1", "alice")).await.unwrap(), "new");
         s.put(&binding("t10", "bob")).await.unwrap();
+        assert!(s.put(&binding("t1", "alice")).await.unwrap(), "replaced");
         assert_eq!(
             s.list("t1").await.unwrap().len(),
             1,

@@ -5,11 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn records_binds_unbinds_and_credentials_per_tenant() {
-    let mut app = spawn_app(Options {
-        identity: true,
-        ..Default::default()
-    })
-    .await;
+    let mut app = spawn_identity_app().await;
     app.as_tenant("tenant-a");
     app.bind_gitlab("glpat-fake-alice").await;
     let (status, _, _) = app

@@ -146,11 +146,7 @@ async fn a_pending_binding_can_be_confirmed_only_once_even_concurrently() {
 
 #[tokio::test]
 async fn tenants_never_see_or_touch_each_other() {
-    let mut app = spawn_app(Options {
-        identity: true,
-        ..Default::default()
-    })
-    .await;
+    let mut app = spawn_identity_app().await;
     app.as_tenant("tenant-a");
     app.bind_gitlab("glpat-fake-alice").await;
     let (_, pending_a) = app.check(&app.fake.http_url(), "glpat-fake-bob").await;

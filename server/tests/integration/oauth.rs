@@ -170,11 +170,7 @@ async fn token_exchange_errors_map_to_their_codes() {
 
 #[tokio::test]
 async fn state_must_match_browser_tenant_provider_and_be_fresh_and_unused() {
-    let mut app = spawn_app(Options {
-        identity: true,
-        ..Default::default()
-    })
-    .await;
+    let mut app = spawn_identity_app().await;
     app.as_tenant("tenant-a");
     let oauth_state = json!("OAuthState");
 

@@ -5,11 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn without_a_valid_identity_nothing_is_served() {
-    let mut app = spawn_app(Options {
-        identity: true,
-        ..Default::default()
-    })
-    .await;
+    let mut app = spawn_identity_app().await;
     let (status, body) = app.call("code-sources/page", json!({})).await;
     assert_eq!((status, body), (401, json!("Unauthenticated")));
 
@@ -135,11 +131,7 @@ async fn oversized_requests_are_refused() {
 
 #[tokio::test]
 async fn health_endpoints_answer_without_identity() {
-    let app = spawn_app(Options {
-        identity: true,
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_identity_app().await;
     assert_eq!(app.get("/healthz").await.status(), 200);
     assert_eq!(app.get("/readyz").await.status(), 200);
 }

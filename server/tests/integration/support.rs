@@ -49,6 +49,15 @@ impl Default for Options {
     }
 }
 
+/// The server with console identity required (tenants come from signed tokens).
+pub async fn spawn_identity_app() -> TestApp {
+    spawn_app(Options {
+        identity: true,
+        ..Default::default()
+    })
+    .await
+}
+
 pub async fn spawn_app(opts: Options) -> TestApp {
     let fake = fake_hosts::start(any_port(), any_port())
         .await
