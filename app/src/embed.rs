@@ -1,8 +1,51 @@
-//! Events for an embedding console (the page in an iframe): the parent learns when a binding
-//! changed and how tall the content is (to size the iframe). Messages go only to the console
-//! origins the operator allowed to frame the page; nothing is sent when not framed.
+//! Talking to an embedding console when the page is in its iframe. To the parent: `ready` (it
+//! listens now), a binding changed, the content height (to size the iframe), and "navigate the
+//! top window to this console URL". From the parent: the theme and the language. Messages go
+//! to, and are taken from, only the console origins the operator allowed to frame the page;
+//! nothing is sent when not framed. The widget gets the same settings through its JS handle.
 
 use crate::api::Provider;
+use crate::i18n::Locale;
+use leptos::prelude::*;
+
+/// The colour theme: the system's (`auto`), or one the host chose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Theme {
+    #[default]
+    Auto,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn parse(s: &str) -> Option<Theme> {
+        match s {
+            "auto" => Some(Theme::Auto),
+            "light" => Some(Theme::Light),
+            "dark" => Some(Theme::Dark),
+            _ => None,
+        }
+    }
+
+    /// The `data-theme` attribute (none: follow `prefers-color-scheme`).
+    pub fn attr(self) -> Option<&'static str> {
+        match self {
+            Theme::Auto => None,
+            Theme::Light => Some("light"),
+            Theme::Dark => Some("dark"),
+        }
+    }
+}
+
+/// The current theme, shared through context.
+#[derive(Clone, Copy)]
+pub struct ThemeCtx(pub RwSignal<Theme>);
+
+pub fn use_theme() -> RwSignal<Theme> {
+    use_context::<ThemeCtx>()
+        .map(|t| t.0)
+        .unwrap_or_else(|| RwSignal::new(Theme::Auto))
+}
 
 fn parent() -> Option<web_sys::Window> {
     let window = web_sys::window()?;
@@ -11,19 +54,40 @@ fn parent() -> Option<web_sys::Window> {
     (parent != window).then_some(parent)
 }
 
-fn post(origins: &[String], message: &str) {
+/// Whether an allowed console frames us (then console links go through it).
+pub fn framed(origins: &[String]) -> bool {
+    !origins.is_empty() && parent().is_some()
+}
+
+fn post(origins: &[String], message: serde_json::Value) {
     let Some(parent) = parent() else { return };
-    let value = wasm_bindgen::JsValue::from_str(message);
+    let value = wasm_bindgen::JsValue::from_str(&message.to_string());
     for origin in origins {
         // The browser drops the message unless the parent really is at `origin`.
         let _ = parent.post_message(&value, origin);
     }
 }
 
+/// `{"type":"codesource:ready"}`: the page listens for theme and language now.
+pub fn ready(origins: &[String]) {
+    post(origins, serde_json::json!({"type": "codesource:ready"}));
+}
+
 /// `{"type":"codesource:binding-changed","provider":"gitlab","bound":true}`
 pub fn binding_changed(origins: &[String], provider: Provider, bound: bool) {
-    let msg = serde_json::json!({"type": "codesource:binding-changed", "provider": provider.as_str(), "bound": bound});
-    post(origins, &msg.to_string());
+    post(
+        origins,
+        serde_json::json!({"type": "codesource:binding-changed", "provider": provider.as_str(), "bound": bound}),
+    );
+}
+
+/// `{"type":"codesource:navigate","url":"/console/builds/new"}`: the console resolves the URL
+/// against its own origin and navigates its window.
+pub fn navigate(origins: &[String], url: &str) {
+    post(
+        origins,
+        serde_json::json!({"type": "codesource:navigate", "url": url}),
+    );
 }
 
 /// `{"type":"codesource:height","height":640}`: the document's content height in CSS pixels.
@@ -35,6 +99,78 @@ pub fn report_height(origins: &[String]) {
     else {
         return;
     };
-    let msg = serde_json::json!({"type": "codesource:height", "height": height});
-    post(origins, &msg.to_string());
+    post(
+        origins,
+        serde_json::json!({"type": "codesource:height", "height": height}),
+    );
+}
+
+/// A setting the parent sent: `{"type":"codesource:set-theme","theme":"dark"}` or
+/// `{"type":"codesource:set-locale","locale":"en"}`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FromParent {
+    Theme(Theme),
+    Locale(Locale),
+}
+
+/// Parses a message from the parent; anything else (other types, bad values) is ignored.
+pub fn parse_from_parent(data: &str) -> Option<FromParent> {
+    let v: serde_json::Value = serde_json::from_str(data).ok()?;
+    match v.get("type")?.as_str()? {
+        "codesource:set-theme" => Theme::parse(v.get("theme")?.as_str()?).map(FromParent::Theme),
+        "codesource:set-locale" => {
+            Locale::from_tag(v.get("locale")?.as_str()?).map(FromParent::Locale)
+        }
+        _ => None,
+    }
+}
+
+/// Applies theme and language messages from the allowed parent origins, for the lifetime of
+/// the calling component.
+pub fn listen_to_parent(origins: Vec<String>, theme: RwSignal<Theme>, locale: RwSignal<Locale>) {
+    let handle = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
+        if !origins.iter().any(|o| *o == ev.origin()) {
+            return;
+        }
+        // Only our parent, not another window at the same origin.
+        let from_parent = ev
+            .source()
+            .zip(parent())
+            .is_some_and(|(s, p)| wasm_bindgen::JsValue::from(p) == wasm_bindgen::JsValue::from(s));
+        if !from_parent {
+            return;
+        }
+        match ev.data().as_string().as_deref().and_then(parse_from_parent) {
+            Some(FromParent::Theme(t)) => theme.set(t),
+            Some(FromParent::Locale(l)) => locale.set(l),
+            None => {}
+        }
+    });
+    on_cleanup(move || handle.remove());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_settings_from_the_parent() {
+        assert_eq!(
+            parse_from_parent(r#"{"type":"codesource:set-theme","theme":"dark"}"#),
+            Some(FromParent::Theme(Theme::Dark))
+        );
+        assert_eq!(
+            parse_from_parent(r#"{"type":"codesource:set-locale","locale":"en"}"#),
+            Some(FromParent::Locale(Locale::En))
+        );
+        for ignored in [
+            r#"{"type":"codesource:set-theme","theme":"neon"}"#,
+            r#"{"type":"codesource:set-locale","locale":"fr"}"#,
+            r#"{"type":"other","theme":"dark"}"#,
+            r#"{"theme":"dark"}"#,
+            "not json",
+        ] {
+            assert_eq!(parse_from_parent(ignored), None, "{ignored}");
+        }
+    }
 }

@@ -193,10 +193,13 @@ messages! {
     ErrOAuthStateHint => "It expired, was already used, or was started in another browser or account. Start binding again.", "授权已过期、已被使用，或是在其他浏览器或账号中发起的。请重新发起绑定。";
     ErrWindowClosed => "The authorization window was closed before it finished.", "授权窗口在完成前被关闭。";
     ErrWindowClosedHint => "Bind again and finish the authorization in the window that opens.", "请重新绑定，并在弹出的窗口中完成授权。";
+    ErrPopupBlocked => "The browser blocked the authorization window.", "浏览器拦截了授权窗口。";
+    ErrPopupBlockedHint => "Allow pop-up windows for this page, then try again.", "请允许此页面打开弹出窗口，然后重试。";
     OAuthDialogTitle => "Bind {} account", "绑定 {} 账号";
     OAuthIntro => "You will sign in at {} in a new window and authorize access. Afterwards this page shows the account for you to confirm.", "将在新窗口中登录 {} 并授权访问，完成后本页面会显示账号供您确认。";
     OAuthScopesGitHub => "Requested access: repo (the build service must read your private repositories; GitHub has no read-only scope for them) and read:user (to show which account is bound).", "申请的权限：repo（构建服务需要读取您的私有仓库，GitHub 没有只读的仓库权限）和 read:user（用于显示绑定的账号）。";
     OAuthScopesGitee => "Requested access: projects (to read your repositories) and user_info (to show which account is bound).", "申请的权限：projects（读取您的仓库）和 user_info（用于显示绑定的账号）。";
+    BuildImages => "Build an image", "去构建镜像";
     OAuthContinue => "Continue to {}", "前往 {} 授权";
     OAuthWaiting => "Waiting for the authorization in the {} window…", "正在等待 {} 窗口中的授权…";
     OAuthDoneTitle => "Authorization finished", "授权已完成";
@@ -350,6 +353,7 @@ pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
         ApiError::OAuthState => pair(ErrOAuthState, ErrOAuthStateHint),
         ApiError::NeedsReauthorization => pair(StatusNeedsReauth, ErrNeedsReauthHint),
         ApiError::AuthorizationWindowClosed => pair(ErrWindowClosed, ErrWindowClosedHint),
+        ApiError::PopupBlocked => pair(ErrPopupBlocked, ErrPopupBlockedHint),
         ApiError::Internal { request_id } => (
             ErrInternal.text(locale).to_string(),
             fill(ErrInternalHint.text(locale), &[request_id]),

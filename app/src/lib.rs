@@ -14,6 +14,9 @@ pub mod embed;
 pub mod format;
 pub mod i18n;
 mod pages;
+pub mod site;
+#[cfg(feature = "csr")]
+pub mod widget;
 
 use i18n::{Locale, Msg};
 use leptos::prelude::*;
@@ -22,10 +25,12 @@ use leptos_router::{
     components::{Route, Router, Routes},
     StaticSegment,
 };
+use site::use_site;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let locale = initial_locale();
+    let site = use_site();
     #[cfg(feature = "ssr")]
     ssr::page_security();
     view! {
@@ -34,11 +39,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
-                <HydrationScripts options />
+                // The browser side reads the prefix back from here (server functions, assets).
+                <meta name="codesource-base" content=site.base.clone() />
+                <link rel="icon" type="image/svg+xml" href=site.url("/favicon.svg") />
+                <HydrationScripts options root=site.base.clone() />
                 <MetaTags />
             </head>
-            <body>
+            <body class="cs-page">
                 <App />
             </body>
         </html>
@@ -64,21 +71,56 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let locale = RwSignal::new(initial_locale());
     provide_context(I18n(locale));
+    let theme = RwSignal::new(initial_theme());
+    provide_context(embed::ThemeCtx(theme));
 
+    let site = use_site();
+    // The server sees paths with the prefix already stripped (the router is nested under it);
+    // the browser sees the full path, so only its router is told the base.
+    let route_base =
+        (cfg!(not(feature = "ssr")) && !site.base.is_empty()).then(|| site.base.clone());
     view! {
-        <Stylesheet id="leptos" href="/pkg/codesource.css" />
+        <Stylesheet id="leptos" href=site.url("/pkg/codesource.css") />
         <Title text=move || Msg::PageTitle.text(locale.get()) />
-        <Router>
-            <Routes fallback=pages::NotFound>
-                <Route path=StaticSegment("") view=pages::CodeSourcesPage />
-            </Routes>
-        </Router>
+        <div class="cs-app" data-theme=move || theme.get().attr() lang=move || locale.get().tag()>
+            <Router base=route_base.unwrap_or_default()>
+                <Routes fallback=pages::NotFound>
+                    <Route path=StaticSegment("") view=pages::CodeSourcesPage />
+                </Routes>
+            </Router>
+        </div>
     }
 }
 
-/// The language the page starts in. The server negotiates it (cookie, then `Accept-Language`)
-/// and writes it into `<html lang>`; the browser reads it back from there, so both render the
-/// same text and hydration matches.
+/// The theme the page starts in: `?theme=light|dark` (an embedding console sets it in the
+/// iframe's URL, so the first paint already matches), else the system's. Server and browser
+/// read the same query string, so hydration matches.
+fn initial_theme() -> embed::Theme {
+    #[cfg(feature = "ssr")]
+    let query =
+        use_context::<http::request::Parts>().and_then(|p| p.uri.query().map(str::to_string));
+    #[cfg(not(feature = "ssr"))]
+    let query = web_sys::window().and_then(|w| w.location().search().ok());
+    query
+        .as_deref()
+        .and_then(|q| query_param(q, "theme"))
+        .and_then(embed::Theme::parse)
+        .unwrap_or_default()
+}
+
+/// The value of `key` in a query string (plain values only: no decoding needed for ours).
+fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+/// The language the page starts in. The server negotiates it (`?lang=` from an embedding
+/// console, the remembered choice, then `Accept-Language`) and writes it into `<html lang>`;
+/// the browser reads it back from there, so both render the same text and hydration matches.
 fn initial_locale() -> Locale {
     #[cfg(feature = "ssr")]
     {
@@ -109,6 +151,14 @@ mod ssr {
         let Some(parts) = use_context::<Parts>() else {
             return Locale::default();
         };
+        if let Some(l) = parts
+            .uri
+            .query()
+            .and_then(|q| super::query_param(q, "lang"))
+            .and_then(Locale::from_tag)
+        {
+            return l;
+        }
         let header_str = |name| {
             parts
                 .headers
@@ -153,5 +203,10 @@ mod ssr {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    let site = site::Site::new(&site::base_from_document(), false);
+    site::route_server_functions(&site.base);
+    leptos::mount::hydrate_body(move || {
+        provide_context(site.clone());
+        view! { <App /> }
+    });
 }

@@ -38,6 +38,9 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_GITEE_CLIENT_SECRET",
     "CODESOURCE_GITEE_CLIENT_SECRET_FILE",
     "CODESOURCE_FRAME_ANCESTORS",
+    "CODESOURCE_WIDGET_ORIGINS",
+    "CODESOURCE_BASE_PATH",
+    "CODESOURCE_BUILD_URL",
     "CODESOURCE_SERVICE_TOKEN",
     "CODESOURCE_SERVICE_TOKEN_FILE",
     "CODESOURCE_AUDIT_RETENTION_DAYS",
@@ -76,6 +79,13 @@ pub struct Config {
     pub gitee_app: Option<OAuthApp>,
     /// Origins allowed to embed the page in a frame (besides our own).
     pub frame_ancestors: Vec<String>,
+    /// Origins whose pages may mount the widget: CORS with credentials, and their requests pass
+    /// the cross-site check.
+    pub widget_origins: Vec<String>,
+    /// Path prefix everything is served under (`""` or e.g. `/console/code-sources`).
+    pub base_path: String,
+    /// The console's "build an image" page, linked from ours (a console path or https URL).
+    pub build_url: Option<String>,
     /// How long a checked or authorized account waits for Confirm.
     pub pending_ttl: Duration,
     /// Bearer token of the build service for the credential API (`None`: API disabled).
@@ -111,6 +121,9 @@ impl Config {
             gitee_url: "https://gitee.com".into(),
             gitee_app: None,
             frame_ancestors: Vec::new(),
+            widget_origins: Vec::new(),
+            base_path: String::new(),
+            build_url: None,
             pending_ttl: Duration::from_secs(10 * 60),
             service_token: None,
             audit_retention: Duration::from_secs(90 * 86_400),
@@ -244,14 +257,30 @@ impl Config {
             "CODESOURCE_GITEE",
         )?;
         c.frame_ancestors = match var("CODESOURCE_FRAME_ANCESTORS") {
-            Some(v) => v
-                .split([',', ' '])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
+            Some(v) => origin_list(&v),
             None => file.frame_ancestors.unwrap_or_default(),
         };
+        c.widget_origins = match var("CODESOURCE_WIDGET_ORIGINS") {
+            Some(v) => origin_list(&v),
+            None => file.widget_origins.unwrap_or_default(),
+        };
+        for origin in &c.widget_origins {
+            if !is_origin(origin) {
+                bail!("CODESOURCE_WIDGET_ORIGINS: {origin:?} is not an origin such as https://console.example.com");
+            }
+        }
+        if let Some(p) = var("CODESOURCE_BASE_PATH").or(file.base_path) {
+            c.base_path = base_path(&p)?;
+        }
+        c.build_url = var("CODESOURCE_BUILD_URL").or(file.build_url);
+        if let Some(u) = &c.build_url {
+            // A console path (resolved by the console against its own origin) or an https URL;
+            // never `javascript:` or a protocol-relative `//host`.
+            let path = u.starts_with('/') && !u.starts_with("//");
+            if !(path || u.starts_with("https://")) || u.contains(['"', '<', '>', ' ']) {
+                bail!("CODESOURCE_BUILD_URL: {u:?} is not a console path such as /console/builds/new or an https URL");
+            }
+        }
         c.service_token = secret(
             var("CODESOURCE_SERVICE_TOKEN").or(file.service_token),
             var("CODESOURCE_SERVICE_TOKEN_FILE").or(file.service_token_file),
@@ -310,6 +339,41 @@ impl Config {
 }
 
 /// The optional TOML file. Same names as the variables, lowercase, without the prefix.
+/// `a, b c` → `["a", "b", "c"]`.
+fn origin_list(v: &str) -> Vec<String> {
+    v.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Exactly `scheme://host[:port]`, nothing more (CORS compares origins byte for byte).
+fn is_origin(v: &str) -> bool {
+    url::Url::parse(v).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == v
+    })
+}
+
+/// `/console/code-sources/` → `/console/code-sources`; `/` or empty → `""` (the root).
+pub fn base_path(raw: &str) -> anyhow::Result<String> {
+    let p = raw.trim().trim_end_matches('/');
+    if p.is_empty() {
+        return Ok(String::new());
+    }
+    let segments_ok = p
+        .split('/')
+        .skip(1)
+        .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+    let chars_ok = p
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b));
+    if !p.starts_with('/') || !segments_ok || !chars_ok {
+        bail!("CODESOURCE_BASE_PATH: {raw:?} is not a path prefix such as /console/code-sources");
+    }
+    Ok(p.to_string())
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -334,6 +398,9 @@ struct FileConfig {
     gitee_client_secret: Option<String>,
     gitee_client_secret_file: Option<String>,
     frame_ancestors: Option<Vec<String>>,
+    widget_origins: Option<Vec<String>>,
+    base_path: Option<String>,
+    build_url: Option<String>,
     service_token: Option<String>,
     service_token_file: Option<String>,
     audit_retention_days: Option<u64>,
@@ -475,5 +542,56 @@ mod tests {
             Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())]))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn base_path_is_normalised_and_checked() {
+        assert_eq!(base_path("").unwrap(), "");
+        assert_eq!(base_path("/").unwrap(), "");
+        assert_eq!(
+            base_path("/console/code-sources/").unwrap(),
+            "/console/code-sources"
+        );
+        for bad in [
+            "console", "/a//b", "/a/../b", "/a b", "/a?x=1", "/a#b", "/a/./b",
+        ] {
+            assert!(base_path(bad).is_err(), "{bad:?} accepted");
+        }
+        let (c, _) = Config::from_vars(&vars(&[("CODESOURCE_BASE_PATH", "/console/cs/")])).unwrap();
+        assert_eq!(c.base_path, "/console/cs");
+    }
+
+    #[test]
+    fn build_url_is_a_console_path_or_https() {
+        let ok = |u: &str| Config::from_vars(&vars(&[("CODESOURCE_BUILD_URL", u)])).is_ok();
+        assert!(ok("/console/builds/new"));
+        assert!(ok("https://console.example.com/builds"));
+        assert!(!ok("javascript:alert(1)"));
+        assert!(!ok("//evil.example/x"));
+        assert!(!ok("http://console.example.com/builds"));
+    }
+
+    #[test]
+    fn widget_origins_must_be_bare_origins() {
+        let (c, _) = Config::from_vars(&vars(&[(
+            "CODESOURCE_WIDGET_ORIGINS",
+            "https://console.example.com, http://127.0.0.1:3101",
+        )]))
+        .unwrap();
+        assert_eq!(
+            c.widget_origins,
+            ["https://console.example.com", "http://127.0.0.1:3101"]
+        );
+        for bad in [
+            "https://console.example.com/",
+            "https://console.example.com/app",
+            "console.example.com",
+            "*",
+        ] {
+            assert!(
+                Config::from_vars(&vars(&[("CODESOURCE_WIDGET_ORIGINS", bad)])).is_err(),
+                "{bad:?} accepted"
+            );
+        }
     }
 }

@@ -54,6 +54,9 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr));
+    let secure = public_base.starts_with("https://");
+    // The code hosts send the browser back to the callback under our prefix.
+    let public_base = format!("{public_base}{}", config.base_path);
     let flows = Arc::new(oauth_flow::OAuthFlows::from_config(config, &public_base)?);
     let health = Arc::new(health::Health::new(
         store.clone(),
@@ -105,14 +108,22 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
     let oauth = web::oauth::OAuthRoutes {
         flows,
         service: services.clone(),
-        secure_cookies: public_base.starts_with("https://"),
+        secure_cookies: secure,
+        base_path: config.base_path.clone(),
+        widget_origins: config.widget_origins.clone(),
     };
     let auth = web::Auth {
         verifier: config.identity_key.as_ref().map(|k| {
             identity::IdentityVerifier::new(secret::SecretBytes::new(k.expose().to_vec()))
         }),
         public_origin: config.public_url.clone(),
+        widget_origins: config.widget_origins.clone(),
+        base_path: config.base_path.clone(),
     };
+    let embedded = !config.frame_ancestors.is_empty() || !config.widget_origins.is_empty();
+    if embedded && !secure {
+        tracing::warn!("embedding in another site needs an https CODESOURCE_PUBLIC_URL: browsers only send SameSite=None cookies over https");
+    }
     Ok(web::router(
         leptos_options,
         web::WebState {
@@ -121,6 +132,9 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
             auth: Arc::new(auth),
             oauth,
             frame_ancestors: config.frame_ancestors.clone(),
+            widget_origins: config.widget_origins.clone(),
+            base_path: config.base_path.clone(),
+            secure,
             service_api,
         },
     ))

@@ -39,6 +39,7 @@ pub struct CodeSources {
     gitlab_url: String,
     build_node_cidrs: Vec<String>,
     embed_origins: Vec<String>,
+    build_url: Option<String>,
 }
 
 impl CodeSources {
@@ -67,6 +68,7 @@ impl CodeSources {
             timeout: config.provider_timeout,
             gitlab_url: config.gitlab_url.clone(),
             embed_origins: config.frame_ancestors.clone(),
+            build_url: config.build_url.clone(),
             build_node_cidrs: config
                 .build_node_cidrs
                 .iter()
@@ -316,6 +318,7 @@ impl CodeSourceService for CodeSources {
             build_node_cidrs: self.build_node_cidrs.clone(),
             gitlab_default_address: self.gitlab_url.clone(),
             embed_origins: self.embed_origins.clone(),
+            build_url: self.build_url.clone(),
         })
     }
 

@@ -31,6 +31,10 @@ pub enum ApiError {
     /// The code host's window was closed before the authorization finished (browser only).
     #[error("the authorization window was closed")]
     AuthorizationWindowClosed,
+    /// The browser refused to open the code host's window and the page cannot go there itself
+    /// (the widget inside a host page; browser only).
+    #[error("the authorization window was blocked")]
+    PopupBlocked,
     /// The binding's token no longer works; the row offers Re-authorize.
     #[error("the binding needs re-authorization")]
     NeedsReauthorization,
@@ -112,7 +116,7 @@ impl ApiError {
             ApiError::NotConfigured => 409,
             ApiError::OAuthState => 400,
             ApiError::NeedsReauthorization => 409,
-            ApiError::AuthorizationWindowClosed => 400,
+            ApiError::AuthorizationWindowClosed | ApiError::PopupBlocked => 400,
             ApiError::Internal { .. } | ApiError::Transport(_) => 500,
         }
     }

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 /// The table, the viewer and the settings the dialogs need.
-#[server(endpoint = "code-sources/page", input = Json)]
+#[server(endpoint = "code-sources/page", input = Json, client = super::client::WithCredentials)]
 pub async fn load_page() -> Result<PageData, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.page(&caller).await)
@@ -18,7 +18,7 @@ pub async fn load_page() -> Result<PageData, ApiError> {
 
 /// Checks a GitLab address and token against that GitLab. Nothing is stored: the result waits
 /// server-side for [`confirm_binding`] or [`cancel_binding`].
-#[server(endpoint = "code-sources/gitlab/check", input = Json)]
+#[server(endpoint = "code-sources/gitlab/check", input = Json, client = super::client::WithCredentials)]
 pub async fn check_gitlab(
     address: String,
     token: TokenInput,
@@ -34,7 +34,7 @@ pub async fn check_gitlab(
 }
 
 /// A checked or authorized account waiting for Confirm (after an OAuth redirect or popup).
-#[server(endpoint = "code-sources/pending", input = Json)]
+#[server(endpoint = "code-sources/pending", input = Json, client = super::client::WithCredentials)]
 pub async fn load_pending(pending_id: String) -> Result<PendingBinding, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.pending(&caller, pending_id).await)
@@ -42,7 +42,7 @@ pub async fn load_pending(pending_id: String) -> Result<PendingBinding, ApiError
 
 /// The newest authorized account for `provider` waiting for Confirm, if any: used when the
 /// authorization window closed without reporting back (its opener link can be cut).
-#[server(endpoint = "code-sources/latest-pending", input = Json)]
+#[server(endpoint = "code-sources/latest-pending", input = Json, client = super::client::WithCredentials)]
 pub async fn latest_pending(provider: String) -> Result<Option<PendingBinding>, ApiError> {
     let (svc, caller) = ssr::context()?;
     let provider = ssr::respond(
@@ -53,14 +53,14 @@ pub async fn latest_pending(provider: String) -> Result<Option<PendingBinding>, 
 }
 
 /// Persists a checked binding (after the user saw the account and pressed Confirm).
-#[server(endpoint = "code-sources/confirm", input = Json)]
+#[server(endpoint = "code-sources/confirm", input = Json, client = super::client::WithCredentials)]
 pub async fn confirm_binding(pending_id: String) -> Result<CodeSourceRow, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.confirm(&caller, pending_id).await)
 }
 
 /// Discards a checked binding: the token is dropped, nothing was stored.
-#[server(endpoint = "code-sources/cancel", input = Json)]
+#[server(endpoint = "code-sources/cancel", input = Json, client = super::client::WithCredentials)]
 pub async fn cancel_binding(pending_id: String) -> Result<(), ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.cancel(&caller, pending_id).await)
@@ -69,7 +69,7 @@ pub async fn cancel_binding(pending_id: String) -> Result<(), ApiError> {
 /// Removes the binding of `provider` (`github`, `gitlab`, `gitee`). GitHub's grant is revoked
 /// upstream as well; a GitLab token only when `revoke` is set. An upstream failure does not
 /// stop the local unbind: the result says what happened.
-#[server(endpoint = "code-sources/unbind", input = Json)]
+#[server(endpoint = "code-sources/unbind", input = Json, client = super::client::WithCredentials)]
 pub async fn unbind(
     provider: String,
     #[server(default)] revoke: bool,
@@ -82,7 +82,7 @@ pub async fn unbind(
 }
 
 /// The bound account's repositories (20 a page), optionally filtered by `search`.
-#[server(endpoint = "code-sources/repositories", input = Json)]
+#[server(endpoint = "code-sources/repositories", input = Json, client = super::client::WithCredentials)]
 pub async fn list_repositories(
     provider: String,
     search: String,
@@ -97,7 +97,7 @@ pub async fn list_repositories(
 }
 
 /// The branches of one repository of the bound account.
-#[server(endpoint = "code-sources/branches", input = Json)]
+#[server(endpoint = "code-sources/branches", input = Json, client = super::client::WithCredentials)]
 pub async fn list_branches(provider: String, repo_id: String) -> Result<Vec<Branch>, ApiError> {
     let (svc, caller) = ssr::context()?;
     let provider = ssr::respond(
@@ -108,20 +108,23 @@ pub async fn list_branches(provider: String, repo_id: String) -> Result<Vec<Bran
 }
 
 /// The tenant's activity log, newest first, a page at a time.
-#[server(endpoint = "code-sources/activity", input = Json)]
+#[server(endpoint = "code-sources/activity", input = Json, client = super::client::WithCredentials)]
 pub async fn load_activity(before: Option<String>) -> Result<ActivityPage, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.activity(&caller, before).await)
 }
 
 /// Remembers the chosen language in an HttpOnly cookie, so the next server render uses it.
-#[server(endpoint = "preferences/locale", input = Json)]
+#[server(endpoint = "preferences/locale", input = Json, client = super::client::WithCredentials)]
 pub async fn set_locale(tag: String) -> Result<(), ApiError> {
     let locale = crate::i18n::Locale::from_tag(&tag)
         .ok_or(ApiError::Invalid(super::InputError::UnknownLocale));
     let locale = ssr::respond(locale)?;
+    let attributes = use_context::<service::CookieAttributes>()
+        .map(|a| a.0)
+        .unwrap_or_else(|| "Path=/; SameSite=Lax".into());
     ssr::set_cookie(&format!(
-        "{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
+        "{}={}; Max-Age=31536000; HttpOnly; {attributes}",
         crate::i18n::LOCALE_COOKIE,
         locale.tag()
     ));

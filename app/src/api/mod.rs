@@ -2,6 +2,7 @@
 //! server-function declarations. The server side of each function only finds the service in
 //! context and calls it; the implementation lives in the `codesource-server` crate.
 
+pub mod client;
 mod error;
 mod functions;
 #[cfg(feature = "ssr")]

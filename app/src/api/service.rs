@@ -84,3 +84,8 @@ pub struct FramePolicy {
     /// Whether any other origin is allowed (then no `X-Frame-Options`).
     pub allow_cross_origin: bool,
 }
+
+/// The attributes of cookies the app sets (path under the base; `SameSite=None; Secure` when
+/// the page is embedded cross-site over https, where `Lax` cookies would not be sent).
+#[derive(Clone, Debug)]
+pub struct CookieAttributes(pub String);

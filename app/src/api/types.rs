@@ -108,6 +108,9 @@ pub struct PageData {
     pub gitlab_default_address: String,
     /// Console origins that may frame the page; events go to the parent only at these.
     pub embed_origins: Vec<String>,
+    /// The console's page for building images from a bound source (a console path such as
+    /// `/console/builds/new`, or an https URL), when the operator configured one.
+    pub build_url: Option<String>,
 }
 
 /// A repository the bound account can read.

@@ -79,11 +79,12 @@ pub fn OAuthDialog(provider: Provider, error: Option<ApiError>) -> impl IntoView
         waiting.set(false);
         ctx.close_dialog(Some(action_id(provider)));
     };
+    let site = crate::site::use_site();
     let start = move |_| {
         let Some(window) = web_sys::window() else {
             return;
         };
-        let url = format!("/oauth/{}/start?mode=popup", provider.as_str());
+        let url = site.url(&format!("/oauth/{}/start?mode=popup", provider.as_str()));
         match window.open_with_url_and_target_and_features(
             &url,
             "codesource-oauth",
@@ -95,11 +96,16 @@ pub fn OAuthDialog(provider: Provider, error: Option<ApiError>) -> impl IntoView
                 watch_popup(ctx, provider, w);
             }
             // Blocked: go there in this tab; the callback brings the user back to the table.
-            _ => {
-                let _ = window
-                    .location()
-                    .assign(&format!("/oauth/{}/start?mode=redirect", provider.as_str()));
+            // Not from the widget: that would take the user out of the host's page for good.
+            _ if !site.widget => {
+                let _ = window.location().assign(
+                    &site.url(&format!("/oauth/{}/start?mode=redirect", provider.as_str())),
+                );
             }
+            _ => ctx.dialog.set(DialogState::OAuth {
+                provider,
+                error: Some(ApiError::PopupBlocked),
+            }),
         }
     };
     let scopes = match provider {
@@ -168,10 +174,14 @@ fn watch_popup(ctx: PageCtx, provider: Provider, w: web_sys::Window) {
     }
 }
 
-/// Listens for the callback page's message (same origin only) for the page's lifetime.
+/// Listens for the callback page's message for the page's lifetime: only from the server's
+/// origin (the page's own, or the widget's API server).
 pub fn listen_for_oauth(ctx: PageCtx) {
+    let server = crate::site::use_site().server_origin();
     let handle = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
-        let own = web_sys::window().and_then(|w| w.location().origin().ok());
+        let own = server
+            .clone()
+            .or_else(|| web_sys::window().and_then(|w| w.location().origin().ok()));
         if own.as_deref() != Some(ev.origin().as_str()) {
             return;
         }

@@ -11,7 +11,9 @@ use leptos::prelude::*;
 pub fn LanguageSwitch() -> impl IntoView {
     let locale = use_locale();
     let ctx = expect_context::<PageCtx>();
+    let site = crate::site::use_site();
     let option = move |l: Locale, label: &'static str| {
+        let site = site.clone();
         view! {
             <button
                 type="button"
@@ -21,7 +23,10 @@ pub fn LanguageSwitch() -> impl IntoView {
                 disabled=move || !ctx.hydrated.get()
                 on:click=move |_| {
                     locale.set(l);
-                    set_document_lang(l);
+                    // The widget leaves its host's <html lang> alone (its root carries `lang`).
+                    if !site.widget {
+                        set_document_lang(l);
+                    }
                 }
             >
                 {label}

@@ -52,6 +52,8 @@ pub struct PageCtx {
     pub oauth_waiting: RwSignal<bool>,
     /// Element to focus once the table has re-rendered after a reload.
     pub focus_after_load: RwSignal<Option<String>>,
+    /// The embedding console has been told we listen for its settings.
+    pub parent_told_ready: RwSignal<bool>,
 }
 
 impl PageCtx {
@@ -89,13 +91,18 @@ pub fn CodeSourcesPage() -> impl IntoView {
         focus_after_load: RwSignal::new(None),
         oauth_waiting: RwSignal::new(false),
         changed: RwSignal::new(None),
+        parent_told_ready: RwSignal::new(false),
     };
     provide_context(ctx);
     // Effects run only in the browser, once hydrated.
+    let widget = crate::site::use_site().widget;
     Effect::new(move |_| {
         ctx.hydrated.set(true);
         listen_for_oauth(ctx);
-        pick_up_redirect_result(ctx);
+        // The widget's host page has its own query string; the widget never redirects.
+        if !widget {
+            pick_up_redirect_result(ctx);
+        }
     });
 
     let locale = use_locale();
@@ -166,10 +173,25 @@ fn PageBody(data: PageData) -> impl IntoView {
             }
         });
     }
-    Effect::new(move |_| {
-        ctx.dialog.track();
-        crate::embed::report_height(&origins);
-    });
+    {
+        let origins = origins.clone();
+        Effect::new(move |_| {
+            ctx.dialog.track();
+            crate::embed::report_height(&origins);
+        });
+    }
+    // The console's theme and language, once it knows we listen (the body re-renders on
+    // reload; `ready` is said once).
+    if !crate::site::use_site().widget {
+        crate::embed::listen_to_parent(origins.clone(), crate::embed::use_theme(), use_locale());
+        let origins = origins.clone();
+        Effect::new(move |_| {
+            if !ctx.parent_told_ready.get_untracked() {
+                ctx.parent_told_ready.set(true);
+                crate::embed::ready(&origins);
+            }
+        });
+    }
     // Runs after this (re)rendered body is mounted.
     Effect::new(move |_| {
         if let Some(id) = ctx.focus_after_load.get_untracked() {
@@ -195,6 +217,7 @@ fn PageBody(data: PageData) -> impl IntoView {
                         </span>
                     }
                 })}
+            {data.build_url.map(|url| view! { <ConsoleLink url origins=origins.clone() /> })}
         </div>
         <SourceTable rows=data.rows />
         {move || match ctx.dialog.get() {
@@ -216,5 +239,23 @@ fn PageBody(data: PageData) -> impl IntoView {
                 view! { <OAuthDialog provider error /> }.into_any()
             }
         }}
+    }
+}
+
+/// A link to another console page. Framed by the console, the console navigates its own window
+/// (a console path means nothing to our origin); elsewhere it is an ordinary link.
+#[component]
+fn ConsoleLink(url: String, origins: Vec<String>) -> impl IntoView {
+    let href = url.clone();
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        if crate::embed::framed(&origins) {
+            ev.prevent_default();
+            crate::embed::navigate(&origins, &url);
+        }
+    };
+    view! {
+        <a class="console-link" href=href target="_top" on:click=on_click>
+            {t(Msg::BuildImages)}
+        </a>
     }
 }

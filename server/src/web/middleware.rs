@@ -52,6 +52,38 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     resp
 }
 
+/// Serves the app under `base`: `<base>` and `<base>/…` reach the app as `/` and `/…`;
+/// anything else is not ours (404).
+pub async fn strip_base_path(
+    State(base): State<Arc<str>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let uri = req.uri();
+    let Some(rest) = uri.path().strip_prefix(&*base) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        // `/console/code-sourcesX` is not under `/console/code-sources`.
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let path = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    };
+    let mut parts = uri.clone().into_parts();
+    match path_and_query.parse() {
+        Ok(pq) => parts.path_and_query = Some(pq),
+        Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+    }
+    match axum::http::Uri::from_parts(parts) {
+        Ok(u) => *req.uri_mut() = u,
+        Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+    }
+    next.run(req).await
+}
+
 /// Headers on every response. Pages set their own CSP (with the hydration script's nonce);
 /// everything else gets a strict one. Everything but the public assets is personal: no-store.
 pub async fn security_headers(
@@ -93,7 +125,10 @@ pub async fn security_headers(
 }
 
 fn is_public_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+    path.starts_with("/pkg/")
+        || path.starts_with("/widget/")
+        || path == "/favicon.svg"
+        || path == "/favicon.ico"
 }
 
 /// How callers are identified.
@@ -102,6 +137,10 @@ pub struct Auth {
     pub verifier: Option<IdentityVerifier>,
     /// When set, the only origin allowed to send state-changing requests.
     pub public_origin: Option<String>,
+    /// Widget host origins: their requests are cross-site by design and allowed by name.
+    pub widget_origins: Vec<String>,
+    /// For the asset links of the plain pages we render here.
+    pub base_path: String,
 }
 
 /// Authenticates every request to the app (pages and server functions) and rejects
@@ -121,6 +160,7 @@ pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next:
     if req.method() != Method::GET
         && req.method() != Method::HEAD
         && !same_site(req.headers(), auth.public_origin.as_deref())
+        && !from_widget_origin(req.headers(), &auth.widget_origins)
     {
         tracing::warn!(
             outcome = "cross_site_refused",
@@ -163,7 +203,7 @@ pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next:
             if is_api {
                 api_error(StatusCode::UNAUTHORIZED, &ApiError::Unauthenticated)
             } else {
-                unauthorized_page(req.headers())
+                unauthorized_page(req.headers(), &auth.base_path)
             }
         }
     }
@@ -189,6 +229,14 @@ fn same_site(h: &HeaderMap, public_origin: Option<&str>) -> bool {
             })
         }
     }
+}
+
+/// A request from a page on one of the widget's host origins. The browser sets `Origin` and
+/// pages cannot forge it, so naming the origin exactly is as strong as the same-origin check.
+fn from_widget_origin(h: &HeaderMap, widget_origins: &[String]) -> bool {
+    h.get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|o| widget_origins.iter().any(|w| w == o))
 }
 
 fn identity_token(h: &HeaderMap) -> Option<String> {
@@ -232,12 +280,12 @@ pub fn random_hex(bytes: usize) -> String {
 }
 
 /// A plain, translated 401 page: no app, no data.
-fn unauthorized_page(h: &HeaderMap) -> Response {
+fn unauthorized_page(h: &HeaderMap, base: &str) -> Response {
     let l = request_locale(h);
     let html = format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/codesource.css\"></head>\
-         <body><main class=\"page page-message\"><h1>{title}</h1><p>{body}</p></main></body></html>",
+         <title>{title}</title><link rel=\"stylesheet\" href=\"{base}/pkg/codesource.css\"></head>\
+         <body class=\"cs-page\"><div class=\"cs-app\"><main class=\"page page-message\"><h1>{title}</h1><p>{body}</p></main></div></body></html>",
         lang = l.tag(),
         title = Msg::UnauthorizedTitle.text(l),
         body = Msg::UnauthorizedBody.text(l),
@@ -304,6 +352,16 @@ mod tests {
             same_site(&headers(&[]), None),
             "non-browser clients carry no ambient credentials"
         );
+    }
+
+    #[test]
+    fn widget_origins_are_matched_exactly() {
+        let allowed = ["https://console.example".to_string()];
+        let from = |o: &str| from_widget_origin(&headers(&[("origin", o)]), &allowed);
+        assert!(from("https://console.example"));
+        assert!(!from("https://console.example.evil"));
+        assert!(!from("http://console.example"));
+        assert!(!from_widget_origin(&headers(&[]), &allowed));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! stack every request passes (request id and logging, security headers, size limit,
 //! identity, cross-site defence).
 
+mod cors;
 mod middleware;
 pub mod oauth;
 mod openapi;
@@ -10,7 +11,8 @@ pub mod service_api;
 pub use middleware::Auth;
 
 use crate::store::BindingStore;
-use app::api::service::{FramePolicy, Services};
+use app::api::service::{CookieAttributes, FramePolicy, Services};
+use app::site::Site;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -30,6 +32,12 @@ pub struct WebState {
     pub oauth: oauth::OAuthRoutes,
     /// Origins (besides ours) allowed to frame the page.
     pub frame_ancestors: Vec<String>,
+    /// Origins whose pages may mount the widget (CORS with credentials).
+    pub widget_origins: Vec<String>,
+    /// Everything is served under this prefix (`""`: at the root).
+    pub base_path: String,
+    /// Whether the public URL is https (cookies get `Secure`).
+    pub secure: bool,
     pub service_api: service_api::ServiceApi,
 }
 
@@ -43,27 +51,32 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
             .join(" "),
         allow_cross_origin: !state.frame_ancestors.is_empty(),
     };
-    let page_frames = frames.clone();
+    let cookies = CookieAttributes(cookie_attributes(&state));
+    let site = Site::new(&state.base_path, false);
+    let context = {
+        let frames = frames.clone();
+        let site = site.clone();
+        move || {
+            provide_context(services.clone());
+            provide_context(frames.clone());
+            provide_context(cookies.clone());
+            provide_context(site.clone());
+        }
+    };
     let store = state.store.clone();
     let app = Router::new()
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            move || {
-                provide_context(services.clone());
-                provide_context(page_frames.clone());
-            },
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(leptos_options)
         .merge(oauth::routes(state.oauth));
 
     let auth = state.auth.clone();
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/readyz",
@@ -89,5 +102,43 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
             Arc::new(frames),
             middleware::security_headers,
         ))
-        .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(axum::middleware::from_fn(middleware::request_context));
+    // Outermost, so preflight requests (which carry no identity) are answered before
+    // authentication, and every answer to an allowed widget origin carries the CORS headers.
+    let router = match cors::layer(&state.widget_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    if site.base.is_empty() {
+        router
+    } else {
+        // The router inside sees paths without the prefix, so routes, assets and the Leptos
+        // router stay the same; only URLs we hand out carry the prefix. (Not `nest`: it would
+        // not serve `<base>/`, the address the console links to.)
+        Router::new()
+            .fallback_service(router)
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::<str>::from(site.base.as_str()),
+                middleware::strip_base_path,
+            ))
+    }
+}
+
+/// Path and `SameSite` of the cookies the app sets. A page framed by another site, or a widget
+/// on one, only gets its cookies back with `SameSite=None`, which browsers accept only with
+/// `Secure` (so only when the public URL is https).
+fn cookie_attributes(state: &WebState) -> String {
+    let path = if state.base_path.is_empty() {
+        "/".to_string()
+    } else {
+        state.base_path.clone()
+    };
+    let embedded = !state.frame_ancestors.is_empty() || !state.widget_origins.is_empty();
+    if embedded && state.secure {
+        format!("Path={path}; SameSite=None; Secure")
+    } else if state.secure {
+        format!("Path={path}; SameSite=Lax; Secure")
+    } else {
+        format!("Path={path}; SameSite=Lax")
+    }
 }

@@ -23,6 +23,10 @@ pub struct OAuthRoutes {
     pub service: Arc<CodeSources>,
     /// Add `Secure` to the flow cookie (the public URL is https).
     pub secure_cookies: bool,
+    /// Our prefix: the flow cookie's path, the way back to the table, the page's assets.
+    pub base_path: String,
+    /// Widget host pages open the popup too: the result is posted to them as well.
+    pub widget_origins: Vec<String>,
 }
 
 pub fn routes(state: OAuthRoutes) -> Router {
@@ -62,9 +66,11 @@ async fn start(
     match st.flows.start(&caller, provider, popup) {
         Ok((url, browser)) => {
             let secure = if st.secure_cookies { "; Secure" } else { "" };
+            // Lax is enough: the popup (or tab) is a top-level window on our site.
             let cookie = format!(
-                "{}={browser}; Path=/oauth/{}; Max-Age=600; HttpOnly; SameSite=Lax{secure}",
+                "{}={browser}; Path={}/oauth/{}; Max-Age=600; HttpOnly; SameSite=Lax{secure}",
                 flow_cookie(provider),
+                st.base_path,
                 provider.as_str()
             );
             let mut resp = StatusCode::SEE_OTHER.into_response();
@@ -76,7 +82,7 @@ async fn start(
             }
             resp
         }
-        Err(e) => result_page(provider, popup, Err(e), &headers),
+        Err(e) => result_page(&st, provider, popup, Err(e), &headers),
     }
 }
 
@@ -96,10 +102,11 @@ async fn callback(
         let asked = st.flows.scopes(provider);
         st.service.add_authorized(&caller, provider, a, asked)
     });
-    let mut resp = result_page(provider, finished.popup, outcome, &headers);
+    let mut resp = result_page(&st, provider, finished.popup, outcome, &headers);
     let clear = format!(
-        "{}=; Path=/oauth/{}; Max-Age=0; HttpOnly; SameSite=Lax",
+        "{}=; Path={}/oauth/{}; Max-Age=0; HttpOnly; SameSite=Lax",
         flow_cookie(provider),
+        st.base_path,
         provider.as_str()
     );
     if let Ok(c) = HeaderValue::from_str(&clear) {
@@ -109,29 +116,33 @@ async fn callback(
 }
 
 /// Where the table picks the result up in the redirect flow.
-fn table_url(provider: Provider, outcome: &Result<String, ApiError>) -> String {
+fn table_url(base: &str, provider: Provider, outcome: &Result<String, ApiError>) -> String {
     match outcome {
-        Ok(id) => format!("/?oauth={}&pending={id}", provider.as_str()),
+        Ok(id) => format!("{base}/?oauth={}&pending={id}", provider.as_str()),
         Err(e) => format!(
-            "/?oauth={}&error={}",
+            "{base}/?oauth={}&error={}",
             provider.as_str(),
             crate::util::query_encode(&serde_json::to_string(e).unwrap_or_default())
         ),
     }
 }
 
-/// The callback's page. In a popup it posts the result to its opener (same origin only) and
-/// closes; without an opener it sends the browser back to the table, or, if it was a popup
-/// whose opener link the code host cut, says it may be closed (the table then looks the
-/// result up itself).
+/// The callback's page. In a popup it posts the result to its opener (our origin, or a widget
+/// host origin: the browser delivers to whichever the opener is at) and closes; without an
+/// opener it sends the browser back to the table, or, if it was a popup whose opener link the
+/// code host cut, says it may be closed (the table then looks the result up itself).
 fn result_page(
+    st: &OAuthRoutes,
     provider: Provider,
     popup: bool,
     outcome: Result<String, ApiError>,
     headers: &HeaderMap,
 ) -> Response {
     let locale = request_locale(headers);
-    let target = table_url(provider, &outcome);
+    let target = table_url(&st.base_path, provider, &outcome);
+    let openers: Vec<&str> = std::iter::once("self")
+        .chain(st.widget_origins.iter().map(String::as_str))
+        .collect();
     let message = serde_json::json!({
         "type": "codesource-oauth",
         "provider": provider.as_str(),
@@ -147,22 +158,26 @@ fn result_page(
             .replace('<', "\\u003c")
     };
     let script = format!(
-        "(function(){{var m={msg};var t={target};\
-         if(window.opener&&!window.opener.closed){{try{{window.opener.postMessage(m,location.origin);window.close();return;}}catch(e){{}}}}\
+        "(function(){{var m={msg};var t={target};var o={openers};\
+         if(window.opener&&!window.opener.closed){{try{{o.forEach(function(x){{window.opener.postMessage(m,x==='self'?location.origin:x);}});window.close();return;}}catch(e){{}}}}\
          if(!{popup}){{location.replace(t);}}}})();",
         msg = js(&message),
         target = js(&target),
+        openers = serde_json::to_string(&openers)
+            .unwrap_or_default()
+            .replace('<', "\\u003c"),
     );
     let title = Msg::OAuthDoneTitle.text(locale);
     let html = format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/codesource.css\"><link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\"></head>\
-         <body><main class=\"page page-message\"><h1>{title}</h1><p>{body}</p><p><a href=\"{href}\">{back}</a></p></main>\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"{base}/pkg/codesource.css\"><link rel=\"icon\" type=\"image/svg+xml\" href=\"{base}/favicon.svg\"></head>\
+         <body class=\"cs-page\"><div class=\"cs-app\"><main class=\"page page-message\"><h1>{title}</h1><p>{body}</p><p><a href=\"{href}\">{back}</a></p></main></div>\
          <script nonce=\"{nonce}\">{script}</script></body></html>",
         lang = locale.tag(),
         body = Msg::OAuthDoneBody.text(locale),
         href = target.replace('&', "&amp;").replace('"', "&quot;"),
         back = Msg::OAuthBackLink.text(locale),
+        base = st.base_path,
     );
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

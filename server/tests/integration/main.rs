@@ -4,6 +4,7 @@
 mod activity;
 mod binding;
 mod credentials;
+mod embedding;
 mod failures;
 mod health;
 mod oauth;

@@ -14,7 +14,10 @@ pub const SERVICE_TOKEN: &str = "integration-service-token-0123456789abcdef";
 pub const ENCRYPTION_KEY: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
 pub struct TestApp {
+    /// Where the app is: origin plus any base path.
     pub base: String,
+    /// Our origin (what the page's requests carry in `Origin`).
+    pub origin: String,
     pub http: reqwest::Client,
     pub fake: fake_hosts::Running,
     pub data_dir: tempfile::TempDir,
@@ -33,6 +36,8 @@ pub struct Options {
     pub expiry_warning_days: Option<i64>,
     /// Re-validate bindings this often (off by default in tests).
     pub health_interval: Option<Duration>,
+    /// Last word on the configuration (base path, embedding origins, ...).
+    pub tweak: fn(&mut Config),
 }
 
 impl Default for Options {
@@ -45,6 +50,7 @@ impl Default for Options {
             pending_ttl: None,
             expiry_warning_days: None,
             health_interval: None,
+            tweak: |_| {},
         }
     }
 }
@@ -101,11 +107,13 @@ pub async fn spawn_app(opts: Options) -> TestApp {
     if let Some(ttl) = opts.pending_ttl {
         config.pending_ttl = ttl;
     }
+    (opts.tweak)(&mut config);
     let leptos = LeptosOptions::builder().output_name("codesource").build();
     let router = codesource_server::build(&config, leptos).expect("server builds");
     tokio::spawn(codesource_server::serve(listener, router));
     TestApp {
-        base: format!("http://{addr}"),
+        base: format!("http://{addr}{}", config.base_path),
+        origin: format!("http://{addr}"),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -157,7 +165,7 @@ impl TestApp {
         let mut req = self
             .http
             .post(format!("{}/api/{endpoint}", self.base))
-            .header("origin", &self.base)
+            .header("origin", &self.origin)
             .header("sec-fetch-site", "same-origin")
             .json(&body);
         if let Some(b) = &self.bearer {

@@ -1,0 +1,90 @@
+//! Where the UI lives: the path prefix the server is mounted under (`CODESOURCE_BASE_PATH`,
+//! behind the console's reverse proxy) or, in the widget, the absolute URL of the server it
+//! talks to. Every URL the UI makes (assets, server functions, OAuth) is built here, so none
+//! can ignore the prefix.
+
+use leptos::prelude::*;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Site {
+    /// `""` (served at the root), a path such as `/console/code-sources`, or, in the widget, an
+    /// absolute URL such as `https://code-sources.example.com/console/code-sources`.
+    pub base: String,
+    /// Mounted into a host page by the widget: no router, no document title, and OAuth results
+    /// arrive from the server's origin rather than the page's own.
+    pub widget: bool,
+}
+
+impl Site {
+    pub fn new(base: &str, widget: bool) -> Self {
+        Site {
+            base: base.trim_end_matches('/').to_string(),
+            widget,
+        }
+    }
+
+    /// `path` (absolute, starting with `/`) under the base.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The origin OAuth popups post their result from: the server's. `None` means the page's
+    /// own origin (the server renders the page).
+    pub fn server_origin(&self) -> Option<String> {
+        let (scheme, rest) = self.base.split_once("://")?;
+        let host = rest.split('/').next().unwrap_or(rest);
+        Some(format!("{scheme}://{host}"))
+    }
+}
+
+/// The site from context (the server and the entry points provide it).
+pub fn use_site() -> Site {
+    use_context::<Site>().unwrap_or_default()
+}
+
+/// The base the server wrote into the page (`<meta name="codesource-base">`).
+#[cfg(feature = "hydrate")]
+pub fn base_from_document() -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| {
+            d.query_selector("meta[name=codesource-base]")
+                .ok()
+                .flatten()
+        })
+        .and_then(|m| m.get_attribute("content"))
+        .unwrap_or_default()
+}
+
+/// Server functions go to `base` + their path. Set once, before the first call.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+pub fn route_server_functions(base: &str) {
+    if !base.is_empty() {
+        let leaked: &'static str = Box::leak(base.to_string().into_boxed_str());
+        let _ = leptos::server_fn::client::try_set_server_url(leaked);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_urls_under_the_base() {
+        assert_eq!(Site::new("", false).url("/pkg/x.css"), "/pkg/x.css");
+        assert_eq!(
+            Site::new("/console/code-sources/", false).url("/oauth/github/start"),
+            "/console/code-sources/oauth/github/start"
+        );
+        let w = Site::new("https://cs.example.com:8443/console/cs", true);
+        assert_eq!(
+            w.url("/api/code-sources/page"),
+            "https://cs.example.com:8443/console/cs/api/code-sources/page"
+        );
+        assert_eq!(
+            w.server_origin().as_deref(),
+            Some("https://cs.example.com:8443")
+        );
+        assert_eq!(Site::new("/p", false).server_origin(), None);
+    }
+}
