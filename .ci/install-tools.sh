@@ -41,6 +41,12 @@ if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTO
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
 fi
 
+TRUNK_VERSION=0.21.14
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  log "installing trunk $TRUNK_VERSION for the widget (0.22 needs a newer rustc)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked --force
+fi
+
 SCHEMATHESIS_VERSION=4.32.5
 if [ "$(target/st-venv/bin/schemathesis --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
   log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into target/st-venv for the API contract test"

@@ -3,7 +3,8 @@
 #   1. cargo fmt --check
 #   2. clippy -D warnings: the server side (ssr, all targets) and the browser side (hydrate, wasm)
 #   3. unit and integration tests (cargo nextest): the real server on port 0 against the fake GitLab
-#   4. browser tests (Playwright in Debian Chromium) against a cargo-leptos build
+#   4. browser tests (Playwright in Debian Chromium) against a cargo-leptos build and the
+#      Trunk-built widget
 #   5. the build service API against its OpenAPI document (schemathesis)
 # Prerequisites: bash .ci/install-tools.sh
 set -uo pipefail
@@ -25,6 +26,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "clippy (s
 step "lints, browser side (clippy, hydrate, wasm32)"
 cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown --quiet -- -D warnings || fail "clippy (wasm)"
 
+step "lints, widget (clippy, csr, wasm32)"
+cargo clippy -p app --lib --features csr --target wasm32-unknown-unknown --quiet -- -D warnings || fail "clippy (widget)"
+
 step "unit and integration tests (cargo nextest)"
 cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$logs/nextest.log"
 nextest_status=${PIPESTATUS[0]}
@@ -32,8 +36,11 @@ rust_passed=$(grep -Eo '[0-9]+ passed' "$logs/nextest.log" | tail -1 | grep -Eo 
 rust_failed=$(grep -Eo '[0-9]+ failed' "$logs/nextest.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 passed=$rust_passed
 
-step "building the site (cargo leptos build) and the fake code hosts"
+step "building the site (cargo leptos build), the widget (trunk build) and the fake code hosts"
 cargo leptos build || fail "cargo leptos build"
+# Trunk.toml says offline: every crate must already be here (cargo fetch is a no-op when it is).
+cargo fetch --quiet || fail "cargo fetch"
+trunk build || fail "trunk build (widget)"
 cargo build -p fake-hosts --quiet || fail "building fake-hosts"
 
 step "browser tests (Playwright, Chromium)"

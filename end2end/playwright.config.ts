@@ -1,10 +1,11 @@
-// Playwright: Debian's Chromium (no browser download), the fake code hosts and two servers
-// (identity mode for most specs, one tenant per test; local mode for the default run).
+// Playwright: Debian's Chromium (no browser download), the fake code hosts (and fake console
+// pages) and three servers: identity mode for most specs (one tenant per test), local mode
+// for the default run, and identity mode under a console-style base path.
 import { defineConfig } from '@playwright/test';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { IDENTITY_KEY, ENCRYPTION_KEY, PORTS, SERVICE_TOKEN } from './tests/env';
+import { BASE_PATH, BUILD_URL, IDENTITY_KEY, ENCRYPTION_KEY, PORTS, SERVICE_TOKEN } from './tests/env';
 
 const root = path.resolve(__dirname, '..');
 const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
@@ -17,6 +18,7 @@ const dataRoot = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(
 const serverEnv = {
   ...process.env,
   LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(target, 'site'),
+  CODESOURCE_WIDGET_DIR: process.env.CODESOURCE_WIDGET_DIR ?? path.join(target, 'widget'),
   CODESOURCE_ALLOW_LOOPBACK: 'true',
   CODESOURCE_BUILD_NODE_CIDRS: '192.0.2.0/24,198.51.100.0/25',
   // The operator's default GitLab: the fake one, by name (a private GitLab is given by IP).
@@ -83,8 +85,10 @@ export default defineConfig({
         CODESOURCE_GITEE_URL: `${FAKE}/gitee`,
         CODESOURCE_GITEE_CLIENT_ID: 'fake-gitee-client',
         CODESOURCE_GITEE_CLIENT_SECRET: 'fake-gitee-secret',
-        // The fake console page (another origin) may frame the page.
+        // The fake console pages (another origin) may frame the page and mount the widget.
         CODESOURCE_FRAME_ANCESTORS: FAKE,
+        CODESOURCE_WIDGET_ORIGINS: FAKE,
+        CODESOURCE_BUILD_URL: BUILD_URL,
         CODESOURCE_SERVICE_TOKEN: SERVICE_TOKEN,
       },
       reuseExistingServer: false,
@@ -97,6 +101,27 @@ export default defineConfig({
         ...serverEnv,
         LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS.local}`,
         CODESOURCE_DATA_DIR: path.join(dataRoot, 'local'),
+        // Only this console origin (not the fake hosts' 127.0.0.1 one) may frame it.
+        CODESOURCE_FRAME_ANCESTORS: `http://localhost:${PORTS.fakeHttp}`,
+      },
+      reuseExistingServer: false,
+      stdout: 'ignore',
+    },
+    {
+      command: serverBin,
+      url: `http://127.0.0.1:${PORTS.based}${BASE_PATH}/healthz`,
+      env: {
+        ...serverEnv,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS.based}`,
+        CODESOURCE_DATA_DIR: path.join(dataRoot, 'based'),
+        CODESOURCE_BASE_PATH: BASE_PATH,
+        CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
+        CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
+        CODESOURCE_PUBLIC_URL: `http://127.0.0.1:${PORTS.based}`,
+        CODESOURCE_GITHUB_URL: `${FAKE}/github`,
+        CODESOURCE_GITHUB_API_URL: `${FAKE}/github-api`,
+        CODESOURCE_GITHUB_CLIENT_ID: 'fake-github-client',
+        CODESOURCE_GITHUB_CLIENT_SECRET: 'fake-github-secret',
       },
       reuseExistingServer: false,
       stdout: 'ignore',

@@ -90,19 +90,41 @@ pub fn navigate(origins: &[String], url: &str) {
     );
 }
 
-/// `{"type":"codesource:height","height":640}`: the document's content height in CSS pixels.
-pub fn report_height(origins: &[String]) {
-    let Some(height) = web_sys::window()
+/// `{"type":"codesource:height","height":640}`: the content's height in CSS pixels, each time
+/// it changes. Measured on the app's root, not the document: the document is never shorter
+/// than the iframe, so it could grow but never shrink back.
+pub fn watch_height(origins: Vec<String>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    if parent().is_none() || origins.is_empty() {
+        return;
+    }
+    let Some(root) = web_sys::window()
         .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-        .map(|e| e.scroll_height())
+        .and_then(|d| d.query_selector(".cs-app").ok().flatten())
     else {
         return;
     };
-    post(
-        origins,
-        serde_json::json!({"type": "codesource:height", "height": height}),
-    );
+    let last = std::cell::Cell::new(-1);
+    let measure = root.clone();
+    let on_resize = Closure::<dyn FnMut()>::new(move || {
+        let height = measure.scroll_height();
+        if height != last.replace(height) {
+            post(
+                &origins,
+                serde_json::json!({"type": "codesource:height", "height": height}),
+            );
+        }
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+        observer.observe(&root);
+        let observer = StoredValue::new_local(observer);
+        on_cleanup(move || {
+            observer.try_with_value(|o| o.disconnect());
+        });
+    }
+    // Never dropped: a disconnected observer no longer calls it, a connected one must be able to.
+    on_resize.forget();
 }
 
 /// A setting the parent sent: `{"type":"codesource:set-theme","theme":"dark"}` or

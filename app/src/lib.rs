@@ -33,9 +33,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let site = use_site();
     #[cfg(feature = "ssr")]
     ssr::page_security();
+    // On <html> too (the app's root carries it as well): the page background and scrollbars.
+    let theme = initial_theme().attr();
     view! {
         <!DOCTYPE html>
-        <html lang=locale.tag()>
+        <html lang=locale.tag() data-theme=theme>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -73,6 +75,19 @@ pub fn App() -> impl IntoView {
     provide_context(I18n(locale));
     let theme = RwSignal::new(initial_theme());
     provide_context(embed::ThemeCtx(theme));
+    // A theme set later (by the embedding console) reaches <html> as well.
+    Effect::new(move |_| {
+        let t = theme.get();
+        if let Some(html) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = match t.attr() {
+                Some(v) => html.set_attribute("data-theme", v),
+                None => html.remove_attribute("data-theme"),
+            };
+        }
+    });
 
     let site = use_site();
     // The server sees paths with the prefix already stripped (the router is nested under it);

@@ -1,6 +1,9 @@
 // Helpers: sign in as a fresh tenant (a console identity cookie), open the page once it has
 // hydrated, bind GitLab through the dialogs, save screenshots.
 import { expect, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
+
+/** Where the UI is: the page itself, an iframe (FrameLocator) or the widget's element. */
+export type Root = { getByRole: Page['getByRole'] };
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -42,12 +45,13 @@ export async function openPage(page: Page, url = '/'): Promise<void> {
   await expect(page.getByRole('group', { name: /Language|语言/ }).getByRole('button').first()).toBeEnabled();
 }
 
-export function row(page: Page, name: string) {
-  return page.getByRole('row').filter({ has: page.getByRole('rowheader', { name }) });
+export function row(page: Root, name: string) {
+  // Up from the row header, so it works the same under a page, an iframe or an element.
+  return page.getByRole('rowheader', { name }).locator('xpath=ancestor::tr[1]');
 }
 
 /** Fills the GitLab dialog and presses OK. */
-export async function submitGitLab(page: Page, address: string | null, token: string): Promise<void> {
+export async function submitGitLab(page: Root, address: string | null, token: string): Promise<void> {
   const dialog = page.getByRole('dialog', { name: 'Bind GitLab account' });
   await expect(dialog).toBeVisible();
   if (address !== null) await dialog.getByLabel('Code source address').fill(address);
@@ -55,7 +59,7 @@ export async function submitGitLab(page: Page, address: string | null, token: st
   await dialog.getByRole('button', { name: 'OK' }).click();
 }
 
-export async function bindGitLab(page: Page, address: string | null, token: string): Promise<void> {
+export async function bindGitLab(page: Root, address: string | null, token: string): Promise<void> {
   await page.getByRole('button', { name: 'Bind GitLab' }).click();
   await submitGitLab(page, address, token);
   const confirm = page.getByRole('dialog', { name: 'Confirm the account to bind' });
@@ -67,9 +71,10 @@ export async function bindGitLab(page: Page, address: string | null, token: stri
 
 const artifacts = path.resolve(__dirname, '..', 'artifacts');
 
-export async function snap(page: Page, name: string): Promise<void> {
+/** Saves a screenshot to end2end/artifacts; `fullPage: false` for open dialogs (fixed overlays). */
+export async function snap(page: Page, name: string, fullPage = true): Promise<void> {
   fs.mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage });
 }
 
 export { PORTS };

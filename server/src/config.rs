@@ -41,6 +41,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_WIDGET_ORIGINS",
     "CODESOURCE_BASE_PATH",
     "CODESOURCE_BUILD_URL",
+    "CODESOURCE_WIDGET_DIR",
     "CODESOURCE_SERVICE_TOKEN",
     "CODESOURCE_SERVICE_TOKEN_FILE",
     "CODESOURCE_AUDIT_RETENTION_DAYS",
@@ -86,6 +87,8 @@ pub struct Config {
     pub base_path: String,
     /// The console's "build an image" page, linked from ours (a console path or https URL).
     pub build_url: Option<String>,
+    /// The widget's files (Trunk's output), served as `<base>/widget/`.
+    pub widget_dir: PathBuf,
     /// How long a checked or authorized account waits for Confirm.
     pub pending_ttl: Duration,
     /// Bearer token of the build service for the credential API (`None`: API disabled).
@@ -124,6 +127,7 @@ impl Config {
             widget_origins: Vec::new(),
             base_path: String::new(),
             build_url: None,
+            widget_dir: PathBuf::from("target/widget"),
             pending_ttl: Duration::from_secs(10 * 60),
             service_token: None,
             audit_retention: Duration::from_secs(90 * 86_400),
@@ -272,6 +276,9 @@ impl Config {
         if let Some(p) = var("CODESOURCE_BASE_PATH").or(file.base_path) {
             c.base_path = base_path(&p)?;
         }
+        if let Some(d) = var("CODESOURCE_WIDGET_DIR").or(file.widget_dir) {
+            c.widget_dir = PathBuf::from(d);
+        }
         c.build_url = var("CODESOURCE_BUILD_URL").or(file.build_url);
         if let Some(u) = &c.build_url {
             // A console path (resolved by the console against its own origin) or an https URL;
@@ -401,6 +408,7 @@ struct FileConfig {
     widget_origins: Option<Vec<String>>,
     base_path: Option<String>,
     build_url: Option<String>,
+    widget_dir: Option<String>,
     service_token: Option<String>,
     service_token_file: Option<String>,
     audit_retention_days: Option<u64>,

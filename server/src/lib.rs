@@ -134,6 +134,7 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
             frame_ancestors: config.frame_ancestors.clone(),
             widget_origins: config.widget_origins.clone(),
             base_path: config.base_path.clone(),
+            widget_dir: config.widget_dir.clone(),
             secure,
             service_api,
         },

@@ -31,6 +31,8 @@ pub fn SourceTable(rows: Vec<CodeSourceRow>) -> impl IntoView {
     }
 }
 
+/// Each cell names its column (`data-label`): on a narrow screen the rows become cards and the
+/// labels show beside the values.
 #[component]
 fn SourceRow(row: CodeSourceRow) -> impl IntoView {
     let p = row.provider;
@@ -43,28 +45,32 @@ fn SourceRow(row: CodeSourceRow) -> impl IntoView {
                 </span>
                 <span class="source-name">{p.display_name()}</span>
             </th>
-            <td class="status">
+            <td class="status" data-label=t(Msg::ColStatus)>
                 <StatusBadge row=row.clone() />
             </td>
-            <td>
+            <td data-label=t(Msg::ColAccount)>
                 {match row.account.clone() {
                     Some(account) => view! { <AccountCell account /> }.into_any(),
                     None => dash().into_any(),
                 }}
             </td>
-            <td class="address">
+            <td class="address" data-label=t(Msg::ColAddress)>
                 {match row.address.clone() {
-                    Some(a) => view! { <span class="mono">{a}</span> }.into_any(),
+                    // One line (ellipsis when long); the full address on hover.
+                    Some(a) => {
+                        let title = a.clone();
+                        view! { <span class="mono" title=title>{a}</span> }.into_any()
+                    }
                     None => dash().into_any(),
                 }}
             </td>
-            <td class="bound-at">
+            <td class="bound-at" data-label=t(Msg::ColBoundAt)>
                 {match row.bound_at {
                     Some(s) => view! { <time>{format_utc(s)}</time> }.into_any(),
                     None => dash().into_any(),
                 }}
             </td>
-            <td class="col-actions">
+            <td class="col-actions" data-label=t(Msg::ColActions)>
                 <RowActions row />
             </td>
         </tr>

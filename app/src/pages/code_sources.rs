@@ -174,11 +174,10 @@ fn PageBody(data: PageData) -> impl IntoView {
         });
     }
     {
+        // Whenever the content's size changes (rows, dialogs, language, activity), not only on
+        // the changes we think of.
         let origins = origins.clone();
-        Effect::new(move |_| {
-            ctx.dialog.track();
-            crate::embed::report_height(&origins);
-        });
+        Effect::new(move |_| crate::embed::watch_height(origins.clone()));
     }
     // The console's theme and language, once it knows we listen (the body re-renders on
     // reload; `ready` is said once).

@@ -11,8 +11,10 @@
 //! | `/slow`                 | a server that never answers in time                     |
 //!
 //! Tokens (all obviously fake): see [`TOKENS`]. Fake GitHub (`/github`, API `/github-api`) and
-//! Gitee (`/gitee`) OAuth apps: see the `oauth` module.
+//! Gitee (`/gitee`) OAuth apps: see the `oauth` module. Console pages that embed the page in an
+//! iframe (`/embed`) or mount the widget (`/widget-host`): see the `console` module.
 
+mod console;
 mod gitlab;
 mod oauth;
 mod repos;
@@ -25,6 +27,7 @@ pub use oauth::{GITEE_APP, GITHUB_APP};
 pub fn router(log: RequestLog) -> axum::Router {
     gitlab::router(log)
         .merge(oauth::router())
+        .merge(console::router())
         .merge(repos::router())
 }
 

@@ -62,7 +62,6 @@ pub fn router() -> Router {
         .route("/gitee/oauth/token", post(gitee_token))
         .route("/gitee/api/v5/user", get(gitee_user))
         .route("/gitee/__stats", get(gitee_stats))
-        .route("/embed", get(embed))
         .with_state(OAuthState::default())
 }
 
@@ -109,7 +108,7 @@ fn page(
     ))
 }
 
-fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -594,25 +593,4 @@ async fn gitee_user(
         "html_url": "https://gitee.com/gitee-bob", "type": "User"
     }))
     .into_response()
-}
-
-/// A console page on another origin that embeds the code source page in an iframe, records the
-/// page's events (`window.__messages`) and sizes the iframe to the reported height.
-async fn embed(Query(q): Query<HashMap<String, String>>) -> Html<String> {
-    let src = q.get("src").map(String::as_str).unwrap_or("");
-    let origin = src.split('/').take(3).collect::<Vec<_>>().join("/");
-    let js = |v: &str| {
-        serde_json::to_string(v)
-            .unwrap_or_default()
-            .replace('<', "\\u003c")
-    };
-    Html(format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Console</title></head><body>\
-         <h1>Console</h1><iframe title=\"Code sources\" src=\"{}\" style=\"width:1200px;height:300px;border:0\"></iframe>\
-         <script>window.__messages=[];addEventListener('message',function(e){{if(e.origin!=={origin})return;\
-         var m=JSON.parse(e.data);window.__messages.push(m);\
-         if(m.type==='codesource:height'){{document.querySelector('iframe').style.height=m.height+'px';}}}});</script></body></html>",
-        html_escape(src),
-        origin = js(&origin),
-    ))
 }

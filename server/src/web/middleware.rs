@@ -92,6 +92,7 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let public_asset = is_public_asset(req.uri().path());
+    let widget_asset = req.uri().path().starts_with("/widget/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(
@@ -120,6 +121,9 @@ pub async fn security_headers(
     }
     if !public_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if widget_asset {
+        // Stable names (consoles import them by URL): revalidate, so an upgrade reaches them.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     resp
 }

@@ -36,6 +36,8 @@ pub struct WebState {
     pub widget_origins: Vec<String>,
     /// Everything is served under this prefix (`""`: at the root).
     pub base_path: String,
+    /// The widget's files (Trunk's output).
+    pub widget_dir: std::path::PathBuf,
     /// Whether the public URL is https (cookies get `Secure`).
     pub secure: bool,
     pub service_api: service_api::ServiceApi,
@@ -92,6 +94,11 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
             }),
         )
         .merge(service_api::routes(state.service_api))
+        // Public files, like /pkg/: the widget's code holds no data.
+        .nest_service(
+            "/widget",
+            tower_http::services::ServeDir::new(&state.widget_dir),
+        )
         .merge(app.layer(axum::middleware::from_fn_with_state(
             auth,
             middleware::authenticate,

@@ -100,6 +100,8 @@ const CONSOLE: &str = "http://console.test:8080";
 
 fn widget_host(c: &mut codesource_server::Config) {
     c.widget_origins = vec![CONSOLE.into()];
+    // The widget's entry script from the source tree stands in for Trunk's output.
+    c.widget_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../widget").into();
 }
 
 #[tokio::test]
@@ -156,7 +158,16 @@ async fn widget_origins_get_cors_and_pass_the_cross_site_check() {
         .send()
         .await
         .unwrap();
-    assert_eq!(asset.headers()["access-control-allow-origin"], CONSOLE);
+    assert_eq!(asset.status(), 200);
+    let h = asset.headers();
+    assert_eq!(h["access-control-allow-origin"], CONSOLE);
+    assert!(h["content-type"].to_str().unwrap().contains("javascript"));
+    assert_eq!(h["cache-control"], "no-cache");
+    assert!(asset
+        .text()
+        .await
+        .unwrap()
+        .contains("export async function mountCodeSources"));
 }
 
 #[tokio::test]

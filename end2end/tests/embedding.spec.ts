@@ -1,0 +1,133 @@
+// Embedding in a console: the page in an iframe (theme and language from the console, ready /
+// navigate / height events, the frame allowlist), the widget mounted into a console page (bind
+// GitLab and GitHub through it; unlisted origins get nothing), and the app under a base path.
+import { expect, test, type Page } from '@playwright/test';
+import { bindGitLab, freshTenant, openPage, row, signIn, snap } from './helpers';
+import { BASE_PATH, BASED_URL, BUILD_URL, PORTS } from './env';
+
+const FAKE = `http://127.0.0.1:${PORTS.fakeHttp}`;
+const OTHER_CONSOLE = `http://localhost:${PORTS.fakeHttp}`;
+const IDENTITY = `http://127.0.0.1:${PORTS.identity}`;
+const WIDGET_JS = `${IDENTITY}/widget/codesource-widget.js`;
+
+type Msg = { type: string; url?: string; height?: number };
+const messages = (page: Page) => page.evaluate(() => (window as unknown as { __messages: Msg[] }).__messages);
+
+test.beforeEach(async ({ context }, info) => {
+  await signIn(context, freshTenant(info));
+});
+
+test('in an iframe: takes theme and language from the console and asks it to navigate', async ({ page }) => {
+  await page.goto(`${FAKE}/embed?src=${encodeURIComponent(`${IDENTITY}/`)}&theme=dark&locale=zh-CN`);
+  const frame = page.frameLocator('iframe');
+  const app = frame.locator('.cs-app');
+  // The page says it listens; the console answers with its theme and language.
+  await expect.poll(async () => (await messages(page)).some((m) => m.type === 'codesource:ready')).toBe(true);
+  await expect(app).toHaveAttribute('data-theme', 'dark');
+  await expect(frame.getByRole('heading', { name: '代码源配置' })).toBeVisible();
+  await expect(app).toHaveAttribute('lang', 'zh-CN');
+  await snap(page, 'iframe-dark-zh');
+
+  await page.evaluate(() => {
+    const send = (window as unknown as { __send: (m: object) => void }).__send;
+    send({ type: 'codesource:set-theme', theme: 'light' });
+    send({ type: 'codesource:set-locale', locale: 'en' });
+    send({ type: 'codesource:set-theme', theme: 'neon' }); // ignored
+  });
+  await expect(app).toHaveAttribute('data-theme', 'light');
+  await expect(frame.getByRole('heading', { name: 'Code source configuration' })).toBeVisible();
+  // The English intro wraps onto more lines: the iframe follows the content's new height.
+  const contentHeight = () => app.evaluate((el) => el.scrollHeight);
+  const iframeHeight = () => page.locator('iframe').evaluate((el) => (el as HTMLIFrameElement).style.height);
+  await expect.poll(async () => (await iframeHeight()) === `${await contentHeight()}px`).toBe(true);
+
+  // A console link: the console navigates its own window; the iframe stays where it is.
+  await frame.getByRole('link', { name: 'Build an image' }).click();
+  await expect
+    .poll(async () => (await messages(page)).find((m) => m.type === 'codesource:navigate')?.url)
+    .toBe(BUILD_URL);
+  await expect(frame.getByRole('table')).toBeVisible();
+  expect(page.url()).toContain('/embed?');
+});
+
+test('only the listed console origins can frame the page', async ({ page }) => {
+  // The local instance allows http://localhost:3101 only.
+  const local = encodeURIComponent(`http://127.0.0.1:${PORTS.local}/`);
+  await page.goto(`${OTHER_CONSOLE}/embed?src=${local}`);
+  await expect(page.frameLocator('iframe').getByRole('table')).toBeVisible();
+
+  await page.goto(`${FAKE}/embed?src=${local}`);
+  // Chromium replaces a refused frame with its error page.
+  await expect.poll(() => page.frames().map((f) => f.url())).toContain('chrome-error://chromewebdata/');
+  await expect(page.frameLocator('iframe').getByRole('table')).toHaveCount(0);
+});
+
+test('the widget mounts into a console page and binds GitLab and GitHub', async ({ page }) => {
+  await page.goto(`${FAKE}/widget-host?script=${encodeURIComponent(WIDGET_JS)}&locale=en&theme=dark`);
+  const widget = page.locator('#code-sources');
+  await expect(widget.getByRole('table')).toBeVisible();
+  await expect(widget.locator('.cs-app')).toHaveAttribute('data-theme', 'dark');
+  await expect(widget.getByRole('heading', { name: 'Code source configuration' })).toBeVisible();
+  await snap(page, 'widget-dark-en');
+
+  await bindGitLab(widget, null, 'glpat-fake-alice');
+  await expect(row(widget, 'GitLab')).toContainText('alice');
+
+  // OAuth from the widget: the popup reports back to the console's page.
+  await row(widget, 'GitHub').getByRole('button', { name: 'Bind GitHub' }).click();
+  const popupPromise = page.waitForEvent('popup');
+  await widget.getByRole('button', { name: 'Continue to GitHub' }).click();
+  const popup = await popupPromise;
+  await popup.getByRole('link', { name: 'Authorize', exact: true }).click();
+  const confirm = widget.getByRole('dialog', { name: 'Confirm the account to bind' });
+  await expect(confirm).toContainText('octo-alice');
+  await confirm.getByRole('button', { name: 'Confirm' }).click();
+  await expect(row(widget, 'GitHub').getByText('Bound', { exact: true })).toBeVisible();
+
+  // The console page keeps its own language, background and layout; the handle works.
+  expect(await page.evaluate(() => document.documentElement.lang)).toBe('');
+  expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgba(0, 0, 0, 0)');
+  await page.evaluate(() => {
+    const w = (window as unknown as { __widget: { setTheme(t: string): void; setLocale(l: string): void } }).__widget;
+    w.setTheme('light');
+    w.setLocale('zh-CN');
+  });
+  await expect(widget.locator('.cs-app')).toHaveAttribute('data-theme', 'light');
+  await expect(widget.getByRole('heading', { name: '代码源配置' })).toBeVisible();
+  await snap(page, 'widget-light-zh');
+  await page.evaluate(() => (window as unknown as { __widget: { unmount(): void } }).__widget.unmount());
+  await expect(widget.locator('.cs-app')).toHaveCount(0);
+});
+
+test('the widget on a console origin that is not listed gets nothing', async ({ page }) => {
+  await page.goto(`${OTHER_CONSOLE}/widget-host?script=${encodeURIComponent(WIDGET_JS)}`);
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { __error?: string }).__error ?? ''))
+    .not.toBe('');
+  await expect(page.getByRole('table')).toHaveCount(0);
+});
+
+test('under a base path: pages, assets, server functions and OAuth all work', async ({ page }) => {
+  const outside: string[] = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.port === String(PORTS.based) && !u.pathname.startsWith(`${BASE_PATH}/`)) outside.push(u.pathname);
+  });
+  await openPage(page, BASED_URL);
+  await bindGitLab(page, null, 'glpat-fake-alice');
+
+  await row(page, 'GitHub').getByRole('button', { name: 'Bind GitHub' }).click();
+  const popupPromise = page.waitForEvent('popup');
+  await page.getByRole('button', { name: 'Continue to GitHub' }).click();
+  const popup = await popupPromise;
+  await popup.getByRole('link', { name: 'Authorize', exact: true }).click();
+  await page.getByRole('dialog', { name: 'Confirm the account to bind' }).getByRole('button', { name: 'Confirm' }).click();
+  await expect(row(page, 'GitHub').getByText('Bound', { exact: true })).toBeVisible();
+
+  await row(page, 'GitLab').getByRole('button', { name: 'Unbind GitLab' }).click();
+  await page.getByRole('dialog', { name: 'Unbind GitLab account' }).getByRole('button', { name: 'Confirm' }).click();
+  await expect(row(page, 'GitLab').getByText('Not bound', { exact: true })).toBeVisible();
+  await page.reload();
+  await expect(row(page, 'GitHub')).toContainText('octo-alice');
+  expect(outside).toEqual([]);
+});
