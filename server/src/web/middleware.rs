@@ -52,38 +52,6 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     resp
 }
 
-/// Serves the app under `base`: `<base>` and `<base>/…` reach the app as `/` and `/…`;
-/// anything else is not ours (404).
-pub async fn strip_base_path(
-    State(base): State<Arc<str>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let uri = req.uri();
-    let Some(rest) = uri.path().strip_prefix(&*base) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        // `/console/code-sourcesX` is not under `/console/code-sources`.
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let path = if rest.is_empty() { "/" } else { rest };
-    let path_and_query = match uri.query() {
-        Some(q) => format!("{path}?{q}"),
-        None => path.to_string(),
-    };
-    let mut parts = uri.clone().into_parts();
-    match path_and_query.parse() {
-        Ok(pq) => parts.path_and_query = Some(pq),
-        Err(_) => return StatusCode::BAD_REQUEST.into_response(),
-    }
-    match axum::http::Uri::from_parts(parts) {
-        Ok(u) => *req.uri_mut() = u,
-        Err(_) => return StatusCode::BAD_REQUEST.into_response(),
-    }
-    next.run(req).await
-}
-
 /// Headers on every response. Pages set their own CSP (with the hydration script's nonce);
 /// everything else gets a strict one. Everything but the public assets is personal: no-store.
 pub async fn security_headers(
@@ -163,8 +131,11 @@ pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next:
 
     if req.method() != Method::GET
         && req.method() != Method::HEAD
-        && !same_site(req.headers(), auth.public_origin.as_deref())
-        && !from_widget_origin(req.headers(), &auth.widget_origins)
+        && !super::cross_site::allowed(
+            req.headers(),
+            auth.public_origin.as_deref(),
+            &auth.widget_origins,
+        )
     {
         tracing::warn!(
             outcome = "cross_site_refused",
@@ -211,36 +182,6 @@ pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next:
             }
         }
     }
-}
-
-/// Same-origin check for state-changing requests: `Sec-Fetch-Site` when the browser sends it,
-/// else `Origin` against our public origin (or the `Host` we were reached at). Requests without
-/// either header do not come from a browser and so cannot ride on a victim's cookies.
-fn same_site(h: &HeaderMap, public_origin: Option<&str>) -> bool {
-    let get = |n| h.get(n).and_then(|v: &HeaderValue| v.to_str().ok());
-    if let Some(site) = get(header::HeaderName::from_static("sec-fetch-site")) {
-        return site == "same-origin";
-    }
-    let Some(origin) = get(header::ORIGIN) else {
-        return true;
-    };
-    match public_origin {
-        Some(p) => origin.eq_ignore_ascii_case(p),
-        None => {
-            let host = get(header::HOST).unwrap_or("");
-            origin.split_once("://").is_some_and(|(_, authority)| {
-                !host.is_empty() && authority.eq_ignore_ascii_case(host)
-            })
-        }
-    }
-}
-
-/// A request from a page on one of the widget's host origins. The browser sets `Origin` and
-/// pages cannot forge it, so naming the origin exactly is as strong as the same-origin check.
-fn from_widget_origin(h: &HeaderMap, widget_origins: &[String]) -> bool {
-    h.get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|o| widget_origins.iter().any(|w| w == o))
 }
 
 fn identity_token(h: &HeaderMap) -> Option<String> {
@@ -317,55 +258,6 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         h
-    }
-
-    #[test]
-    fn cross_site_checks() {
-        assert!(same_site(
-            &headers(&[("sec-fetch-site", "same-origin")]),
-            None
-        ));
-        assert!(!same_site(
-            &headers(&[("sec-fetch-site", "cross-site")]),
-            None
-        ));
-        assert!(!same_site(
-            &headers(&[("sec-fetch-site", "same-site")]),
-            None
-        ));
-        assert!(same_site(
-            &headers(&[
-                ("origin", "http://127.0.0.1:3000"),
-                ("host", "127.0.0.1:3000")
-            ]),
-            None
-        ));
-        assert!(!same_site(
-            &headers(&[
-                ("origin", "https://evil.example"),
-                ("host", "127.0.0.1:3000")
-            ]),
-            None
-        ));
-        assert!(same_site(
-            &headers(&[("origin", "https://console.example")]),
-            Some("https://console.example")
-        ));
-        assert!(!same_site(&headers(&[("origin", "null")]), None));
-        assert!(
-            same_site(&headers(&[]), None),
-            "non-browser clients carry no ambient credentials"
-        );
-    }
-
-    #[test]
-    fn widget_origins_are_matched_exactly() {
-        let allowed = ["https://console.example".to_string()];
-        let from = |o: &str| from_widget_origin(&headers(&[("origin", o)]), &allowed);
-        assert!(from("https://console.example"));
-        assert!(!from("https://console.example.evil"));
-        assert!(!from("http://console.example"));
-        assert!(!from_widget_origin(&headers(&[]), &allowed));
     }
 
     #[test]

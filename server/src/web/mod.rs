@@ -2,7 +2,9 @@
 //! stack every request passes (request id and logging, security headers, size limit,
 //! identity, cross-site defence).
 
+mod base_path;
 mod cors;
+mod cross_site;
 mod middleware;
 pub mod oauth;
 mod openapi;
@@ -126,7 +128,7 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
             .fallback_service(router)
             .layer(axum::middleware::from_fn_with_state(
                 Arc::<str>::from(site.base.as_str()),
-                middleware::strip_base_path,
+                base_path::strip_base_path,
             ))
     }
 }

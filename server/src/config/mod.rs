@@ -6,10 +6,15 @@ use crate::crypto;
 use crate::secret::{SecretBytes, SecretString};
 use anyhow::{bail, Context};
 use ipnet::IpNet;
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod embedding;
+mod sources;
+
+pub use sources::parse_cidrs;
+use sources::{oauth_app, parse_bool, secret, FileConfig};
 
 /// Upper bound for any call to a code host, whatever the configuration says.
 pub const MAX_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -260,34 +265,7 @@ impl Config {
             )?,
             "CODESOURCE_GITEE",
         )?;
-        c.frame_ancestors = match var("CODESOURCE_FRAME_ANCESTORS") {
-            Some(v) => origin_list(&v),
-            None => file.frame_ancestors.unwrap_or_default(),
-        };
-        c.widget_origins = match var("CODESOURCE_WIDGET_ORIGINS") {
-            Some(v) => origin_list(&v),
-            None => file.widget_origins.unwrap_or_default(),
-        };
-        for origin in &c.widget_origins {
-            if !is_origin(origin) {
-                bail!("CODESOURCE_WIDGET_ORIGINS: {origin:?} is not an origin such as https://console.example.com");
-            }
-        }
-        if let Some(p) = var("CODESOURCE_BASE_PATH").or(file.base_path) {
-            c.base_path = base_path(&p)?;
-        }
-        if let Some(d) = var("CODESOURCE_WIDGET_DIR").or(file.widget_dir) {
-            c.widget_dir = PathBuf::from(d);
-        }
-        c.build_url = var("CODESOURCE_BUILD_URL").or(file.build_url);
-        if let Some(u) = &c.build_url {
-            // A console path (resolved by the console against its own origin) or an https URL;
-            // never `javascript:` or a protocol-relative `//host`.
-            let path = u.starts_with('/') && !u.starts_with("//");
-            if !(path || u.starts_with("https://")) || u.contains(['"', '<', '>', ' ']) {
-                bail!("CODESOURCE_BUILD_URL: {u:?} is not a console path such as /console/builds/new or an https URL");
-            }
-        }
+        c.apply_embedding(&var, file.embedding)?;
         c.service_token = secret(
             var("CODESOURCE_SERVICE_TOKEN").or(file.service_token),
             var("CODESOURCE_SERVICE_TOKEN_FILE").or(file.service_token_file),
@@ -327,12 +305,6 @@ impl Config {
                 .context("CODESOURCE_HEALTH_INTERVAL_SECS must be a number of seconds (0: off)")?;
             c.health_interval = (secs > 0).then(|| Duration::from_secs(secs.max(60)));
         }
-        for origin in &c.frame_ancestors {
-            let scheme_ok = origin.starts_with("https://") || origin.starts_with("http://");
-            if !scheme_ok || origin.contains(['\'', ';', '"']) {
-                bail!("CODESOURCE_FRAME_ANCESTORS: {origin:?} is not an origin such as https://console.example.com");
-            }
-        }
 
         if !c.local_mode() && c.encryption_key.is_none() {
             bail!(
@@ -345,261 +317,5 @@ impl Config {
     }
 }
 
-/// The optional TOML file. Same names as the variables, lowercase, without the prefix.
-/// `a, b c` → `["a", "b", "c"]`.
-fn origin_list(v: &str) -> Vec<String> {
-    v.split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Exactly `scheme://host[:port]`, nothing more (CORS compares origins byte for byte).
-fn is_origin(v: &str) -> bool {
-    url::Url::parse(v).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == v
-    })
-}
-
-/// `/console/code-sources/` → `/console/code-sources`; `/` or empty → `""` (the root).
-pub fn base_path(raw: &str) -> anyhow::Result<String> {
-    let p = raw.trim().trim_end_matches('/');
-    if p.is_empty() {
-        return Ok(String::new());
-    }
-    let segments_ok = p
-        .split('/')
-        .skip(1)
-        .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
-    let chars_ok = p
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b));
-    if !p.starts_with('/') || !segments_ok || !chars_ok {
-        bail!("CODESOURCE_BASE_PATH: {raw:?} is not a path prefix such as /console/code-sources");
-    }
-    Ok(p.to_string())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    data_dir: Option<String>,
-    identity_key: Option<String>,
-    identity_key_file: Option<String>,
-    encryption_key: Option<String>,
-    encryption_key_file: Option<String>,
-    build_node_cidrs: Option<Vec<String>>,
-    allow_loopback: Option<bool>,
-    gitlab_url: Option<String>,
-    provider_timeout_secs: Option<u64>,
-    public_url: Option<String>,
-    log_format: Option<String>,
-    github_url: Option<String>,
-    github_api_url: Option<String>,
-    github_client_id: Option<String>,
-    github_client_secret: Option<String>,
-    github_client_secret_file: Option<String>,
-    gitee_url: Option<String>,
-    gitee_client_id: Option<String>,
-    gitee_client_secret: Option<String>,
-    gitee_client_secret_file: Option<String>,
-    frame_ancestors: Option<Vec<String>>,
-    widget_origins: Option<Vec<String>>,
-    base_path: Option<String>,
-    build_url: Option<String>,
-    widget_dir: Option<String>,
-    service_token: Option<String>,
-    service_token_file: Option<String>,
-    audit_retention_days: Option<u64>,
-    expiry_warning_days: Option<u16>,
-    health_interval_secs: Option<u64>,
-}
-
-/// Both halves of an OAuth app, or neither.
-fn oauth_app(
-    id: Option<String>,
-    secret: Option<String>,
-    prefix: &str,
-) -> anyhow::Result<Option<OAuthApp>> {
-    match (id, secret) {
-        (Some(client_id), Some(s)) => Ok(Some(OAuthApp {
-            client_id,
-            client_secret: SecretString::new(s),
-        })),
-        (None, None) => Ok(None),
-        _ => bail!("set both {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET (or _FILE), or neither"),
-    }
-}
-
-fn secret(
-    value: Option<String>,
-    file: Option<String>,
-    name: &str,
-) -> anyhow::Result<Option<String>> {
-    match (value, file) {
-        (Some(_), Some(_)) => bail!("set either {name} or {name}_FILE, not both"),
-        (Some(v), None) => Ok(Some(v)),
-        (None, Some(path)) => {
-            let v = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {name}_FILE {path}"))?;
-            Ok(Some(v.trim().to_string()))
-        }
-        (None, None) => Ok(None),
-    }
-}
-
-pub fn parse_cidrs(items: &[String]) -> anyhow::Result<Vec<IpNet>> {
-    items
-        .iter()
-        .map(|s| {
-            s.parse::<IpNet>().map(|n| n.trunc()).with_context(|| {
-                format!("CODESOURCE_BUILD_NODE_CIDRS: {s:?} is not a CIDR such as 10.0.0.0/24")
-            })
-        })
-        .collect()
-}
-
-fn parse_bool(v: &str) -> anyhow::Result<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => bail!("not a boolean: {v}"),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_are_local_mode() {
-        let (c, w) = Config::from_vars(&vars(&[])).unwrap();
-        assert!(c.local_mode() && w.is_empty());
-        assert_eq!(c.gitlab_url, "https://gitlab.com");
-        assert_eq!(c.provider_timeout, MAX_PROVIDER_TIMEOUT);
-    }
-
-    #[test]
-    fn warns_about_unknown_variables() {
-        let (_, w) = Config::from_vars(&vars(&[("CODESOURCE_DATADIR", "x")])).unwrap();
-        assert_eq!(w.len(), 1);
-        assert!(w[0].contains("CODESOURCE_DATADIR"));
-    }
-
-    #[test]
-    fn non_local_mode_requires_the_encryption_key() {
-        let key = "k".repeat(32);
-        let err = Config::from_vars(&vars(&[("CODESOURCE_IDENTITY_KEY", &key)])).unwrap_err();
-        assert!(format!("{err:#}").contains("CODESOURCE_ENCRYPTION_KEY"));
-        let enc = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
-        let (c, _) = Config::from_vars(&vars(&[
-            ("CODESOURCE_IDENTITY_KEY", &key),
-            ("CODESOURCE_ENCRYPTION_KEY", enc),
-        ]))
-        .unwrap();
-        assert!(!c.local_mode());
-    }
-
-    #[test]
-    fn parses_cidrs_timeouts_and_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let toml_path = dir.path().join("c.toml");
-        std::fs::write(
-            &toml_path,
-            "build_node_cidrs = [\"192.168.1.7/24\"]\nprovider_timeout_secs = 3\n",
-        )
-        .unwrap();
-        let (c, _) =
-            Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())]))
-                .unwrap();
-        assert_eq!(c.build_node_cidrs[0].to_string(), "192.168.1.0/24");
-        assert_eq!(c.provider_timeout, Duration::from_secs(3));
-        // the environment wins over the file
-        let (c, _) = Config::from_vars(&vars(&[
-            ("CODESOURCE_CONFIG", toml_path.to_str().unwrap()),
-            ("CODESOURCE_BUILD_NODE_CIDRS", "10.0.0.0/8, 100.64.0.0/10"),
-        ]))
-        .unwrap();
-        assert_eq!(c.build_node_cidrs.len(), 2);
-        assert!(
-            Config::from_vars(&vars(&[("CODESOURCE_BUILD_NODE_CIDRS", "10.0.0.0/33")])).is_err()
-        );
-        assert!(Config::from_vars(&vars(&[("CODESOURCE_PROVIDER_TIMEOUT_SECS", "60")])).is_err());
-        let (c, _) = Config::from_vars(&vars(&[
-            ("CODESOURCE_GITHUB_CLIENT_ID", "id"),
-            ("CODESOURCE_GITHUB_CLIENT_SECRET", "s"),
-            ("CODESOURCE_GITHUB_URL", "https://ghe.example/"),
-        ]))
-        .unwrap();
-        assert_eq!(c.github_app.unwrap().client_id, "id");
-        assert_eq!(c.github_url, "https://ghe.example");
-        assert!(
-            Config::from_vars(&vars(&[("CODESOURCE_GITEE_CLIENT_ID", "id")])).is_err(),
-            "half an app"
-        );
-        std::fs::write(&toml_path, "typo_key = 1\n").unwrap();
-        assert!(
-            Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())]))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn base_path_is_normalised_and_checked() {
-        assert_eq!(base_path("").unwrap(), "");
-        assert_eq!(base_path("/").unwrap(), "");
-        assert_eq!(
-            base_path("/console/code-sources/").unwrap(),
-            "/console/code-sources"
-        );
-        for bad in [
-            "console", "/a//b", "/a/../b", "/a b", "/a?x=1", "/a#b", "/a/./b",
-        ] {
-            assert!(base_path(bad).is_err(), "{bad:?} accepted");
-        }
-        let (c, _) = Config::from_vars(&vars(&[("CODESOURCE_BASE_PATH", "/console/cs/")])).unwrap();
-        assert_eq!(c.base_path, "/console/cs");
-    }
-
-    #[test]
-    fn build_url_is_a_console_path_or_https() {
-        let ok = |u: &str| Config::from_vars(&vars(&[("CODESOURCE_BUILD_URL", u)])).is_ok();
-        assert!(ok("/console/builds/new"));
-        assert!(ok("https://console.example.com/builds"));
-        assert!(!ok("javascript:alert(1)"));
-        assert!(!ok("//evil.example/x"));
-        assert!(!ok("http://console.example.com/builds"));
-    }
-
-    #[test]
-    fn widget_origins_must_be_bare_origins() {
-        let (c, _) = Config::from_vars(&vars(&[(
-            "CODESOURCE_WIDGET_ORIGINS",
-            "https://console.example.com, http://127.0.0.1:3101",
-        )]))
-        .unwrap();
-        assert_eq!(
-            c.widget_origins,
-            ["https://console.example.com", "http://127.0.0.1:3101"]
-        );
-        for bad in [
-            "https://console.example.com/",
-            "https://console.example.com/app",
-            "console.example.com",
-            "*",
-        ] {
-            assert!(
-                Config::from_vars(&vars(&[("CODESOURCE_WIDGET_ORIGINS", bad)])).is_err(),
-                "{bad:?} accepted"
-            );
-        }
-    }
-}
+mod tests;

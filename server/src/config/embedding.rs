@@ -1,0 +1,174 @@
+//! Settings for living inside a console: who may frame the page or mount the widget, the path
+//! prefix, the widget's files and the console link. Checked here, so a typo stops the start
+//! instead of silently opening (or closing) the page to the wrong origins.
+
+use super::Config;
+use anyhow::bail;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The embedding keys of the TOML file (flattened into it).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct EmbeddingFile {
+    frame_ancestors: Option<Vec<String>>,
+    widget_origins: Option<Vec<String>>,
+    base_path: Option<String>,
+    build_url: Option<String>,
+    widget_dir: Option<String>,
+}
+
+impl Config {
+    pub(super) fn apply_embedding(
+        &mut self,
+        var: &dyn Fn(&str) -> Option<String>,
+        file: EmbeddingFile,
+    ) -> anyhow::Result<()> {
+        self.frame_ancestors = match var("CODESOURCE_FRAME_ANCESTORS") {
+            Some(v) => origin_list(&v),
+            None => file.frame_ancestors.unwrap_or_default(),
+        };
+        self.widget_origins = match var("CODESOURCE_WIDGET_ORIGINS") {
+            Some(v) => origin_list(&v),
+            None => file.widget_origins.unwrap_or_default(),
+        };
+        for origin in &self.widget_origins {
+            if !is_origin(origin) {
+                bail!("CODESOURCE_WIDGET_ORIGINS: {origin:?} is not an origin such as https://console.example.com");
+            }
+        }
+        if let Some(p) = var("CODESOURCE_BASE_PATH").or(file.base_path) {
+            self.base_path = base_path(&p)?;
+        }
+        if let Some(d) = var("CODESOURCE_WIDGET_DIR").or(file.widget_dir) {
+            self.widget_dir = PathBuf::from(d);
+        }
+        self.build_url = var("CODESOURCE_BUILD_URL").or(file.build_url);
+        if let Some(u) = &self.build_url {
+            // A console path (resolved by the console against its own origin) or an https URL;
+            // never `javascript:` or a protocol-relative `//host`.
+            let path = u.starts_with('/') && !u.starts_with("//");
+            if !(path || u.starts_with("https://")) || u.contains(['"', '<', '>', ' ']) {
+                bail!("CODESOURCE_BUILD_URL: {u:?} is not a console path such as /console/builds/new or an https URL");
+            }
+        }
+        for origin in &self.frame_ancestors {
+            let scheme_ok = origin.starts_with("https://") || origin.starts_with("http://");
+            if !scheme_ok || origin.contains(['\'', ';', '"']) {
+                bail!("CODESOURCE_FRAME_ANCESTORS: {origin:?} is not an origin such as https://console.example.com");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `a, b c` → `["a", "b", "c"]`.
+fn origin_list(v: &str) -> Vec<String> {
+    v.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Exactly `scheme://host[:port]`, nothing more (CORS compares origins byte for byte).
+fn is_origin(v: &str) -> bool {
+    url::Url::parse(v).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == v
+    })
+}
+
+/// `/console/code-sources/` → `/console/code-sources`; `/` or empty → `""` (the root).
+pub fn base_path(raw: &str) -> anyhow::Result<String> {
+    let p = raw.trim().trim_end_matches('/');
+    if p.is_empty() {
+        return Ok(String::new());
+    }
+    let segments_ok = p
+        .split('/')
+        .skip(1)
+        .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+    let chars_ok = p
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b));
+    if !p.starts_with('/') || !segments_ok || !chars_ok {
+        bail!("CODESOURCE_BASE_PATH: {raw:?} is not a path prefix such as /console/code-sources");
+    }
+    Ok(p.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::tests::vars;
+
+    #[test]
+    fn base_path_is_normalised_and_checked() {
+        assert_eq!(base_path("").unwrap(), "");
+        assert_eq!(base_path("/").unwrap(), "");
+        assert_eq!(
+            base_path("/console/code-sources/").unwrap(),
+            "/console/code-sources"
+        );
+        for bad in [
+            "console", "/a//b", "/a/../b", "/a b", "/a?x=1", "/a#b", "/a/./b",
+        ] {
+            assert!(base_path(bad).is_err(), "{bad:?} accepted");
+        }
+        let (c, _) = Config::from_vars(&vars(&[("CODESOURCE_BASE_PATH", "/console/cs/")])).unwrap();
+        assert_eq!(c.base_path, "/console/cs");
+    }
+
+    #[test]
+    fn build_url_is_a_console_path_or_https() {
+        let ok = |u: &str| Config::from_vars(&vars(&[("CODESOURCE_BUILD_URL", u)])).is_ok();
+        assert!(ok("/console/builds/new"));
+        assert!(ok("https://console.example.com/builds"));
+        assert!(!ok("javascript:alert(1)"));
+        assert!(!ok("//evil.example/x"));
+        assert!(!ok("http://console.example.com/builds"));
+    }
+
+    #[test]
+    fn widget_origins_must_be_bare_origins() {
+        let (c, _) = Config::from_vars(&vars(&[(
+            "CODESOURCE_WIDGET_ORIGINS",
+            "https://console.example.com, http://127.0.0.1:3101",
+        )]))
+        .unwrap();
+        assert_eq!(
+            c.widget_origins,
+            ["https://console.example.com", "http://127.0.0.1:3101"]
+        );
+        for bad in [
+            "https://console.example.com/",
+            "https://console.example.com/app",
+            "console.example.com",
+            "*",
+        ] {
+            assert!(
+                Config::from_vars(&vars(&[("CODESOURCE_WIDGET_ORIGINS", bad)])).is_err(),
+                "{bad:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn reads_the_embedding_keys_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "base_path = \"/console/cs\"\nwidget_origins = [\"https://console.example.com\"]\n\
+             frame_ancestors = [\"https://console.example.com\"]\nbuild_url = \"/console/builds\"\n\
+             data_dir = \"/tmp/x\"\n",
+        )
+        .unwrap();
+        let file = path.to_str().unwrap();
+        let (c, _) = Config::from_vars(&vars(&[("CODESOURCE_CONFIG", file)])).unwrap();
+        assert_eq!(c.base_path, "/console/cs");
+        assert_eq!(c.widget_origins, ["https://console.example.com"]);
+        assert_eq!(c.frame_ancestors, ["https://console.example.com"]);
+        assert_eq!(c.build_url.as_deref(), Some("/console/builds"));
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+}

@@ -1,0 +1,94 @@
+//! Where settings come from besides the environment: the optional TOML file, `*_FILE` secrets,
+//! and the small parsers shared by the settings.
+
+use super::{embedding, OAuthApp};
+use crate::secret::SecretString;
+use anyhow::{bail, Context};
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// The optional TOML file. Same names as the variables, lowercase, without the prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileConfig {
+    pub(super) data_dir: Option<String>,
+    pub(super) identity_key: Option<String>,
+    pub(super) identity_key_file: Option<String>,
+    pub(super) encryption_key: Option<String>,
+    pub(super) encryption_key_file: Option<String>,
+    pub(super) build_node_cidrs: Option<Vec<String>>,
+    pub(super) allow_loopback: Option<bool>,
+    pub(super) gitlab_url: Option<String>,
+    pub(super) provider_timeout_secs: Option<u64>,
+    pub(super) public_url: Option<String>,
+    pub(super) log_format: Option<String>,
+    pub(super) github_url: Option<String>,
+    pub(super) github_api_url: Option<String>,
+    pub(super) github_client_id: Option<String>,
+    pub(super) github_client_secret: Option<String>,
+    pub(super) github_client_secret_file: Option<String>,
+    pub(super) gitee_url: Option<String>,
+    pub(super) gitee_client_id: Option<String>,
+    pub(super) gitee_client_secret: Option<String>,
+    pub(super) gitee_client_secret_file: Option<String>,
+    #[serde(flatten)]
+    pub(super) embedding: embedding::EmbeddingFile,
+    pub(super) service_token: Option<String>,
+    pub(super) service_token_file: Option<String>,
+    pub(super) audit_retention_days: Option<u64>,
+    pub(super) expiry_warning_days: Option<u16>,
+    pub(super) health_interval_secs: Option<u64>,
+}
+
+/// Both halves of an OAuth app, or neither.
+pub(super) fn oauth_app(
+    id: Option<String>,
+    secret: Option<String>,
+    prefix: &str,
+) -> anyhow::Result<Option<OAuthApp>> {
+    match (id, secret) {
+        (Some(client_id), Some(s)) => Ok(Some(OAuthApp {
+            client_id,
+            client_secret: SecretString::new(s),
+        })),
+        (None, None) => Ok(None),
+        _ => bail!("set both {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET (or _FILE), or neither"),
+    }
+}
+
+/// A secret from its variable or from the file `*_FILE` names (not both).
+pub(super) fn secret(
+    value: Option<String>,
+    file: Option<String>,
+    name: &str,
+) -> anyhow::Result<Option<String>> {
+    match (value, file) {
+        (Some(_), Some(_)) => bail!("set either {name} or {name}_FILE, not both"),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(path)) => {
+            let v = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {name}_FILE {path}"))?;
+            Ok(Some(v.trim().to_string()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+pub fn parse_cidrs(items: &[String]) -> anyhow::Result<Vec<IpNet>> {
+    items
+        .iter()
+        .map(|s| {
+            s.parse::<IpNet>().map(|n| n.trunc()).with_context(|| {
+                format!("CODESOURCE_BUILD_NODE_CIDRS: {s:?} is not a CIDR such as 10.0.0.0/24")
+            })
+        })
+        .collect()
+}
+
+pub(super) fn parse_bool(v: &str) -> anyhow::Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("not a boolean: {v}"),
+    }
+}
