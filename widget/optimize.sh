@@ -3,7 +3,8 @@
 # (end2end/node_modules), the same tool cargo-leptos uses for the hydrate bundle.
 set -euo pipefail
 wasm="${TRUNK_STAGING_DIR:?}/app_bg.wasm"
-opt="${TRUNK_SOURCE_DIR:-.}/end2end/node_modules/.bin/wasm-opt"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+opt="$root/end2end/node_modules/.bin/wasm-opt"
 if [[ "${TRUNK_PROFILE:-release}" != "release" ]]; then
   exit 0
 fi

@@ -73,12 +73,33 @@ pub fn ready(origins: &[String]) {
     post(origins, serde_json::json!({"type": "codesource:ready"}));
 }
 
-/// `{"type":"codesource:binding-changed","provider":"gitlab","bound":true}`
+/// The widget's element, for its DOM events (provided by the widget's entry).
+#[derive(Clone, Copy)]
+pub struct WidgetRoot(pub StoredValue<web_sys::HtmlElement, LocalStorage>);
+
+/// `{"type":"codesource:binding-changed","provider":"gitlab","bound":true}` to the parent; in the
+/// widget, a `codesource:binding-changed` DOM event on its element (detail `{provider, bound}`).
 pub fn binding_changed(origins: &[String], provider: Provider, bound: bool) {
     post(
         origins,
         serde_json::json!({"type": "codesource:binding-changed", "provider": provider.as_str(), "bound": bound}),
     );
+    if let Some(WidgetRoot(root)) = use_context::<WidgetRoot>() {
+        let detail = serde_json::json!({"provider": provider.as_str(), "bound": bound});
+        root.with_value(|el| dispatch(el, "codesource:binding-changed", &detail.to_string()));
+    }
+}
+
+/// A bubbling `CustomEvent` whose `detail` is the parsed JSON.
+fn dispatch(el: &web_sys::HtmlElement, name: &str, detail_json: &str) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    if let Ok(detail) = js_sys::JSON::parse(detail_json) {
+        init.set_detail(&detail);
+    }
+    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = el.dispatch_event(&ev);
+    }
 }
 
 /// `{"type":"codesource:navigate","url":"/console/builds/new"}`: the console resolves the URL

@@ -4,7 +4,7 @@
 //! which loads this module and calls [`mount`]. Server functions go to `apiBase` with the user's
 //! cookies; the server answers only the origins in `CODESOURCE_WIDGET_ORIGINS`.
 
-use crate::embed::{Theme, ThemeCtx};
+use crate::embed::{Theme, ThemeCtx, WidgetRoot};
 use crate::i18n::Locale;
 use crate::site::{self, Site};
 use crate::I18n;
@@ -70,12 +70,21 @@ pub fn mount(
         None => Theme::Auto,
     };
     let site = Site::new(api_base, true);
+    // Server functions have one base per page.
+    let current = leptos::server_fn::client::get_server_url();
+    if !current.is_empty() && current != site.base {
+        return Err(JsError::new(&format!(
+            "another widget on this page already uses apiBase {current}"
+        )));
+    }
     site::route_server_functions(&site.base);
     let locale = ArcRwSignal::new(locale);
     let theme = ArcRwSignal::new(theme);
     let handle = {
         let (locale, theme) = (locale.clone(), theme.clone());
+        let root = element.clone();
         leptos::mount::mount_to(element, move || {
+            provide_context(WidgetRoot(StoredValue::new_local(root.clone())));
             let locale = RwSignal::from(locale.clone());
             let theme = RwSignal::from(theme.clone());
             provide_context(site.clone());

@@ -83,6 +83,13 @@ test('the widget mounts into a console page and binds GitLab and GitHub', async 
   await expect(confirm).toContainText('octo-alice');
   await confirm.getByRole('button', { name: 'Confirm' }).click();
   await expect(row(widget, 'GitHub').getByText('Bound', { exact: true })).toBeVisible();
+  // The console hears about each change through DOM events on the widget's element.
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { __events: object[] }).__events))
+    .toEqual([
+      { provider: 'gitlab', bound: true },
+      { provider: 'github', bound: true },
+    ]);
 
   // The console page keeps its own language, background and layout; the handle works.
   expect(await page.evaluate(() => document.documentElement.lang)).toBe('');

@@ -5,7 +5,8 @@
 //!   with the theme and language it was given, and never navigates (navigate requests are
 //!   only recorded). `window.__send(msg)` posts a message to the page.
 //! - `/widget-host?script=URL[&api=URL][&theme=dark][&locale=en]`: imports the widget script
-//!   and mounts it into a `<div>`; the handle is `window.__widget`, a failure `window.__error`.
+//!   and mounts it into a `<div>`; the handle is `window.__widget`, a failure `window.__error`,
+//!   the widget's `codesource:binding-changed` events' details `window.__events`.
 
 use crate::oauth::html_escape;
 use axum::extract::Query;
@@ -76,7 +77,10 @@ async fn widget_host(Query(q): Query<HashMap<String, String>>) -> Html<String> {
 const options = Object.fromEntries(Object.entries({options}).filter(([, v]) => v != null));
 try {{
   const {{ mountCodeSources }} = await import({script});
-  window.__widget = await mountCodeSources(document.getElementById('code-sources'), options);
+  const el = document.getElementById('code-sources');
+  window.__events = [];
+  el.addEventListener('codesource:binding-changed', (e) => window.__events.push(e.detail));
+  window.__widget = await mountCodeSources(el, options);
 }} catch (e) {{
   window.__error = String(e && e.message || e);
 }}
