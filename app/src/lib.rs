@@ -90,8 +90,8 @@ pub fn App() -> impl IntoView {
     });
 
     let site = use_site();
-    // The server sees paths with the prefix already stripped (the router is nested under it);
-    // the browser sees the full path, so only its router is told the base.
+    // The server strips the prefix before routing, so its router sees `/`; the browser sees
+    // the full path, so only its router is told the base.
     let route_base =
         (cfg!(not(feature = "ssr")) && !site.base.is_empty()).then(|| site.base.clone());
     view! {
