@@ -2,7 +2,7 @@
 // navigate / height events, the frame allowlist), the widget mounted into a console page (bind
 // GitLab and GitHub through it; unlisted origins get nothing), and the app under a base path.
 import { expect, test, type Page } from '@playwright/test';
-import { bindGitLab, freshTenant, openPage, row, signIn, snap } from './helpers';
+import { bindGitHub, bindGitLab, freshTenant, openPage, row, signIn, snap } from './helpers';
 import { BASE_PATH, BASED_URL, BUILD_URL, PORTS } from './env';
 
 const FAKE = `http://127.0.0.1:${PORTS.fakeHttp}`;
@@ -74,15 +74,7 @@ test('the widget mounts into a console page and binds GitLab and GitHub', async 
   await expect(row(widget, 'GitLab')).toContainText('alice');
 
   // OAuth from the widget: the popup reports back to the console's page.
-  await row(widget, 'GitHub').getByRole('button', { name: 'Bind GitHub' }).click();
-  const popupPromise = page.waitForEvent('popup');
-  await widget.getByRole('button', { name: 'Continue to GitHub' }).click();
-  const popup = await popupPromise;
-  await popup.getByRole('link', { name: 'Authorize', exact: true }).click();
-  const confirm = widget.getByRole('dialog', { name: 'Confirm the account to bind' });
-  await expect(confirm).toContainText('octo-alice');
-  await confirm.getByRole('button', { name: 'Confirm' }).click();
-  await expect(row(widget, 'GitHub').getByText('Bound', { exact: true })).toBeVisible();
+  await bindGitHub(page, widget);
   // The console hears about each change through DOM events on the widget's element.
   await expect
     .poll(() => page.evaluate(() => (window as unknown as { __events: object[] }).__events))
@@ -123,13 +115,7 @@ test('under a base path: pages, assets, server functions and OAuth all work', as
   await openPage(page, BASED_URL);
   await bindGitLab(page, null, 'glpat-fake-alice');
 
-  await row(page, 'GitHub').getByRole('button', { name: 'Bind GitHub' }).click();
-  const popupPromise = page.waitForEvent('popup');
-  await page.getByRole('button', { name: 'Continue to GitHub' }).click();
-  const popup = await popupPromise;
-  await popup.getByRole('link', { name: 'Authorize', exact: true }).click();
-  await page.getByRole('dialog', { name: 'Confirm the account to bind' }).getByRole('button', { name: 'Confirm' }).click();
-  await expect(row(page, 'GitHub').getByText('Bound', { exact: true })).toBeVisible();
+  await bindGitHub(page);
 
   await row(page, 'GitLab').getByRole('button', { name: 'Unbind GitLab' }).click();
   await page.getByRole('dialog', { name: 'Unbind GitLab account' }).getByRole('button', { name: 'Confirm' }).click();

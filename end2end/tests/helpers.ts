@@ -69,6 +69,19 @@ export async function bindGitLab(page: Root, address: string | null, token: stri
   await expect(row(page, 'GitLab').getByText('Bound', { exact: true })).toBeVisible();
 }
 
+/** Binds GitHub through the popup (the fake GitHub's Authorize) and confirms the account. */
+export async function bindGitHub(page: Page, root: Root = page): Promise<void> {
+  await row(root, 'GitHub').getByRole('button', { name: 'Bind GitHub' }).click();
+  const popupPromise = page.waitForEvent('popup');
+  await root.getByRole('button', { name: 'Continue to GitHub' }).click();
+  const popup = await popupPromise;
+  await popup.getByRole('link', { name: 'Authorize', exact: true }).click();
+  const confirm = root.getByRole('dialog', { name: 'Confirm the account to bind' });
+  await expect(confirm).toContainText('octo-alice');
+  await confirm.getByRole('button', { name: 'Confirm' }).click();
+  await expect(row(root, 'GitHub').getByText('Bound', { exact: true })).toBeVisible();
+}
+
 const artifacts = path.resolve(__dirname, '..', 'artifacts');
 
 /** Saves a screenshot to end2end/artifacts; `fullPage: false` for open dialogs (fixed overlays). */
