@@ -202,6 +202,7 @@ messages! {
     BuildImages => "Build an image", "去构建镜像";
     OAuthContinue => "Continue to {}", "前往 {} 授权";
     OAuthWaiting => "Waiting for the authorization in the {} window…", "正在等待 {} 窗口中的授权…";
+    OAuthFetching => "Authorized at {}. Getting the account…", "已在 {} 授权，正在获取账号…";
     OAuthDoneTitle => "Authorization finished", "授权已完成";
     OAuthDoneBody => "You can close this window and return to the code source page.", "您可以关闭此窗口，返回代码源配置页面。";
     OAuthBackLink => "Back to the code source page", "返回代码源配置页面";

@@ -46,6 +46,19 @@ test('binds GitHub through the popup after confirming the account', async ({ pag
   await expect(row(page, 'GitHub').getByText('Not bound', { exact: true })).toBeVisible();
 });
 
+test('shows progress while the authorized account is fetched', async ({ page }) => {
+  // Slow our own server's answer down so the step is visible.
+  await page.route('**/api/code-sources/pending', async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  const { dialog, popup } = await openGitHubPopup(page);
+  await popup.getByRole('link', { name: 'Authorize', exact: true }).click();
+  await expect(dialog.getByRole('status')).toHaveText('Authorized at GitHub. Getting the account…');
+  await expect(dialog.getByRole('button', { name: 'Continue to GitHub' })).toBeDisabled();
+  await expect(page.getByRole('dialog', { name: 'Confirm the account to bind' })).toContainText('octo-alice');
+});
+
 test('binds Gitee through a full-page redirect when popups are blocked', async ({ page }) => {
   await page.addInitScript(() => {
     window.open = () => null;

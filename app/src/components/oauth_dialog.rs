@@ -32,19 +32,38 @@ pub fn finish_oauth(
     error: Option<ApiError>,
 ) {
     ctx.oauth_waiting.set(false);
+    if pending.is_some() || error.is_none() {
+        // One more request to our server: show it (also after a full-page redirect, where no
+        // dialog is open yet).
+        let showing = matches!(ctx.dialog.get_untracked(), DialogState::OAuth { provider: p, .. } if p == provider);
+        if !showing {
+            ctx.dialog.set(DialogState::OAuth {
+                provider,
+                error: None,
+            });
+        }
+        ctx.oauth_fetching.set(true);
+    }
+    // Unless the user closed the dialog meanwhile.
+    let fetched = move |next: DialogState| {
+        if ctx.oauth_fetching.get_untracked() {
+            ctx.oauth_fetching.set(false);
+            ctx.dialog.set(next);
+        }
+    };
     match (pending, error) {
         (_, Some(e)) => ctx.dialog.set(DialogState::OAuth {
             provider,
             error: Some(e),
         }),
         (Some(id), None) => spawn_local(async move {
-            match load_pending(id).await {
-                Ok(p) => ctx.dialog.set(DialogState::ConfirmBind(p)),
-                Err(e) => ctx.dialog.set(DialogState::OAuth {
+            fetched(match load_pending(id).await {
+                Ok(p) => DialogState::ConfirmBind(p),
+                Err(e) => DialogState::OAuth {
                     provider,
                     error: Some(e),
-                }),
-            }
+                },
+            })
         }),
         (None, None) => spawn_local(async move {
             // The window closed without a word: maybe the code host cut the link to us.
@@ -59,7 +78,7 @@ pub fn finish_oauth(
                     error: Some(e),
                 },
             };
-            ctx.dialog.set(next);
+            fetched(next);
         }),
     }
 }
@@ -71,12 +90,14 @@ pub fn OAuthDialog(provider: Provider, error: Option<ApiError>) -> impl IntoView
     let name = provider.display_name();
     let popup = StoredValue::new_local(None::<web_sys::Window>);
     let waiting = ctx.oauth_waiting;
+    let fetching = ctx.oauth_fetching;
 
     let close = move |_: ()| {
         if let Some(w) = popup.get_value() {
             let _ = w.close();
         }
         waiting.set(false);
+        fetching.set(false);
         ctx.close_dialog(Some(action_id(provider)));
     };
     let site = crate::site::use_site();
@@ -123,16 +144,19 @@ pub fn OAuthDialog(provider: Provider, error: Option<ApiError>) -> impl IntoView
                 <p>{move || fill(Msg::OAuthIntro.text(locale.get()), &[name])}</p>
                 <p class="help">{t(scopes)}</p>
                 {error.map(|err| view! { <ErrorBox err /> })}
-                <Show when=move || waiting.get()>
+                <Show when=move || waiting.get() || fetching.get()>
                     <p class="progress" role="status">
                         <span class="spinner" aria-hidden="true"></span>
-                        {move || fill(Msg::OAuthWaiting.text(locale.get()), &[name])}
+                        {move || {
+                            let msg = if fetching.get() { Msg::OAuthFetching } else { Msg::OAuthWaiting };
+                            fill(msg.text(locale.get()), &[name])
+                        }}
                     </p>
                 </Show>
             </div>
             <footer class="modal-footer">
                 <button type="button" class="btn" on:click=move |_| close(())>{t(Msg::Cancel)}</button>
-                <button type="button" class="btn btn-primary" disabled=move || waiting.get() on:click=start>
+                <button type="button" class="btn btn-primary" disabled=move || waiting.get() || fetching.get() on:click=start>
                     {move || fill(Msg::OAuthContinue.text(locale.get()), &[name])}
                 </button>
             </footer>

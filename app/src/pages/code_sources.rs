@@ -48,8 +48,10 @@ pub struct PageCtx {
     pub hydrated: RwSignal<bool>,
     /// The provider whose binding just changed (told to an embedding console after reload).
     pub changed: RwSignal<Option<Provider>>,
-    /// An OAuth authorization is under way (popup open or result being fetched).
+    /// An OAuth authorization is under way (popup open); also the "first report wins" guard.
     pub oauth_waiting: RwSignal<bool>,
+    /// The authorized account is being fetched from our server (after the code host reported).
+    pub oauth_fetching: RwSignal<bool>,
     /// Element to focus once the table has re-rendered after a reload.
     pub focus_after_load: RwSignal<Option<String>>,
     /// The embedding console has been told we listen for its settings.
@@ -90,6 +92,7 @@ pub fn CodeSourcesPage() -> impl IntoView {
         hydrated: RwSignal::new(false),
         focus_after_load: RwSignal::new(None),
         oauth_waiting: RwSignal::new(false),
+        oauth_fetching: RwSignal::new(false),
         changed: RwSignal::new(None),
         parent_told_ready: RwSignal::new(false),
     };
