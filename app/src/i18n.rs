@@ -157,13 +157,13 @@ messages! {
     ErrAddressForbiddenHint => "Cloud metadata and local addresses cannot be used as a code source. Enter your GitLab server's address.", "云平台元数据地址和本机地址不能作为代码源。请填写 GitLab 服务器的地址。";
     ErrDns => "The host name could not be resolved.", "无法解析该域名。";
     ErrDnsHint => "Check the spelling, or enter the GitLab server's IP address.", "请检查拼写，或直接填写 GitLab 服务器的 IP 地址。";
-    ErrRefused => "The GitLab server refused the connection.", "GitLab 服务器拒绝了连接。";
-    ErrRefusedHint => "Check the port and that GitLab is running, and that the address is reachable from the build nodes.", "请检查端口及 GitLab 是否正在运行，并确认构建节点可以访问该地址。";
-    ErrUnreachable => "The GitLab server cannot be reached.", "无法连接到 GitLab 服务器。";
+    ErrRefused => "The {} server refused the connection.", "{} 服务器拒绝了连接。";
+    ErrRefusedHint => "Check the port and that {} is running, and that the address is reachable from the build nodes.", "请检查端口及 {} 是否正在运行，并确认构建节点可以访问该地址。";
+    ErrUnreachable => "The {} server cannot be reached.", "无法连接到 {} 服务器。";
     ErrUnreachableHint => "Check the address and that the server's firewall allows the build node IP ranges.", "请检查地址，并确认服务器防火墙已放通构建节点 IP 段。";
-    ErrTimeout => "GitLab did not answer in time.", "GitLab 响应超时。";
+    ErrTimeout => "{} did not answer in time.", "{} 响应超时。";
     ErrTimeoutHint => "Check that the address is reachable (firewall, whitelist) and try again.", "请确认地址可以访问（防火墙、白名单）后重试。";
-    ErrTls => "The GitLab server's HTTPS certificate could not be verified.", "无法验证 GitLab 服务器的 HTTPS 证书。";
+    ErrTls => "The {} server's HTTPS certificate could not be verified.", "无法验证 {} 服务器的 HTTPS 证书。";
     ErrTlsHint => "If your GitLab uses a certificate from your own CA, paste that CA certificate in the CA certificate field.", "如果您的 GitLab 使用自有 CA 签发的证书，请在“CA 证书”中粘贴该 CA 证书。";
     ErrNotGitLab => "The address does not answer like a GitLab server.", "该地址的响应不像 GitLab 服务器。";
     ErrNotGitLabHint => "Enter the GitLab root address (without /api/v4 or a project path).", "请填写 GitLab 的根地址（不要包含 /api/v4 或项目路径）。";
@@ -178,11 +178,11 @@ messages! {
     ErrScope => "The token cannot read repositories.", "该 Token 没有读取仓库的权限。";
     ErrScopeHint => "Create a token with the read_repository and read_api scopes (read_registry alone is not enough).", "请创建勾选 read_repository 和 read_api 的 Token（仅有 read_registry 不够）。";
     ErrScopeHas => "The token has: {}", "该 Token 的权限：{}";
-    ErrRateLimited => "GitLab is limiting requests right now.", "GitLab 当前限制了请求频率。";
+    ErrRateLimited => "{} is limiting requests right now.", "{} 当前限制了请求频率。";
     ErrRateLimitedHint => "Wait a moment and try again.", "请稍后重试。";
     ErrRetryAfter => "Try again in {} seconds.", "请在 {} 秒后重试。";
-    ErrUpstream => "GitLab answered with an unexpected error (HTTP {}).", "GitLab 返回了意外错误（HTTP {}）。";
-    ErrUpstreamHint => "Try again later; if it persists, check the GitLab server.", "请稍后重试；如持续出现，请检查 GitLab 服务器。";
+    ErrUpstream => "{} answered with an unexpected error (HTTP {}).", "{} 返回了意外错误（HTTP {}）。";
+    ErrUpstreamHint => "Try again later; if it persists, check the {} server.", "请稍后重试；如持续出现，请检查 {} 服务器。";
     ErrOAuthDenied => "The authorization was declined.", "已取消授权。";
     ErrOAuthDeniedHint => "Bind again and choose Authorize on the code host's page.", "请重新绑定，并在代码托管网站的页面上点击“授权”。";
     ErrOAuthExchange => "The code host refused the authorization ({}).", "代码托管网站拒绝了授权（{}）。";
@@ -292,10 +292,11 @@ pub fn fill(template: &str, args: &[&str]) -> String {
     out
 }
 
-/// What went wrong and what to do, for an error shown to the user.
-pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
+/// What went wrong and what to do, for an error shown to the user. `host` names the code host
+/// the request went to (network failures say which one).
+pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String) {
     use Msg::*;
-    let pair = |a: Msg, b: Msg| (a.text(locale).to_string(), b.text(locale).to_string());
+    let pair = |a: Msg, b: Msg| (fill(a.text(locale), &[host]), fill(b.text(locale), &[host]));
     match err {
         ApiError::Unauthenticated => pair(ErrUnauthenticated, ErrUnauthenticatedHint),
         ApiError::CrossSite => pair(ErrCrossSite, ErrCrossSiteHint),
@@ -334,7 +335,7 @@ pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
                     Some(s) => fill(ErrRetryAfter.text(locale), &[&s.to_string()]),
                     None => ErrRateLimitedHint.text(locale).to_string(),
                 };
-                (ErrRateLimited.text(locale).to_string(), hint)
+                (fill(ErrRateLimited.text(locale), &[host]), hint)
             }
             HostError::OAuthDenied => pair(ErrOAuthDenied, ErrOAuthDeniedHint),
             HostError::OAuthExchange { error } => (
@@ -343,8 +344,8 @@ pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
             ),
             HostError::UserLookupFailed => pair(ErrUserLookup, ErrUserLookupHint),
             HostError::Upstream { status } => (
-                fill(ErrUpstream.text(locale), &[&status.to_string()]),
-                ErrUpstreamHint.text(locale).to_string(),
+                fill(ErrUpstream.text(locale), &[host, &status.to_string()]),
+                fill(ErrUpstreamHint.text(locale), &[host]),
             ),
         },
         ApiError::NotBound => pair(ErrNotBound, ErrNotBoundHint),
@@ -366,6 +367,36 @@ pub fn error_text(locale: Locale, err: &ApiError) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn network_errors_name_the_code_host() {
+        let timeout = ApiError::Host(HostError::Timeout);
+        assert_eq!(
+            error_text(Locale::En, &timeout, "GitHub").0,
+            "GitHub did not answer in time."
+        );
+        assert_eq!(
+            error_text(Locale::Zh, &timeout, "Gitee").0,
+            "Gitee 响应超时。"
+        );
+        let upstream = ApiError::Host(HostError::Upstream { status: 503 });
+        let (title, hint) = error_text(Locale::En, &upstream, "GitLab");
+        assert_eq!(
+            title,
+            "GitLab answered with an unexpected error (HTTP 503)."
+        );
+        assert!(hint.contains("check the GitLab server"), "{hint}");
+        let limited = ApiError::Host(HostError::RateLimited {
+            retry_after_secs: Some(30),
+        });
+        assert_eq!(
+            error_text(Locale::En, &limited, "GitHub"),
+            (
+                "GitHub is limiting requests right now.".to_string(),
+                "Try again in 30 seconds.".to_string()
+            )
+        );
+    }
 
     #[test]
     fn negotiates_cookie_then_accept_language() {

@@ -108,7 +108,7 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
                                 </p>
                             }
                         })}
-                    {move || error.get().map(|err| view! { <ErrorBox err /> })}
+                    {move || error.get().map(|err| view! { <ErrorBox err host=provider /> })}
                     <Show when=move || busy.get()>
                         <p class="progress" role="status">
                             <span class="spinner" aria-hidden="true"></span>

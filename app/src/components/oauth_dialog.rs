@@ -143,7 +143,7 @@ pub fn OAuthDialog(provider: Provider, error: Option<ApiError>) -> impl IntoView
             <div class="modal-body">
                 <p>{move || fill(Msg::OAuthIntro.text(locale.get()), &[name])}</p>
                 <p class="help">{t(scopes)}</p>
-                {error.map(|err| view! { <ErrorBox err /> })}
+                {error.map(|err| view! { <ErrorBox err host=provider /> })}
                 <Show when=move || waiting.get() || fetching.get()>
                     <p class="progress" role="status">
                         <span class="spinner" aria-hidden="true"></span>

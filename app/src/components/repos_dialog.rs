@@ -82,7 +82,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                     />
                     <button type="submit" class="btn" disabled=move || busy.get()>{t(Msg::RepoSearch)}</button>
                 </form>
-                {move || error.get().map(|err| view! { <ErrorBox err /> })}
+                {move || error.get().map(|err| view! { <ErrorBox err host=provider /> })}
                 <Show when=move || busy.get()>
                     <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>{t(Msg::Loading)}</p>
                 </Show>
@@ -120,7 +120,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                                                         }).collect_view()}
                                                     </ul>
                                                 }.into_any(),
-                                                Err(err) => view! { <ErrorBox err /> }.into_any(),
+                                                Err(err) => view! { <ErrorBox err host=provider /> }.into_any(),
                                             })
                                         }
                                     </li>

@@ -79,7 +79,7 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
                     Provider::GitHub => view! { <p class="help">{t(Msg::UnbindGitHubNote)}</p> }.into_any(),
                     _ => view! { <p class="help">{t(Msg::UnbindGiteeNote)}</p> }.into_any(),
                 }}
-                {move || error.get().map(|err| view! { <ErrorBox err /> })}
+                {move || error.get().map(|err| view! { <ErrorBox err host=provider /> })}
                 <Show when=move || busy.get()>
                     <p class="progress" role="status">
                         <span class="spinner" aria-hidden="true"></span>

@@ -1,6 +1,6 @@
 //! Small shared widgets: language switch, error box, account cell, toasts.
 
-use crate::api::{Account, ApiError};
+use crate::api::{Account, ApiError, Provider};
 use crate::format::safe_http_url;
 use crate::i18n::{error_text, fill, Locale, Msg};
 use crate::pages::PageCtx;
@@ -51,11 +51,13 @@ fn set_document_lang(l: Locale) {
     }
 }
 
-/// An error: what happened and what to do.
+/// An error: what happened and what to do. `host`: the code host the failed step talked to
+/// (GitLab unless said otherwise).
 #[component]
-pub fn ErrorBox(err: ApiError) -> impl IntoView {
+pub fn ErrorBox(err: ApiError, #[prop(optional)] host: Option<Provider>) -> impl IntoView {
     let locale = use_locale();
-    let text = Memo::new(move |_| error_text(locale.get(), &err));
+    let host = host.unwrap_or(Provider::GitLab).display_name();
+    let text = Memo::new(move |_| error_text(locale.get(), &err, host));
     view! {
         <div class="error-box" role="alert">
             <p class="error-title">{move || text.get().0}</p>
