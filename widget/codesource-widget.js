@@ -31,7 +31,9 @@ export async function mountCodeSources(element, options = {}) {
   addStylesheet();
   ready ??= init({ module_or_path: new URL("app_bg.wasm", here) });
   await ready;
-  // The server is one level above /widget/ (including any base path).
-  const apiBase = (options.apiBase ?? new URL("..", here).href).replace(/\/+$/, "");
+  // The server is one level above /widget/ (including any base path). Normalised, so its
+  // origin compares equal to the origin the OAuth window reports from.
+  const api = new URL(options.apiBase ?? new URL("..", here).href, document.baseURI);
+  const apiBase = (api.origin + api.pathname).replace(/\/+$/, "");
   return mount(element, apiBase, options.locale ?? null, options.theme ?? null);
 }

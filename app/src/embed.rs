@@ -54,9 +54,27 @@ fn parent() -> Option<web_sys::Window> {
     (parent != window).then_some(parent)
 }
 
-/// Whether an allowed console frames us (then console links go through it).
-pub fn framed(origins: &[String]) -> bool {
-    !origins.is_empty() && parent().is_some()
+/// Whether we are in a frame at all.
+pub fn in_frame() -> bool {
+    parent().is_some()
+}
+
+/// Whether a listed console frames us (then console links go through it). Where the browser
+/// says who the parent is (`location.ancestorOrigins`, Chromium and Safari), it must be listed;
+/// elsewhere only listed origins (and our own) can frame us at all, so assume a console.
+pub fn console_parent(origins: &[String]) -> bool {
+    if origins.is_empty() || !in_frame() {
+        return false;
+    }
+    let parent_origin = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.location(), &"ancestorOrigins".into()).ok())
+        .filter(|list| !list.is_undefined() && !list.is_null())
+        .and_then(|list| js_sys::Reflect::get(&list, &0.into()).ok())
+        .and_then(|o| o.as_string());
+    match parent_origin {
+        Some(p) => origins.contains(&p),
+        None => true,
+    }
 }
 
 fn post(origins: &[String], message: serde_json::Value) {

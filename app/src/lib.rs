@@ -37,12 +37,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = initial_theme().attr();
     view! {
         <!DOCTYPE html>
-        <html lang=locale.tag() data-theme=theme>
+        <html class="cs-document" lang=locale.tag() data-theme=theme>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 // The browser side reads the prefix back from here (server functions, assets).
                 <meta name="codesource-base" content=site.base.clone() />
+                <meta name="codesource-embed-origins" content=site.embed_origins.join(" ") />
                 <link rel="icon" type="image/svg+xml" href=site.url("/favicon.svg") />
                 <HydrationScripts options root=site.base.clone() />
                 <MetaTags />
@@ -218,7 +219,7 @@ mod ssr {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    let site = site::Site::new(&site::base_from_document(), false);
+    let site = site::from_document();
     site::route_server_functions(&site.base);
     leptos::mount::hydrate_body(move || {
         provide_context(site.clone());

@@ -13,6 +13,8 @@ pub struct Site {
     /// Mounted into a host page by the widget: no router, no document title, and OAuth results
     /// arrive from the server's origin rather than the page's own.
     pub widget: bool,
+    /// Console origins that may frame the page (exact origins): the only ones it talks to.
+    pub embed_origins: Vec<String>,
 }
 
 impl Site {
@@ -20,7 +22,13 @@ impl Site {
         Site {
             base: base.trim_end_matches('/').to_string(),
             widget,
+            embed_origins: Vec::new(),
         }
+    }
+
+    pub fn with_embed_origins(mut self, origins: Vec<String>) -> Self {
+        self.embed_origins = origins;
+        self
     }
 
     /// `path` (absolute, starting with `/`) under the base.
@@ -42,18 +50,26 @@ pub fn use_site() -> Site {
     use_context::<Site>().unwrap_or_default()
 }
 
-/// The base the server wrote into the page (`<meta name="codesource-base">`).
+/// What the server wrote into the page: `<meta name="codesource-base">` and
+/// `<meta name="codesource-embed-origins">` (space-separated).
 #[cfg(feature = "hydrate")]
-pub fn base_from_document() -> String {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| {
-            d.query_selector("meta[name=codesource-base]")
-                .ok()
-                .flatten()
-        })
-        .and_then(|m| m.get_attribute("content"))
-        .unwrap_or_default()
+pub fn from_document() -> Site {
+    let meta = |name: &str| {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| {
+                d.query_selector(&format!("meta[name={name}]"))
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|m| m.get_attribute("content"))
+            .unwrap_or_default()
+    };
+    let origins = meta("codesource-embed-origins")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    Site::new(&meta("codesource-base"), false).with_embed_origins(origins)
 }
 
 /// Server functions go to `base` + their path. Set once, before the first call.

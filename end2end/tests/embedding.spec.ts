@@ -50,6 +50,19 @@ test('in an iframe: takes theme and language from the console and asks it to nav
   expect(page.url()).toContain('/embed?');
 });
 
+test('in an iframe with popups blocked: says so instead of sending the frame to the code host', async ({ page }) => {
+  await page.addInitScript(() => {
+    window.open = () => null;
+  });
+  await page.goto(`${FAKE}/embed?src=${encodeURIComponent(`${IDENTITY}/`)}`);
+  const frame = page.frameLocator('iframe');
+  await row(frame, 'GitHub').getByRole('button', { name: 'Bind GitHub' }).click();
+  await frame.getByRole('button', { name: 'Continue to GitHub' }).click();
+  const dialog = frame.getByRole('dialog', { name: 'Bind GitHub account' });
+  await expect(dialog.getByRole('alert')).toContainText('The browser blocked the authorization window.');
+  await expect(frame.getByRole('table')).toBeVisible();
+});
+
 test('only the listed console origins can frame the page', async ({ page }) => {
   // The local instance allows http://localhost:3101 only.
   const local = encodeURIComponent(`http://127.0.0.1:${PORTS.local}/`);
@@ -83,9 +96,17 @@ test('the widget mounts into a console page and binds GitLab and GitHub', async 
       { provider: 'github', bound: true },
     ]);
 
-  // The console page keeps its own language, background and layout; the handle works.
+  // The console page keeps its own language, background and colour scheme; the handle works.
   expect(await page.evaluate(() => document.documentElement.lang)).toBe('');
   expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgba(0, 0, 0, 0)');
+  expect(await page.evaluate(() => getComputedStyle(document.documentElement).colorScheme)).toBe('normal');
+  // The console restyles the widget with a plain rule, whatever the theme.
+  await page.addStyleTag({ content: '.cs-app { --cs-primary: rgb(1, 2, 3); }' });
+  const pressed = widget.locator('.lang-option[aria-pressed="true"]');
+  await expect(pressed).toHaveCSS('background-color', 'rgb(1, 2, 3)');
+  // Its requests carry the user's cookie and are answered (the same call from an unlisted
+  // origin is refused, below).
+  expect(await page.evaluate(postPage, `${IDENTITY}/api/code-sources/page`)).toBe(200);
   await page.evaluate(() => {
     const w = (window as unknown as { __widget: { setTheme(t: string): void; setLocale(l: string): void } }).__widget;
     w.setTheme('light');
@@ -100,15 +121,34 @@ test('the widget mounts into a console page and binds GitLab and GitHub', async 
 
 test('the widget on a console origin that is not listed gets nothing', async ({ page }) => {
   await page.goto(`${OTHER_CONSOLE}/widget-host?script=${encodeURIComponent(WIDGET_JS)}`);
+  // The browser refuses the module itself (no CORS headers for this origin)...
   await expect
     .poll(() => page.evaluate(() => (window as unknown as { __error?: string }).__error ?? ''))
-    .not.toBe('');
+    .toContain('Failed to fetch dynamically imported module');
   await expect(page.getByRole('table')).toHaveCount(0);
+  // ...and any call it makes to the server functions.
+  expect(await page.evaluate(postPage, `${IDENTITY}/api/code-sources/page`)).toBe('refused');
 });
 
-test('under a base path: pages, assets, server functions and OAuth all work', async ({ page }) => {
+/** In the page: a credentialed server-function call; its status, or `refused` (CORS). */
+async function postPage(url: string): Promise<number | string> {
+  try {
+    const r = await fetch(url, {
+      method: 'POST',
+      credentials: 'include',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    return r.status;
+  } catch {
+    return 'refused';
+  }
+}
+
+test('under a base path: pages, assets, server functions and OAuth all work', async ({ page, context }) => {
   const outside: string[] = [];
-  page.on('request', (r) => {
+  // The whole context: the OAuth popup's requests count too.
+  context.on('request', (r) => {
     const u = new URL(r.url());
     if (u.port === String(PORTS.based) && !u.pathname.startsWith(`${BASE_PATH}/`)) outside.push(u.pathname);
   });

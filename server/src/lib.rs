@@ -104,6 +104,7 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
         repos,
         store: store.clone(),
         token: config.service_token.as_ref().map(|t| Arc::new(t.clone())),
+        base_path: config.base_path.clone(),
     };
     let oauth = web::oauth::OAuthRoutes {
         flows,

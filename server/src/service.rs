@@ -38,7 +38,6 @@ pub struct CodeSources {
     timeout: Duration,
     gitlab_url: String,
     build_node_cidrs: Vec<String>,
-    embed_origins: Vec<String>,
     build_url: Option<String>,
 }
 
@@ -67,7 +66,6 @@ impl CodeSources {
             },
             timeout: config.provider_timeout,
             gitlab_url: config.gitlab_url.clone(),
-            embed_origins: config.frame_ancestors.clone(),
             build_url: config.build_url.clone(),
             build_node_cidrs: config
                 .build_node_cidrs
@@ -317,7 +315,6 @@ impl CodeSourceService for CodeSources {
             rows,
             build_node_cidrs: self.build_node_cidrs.clone(),
             gitlab_default_address: self.gitlab_url.clone(),
-            embed_origins: self.embed_origins.clone(),
             build_url: self.build_url.clone(),
         })
     }

@@ -83,6 +83,9 @@ pub struct FramePolicy {
     pub frame_ancestors: String,
     /// Whether any other origin is allowed (then no `X-Frame-Options`).
     pub allow_cross_origin: bool,
+    /// The exact console origins among them (not wildcards): the page talks to its parent only
+    /// at these.
+    pub message_origins: Vec<String>,
 }
 
 /// The attributes of cookies the app sets (path under the base; `SameSite=None; Secure` when

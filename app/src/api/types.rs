@@ -106,8 +106,6 @@ pub struct PageData {
     /// CIDRs of the build nodes, for the private GitLab whitelist hint.
     pub build_node_cidrs: Vec<String>,
     pub gitlab_default_address: String,
-    /// Console origins that may frame the page; events go to the parent only at these.
-    pub embed_origins: Vec<String>,
     /// The console's page for building images from a bound source (a console path such as
     /// `/console/builds/new`, or an https URL), when the operator configured one.
     pub build_url: Option<String>,

@@ -117,8 +117,9 @@ pub fn OAuthDialog(provider: Provider, error: Option<ApiError>) -> impl IntoView
                 watch_popup(ctx, provider, w);
             }
             // Blocked: go there in this tab; the callback brings the user back to the table.
-            // Not from the widget: that would take the user out of the host's page for good.
-            _ if !site.widget => {
+            // Not from the widget (that would take the user out of the console's page for good)
+            // nor in a frame (code hosts refuse to be framed).
+            _ if !site.widget && !crate::embed::in_frame() => {
                 let _ = window.location().assign(
                     &site.url(&format!("/oauth/{}/start?mode=redirect", provider.as_str())),
                 );

@@ -54,8 +54,6 @@ pub struct PageCtx {
     pub oauth_fetching: RwSignal<bool>,
     /// Element to focus once the table has re-rendered after a reload.
     pub focus_after_load: RwSignal<Option<String>>,
-    /// The embedding console has been told we listen for its settings.
-    pub parent_told_ready: RwSignal<bool>,
 }
 
 impl PageCtx {
@@ -94,11 +92,11 @@ pub fn CodeSourcesPage() -> impl IntoView {
         oauth_waiting: RwSignal::new(false),
         oauth_fetching: RwSignal::new(false),
         changed: RwSignal::new(None),
-        parent_told_ready: RwSignal::new(false),
     };
     provide_context(ctx);
     // Effects run only in the browser, once hydrated.
-    let widget = crate::site::use_site().widget;
+    let site = crate::site::use_site();
+    let widget = site.widget;
     Effect::new(move |_| {
         ctx.hydrated.set(true);
         listen_for_oauth(ctx);
@@ -109,6 +107,17 @@ pub fn CodeSourcesPage() -> impl IntoView {
     });
 
     let locale = use_locale();
+    // Framed by a console: take its theme and language, tell it we listen, and report the
+    // content's height whenever it changes. Here, not with the table, so it also holds while
+    // the table cannot load.
+    if !widget {
+        let origins = site.embed_origins.clone();
+        crate::embed::listen_to_parent(origins.clone(), crate::embed::use_theme(), locale);
+        Effect::new(move |_| {
+            crate::embed::watch_height(origins.clone());
+            crate::embed::ready(&origins);
+        });
+    }
     // Remember a language switch server-side (HttpOnly cookie) for the next render.
     Effect::new(move |prev: Option<()>| {
         let l = locale.get();
@@ -156,9 +165,8 @@ pub fn CodeSourcesPage() -> impl IntoView {
 #[component]
 fn PageBody(data: PageData) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
-    // For an embedding console: the new state of each row, and the content height (also when a
-    // dialog opens or closes).
-    let origins = data.embed_origins.clone();
+    // For an embedding console: the new state of each row.
+    let origins = crate::site::use_site().embed_origins;
     {
         let origins = origins.clone();
         let rows: Vec<(Provider, bool)> = data
@@ -173,24 +181,6 @@ fn PageBody(data: PageData) -> impl IntoView {
                 if let Some((_, bound)) = rows.iter().find(|(q, _)| *q == p) {
                     crate::embed::binding_changed(&origins, p, *bound);
                 }
-            }
-        });
-    }
-    {
-        // Whenever the content's size changes (rows, dialogs, language, activity), not only on
-        // the changes we think of.
-        let origins = origins.clone();
-        Effect::new(move |_| crate::embed::watch_height(origins.clone()));
-    }
-    // The console's theme and language, once it knows we listen (the body re-renders on
-    // reload; `ready` is said once).
-    if !crate::site::use_site().widget {
-        crate::embed::listen_to_parent(origins.clone(), crate::embed::use_theme(), use_locale());
-        let origins = origins.clone();
-        Effect::new(move |_| {
-            if !ctx.parent_told_ready.get_untracked() {
-                ctx.parent_told_ready.set(true);
-                crate::embed::ready(&origins);
             }
         });
     }
@@ -250,7 +240,7 @@ fn PageBody(data: PageData) -> impl IntoView {
 fn ConsoleLink(url: String, origins: Vec<String>) -> impl IntoView {
     let href = url.clone();
     let on_click = move |ev: leptos::ev::MouseEvent| {
-        if crate::embed::framed(&origins) {
+        if crate::embed::console_parent(&origins) {
             ev.prevent_default();
             crate::embed::navigate(&origins, &url);
         }

@@ -47,14 +47,16 @@ impl Config {
             // A console path (resolved by the console against its own origin) or an https URL;
             // never `javascript:` or a protocol-relative `//host`.
             let path = u.starts_with('/') && !u.starts_with("//");
-            if !(path || u.starts_with("https://")) || u.contains(['"', '<', '>', ' ']) {
+            let odd = u.contains(['"', '<', '>', ' ', '\\']) || u.chars().any(char::is_control);
+            if !(path || u.starts_with("https://")) || odd {
                 bail!("CODESOURCE_BUILD_URL: {u:?} is not a console path such as /console/builds/new or an https URL");
             }
         }
         for origin in &self.frame_ancestors {
-            let scheme_ok = origin.starts_with("https://") || origin.starts_with("http://");
-            if !scheme_ok || origin.contains(['\'', ';', '"']) {
-                bail!("CODESOURCE_FRAME_ANCESTORS: {origin:?} is not an origin such as https://console.example.com");
+            // Exact origins (the page talks to those), or CSP wildcards such as
+            // `https://*.example.com` (framing only: a message needs an exact origin).
+            if !(is_origin(origin) || is_wildcard_origin(origin)) {
+                bail!("CODESOURCE_FRAME_ANCESTORS: {origin:?} is not an origin such as https://console.example.com (or https://*.example.com)");
             }
         }
         Ok(())
@@ -73,8 +75,25 @@ fn origin_list(v: &str) -> Vec<String> {
 /// Exactly `scheme://host[:port]`, nothing more (CORS compares origins byte for byte).
 fn is_origin(v: &str) -> bool {
     url::Url::parse(v).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == v
+        // The URL parser takes hosts such as `*`; an origin needs a real name or address.
+        let host_ok = u.host_str().is_some_and(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-[]:".contains(c))
+        });
+        matches!(u.scheme(), "http" | "https") && host_ok && u.origin().ascii_serialization() == v
     })
+}
+
+/// `https://*.example.com[:port]`: a CSP host wildcard.
+fn is_wildcard_origin(v: &str) -> bool {
+    let Some(rest) = v
+        .strip_prefix("https://*.")
+        .or_else(|| v.strip_prefix("http://*."))
+    else {
+        return false;
+    };
+    let sample = v.replacen('*', "x", 1);
+    !rest.is_empty() && is_origin(&sample)
 }
 
 /// `/console/code-sources/` → `/console/code-sources`; `/` or empty → `""` (the root).
@@ -126,6 +145,24 @@ mod tests {
         assert!(!ok("javascript:alert(1)"));
         assert!(!ok("//evil.example/x"));
         assert!(!ok("http://console.example.com/builds"));
+        assert!(!ok("/\\evil.example/x"), "browsers read /\\ as //");
+    }
+
+    #[test]
+    fn frame_ancestors_are_origins_or_wildcards() {
+        let ok = |v: &str| Config::from_vars(&vars(&[("CODESOURCE_FRAME_ANCESTORS", v)])).is_ok();
+        assert!(ok("https://console.example.com, http://127.0.0.1:3101"));
+        assert!(ok("https://*.example.com"));
+        for bad in [
+            "https://console.example.com/",
+            "https://console.example.com/app",
+            "*",
+            "https://*",
+            "'self'",
+            "https://a.example; script-src *",
+        ] {
+            assert!(!ok(bad), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -78,14 +78,22 @@ pub async fn security_headers(
             HeaderValue::from_static("SAMEORIGIN"),
         );
     }
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let csp = format!(
+    // Every response says who may frame it: a policy without frame-ancestors gets ours.
+    let csp = match h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => Some(format!(
             "default-src 'none'; frame-ancestors {}",
             frames.frame_ancestors
-        );
-        if let Ok(v) = HeaderValue::from_str(&csp) {
-            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        )),
+        Some(own) if !own.contains("frame-ancestors") => {
+            Some(format!("{own}; frame-ancestors {}", frames.frame_ancestors))
         }
+        Some(_) => None,
+    };
+    if let Some(v) = csp.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     if !public_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -228,7 +236,7 @@ pub fn random_hex(bytes: usize) -> String {
 fn unauthorized_page(h: &HeaderMap, base: &str) -> Response {
     let l = request_locale(h);
     let html = format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        "<!DOCTYPE html><html class=\"cs-document\" lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><link rel=\"stylesheet\" href=\"{base}/pkg/codesource.css\"></head>\
          <body class=\"cs-page\"><div class=\"cs-app\"><main class=\"page page-message\"><h1>{title}</h1><p>{body}</p></main></div></body></html>",
         lang = l.tag(),
@@ -243,7 +251,9 @@ fn unauthorized_page(h: &HeaderMap, base: &str) -> Response {
         .into_response();
     resp.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'self'"),
+        // frame-ancestors comes from `security_headers`: the console that frames the page may
+        // show this one too.
+        HeaderValue::from_static("default-src 'none'; style-src 'self'"),
     );
     resp
 }

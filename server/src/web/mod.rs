@@ -54,9 +54,16 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
             .collect::<Vec<_>>()
             .join(" "),
         allow_cross_origin: !state.frame_ancestors.is_empty(),
+        message_origins: state
+            .frame_ancestors
+            .iter()
+            .filter(|o| !o.contains('*'))
+            .cloned()
+            .collect(),
     };
     let cookies = CookieAttributes(cookie_attributes(&state));
-    let site = Site::new(&state.base_path, false);
+    let site =
+        Site::new(&state.base_path, false).with_embed_origins(frames.message_origins.clone());
     let context = {
         let frames = frames.clone();
         let site = site.clone();

@@ -169,7 +169,7 @@ fn result_page(
     );
     let title = Msg::OAuthDoneTitle.text(locale);
     let html = format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        "<!DOCTYPE html><html class=\"cs-document\" lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><link rel=\"stylesheet\" href=\"{base}/pkg/codesource.css\"><link rel=\"icon\" type=\"image/svg+xml\" href=\"{base}/favicon.svg\"></head>\
          <body class=\"cs-page\"><div class=\"cs-app\"><main class=\"page page-message\"><h1>{title}</h1><p>{body}</p><p><a href=\"{href}\">{back}</a></p></main></div>\
          <script nonce=\"{nonce}\">{script}</script></body></html>",

@@ -6,10 +6,11 @@ fn tenant_param() -> serde_json::Value {
     json!({"name": "tenant", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._@:-]{1,128}$"}})
 }
 
-/// The API description (OpenAPI 3.0).
-pub fn document() -> serde_json::Value {
+/// The API description (OpenAPI 3.0). Under a base path, its one server is that path (relative
+/// to where the document was fetched from), so the paths below resolve under it.
+pub fn document(base_path: &str) -> serde_json::Value {
     let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {"title": "Code Source Binding: build service API", "version": env!("CARGO_PKG_VERSION")},
         "paths": {
@@ -103,5 +104,9 @@ pub fn document() -> serde_json::Value {
                 "Reauthorization": {"type": "object", "required": ["error", "reason"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "reason": {"type": "string"}}}
             }
         }
-    })
+    });
+    if !base_path.is_empty() {
+        doc["servers"] = json!([{"url": base_path}]);
+    }
+    doc
 }

@@ -23,6 +23,8 @@ pub struct ServiceApi {
     pub store: Arc<dyn crate::store::BindingStore>,
     /// `None`: the API is disabled (every call is refused).
     pub token: Option<Arc<SecretString>>,
+    /// `CODESOURCE_BASE_PATH`: the document's server URL, so clients call `<base>/api/v1/…`.
+    pub base_path: String,
 }
 
 pub fn routes(state: ServiceApi) -> Router {
@@ -286,6 +288,6 @@ fn credential_error(e: CredentialError, request_id: &str) -> Response {
     }
 }
 
-async fn openapi() -> Json<serde_json::Value> {
-    Json(super::openapi::document())
+async fn openapi(State(st): State<ServiceApi>) -> Json<serde_json::Value> {
+    Json(super::openapi::document(&st.base_path))
 }

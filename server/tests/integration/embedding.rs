@@ -56,7 +56,12 @@ async fn everything_is_served_under_the_base_path() {
     let page = app.page().await;
     assert_eq!(page["viewer"]["tenant"], "t1");
     assert_eq!(app.get("/healthz").await.status(), 200);
-    assert_eq!(app.get("/api/openapi.json").await.status(), 200);
+    let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert_eq!(
+        doc["servers"],
+        json!([{"url": "/console/code-sources"}]),
+        "clients resolve the API's paths under the prefix"
+    );
     let row = app.bind_gitlab("glpat-fake-alice").await;
     assert_eq!(row["provider"], "gitlab");
 
@@ -255,6 +260,20 @@ async fn only_listed_origins_may_frame_the_page() {
     let csp = resp.headers()["content-security-policy"].to_str().unwrap();
     assert!(
         csp.contains(&format!("frame-ancestors 'self' {CONSOLE}")),
+        "{csp}"
+    );
+    // A signed-out user inside the console's frame sees the 401 page, not a refused frame.
+    let framed_identity = spawn_app(Options {
+        identity: true,
+        tweak: |c| c.frame_ancestors = vec![CONSOLE.into()],
+        ..Default::default()
+    })
+    .await;
+    let resp = framed_identity.get("/").await;
+    assert_eq!(resp.status(), 401);
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.ends_with(&format!("frame-ancestors 'self' {CONSOLE}")),
         "{csp}"
     );
 }
