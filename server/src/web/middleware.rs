@@ -261,14 +261,7 @@ fn unauthorized_page(h: &HeaderMap, base: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
+    use crate::web::cross_site::tests::headers;
 
     #[test]
     fn finds_the_identity_token() {

@@ -72,7 +72,10 @@ async fn everything_is_served_under_the_base_path() {
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     let callback = format!("{}/oauth/github/callback", app.base);
     assert!(
-        location.contains(&format!("redirect_uri={}", query_encode(&callback))),
+        location.contains(&format!(
+            "redirect_uri={}",
+            codesource_server::util::query_encode(&callback)
+        )),
         "{location}"
     );
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -88,17 +91,6 @@ async fn everything_is_served_under_the_base_path() {
         .await
         .unwrap()
         .contains(r#"href="/console/code-sources/pkg/codesource.css""#));
-}
-
-fn query_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 const CONSOLE: &str = "http://console.test:8080";
