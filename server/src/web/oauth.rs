@@ -49,6 +49,18 @@ fn flow_cookie(p: Provider) -> String {
     format!("cs_oauth_{}", p.as_str())
 }
 
+/// `Set-Cookie` for the flow cookie (`max_age` 0 clears it, with the same attributes). Lax is
+/// enough: the popup (or tab) is a top-level window on our site.
+fn flow_cookie_header(st: &OAuthRoutes, provider: Provider, value: &str, max_age: u32) -> String {
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    format!(
+        "{}={value}; Path={}/oauth/{}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
+        flow_cookie(provider),
+        st.base_path,
+        provider.as_str()
+    )
+}
+
 #[derive(Deserialize)]
 struct StartQuery {
     #[serde(default)]
@@ -65,14 +77,7 @@ async fn start(
     let popup = q.mode.as_deref() != Some("redirect");
     match st.flows.start(&caller, provider, popup) {
         Ok((url, browser)) => {
-            let secure = if st.secure_cookies { "; Secure" } else { "" };
-            // Lax is enough: the popup (or tab) is a top-level window on our site.
-            let cookie = format!(
-                "{}={browser}; Path={}/oauth/{}; Max-Age=600; HttpOnly; SameSite=Lax{secure}",
-                flow_cookie(provider),
-                st.base_path,
-                provider.as_str()
-            );
+            let cookie = flow_cookie_header(&st, provider, &browser, 600);
             let mut resp = StatusCode::SEE_OTHER.into_response();
             let h = resp.headers_mut();
             if let (Ok(loc), Ok(c)) = (HeaderValue::from_str(&url), HeaderValue::from_str(&cookie))
@@ -103,12 +108,7 @@ async fn callback(
         st.service.add_authorized(&caller, provider, a, asked)
     });
     let mut resp = result_page(&st, provider, finished.popup, outcome, &headers);
-    let clear = format!(
-        "{}=; Path={}/oauth/{}; Max-Age=0; HttpOnly; SameSite=Lax",
-        flow_cookie(provider),
-        st.base_path,
-        provider.as_str()
-    );
+    let clear = flow_cookie_header(&st, provider, "", 0);
     if let Ok(c) = HeaderValue::from_str(&clear) {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
