@@ -18,6 +18,8 @@ fi
 missing_apt=()
 command -v chromium >/dev/null 2>&1 || missing_apt+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing_apt+=(fonts-wqy-microhei)
+# PostgreSQL for the store's conformance tests (.ci/postgres.sh runs a throwaway cluster).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing_apt+=(postgresql)
 if [ ${#missing_apt[@]} -gt 0 ]; then
   log "installing from Debian: ${missing_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -214,6 +214,8 @@ messages! {
     ErrDefaultBinding => "The DevCloud binding is managed by your cloud account.", "DevCloud 绑定由云账号管理。";
     ErrNotConfigured => "This code source is not configured on this console.", "此控制台未配置该代码源。";
     ErrInternal => "Something went wrong on our side.", "服务内部出错。";
+    ErrStorageUnavailable => "Storage is unavailable right now.", "存储服务暂时不可用。";
+    ErrStorageUnavailableHint => "Nothing was changed. Try again in a moment.", "未做任何更改，请稍后重试。";
     ErrInternalHint => "Try again. If it keeps failing, contact support with request ID {}.", "请重试。如持续失败，请联系技术支持并提供请求 ID：{}。";
     ErrTransport => "The console server could not be reached.", "无法连接到控制台服务。";
     ErrTransportHint => "Check your network connection and try again.", "请检查网络连接后重试。";
@@ -361,6 +363,7 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
             fill(ErrInternalHint.text(locale), &[request_id]),
         ),
         ApiError::Transport(_) => pair(ErrTransport, ErrTransportHint),
+        ApiError::StorageUnavailable => pair(ErrStorageUnavailable, ErrStorageUnavailableHint),
     }
 }
 

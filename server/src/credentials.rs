@@ -1,23 +1,25 @@
 //! Credentials for the build service: the token of a tenant's binding, valid for at least five
 //! more minutes. Expiring OAuth tokens are refreshed first, one refresh at a time per binding
-//! (refresh tokens rotate, so two concurrent refreshes would kill each other), and the new pair
-//! is stored before it is handed out. A refresh the code host refuses marks the binding as
-//! needing re-authorization. Every credential issued is written to the audit log.
+//! across all replicas (refresh tokens rotate, so two concurrent refreshes would kill each
+//! other): whoever takes the binding's lease in the store refreshes, the others wait and read
+//! the rotated token it stored. A replica that dies holding the lease blocks the binding only
+//! until the lease runs out. The new pair is stored before it is handed out. A refresh the code
+//! host refuses marks the binding as needing re-authorization. Every credential issued is
+//! written to the audit log.
 
 use crate::config::Config;
 use crate::crypto::Cipher;
 use crate::oauth_flow::OAuthFlows;
 use crate::providers::oauth::RefreshFailure;
-use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding};
-use crate::util::now_secs;
+use crate::store::{aad, AuditEntry, Store, StoreError, StoredBinding};
+use crate::util::{now_millis, now_secs};
 use app::api::Provider;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Held while a binding's token is being refreshed.
-type RefreshLock = Arc<tokio::sync::Mutex<()>>;
+/// How often a replica waiting for another one's refresh looks at the binding again.
+const WAIT_STEP: Duration = Duration::from_millis(100);
 
 /// A credential must stay valid at least this long after it is handed out.
 pub const MIN_VALIDITY_SECS: i64 = 300;
@@ -48,19 +50,30 @@ pub enum CredentialError {
     NeedsReauthorization(String),
     #[error("the code host could not refresh the token right now")]
     RefreshUnavailable,
+    #[error("the store is unavailable")]
+    StorageUnavailable(#[source] StoreError),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
 
+impl From<StoreError> for CredentialError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            CredentialError::StorageUnavailable(e)
+        } else {
+            CredentialError::Internal(e.into())
+        }
+    }
+}
+
 pub struct Credentials {
-    store: Arc<dyn BindingStore>,
-    audit: Arc<dyn AuditLog>,
+    store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
     oauth: Arc<OAuthFlows>,
     github: (String, String),
     gitee: String,
-    /// One lock per binding being refreshed (single flight).
-    locks: Mutex<HashMap<(String, Provider), RefreshLock>>,
+    /// How long a refresh lease lasts (see `Config::refresh_lease`).
+    lease: Duration,
     backoff: Duration,
 }
 
@@ -72,19 +85,17 @@ fn needs_refresh(b: &StoredBinding) -> bool {
 impl Credentials {
     pub fn new(
         config: &Config,
-        store: Arc<dyn BindingStore>,
-        audit: Arc<dyn AuditLog>,
+        store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
         oauth: Arc<OAuthFlows>,
     ) -> Self {
         Credentials {
             store,
-            audit,
             cipher,
             oauth,
             github: (config.github_url.clone(), config.github_api_url.clone()),
             gitee: config.gitee_url.clone(),
-            locks: Mutex::new(HashMap::new()),
+            lease: config.refresh_lease,
             backoff: Duration::from_millis(200),
         }
     }
@@ -158,7 +169,7 @@ impl Credentials {
             return Err(CredentialError::NeedsReauthorization(reason.clone()));
         }
         if needs_refresh(&b) {
-            b = self.refresh(tenant, provider, request_id).await?;
+            b = self.refresh(&b, request_id).await?;
         }
         let token = self
             .cipher
@@ -174,31 +185,71 @@ impl Credentials {
     ) -> Result<StoredBinding, CredentialError> {
         self.store
             .get(tenant, provider)
-            .await
-            .map_err(|e| CredentialError::Internal(e.into()))?
+            .await?
             .ok_or(CredentialError::NotBound)
     }
 
-    /// Refreshes under the binding's lock; whoever waited finds the fresh token already stored.
+    /// Refreshes `seen` (a binding whose token is about to expire) under the binding's lease,
+    /// or waits for whoever holds it and returns what they stored.
     async fn refresh(
         &self,
-        tenant: &str,
-        provider: Provider,
+        seen: &StoredBinding,
         request_id: &str,
     ) -> Result<StoredBinding, CredentialError> {
-        let lock = {
-            let mut locks = self.locks.lock().expect("lock map poisoned");
-            locks
-                .entry((tenant.to_string(), provider))
-                .or_default()
-                .clone()
-        };
-        let _guard = lock.lock().await;
+        let (tenant, provider) = (seen.tenant.as_str(), seen.provider);
+        let name = format!("refresh/{tenant}/{}", provider.as_str());
+        let holder = format!(
+            "{request_id}/{}",
+            crate::util::hex(&rand::random::<[u8; 8]>())
+        );
+        // A dead holder's lease runs out after `lease`; waiting twice that means trouble.
+        let give_up = Instant::now() + self.lease * 2;
+        loop {
+            let now = now_millis();
+            let until = now + self.lease.as_millis() as i64;
+            if self.store.try_lease(&name, &holder, now, until).await? {
+                let result = self.refresh_holding(seen, request_id).await;
+                if let Err(e) = self.store.release_lease(&name, &holder).await {
+                    // It runs out by itself.
+                    tracing::warn!(request_id, error = %e, "releasing the refresh lease failed");
+                }
+                return result;
+            }
+            tokio::time::sleep(WAIT_STEP).await;
+            let b = self.load(tenant, provider).await?;
+            if let Some(reason) = &b.reauth_reason {
+                return Err(CredentialError::NeedsReauthorization(reason.clone()));
+            }
+            // Another replica (or request) stored a new token: use it, even if the host issues
+            // tokens shorter-lived than our promise (refreshing again would only loop).
+            if b.token != seen.token || !needs_refresh(&b) {
+                return Ok(b);
+            }
+            if Instant::now() > give_up {
+                tracing::warn!(
+                    request_id,
+                    tenant,
+                    provider = provider.as_str(),
+                    "gave up waiting for another refresh"
+                );
+                return Err(CredentialError::RefreshUnavailable);
+            }
+        }
+    }
+
+    /// The refresh itself, with the lease held.
+    async fn refresh_holding(
+        &self,
+        seen: &StoredBinding,
+        request_id: &str,
+    ) -> Result<StoredBinding, CredentialError> {
+        let (tenant, provider) = (seen.tenant.as_str(), seen.provider);
+        // Re-read under the lease: the previous holder may have refreshed already.
         let mut b = self.load(tenant, provider).await?;
         if let Some(reason) = &b.reauth_reason {
             return Err(CredentialError::NeedsReauthorization(reason.clone()));
         }
-        if !needs_refresh(&b) {
+        if b.token != seen.token || !needs_refresh(&b) {
             return Ok(b);
         }
         let aad = aad(tenant, provider);
@@ -228,10 +279,7 @@ impl Credentials {
                     }
                     b.access_expires_at = r.expires_at;
                     // Stored before use: the old refresh token is already dead upstream.
-                    self.store
-                        .put(&b)
-                        .await
-                        .map_err(|e| CredentialError::Internal(e.into()))?;
+                    self.store.put(&b).await?;
                     tracing::info!(
                         request_id,
                         tenant,
@@ -271,10 +319,7 @@ impl Credentials {
         request_id: &str,
     ) -> Result<StoredBinding, CredentialError> {
         b.reauth_reason = Some(reason.to_string());
-        self.store
-            .put(&b)
-            .await
-            .map_err(|e| CredentialError::Internal(e.into()))?;
+        self.store.put(&b).await?;
         tracing::warn!(request_id, tenant = %b.tenant, provider = b.provider.as_str(), reason, outcome = "needs_reauthorization", "binding needs re-authorization");
         self.audit(
             &b.tenant,
@@ -307,7 +352,7 @@ impl Credentials {
             outcome: outcome.to_string(),
             request_id: request_id.to_string(),
         };
-        if let Err(e) = self.audit.append(entry).await {
+        if let Err(e) = self.store.append(entry).await {
             tracing::error!(request_id, error = %e, "writing the audit log failed");
         }
     }

@@ -1,6 +1,7 @@
 //! Encryption at rest: AES-256-GCM with a random 96-bit nonce per record, the record's identity
 //! (tenant and provider) as associated data so a ciphertext cannot be moved to another row, and a
-//! key id stored with each ciphertext so keys can be rotated later.
+//! key id stored with each ciphertext. A keyring: one active key seals, older keys only open
+//! (key rotation: `codesource rotate-key` re-seals everything to the active key).
 
 use crate::secret::{SecretBytes, SecretString};
 use crate::util::hex;
@@ -38,22 +39,53 @@ pub enum CryptoError {
 pub struct Cipher {
     kid: String,
     aead: Aes256Gcm,
+    /// Decrypt-only keys, by id.
+    older: Vec<(String, Aes256Gcm)>,
+}
+
+/// The id of a key: derived from it (a truncated hash, not secret), so it needs no config.
+fn key_of(key: &SecretBytes) -> Result<(String, Aes256Gcm), CryptoError> {
+    if key.expose().len() != KEY_LEN {
+        return Err(CryptoError::BadKey);
+    }
+    let aead = Aes256Gcm::new_from_slice(key.expose()).map_err(|_| CryptoError::BadKey)?;
+    let digest = Sha256::digest(key.expose());
+    Ok((format!("k1-{}", hex(&digest[..6])), aead))
 }
 
 impl Cipher {
     pub fn new(key: &SecretBytes) -> Result<Self, CryptoError> {
-        if key.expose().len() != KEY_LEN {
-            return Err(CryptoError::BadKey);
-        }
-        let aead = Aes256Gcm::new_from_slice(key.expose()).map_err(|_| CryptoError::BadKey)?;
-        // The id is derived from the key (not secret: a truncated hash), so it needs no config.
-        let digest = Sha256::digest(key.expose());
-        let kid = format!("k1-{}", hex(&digest[..6]));
-        Ok(Cipher { kid, aead })
+        Self::with_older(key, &[])
     }
 
+    /// `key` seals and opens; `older` keys only open what they sealed before a rotation.
+    pub fn with_older(key: &SecretBytes, older: &[SecretBytes]) -> Result<Self, CryptoError> {
+        let (kid, aead) = key_of(key)?;
+        let older = older
+            .iter()
+            .map(key_of)
+            .filter(|k| k.as_ref().map_or(true, |(id, _)| *id != kid))
+            .collect::<Result<_, _>>()?;
+        Ok(Cipher { kid, aead, older })
+    }
+
+    /// The active key's id.
     pub fn key_id(&self) -> &str {
         &self.kid
+    }
+
+    /// Ids of the decrypt-only keys.
+    pub fn older_key_ids(&self) -> Vec<&str> {
+        self.older.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    /// Opens `sealed` and seals it again with the active key (rotation). `None` when it is
+    /// already sealed with the active key.
+    pub fn reseal(&self, sealed: &Sealed, aad: &[u8]) -> Result<Option<Sealed>, CryptoError> {
+        if sealed.kid == self.kid {
+            return Ok(None);
+        }
+        Ok(Some(self.seal(&self.open(sealed, aad)?, aad)))
     }
 
     pub fn seal(&self, secret: &SecretString, aad: &[u8]) -> Sealed {
@@ -77,9 +109,14 @@ impl Cipher {
     }
 
     pub fn open(&self, sealed: &Sealed, aad: &[u8]) -> Result<SecretString, CryptoError> {
-        if sealed.kid != self.kid {
-            return Err(CryptoError::UnknownKey(sealed.kid.clone()));
-        }
+        let aead = if sealed.kid == self.kid {
+            &self.aead
+        } else {
+            match self.older.iter().find(|(id, _)| *id == sealed.kid) {
+                Some((_, aead)) => aead,
+                None => return Err(CryptoError::UnknownKey(sealed.kid.clone())),
+            }
+        };
         let nonce = B64
             .decode(&sealed.nonce)
             .map_err(|_| CryptoError::Malformed)?;
@@ -87,8 +124,7 @@ impl Cipher {
         if nonce.len() != 12 {
             return Err(CryptoError::Malformed);
         }
-        let plain = self
-            .aead
+        let plain = aead
             .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad })
             .map_err(|_| CryptoError::Tampered)?;
         String::from_utf8(plain)
@@ -186,6 +222,32 @@ mod tests {
             c.open(&sealed, b"t1/gitlab"),
             Err(CryptoError::Tampered)
         ));
+    }
+
+    #[test]
+    fn older_keys_open_and_reseal_to_the_active_one() {
+        let old = cipher(7);
+        let sealed = old.seal(&SecretString::new("secret".into()), b"row");
+        let ring = Cipher::with_older(
+            &SecretBytes::new(vec![9; KEY_LEN]),
+            &[SecretBytes::new(vec![7; KEY_LEN])],
+        )
+        .unwrap();
+        assert_eq!(ring.older_key_ids(), [old.key_id()]);
+        assert_eq!(ring.open(&sealed, b"row").unwrap().expose(), "secret");
+        let fresh = ring.reseal(&sealed, b"row").unwrap().expect("re-sealed");
+        assert_eq!(fresh.kid, ring.key_id());
+        assert!(
+            ring.reseal(&fresh, b"row").unwrap().is_none(),
+            "already active"
+        );
+        // Without the old key the old record cannot be opened, the new one can.
+        let new_only = cipher(9);
+        assert!(matches!(
+            new_only.open(&sealed, b"row"),
+            Err(CryptoError::UnknownKey(_))
+        ));
+        assert_eq!(new_only.open(&fresh, b"row").unwrap().expose(), "secret");
     }
 
     #[test]

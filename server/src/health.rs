@@ -1,32 +1,38 @@
-//! Health of bindings: each token is re-validated at its code host periodically (jittered, a
-//! few at a time) and when a tenant opens the page after its last check went stale. A token the
-//! host rejects marks the binding "needs re-authorization" with a reason code; rate limits and
-//! network trouble change nothing (they say nothing about the token).
+//! Health of bindings: each token is re-validated at its code host once per interval and when a
+//! tenant opens the page after its last check went stale. Checkers claim due bindings in the
+//! store (a claim lasts a few minutes), so with several replicas each binding is checked by one
+//! of them, once per interval. A token the host rejects marks the binding "needs
+//! re-authorization" with a reason code; rate limits and network trouble change nothing (they
+//! say nothing about the token).
 
 use crate::crypto::Cipher;
 use crate::oauth_flow::OAuthFlows;
 use crate::providers::address::HostAddress;
 use crate::providers::gitlab::{self, GitLabClient};
 use crate::providers::net::OutboundPolicy;
-use crate::store::{aad, BindingStore, StoredBinding};
+use crate::store::{aad, Store, StoredBinding};
 use crate::util::now_secs;
 use app::api::{HostError, Provider};
 use rand::Rng;
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Checks running at once.
 const CONCURRENCY: usize = 4;
+/// Bindings claimed at a time.
+const BATCH: usize = 16;
+/// A claim outlives the slowest check of a batch (a timeout per call, a few calls each), so a
+/// replica that dies mid-batch only delays its bindings by this much.
+const CLAIM_SECS: i64 = 300;
 
 pub struct Health {
-    store: Arc<dyn BindingStore>,
+    store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
     oauth: Arc<OAuthFlows>,
     policy: OutboundPolicy,
     timeout: Duration,
-    /// Tenants whose check is running (page loads do not pile up).
-    running: Mutex<HashSet<String>>,
+    /// Bindings last checked longer ago than this are due (`None`: only page loads check).
+    interval: Duration,
     limit: Arc<tokio::sync::Semaphore>,
 }
 
@@ -43,11 +49,12 @@ fn reason(e: &HostError) -> Option<&'static str> {
 
 impl Health {
     pub fn new(
-        store: Arc<dyn BindingStore>,
+        store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
         oauth: Arc<OAuthFlows>,
         policy: OutboundPolicy,
         timeout: Duration,
+        interval: Duration,
     ) -> Self {
         Health {
             store,
@@ -55,43 +62,60 @@ impl Health {
             oauth,
             policy,
             timeout,
-            running: Mutex::new(HashSet::new()),
+            interval,
             limit: Arc::new(tokio::sync::Semaphore::new(CONCURRENCY)),
         }
     }
 
-    /// Re-validates every binding every `interval`, starting at a random point in the first one.
-    pub fn spawn_periodic(self: Arc<Self>, interval: Duration) {
-        tokio::spawn(async move {
-            let jitter = rand::thread_rng().gen_range(0..interval.as_millis().max(1) as u64);
-            tokio::time::sleep(Duration::from_millis(jitter)).await;
-            loop {
-                match self.store.all().await {
-                    Ok(all) => self.check_all(all).await,
-                    Err(e) => tracing::error!(error = %e, "health check: listing bindings failed"),
+    /// Claims and checks due bindings (of `tenant`, or all) until none is left; returns how
+    /// many were checked.
+    async fn run_due(&self, tenant: Option<&str>) -> usize {
+        let mut checked = 0;
+        loop {
+            let now = now_secs();
+            let due_before = now - self.interval.as_secs() as i64;
+            let claimed = match self
+                .store
+                .claim_due(tenant, due_before, now, now + CLAIM_SECS, BATCH)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %crate::util::chain(&e), "health check: claiming bindings failed");
+                    return checked;
                 }
-                tokio::time::sleep(interval).await;
+            };
+            if claimed.is_empty() {
+                return checked;
+            }
+            checked += claimed.len();
+            self.check_all(claimed).await;
+        }
+    }
+
+    /// Checks due bindings now and then (a fraction of the interval, jittered), so that each
+    /// is checked about once per interval whichever replica claims it.
+    pub fn spawn_periodic(self: Arc<Self>) {
+        let tick = (self.interval / 10).clamp(Duration::from_secs(1), Duration::from_secs(300));
+        tokio::spawn(async move {
+            loop {
+                let jitter = rand::thread_rng().gen_range(0..tick.as_millis().max(1) as u64);
+                tokio::time::sleep(tick + Duration::from_millis(jitter)).await;
+                let n = self.run_due(None).await;
+                if n > 0 {
+                    tracing::info!(checked = n, "health check: bindings re-validated");
+                }
             }
         });
     }
 
-    /// Checks one tenant's bindings in the background unless a check is already running.
+    /// Checks one tenant's due bindings in the background (a page load found a stale one).
+    /// Claims keep concurrent page loads, and other replicas, from checking them twice.
     pub fn spawn_for_tenant(self: &Arc<Self>, tenant: &str) {
-        if !self
-            .running
-            .lock()
-            .expect("set poisoned")
-            .insert(tenant.to_string())
-        {
-            return;
-        }
         let this = self.clone();
         let tenant = tenant.to_string();
         tokio::spawn(async move {
-            if let Ok(bindings) = this.store.list(&tenant).await {
-                this.check_all(bindings).await;
-            }
-            this.running.lock().expect("set poisoned").remove(&tenant);
+            this.run_due(Some(&tenant)).await;
         });
     }
 
@@ -166,13 +190,16 @@ impl Health {
                 if current.token != b.token {
                     return;
                 }
+                let before = current.clone();
                 b = current;
                 b.last_checked_at = Some(now_secs());
+                b.check_claimed_until = None;
                 if let Some(code) = dead {
                     tracing::warn!(tenant = %b.tenant, provider = b.provider.as_str(), reason = code, outcome = "needs_reauthorization", "health check: token rejected");
                     b.reauth_reason = Some(code.to_string());
                 }
-                if let Err(e) = self.store.put(&b).await {
+                // Only over what was read: a refresh stored meanwhile wins.
+                if let Err(e) = self.store.replace(&before, &b).await {
                     tracing::error!(error = %e, "health check: storing the result failed");
                 }
             }

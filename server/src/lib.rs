@@ -1,10 +1,11 @@
 //! Code Source Binding server: everything that touches tokens, code hosts, crypto and storage.
 //!
-//! `main` → [`Config`] → [`build`] (store, cipher, services, router) → [`serve`].
-//! Module map: `config` (settings), `identity` (console JWT), `crypto` (AEAD at rest),
-//! `store` (binding storage, sled), `providers` (code host clients and the outbound policy),
-//! `pending` (checked, unconfirmed bindings), `service` (what server functions call),
-//! `web` (router and middleware).
+//! `main` → [`Config`] → [`build`] (store, keyring, services, router) → [`serve`].
+//! Module map: `config` (settings), `identity` (console JWT), `crypto` (AEAD at rest, keyring),
+//! `store` (everything a flow keeps between requests: sled or PostgreSQL), `providers` (code
+//! host clients and the outbound policy), `pending` (checked, unconfirmed bindings),
+//! `oauth_flow`, `credentials`, `health`, `service` (what server functions call), `rotate`
+//! (key rotation), `web` (router and middleware).
 
 // Leptos view types of the whole page get deep when the server renders them.
 #![recursion_limit = "256"]
@@ -19,6 +20,7 @@ pub mod oauth_flow;
 pub mod pending;
 pub mod providers;
 pub mod repositories;
+pub mod rotate;
 pub mod secret;
 pub mod service;
 pub mod store;
@@ -32,23 +34,29 @@ use anyhow::Context;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
-/// Opens the store, loads keys and assembles the router.
-pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<axum::Router> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let sled = Arc::new(
-        store::SledStore::open(&config.data_dir)
-            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?
-            .with_audit_retention(config.audit_retention),
-    );
-    let store: Arc<dyn store::BindingStore> = sled.clone();
-    let audit: Arc<dyn store::AuditLog> = sled;
+/// The keyring: the active key (configured, or the local one in the data dir) and the
+/// decrypt-only keys.
+pub fn keyring(config: &Config) -> anyhow::Result<crypto::Cipher> {
     let key = match &config.encryption_key {
         Some(k) => secret::SecretBytes::new(k.expose().to_vec()),
-        None => crypto::load_or_create_local_key(&config.data_dir.join("encryption.key"))?,
+        None => {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("creating the data directory {}", config.data_dir.display())
+            })?;
+            crypto::load_or_create_local_key(&config.data_dir.join("encryption.key"))?
+        }
     };
-    let cipher = Arc::new(crypto::Cipher::new(&key).context("loading the encryption key")?);
-    tracing::info!(key_id = cipher.key_id(), "encryption key loaded");
+    let cipher = crypto::Cipher::with_older(&key, &config.decrypt_keys)
+        .context("loading the encryption keys")?;
+    tracing::info!(key_id = cipher.key_id(), decrypt_only = ?cipher.older_key_ids(), "encryption keys loaded");
+    Ok(cipher)
+}
+
+/// Opens the store (migrating a PostgreSQL schema), loads keys and assembles the router.
+pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<axum::Router> {
+    let store = store::open(config, true).await?;
+    let cipher = Arc::new(keyring(config)?);
+    spawn_sweeps(store.clone(), config);
     // Redirect URIs are built from the external URL; without one, from the listen address.
     let public_base = config
         .public_url
@@ -57,7 +65,12 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
     let secure = public_base.starts_with("https://");
     // The code hosts send the browser back to the callback under our prefix.
     let public_base = format!("{public_base}{}", config.base_path);
-    let flows = Arc::new(oauth_flow::OAuthFlows::from_config(config, &public_base)?);
+    let flows = Arc::new(oauth_flow::OAuthFlows::from_config(
+        config,
+        &public_base,
+        store.clone(),
+        cipher.clone(),
+    )?);
     let health = Arc::new(health::Health::new(
         store.clone(),
         cipher.clone(),
@@ -66,14 +79,16 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
             allow_loopback: config.allow_loopback,
         },
         config.provider_timeout,
+        config
+            .health_interval
+            .unwrap_or(std::time::Duration::from_secs(3600)),
     ));
-    if let Some(every) = config.health_interval {
-        health.clone().spawn_periodic(every);
+    if config.health_interval.is_some() {
+        health.clone().spawn_periodic();
     }
     let credentials = Arc::new(credentials::Credentials::new(
         config,
         store.clone(),
-        audit.clone(),
         cipher.clone(),
         flows.clone(),
     ));
@@ -89,7 +104,6 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
     let services = Arc::new(service::CodeSources::new(
         config,
         store.clone(),
-        audit.clone(),
         cipher.clone(),
         flows.clone(),
         health,
@@ -140,6 +154,26 @@ pub fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Result<a
             service_api,
         },
     ))
+}
+
+/// Retention: drops old activity, expired pending items, flows and leases, at start and then
+/// hourly. Every replica may run it; deleting what is already gone is a no-op.
+fn spawn_sweeps(store: Arc<dyn store::Store>, config: &Config) {
+    let retention = config.audit_retention.as_secs() as i64;
+    let ephemeral = config.pending_ttl.max(oauth_flow::STATE_TTL).as_millis() as i64;
+    tokio::spawn(async move {
+        loop {
+            let now_ms = util::now_millis();
+            match store
+                .sweep(util::now_secs() - retention, now_ms - ephemeral, now_ms)
+                .await
+            {
+                Ok(swept) => tracing::debug!(?swept, "retention sweep"),
+                Err(e) => tracing::warn!(error = %util::chain(&e), "retention sweep failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
 }
 
 /// Serves until the listener fails or Ctrl-C / SIGTERM arrives.

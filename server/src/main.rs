@@ -1,10 +1,19 @@
-//! The `codesource` binary: configuration → logging → server.
+//! The `codesource` binary: configuration → logging → a command (serving by default).
+//!
+//! - `codesource [serve]`: the server.
+//! - `codesource migrate`: applies the PostgreSQL schema migrations, then exits.
+//! - `codesource copy-from-sled [DIR]`: copies a sled data directory (default: the configured
+//!   one) into PostgreSQL.
+//! - `codesource rotate-key`: re-seals every stored token with the active key.
 
 use leptos::prelude::get_configuration;
 use std::process::ExitCode;
 
+const USAGE: &str = "usage: codesource [serve | migrate | copy-from-sled [DIR] | rotate-key]";
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let (config, warnings) = match codesource_server::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -16,6 +25,75 @@ async fn main() -> ExitCode {
     for w in warnings {
         tracing::warn!("{w}");
     }
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] | ["serve"] => return serve(config).await,
+        ["migrate"] => commands::migrate(&config).await,
+        ["copy-from-sled"] => commands::copy_from_sled(&config, &config.data_dir).await,
+        ["copy-from-sled", dir] => commands::copy_from_sled(&config, dir.as_ref()).await,
+        ["rotate-key"] => commands::rotate_key(&config).await,
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("codesource: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+mod commands {
+    use anyhow::bail;
+    use codesource_server::config::StoreConfig;
+    use codesource_server::{store, Config};
+
+    pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+        let pg = store::open_postgres(config).await?;
+        let applied = pg.migrate().await?;
+        println!("migrations applied: {applied:?} (none means the schema was current)");
+        Ok(())
+    }
+
+    pub async fn copy_from_sled(config: &Config, dir: &std::path::Path) -> anyhow::Result<()> {
+        if !matches!(config.store, StoreConfig::Postgres(_)) {
+            bail!("set CODESOURCE_DATABASE_URL to the PostgreSQL database to copy into");
+        }
+        if !dir.join("bindings.sled").exists() {
+            bail!("{} holds no sled store (bindings.sled)", dir.display());
+        }
+        let from = store::SledStore::open(dir)?;
+        let to = store::open(config, true).await?;
+        let c = store::copy_all(&from, to.as_ref()).await?;
+        println!(
+            "copied from {}: {} bindings, {} pending items, {} OAuth flows, {} activity entries ({} already there)",
+            dir.display(), c.bindings, c.pending, c.flows, c.audit, c.audit_skipped
+        );
+        Ok(())
+    }
+
+    pub async fn rotate_key(config: &Config) -> anyhow::Result<()> {
+        let store = store::open(config, true).await?;
+        let cipher = codesource_server::keyring(config)?;
+        let r = codesource_server::rotate::rotate(store.as_ref(), &cipher).await?;
+        println!(
+            "key {}: {} records re-sealed, {} already current, {} unreadable (sealed with a key that is not configured)",
+            cipher.key_id(), r.resealed, r.current, r.unreadable
+        );
+        if r.unreadable > 0 {
+            bail!("{} records could not be re-sealed: add their key to CODESOURCE_DECRYPT_KEYS and run again", r.unreadable);
+        }
+        Ok(())
+    }
+}
+
+async fn serve(config: codesource_server::Config) -> ExitCode {
     if config.local_mode() {
         tracing::warn!(
             "LOCAL MODE: CODESOURCE_IDENTITY_KEY is not set, so every request is the single local tenant. \
@@ -30,10 +108,11 @@ async fn main() -> ExitCode {
         }
     };
     let addr = leptos.site_addr;
-    let router = match codesource_server::build(&config, leptos) {
+    let router = match codesource_server::build(&config, leptos).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "start-up failed");
+            eprintln!("codesource: start-up failed: {e:#}");
             return ExitCode::FAILURE;
         }
     };

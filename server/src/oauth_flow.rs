@@ -1,12 +1,15 @@
 //! OAuth flow state (RFC 9700 / RFC 7636): each Bind starts a flow with a random `state`
-//! (256 bits), kept server-side with the PKCE verifier, the tenant and user that started it,
+//! (256 bits), kept in the shared store (so the callback may reach any replica, or a restarted
+//! process) under the state's hash, with the sealed PKCE verifier, the tenant that started it,
 //! the code host, and a hash of a random browser cookie. The callback must bring the same
 //! `state`, on the same code host's callback path, from the same browser and tenant, within
-//! 10 minutes, once.
+//! 10 minutes, once: taking the flow is one atomic delete.
 
 use crate::config::Config;
+use crate::crypto::Cipher;
 use crate::providers::oauth::{Authorized, OAuthProvider};
-use crate::secret::SecretString;
+use crate::store::{flow_aad, FlowRecord, Store, StoreError};
+use crate::util::{hex, now_millis};
 use app::api::service::Caller;
 use app::api::{ApiError, HostError, Provider};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
@@ -14,21 +17,12 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub const STATE_TTL: Duration = Duration::from_secs(10 * 60);
 /// Open flows per tenant; the oldest is dropped beyond this.
 const MAX_FLOWS_PER_TENANT: usize = 16;
-
-struct Flow {
-    tenant: String,
-    provider: Provider,
-    verifier: Option<SecretString>,
-    browser: [u8; 32],
-    popup: bool,
-    created: Instant,
-}
 
 /// What the callback found out.
 pub struct Finished {
@@ -46,8 +40,35 @@ pub struct CallbackQuery {
 
 pub struct OAuthFlows {
     apps: HashMap<Provider, OAuthProvider>,
-    flows: Mutex<HashMap<String, Flow>>,
+    store: Arc<dyn Store>,
+    cipher: Arc<Cipher>,
     ttl: Duration,
+}
+
+/// Why a callback's state was refused (logged, never shown).
+#[derive(Debug, PartialEq, Eq)]
+enum Refused {
+    Missing,
+    Unknown,
+    Expired,
+    OtherHost,
+    OtherTenant,
+    OtherBrowser,
+    Store(String),
+}
+
+impl Refused {
+    fn as_str(&self) -> &str {
+        match self {
+            Refused::Missing => "state missing",
+            Refused::Unknown => "state unknown or already used",
+            Refused::Expired => "state expired",
+            Refused::OtherHost => "state issued for another code host",
+            Refused::OtherTenant => "state issued for another tenant",
+            Refused::OtherBrowser => "state issued to another browser",
+            Refused::Store(e) => e,
+        }
+    }
 }
 
 /// Redirect URI registered at the code host for `provider`.
@@ -60,7 +81,12 @@ pub fn callback_url(public_base: &str, provider: Provider) -> String {
 }
 
 impl OAuthFlows {
-    pub fn from_config(config: &Config, public_base: &str) -> anyhow::Result<Self> {
+    pub fn from_config(
+        config: &Config,
+        public_base: &str,
+        store: Arc<dyn Store>,
+        cipher: Arc<Cipher>,
+    ) -> anyhow::Result<Self> {
         let mut apps = HashMap::new();
         if let Some(app) = &config.github_app {
             let p = Provider::GitHub;
@@ -94,7 +120,8 @@ impl OAuthFlows {
         }
         Ok(OAuthFlows {
             apps,
-            flows: Mutex::new(HashMap::new()),
+            store,
+            cipher,
             ttl: STATE_TTL,
         })
     }
@@ -114,7 +141,7 @@ impl OAuthFlows {
     }
 
     /// Starts a flow: returns the authorize URL and the browser cookie value to set.
-    pub fn start(
+    pub async fn start(
         &self,
         caller: &Caller,
         provider: Provider,
@@ -124,31 +151,22 @@ impl OAuthFlows {
         let state = random_token();
         let browser = random_token();
         let (url, verifier) = app.authorize_url(&state);
-        let now = Instant::now();
-        let mut flows = self.flows.lock().expect("flow map poisoned");
-        flows.retain(|_, f| now.duration_since(f.created) < self.ttl);
-        let mut mine: Vec<(String, Instant)> = flows
-            .iter()
-            .filter(|(_, f)| f.tenant == caller.tenant)
-            .map(|(k, f)| (k.clone(), f.created))
-            .collect();
-        if mine.len() >= MAX_FLOWS_PER_TENANT {
-            mine.sort_by_key(|(_, c)| *c);
-            for (k, _) in mine.iter().take(mine.len() + 1 - MAX_FLOWS_PER_TENANT) {
-                flows.remove(k);
-            }
-        }
-        flows.insert(
-            state,
-            Flow {
-                tenant: caller.tenant.clone(),
-                provider,
-                verifier,
-                browser: hash(&browser),
-                popup,
-                created: now,
-            },
-        );
+        let state_hash = hex(&hash(&state));
+        let record = FlowRecord {
+            verifier: verifier.map(|v| self.cipher.seal(&v, &flow_aad(&state_hash))),
+            state_hash,
+            tenant: caller.tenant.clone(),
+            provider,
+            browser_hash: hex(&hash(&browser)),
+            popup,
+            created_at: now_millis(),
+        };
+        self.store
+            .insert_flow(&record, MAX_FLOWS_PER_TENANT)
+            .await
+            .map_err(|e| {
+                crate::service::store_failed(caller, "storing the OAuth flow failed", &e)
+            })?;
         Ok((url, browser))
     }
 
@@ -160,16 +178,38 @@ impl OAuthFlows {
         q: &CallbackQuery,
         browser: Option<&str>,
     ) -> Finished {
-        let flow = match self.take(caller, provider, q.state.as_deref(), browser) {
+        let flow = match self
+            .take(caller, provider, q.state.as_deref(), browser)
+            .await
+        {
             Ok(f) => f,
             Err(reason) => {
                 tracing::warn!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                    reason, outcome = "oauth_state_rejected", "OAuth callback refused");
+                    reason = reason.as_str(), outcome = "oauth_state_rejected", "OAuth callback refused");
+                let error = match reason {
+                    Refused::Store(_) => ApiError::StorageUnavailable,
+                    _ => ApiError::OAuthState,
+                };
                 return Finished {
                     popup: false,
-                    result: Err(ApiError::OAuthState),
+                    result: Err(error),
                 };
             }
+        };
+        let verifier = match &flow.verifier {
+            Some(v) => match self.cipher.open(v, &flow_aad(&flow.state_hash)) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tracing::error!(request_id = %caller.request_id, error = %e, "opening the PKCE verifier failed");
+                    return Finished {
+                        popup: flow.popup,
+                        result: Err(ApiError::Internal {
+                            request_id: caller.request_id.clone(),
+                        }),
+                    };
+                }
+            },
+            None => None,
         };
         let result = match (&q.error, &q.code) {
             (Some(e), _) if e == "access_denied" => Err(ApiError::Host(HostError::OAuthDenied)),
@@ -186,7 +226,7 @@ impl OAuthFlows {
                     .get(&provider)
                     .expect("a flow exists only for a configured provider");
                 let started = std::time::Instant::now();
-                let r = app.complete(code, flow.verifier.as_ref()).await;
+                let r = app.complete(code, verifier.as_ref()).await;
                 let outcome = if r.is_ok() { "ok" } else { "error" };
                 crate::metrics::metrics().provider_call(
                     provider.as_str(),
@@ -214,40 +254,38 @@ impl OAuthFlows {
     }
 
     /// Takes the flow for `state` if everything about it matches; says why not otherwise.
-    fn take(
+    async fn take(
         &self,
         caller: &Caller,
         provider: Provider,
         state: Option<&str>,
         browser: Option<&str>,
-    ) -> Result<Flow, &'static str> {
+    ) -> Result<FlowRecord, Refused> {
         let state = state
             .filter(|s| !s.is_empty() && s.len() <= 128)
-            .ok_or("state missing")?;
-        let mut flows = self.flows.lock().expect("flow map poisoned");
+            .ok_or(Refused::Missing)?;
         // Removed whatever happens next: a state is good for one attempt only.
-        let flow = flows.remove(state).ok_or("state unknown or already used")?;
-        if flow.created.elapsed() >= self.ttl {
-            return Err("state expired");
+        let flow = self
+            .store
+            .take_flow(&hex(&hash(state)))
+            .await
+            .map_err(|e: StoreError| Refused::Store(format!("store: {e}")))?
+            .ok_or(Refused::Unknown)?;
+        if now_millis() - flow.created_at >= self.ttl.as_millis() as i64 {
+            return Err(Refused::Expired);
         }
         if flow.provider != provider {
-            return Err("state issued for another code host");
+            return Err(Refused::OtherHost);
         }
         if flow.tenant != caller.tenant {
-            return Err("state issued for another tenant");
+            return Err(Refused::OtherTenant);
         }
-        let same_browser = browser.is_some_and(|b| constant_eq(&hash(b), &flow.browser));
+        let same_browser = browser
+            .is_some_and(|b| constant_eq(hex(&hash(b)).as_bytes(), flow.browser_hash.as_bytes()));
         if !same_browser {
-            return Err("state issued to another browser");
+            return Err(Refused::OtherBrowser);
         }
         Ok(flow)
-    }
-
-    #[cfg(test)]
-    fn expire_all(&self) {
-        for f in self.flows.lock().unwrap().values_mut() {
-            f.created -= self.ttl;
-        }
     }
 }
 
@@ -262,21 +300,26 @@ fn hash(s: &str) -> [u8; 32] {
     Sha256::digest(s.as_bytes()).into()
 }
 
-fn constant_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::{SecretBytes, SecretString};
 
-    fn flows() -> OAuthFlows {
+    fn flows() -> (OAuthFlows, tempfile::TempDir) {
         let mut c = Config::defaults();
         c.github_app = Some(crate::config::OAuthApp {
             client_id: "id".into(),
             client_secret: SecretString::new("s".into()),
         });
-        OAuthFlows::from_config(&c, "http://127.0.0.1:3000").unwrap()
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(crate::store::SledStore::open(dir.path()).unwrap());
+        let cipher = Arc::new(Cipher::new(&SecretBytes::new(vec![1; 32])).unwrap());
+        let f = OAuthFlows::from_config(&c, "http://127.0.0.1:3000", store, cipher).unwrap();
+        (f, dir)
     }
 
     fn caller(tenant: &str) -> Caller {
@@ -299,10 +342,13 @@ mod tests {
             .to_string()
     }
 
-    #[test]
-    fn authorize_url_has_state_pkce_scopes_and_prompt() {
-        let f = flows();
-        let (url, cookie) = f.start(&caller("t1"), Provider::GitHub, true).unwrap();
+    #[tokio::test]
+    async fn authorize_url_has_state_pkce_scopes_and_prompt() {
+        let (f, _dir) = flows();
+        let (url, cookie) = f
+            .start(&caller("t1"), Provider::GitHub, true)
+            .await
+            .unwrap();
         assert!(url.starts_with("https://github.com/login/oauth/authorize?"));
         assert!(url.contains("code_challenge_method=S256"));
         assert!(url.contains("scope=repo+read%3Auser"));
@@ -313,74 +359,77 @@ mod tests {
         assert!(state_of(&url).len() >= 43, "≥ 256 bits");
         assert!(cookie.len() >= 43);
         assert!(matches!(
-            f.start(&caller("t1"), Provider::Gitee, true),
+            f.start(&caller("t1"), Provider::Gitee, true).await,
             Err(ApiError::NotConfigured)
         ));
     }
 
-    #[test]
-    fn state_is_single_use_and_bound_to_browser_tenant_provider() {
-        let f = flows();
+    #[tokio::test]
+    async fn state_is_single_use_and_bound_to_browser_tenant_provider() {
+        let (f, _dir) = flows();
         let c1 = caller("t1");
-        let (url, browser) = f.start(&c1, Provider::GitHub, true).unwrap();
+        let start = || f.start(&c1, Provider::GitHub, true);
+        let (url, browser) = start().await.unwrap();
         let state = state_of(&url);
+        let fr = &f;
+        let take = |c: Caller, p, s: String, b: String| async move {
+            fr.take(&c, p, Some(&s), Some(&b)).await.err()
+        };
         assert_eq!(
-            f.take(&c1, Provider::GitHub, Some(&state), Some("other-browser"))
-                .err(),
-            Some("state issued to another browser")
+            take(
+                c1.clone(),
+                Provider::GitHub,
+                state.clone(),
+                "other-browser".into()
+            )
+            .await,
+            Some(Refused::OtherBrowser)
         );
         // a failed attempt burns the state
         assert_eq!(
-            f.take(&c1, Provider::GitHub, Some(&state), Some(&browser))
-                .err(),
-            Some("state unknown or already used")
+            take(c1.clone(), Provider::GitHub, state, browser).await,
+            Some(Refused::Unknown)
         );
-
-        let (url, browser) = f.start(&c1, Provider::GitHub, true).unwrap();
+        let (url, browser) = start().await.unwrap();
+        assert_eq!(
+            take(caller("t2"), Provider::GitHub, state_of(&url), browser).await,
+            Some(Refused::OtherTenant)
+        );
+        let (url, browser) = start().await.unwrap();
+        assert_eq!(
+            take(c1.clone(), Provider::Gitee, state_of(&url), browser).await,
+            Some(Refused::OtherHost)
+        );
+        let (url, browser) = start().await.unwrap();
         let state = state_of(&url);
         assert_eq!(
-            f.take(
-                &caller("t2"),
-                Provider::GitHub,
-                Some(&state),
-                Some(&browser)
-            )
-            .err(),
-            Some("state issued for another tenant")
+            take(c1.clone(), Provider::GitHub, state.clone(), browser.clone()).await,
+            None
         );
-        let (url, browser) = f.start(&c1, Provider::GitHub, true).unwrap();
-        let state = state_of(&url);
         assert_eq!(
-            f.take(&c1, Provider::Gitee, Some(&state), Some(&browser))
-                .err(),
-            Some("state issued for another code host")
-        );
-        let (url, browser) = f.start(&c1, Provider::GitHub, true).unwrap();
-        let state = state_of(&url);
-        assert!(f
-            .take(&c1, Provider::GitHub, Some(&state), Some(&browser))
-            .is_ok());
-        assert!(
-            f.take(&c1, Provider::GitHub, Some(&state), Some(&browser))
-                .is_err(),
+            take(c1.clone(), Provider::GitHub, state, browser.clone()).await,
+            Some(Refused::Unknown),
             "replay"
         );
         assert_eq!(
-            f.take(&c1, Provider::GitHub, None, Some(&browser)).err(),
-            Some("state missing")
+            f.take(&c1, Provider::GitHub, None, Some(&browser))
+                .await
+                .err(),
+            Some(Refused::Missing)
         );
     }
 
-    #[test]
-    fn state_expires() {
-        let f = flows();
+    #[tokio::test]
+    async fn state_expires() {
+        let (mut f, _dir) = flows();
+        f.ttl = Duration::ZERO;
         let c1 = caller("t1");
-        let (url, browser) = f.start(&c1, Provider::GitHub, false).unwrap();
-        f.expire_all();
+        let (url, browser) = f.start(&c1, Provider::GitHub, false).await.unwrap();
         assert_eq!(
             f.take(&c1, Provider::GitHub, Some(&state_of(&url)), Some(&browser))
+                .await
                 .err(),
-            Some("state expired")
+            Some(Refused::Expired)
         );
     }
 }

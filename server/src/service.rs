@@ -8,13 +8,14 @@ use crate::credentials::CredentialError;
 use crate::crypto::Cipher;
 use crate::health::Health;
 use crate::oauth_flow::OAuthFlows;
-use crate::pending::{PendingItem, PendingStore};
+use crate::pending::Pending;
 use crate::providers::address::HostAddress;
 use crate::providers::gitlab::{self, GitLabClient};
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::repositories::{RepoError, Repositories};
-use crate::store::{aad, AuditEntry, AuditLog, BindingStore, StoredBinding, RECORD_VERSION};
+use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store, StoreError};
+use crate::store::{StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
 use app::api::service::{Caller, CodeSourceService, GitLabCheck};
 use app::api::{
@@ -33,7 +34,7 @@ pub struct CodeSources {
     store: Arc<dyn BindingStore>,
     audit: Arc<dyn AuditLog>,
     cipher: Arc<Cipher>,
-    pending: PendingStore,
+    pending: Pending,
     policy: OutboundPolicy,
     timeout: Duration,
     gitlab_url: String,
@@ -44,8 +45,7 @@ pub struct CodeSources {
 impl CodeSources {
     pub fn new(
         config: &Config,
-        store: Arc<dyn BindingStore>,
-        audit: Arc<dyn AuditLog>,
+        store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
         oauth: Arc<OAuthFlows>,
         health: Arc<Health>,
@@ -57,10 +57,10 @@ impl CodeSources {
             health,
             health_interval: config.health_interval,
             expiry_warning_days: config.expiry_warning_days,
+            pending: Pending::new(store.clone(), config.pending_ttl),
+            audit: store.clone(),
             store,
-            audit,
             cipher,
-            pending: PendingStore::new(config.pending_ttl),
             policy: OutboundPolicy {
                 allow_loopback: config.allow_loopback,
             },
@@ -81,13 +81,13 @@ impl CodeSources {
     }
 
     /// Keeps an OAuth authorization for the user's Confirm; returns the pending id.
-    pub fn add_authorized(
+    pub async fn add_authorized(
         &self,
         caller: &Caller,
         provider: Provider,
         a: Authorized,
         asked: &[&str],
-    ) -> String {
+    ) -> Result<String, ApiError> {
         let granted = |s: &str| {
             a.scopes
                 .iter()
@@ -112,7 +112,10 @@ impl CodeSources {
             token: self.cipher.seal(&a.access_token, &aad),
             refresh_token: a.refresh_token.as_ref().map(|r| self.cipher.seal(r, &aad)),
         };
-        self.pending.insert(&caller.tenant, item)
+        self.pending
+            .insert(&caller.tenant, item)
+            .await
+            .map_err(|e| store_failed(caller, "keeping the authorization failed", &e))
     }
 }
 
@@ -204,21 +207,28 @@ fn repo_error(caller: &Caller, e: RepoError) -> ApiError {
         RepoError::Credential(CredentialError::RefreshUnavailable) => {
             ApiError::Host(app::api::HostError::Upstream { status: 503 })
         }
+        RepoError::Credential(CredentialError::StorageUnavailable(e)) => {
+            store_failed(caller, "reading the binding failed", &e)
+        }
         RepoError::Credential(CredentialError::Internal(e)) => {
             internal(caller, "reading the binding failed", e.as_ref())
         }
     }
 }
 
+/// A store failure as the user sees it: "try again" when the store is unreachable (nothing was
+/// written), else an internal error.
+pub fn store_failed(caller: &Caller, what: &str, e: &StoreError) -> ApiError {
+    if e.is_unavailable() {
+        tracing::warn!(request_id = %caller.request_id, tenant = %caller.tenant, error = %crate::util::chain(e), "{what}: storage unavailable");
+        return ApiError::StorageUnavailable;
+    }
+    internal(caller, what, e)
+}
+
 /// Logs an internal error with its whole cause chain and hides it behind the request id.
 fn internal(caller: &Caller, what: &str, err: &(dyn std::error::Error + 'static)) -> ApiError {
-    let mut chain = err.to_string();
-    let mut src = err.source();
-    while let Some(s) = src {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        src = s.source();
-    }
+    let chain = crate::util::chain(err);
     tracing::error!(request_id = %caller.request_id, tenant = %caller.tenant, error = %chain, "{what}");
     ApiError::Internal {
         request_id: caller.request_id.clone(),
@@ -291,7 +301,7 @@ impl CodeSourceService for CodeSources {
             .store
             .list(&caller.tenant)
             .await
-            .map_err(|e| internal(caller, "listing bindings failed", &e))?;
+            .map_err(|e| store_failed(caller, "listing bindings failed", &e))?;
         // A stale last check: look again in the background; the next load shows the result.
         if let Some(every) = self.health_interval {
             let stale = now_secs() - every.as_secs() as i64;
@@ -363,13 +373,21 @@ impl CodeSourceService for CodeSources {
             refresh_token: None,
         };
         let view = pending_view("", &item);
-        let id = self.pending.insert(&caller.tenant, item);
+        let id = self
+            .pending
+            .insert(&caller.tenant, item)
+            .await
+            .map_err(|e| store_failed(caller, "keeping the checked account failed", &e))?;
         Ok(PendingBinding { id, ..view })
     }
 
     async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError> {
-        self.pending
-            .peek(&caller.tenant, &id, |item| pending_view(&id, item))
+        let item = self
+            .pending
+            .peek(&caller.tenant, &id)
+            .await
+            .map_err(|e| store_failed(caller, "reading the pending binding failed", &e))?;
+        item.map(|item| pending_view(&id, &item))
             .ok_or(ApiError::PendingExpired)
     }
 
@@ -378,7 +396,12 @@ impl CodeSourceService for CodeSources {
         caller: &Caller,
         provider: Provider,
     ) -> Result<Option<PendingBinding>, ApiError> {
-        Ok(self.pending.latest(&caller.tenant, provider, pending_view))
+        let latest = self
+            .pending
+            .latest(&caller.tenant, provider)
+            .await
+            .map_err(|e| store_failed(caller, "reading the pending binding failed", &e))?;
+        Ok(latest.map(|(id, item)| pending_view(&id, &item)))
     }
 
     async fn confirm(
@@ -389,6 +412,8 @@ impl CodeSourceService for CodeSources {
         let item = self
             .pending
             .take(&caller.tenant, &pending_id)
+            .await
+            .map_err(|e| store_failed(caller, "taking the pending binding failed", &e))?
             .ok_or(ApiError::PendingExpired)?;
         let binding = StoredBinding {
             v: RECORD_VERSION,
@@ -399,6 +424,7 @@ impl CodeSourceService for CodeSources {
             refresh_token: item.refresh_token,
             reauth_reason: None,
             last_checked_at: Some(now_secs()),
+            check_claimed_until: None,
             access_expires_at: item.access_expires_at,
             account: item.account,
             address: item.address,
@@ -413,7 +439,7 @@ impl CodeSourceService for CodeSources {
             .store
             .put(&binding)
             .await
-            .map_err(|e| internal(caller, "storing the binding failed", &e))?;
+            .map_err(|e| store_failed(caller, "storing the binding failed", &e))?;
         tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = binding.provider.as_str(),
             account = %binding.account.login, outcome = "bound", "binding stored");
         self.record(
@@ -436,7 +462,7 @@ impl CodeSourceService for CodeSources {
             .audit
             .page(&caller.tenant, before, 20)
             .await
-            .map_err(|e| internal(caller, "reading the activity log failed", &e))?;
+            .map_err(|e| store_failed(caller, "reading the activity log failed", &e))?;
         let entries = entries
             .into_iter()
             .map(|e| ActivityEntry {
@@ -480,7 +506,10 @@ impl CodeSourceService for CodeSources {
 
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError> {
         // Unknown or already-used ids are fine: the result is the same, nothing pending.
-        drop(self.pending.take(&caller.tenant, &pending_id));
+        self.pending
+            .take(&caller.tenant, &pending_id)
+            .await
+            .map_err(|e| store_failed(caller, "cancelling the pending binding failed", &e))?;
         Ok(())
     }
 
@@ -497,7 +526,7 @@ impl CodeSourceService for CodeSources {
             .store
             .delete(&caller.tenant, provider)
             .await
-            .map_err(|e| internal(caller, "deleting the binding failed", &e))?;
+            .map_err(|e| store_failed(caller, "deleting the binding failed", &e))?;
         let Some(old) = old else {
             return Err(ApiError::NotBound);
         };

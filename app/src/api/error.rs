@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The binding's token no longer works; the row offers Re-authorize.
     #[error("the binding needs re-authorization")]
     NeedsReauthorization,
+    /// The store (database) cannot be reached right now; nothing was changed, retry later.
+    #[error("storage is unavailable")]
+    StorageUnavailable,
     /// Something failed on our side; the request id finds the cause in the server log.
     #[error("internal error (request {request_id})")]
     Internal { request_id: String },
@@ -117,6 +120,7 @@ impl ApiError {
             ApiError::OAuthState => 400,
             ApiError::NeedsReauthorization => 409,
             ApiError::AuthorizationWindowClosed | ApiError::PopupBlocked => 400,
+            ApiError::StorageUnavailable => 503,
             ApiError::Internal { .. } | ApiError::Transport(_) => 500,
         }
     }

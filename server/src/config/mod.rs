@@ -12,6 +12,9 @@ use std::time::Duration;
 
 mod embedding;
 mod sources;
+mod storage;
+
+pub use storage::{Database, StoreConfig};
 
 pub use sources::parse_cidrs;
 use sources::{oauth_app, parse_bool, secret, FileConfig};
@@ -52,6 +55,15 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_AUDIT_RETENTION_DAYS",
     "CODESOURCE_EXPIRY_WARNING_DAYS",
     "CODESOURCE_HEALTH_INTERVAL_SECS",
+    "CODESOURCE_DATABASE_URL",
+    "CODESOURCE_DATABASE_URL_FILE",
+    "CODESOURCE_DATABASE_CA_FILE",
+    "CODESOURCE_DATABASE_POOL_SIZE",
+    "CODESOURCE_DATABASE_TIMEOUT_SECS",
+    "CODESOURCE_DATABASE_STATEMENT_TIMEOUT_SECS",
+    "CODESOURCE_DECRYPT_KEYS",
+    "CODESOURCE_DECRYPT_KEYS_FILE",
+    "CODESOURCE_REFRESH_LEASE_SECS",
 ];
 
 /// An OAuth application registered at a code host.
@@ -104,6 +116,12 @@ pub struct Config {
     pub expiry_warning_days: i64,
     /// How often every binding is re-validated at its code host (`None`: never).
     pub health_interval: Option<Duration>,
+    /// sled in `data_dir`, or PostgreSQL.
+    pub store: StoreConfig,
+    /// Keys that only decrypt (records sealed before a key rotation).
+    pub decrypt_keys: Vec<SecretBytes>,
+    /// How long one replica may hold a binding's refresh before another may take over.
+    pub refresh_lease: Duration,
 }
 
 impl Config {
@@ -138,6 +156,10 @@ impl Config {
             audit_retention: Duration::from_secs(90 * 86_400),
             expiry_warning_days: 7,
             health_interval: Some(Duration::from_secs(3600)),
+            store: StoreConfig::Sled,
+            decrypt_keys: Vec::new(),
+            // Three attempts of at most 10 s each, with back-off, fit well inside.
+            refresh_lease: Duration::from_secs(60),
         }
     }
 
@@ -266,6 +288,7 @@ impl Config {
             "CODESOURCE_GITEE",
         )?;
         c.apply_embedding(&var, file.embedding)?;
+        c.apply_storage(&var, file.storage)?;
         c.service_token = secret(
             var("CODESOURCE_SERVICE_TOKEN").or(file.service_token),
             var("CODESOURCE_SERVICE_TOKEN_FILE").or(file.service_token_file),

@@ -1,7 +1,7 @@
 //! Where settings come from besides the environment: the optional TOML file, `*_FILE` secrets,
 //! and the small parsers shared by the settings.
 
-use super::{embedding, OAuthApp};
+use super::{embedding, storage, OAuthApp};
 use crate::secret::SecretString;
 use anyhow::{bail, Context};
 use ipnet::IpNet;
@@ -33,6 +33,8 @@ pub(super) struct FileConfig {
     pub(super) gitee_client_secret_file: Option<String>,
     #[serde(flatten)]
     pub(super) embedding: embedding::EmbeddingFile,
+    #[serde(flatten)]
+    pub(super) storage: storage::StorageFile,
     pub(super) service_token: Option<String>,
     pub(super) service_token_file: Option<String>,
     pub(super) audit_retention_days: Option<u64>,

@@ -1,13 +1,15 @@
 //! The activity log in sled: tree `audit/v1`, key `tenant \0 time(be) counter(be)`, so a
-//! tenant's entries are contiguous and ordered by time. Old entries are dropped on append
-//! (at most once an hour per process), so retention needs no separate job.
+//! tenant's entries are contiguous and ordered by time. Old entries go in the retention sweep
+//! (`sled_ephemeral`).
 
-use super::sled_store::{blocking, tenant_prefix};
+use super::sled_store::{backend, blocking, tenant_prefix};
 use super::{AuditEntry, AuditLog, SledStore, StoreError};
 use crate::util::hex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-static SEQ: AtomicU64 = AtomicU64::new(0);
+/// Orders entries of the same second. Starts at the clock's nanoseconds, so a restarted
+/// process continues above the counters of the run before.
+static SEQ: std::sync::OnceLock<AtomicU64> = std::sync::OnceLock::new();
 
 fn key(tenant: &str, at: i64, seq: u64) -> Vec<u8> {
     let mut k = tenant_prefix(tenant);
@@ -26,34 +28,49 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 #[async_trait::async_trait]
 impl AuditLog for SledStore {
     async fn append(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        let k = key(&entry.tenant, entry.at, SEQ.fetch_add(1, Ordering::Relaxed));
+        let seq = SEQ
+            .get_or_init(|| {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64);
+                AtomicU64::new(nanos)
+            })
+            .fetch_add(1, Ordering::Relaxed);
+        let k = key(&entry.tenant, entry.at, seq);
         let v = serde_json::to_vec(&entry).map_err(StoreError::Corrupt)?;
         let tree = self.audit.clone();
-        let cutoff = entry.at - self.audit_retention.as_secs() as i64;
-        let purge = self.last_purge.load(Ordering::Relaxed) + 3600 < entry.at;
-        if purge {
-            self.last_purge.store(entry.at, Ordering::Relaxed);
-        }
         blocking(move || {
             tree.insert(k, v)?;
-            if purge {
-                // Keys are per tenant, so look at each entry's time.
-                let old: Vec<_> = tree
-                    .iter()
-                    .filter_map(Result::ok)
-                    .filter(|(_, v)| {
-                        serde_json::from_slice::<AuditEntry>(v).is_ok_and(|e| e.at < cutoff)
-                    })
-                    .map(|(k, _)| k)
-                    .collect();
-                for k in old {
-                    tree.remove(k)?;
-                }
-            }
             tree.flush()?;
             Ok(())
         })
         .await
+    }
+
+    async fn scan_audit(
+        &self,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError> {
+        let from = after.as_deref().and_then(unhex);
+        let iter = match &from {
+            Some(k) => self.audit.range(k.clone()..),
+            None => self.audit.iter(),
+        };
+        let mut out = Vec::new();
+        let mut last = None;
+        for item in iter {
+            let (k, v) = item.map_err(backend)?;
+            if from.as_deref() == Some(&k[..]) {
+                continue;
+            }
+            if out.len() == limit {
+                return Ok((out, last.map(|k: Vec<u8>| hex(&k))));
+            }
+            out.push(serde_json::from_slice(&v).map_err(StoreError::Corrupt)?);
+            last = Some(k.to_vec());
+        }
+        Ok((out, None))
     }
 
     async fn page(
@@ -79,7 +96,7 @@ impl AuditLog for SledStore {
         let mut out = Vec::new();
         let mut last_key = None;
         for item in iter.by_ref().take(limit) {
-            let (k, v) = item?;
+            let (k, v) = item.map_err(backend)?;
             last_key = Some(k.to_vec());
             out.push(serde_json::from_slice::<AuditEntry>(&v).map_err(StoreError::Corrupt)?);
         }
@@ -133,20 +150,5 @@ mod tests {
         );
         assert!(cursor2.is_none());
         assert_eq!(s.page("t2", None, 10).await.unwrap().0.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn drops_entries_past_retention() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SledStore::open(dir.path())
-            .unwrap()
-            .with_audit_retention(std::time::Duration::from_secs(60));
-        s.append(entry("t1", 1_000, "old")).await.unwrap();
-        s.append(entry("t1", 1_000_000, "new")).await.unwrap();
-        let (all, _) = s.page("t1", None, 10).await.unwrap();
-        assert_eq!(
-            all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-            ["new"]
-        );
     }
 }

@@ -1,45 +1,48 @@
-//! sled backend. One tree, key `tenant \0 provider`, value the JSON record. Every write is
-//! a single-key atomic operation followed by a flush, so concurrent binds and unbinds of a row
-//! end in exactly one of their outcomes, and nothing is reported saved before it is on disk.
+//! sled backend, for one process. Tree `bindings/v1`, key `tenant \0 provider`, value the JSON
+//! record. Every write is a single-key atomic operation followed by a flush, so concurrent binds
+//! and unbinds of a row end in exactly one of their outcomes, and nothing is reported saved
+//! before it is on disk. The other trees (activity, pending, flows, leases) are in
+//! `sled_audit` and `sled_ephemeral`.
 
 use super::{BindingStore, StoreError, StoredBinding, RECORD_VERSION};
 use app::api::Provider;
 use std::path::Path;
 
 pub struct SledStore {
-    db: sled::Db,
-    bindings: sled::Tree,
+    pub(super) db: sled::Db,
+    pub(super) bindings: sled::Tree,
     pub(super) audit: sled::Tree,
-    pub(super) audit_retention: std::time::Duration,
-    /// When old audit entries were last dropped (Unix seconds).
-    pub(super) last_purge: std::sync::atomic::AtomicI64,
+    pub(super) pending: sled::Tree,
+    pub(super) flows: sled::Tree,
+    pub(super) leases: sled::Tree,
 }
 
 impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir.join("bindings.sled")).open()?;
-        let bindings = db.open_tree("bindings/v1")?;
-        let audit = db.open_tree("audit/v1")?;
+        let db = sled::Config::new()
+            .path(dir.join("bindings.sled"))
+            .open()
+            .map_err(backend)?;
+        let tree = |name: &str| db.open_tree(name).map_err(backend);
         Ok(SledStore {
+            bindings: tree("bindings/v1")?,
+            audit: tree("audit/v1")?,
+            pending: tree("pending/v1")?,
+            flows: tree("oauth-flows/v1")?,
+            leases: tree("leases/v1")?,
             db,
-            bindings,
-            audit,
-            audit_retention: std::time::Duration::from_secs(90 * 86_400),
-            last_purge: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
-    /// How long audit entries are kept.
-    pub fn with_audit_retention(mut self, retention: std::time::Duration) -> Self {
-        self.audit_retention = retention;
-        self
-    }
-
-    fn key(tenant: &str, provider: Provider) -> Vec<u8> {
+    pub(super) fn key(tenant: &str, provider: Provider) -> Vec<u8> {
         let mut k = tenant_prefix(tenant);
         k.extend_from_slice(provider.as_str().as_bytes());
         k
     }
+}
+
+pub(super) fn backend(e: sled::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
 }
 
 /// Tenant ids never contain NUL (see `identity::valid_id`), so prefixes cannot overlap.
@@ -55,12 +58,12 @@ pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, sled::Error> + Send + 'static,
 ) -> Result<T, StoreError> {
     match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r.map_err(StoreError::Backend),
+        Ok(r) => r.map_err(backend),
         Err(join) => std::panic::resume_unwind(join.into_panic()),
     }
 }
 
-fn decode(bytes: &[u8]) -> Result<StoredBinding, StoreError> {
+pub(super) fn decode(bytes: &[u8]) -> Result<StoredBinding, StoreError> {
     #[derive(serde::Deserialize)]
     struct Version {
         v: u32,
@@ -72,13 +75,17 @@ fn decode(bytes: &[u8]) -> Result<StoredBinding, StoreError> {
     serde_json::from_slice(bytes).map_err(StoreError::Corrupt)
 }
 
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(StoreError::Corrupt)
+}
+
 #[async_trait::async_trait]
 impl BindingStore for SledStore {
     async fn list(&self, tenant: &str) -> Result<Vec<StoredBinding>, StoreError> {
         self.bindings
             .scan_prefix(tenant_prefix(tenant))
             .values()
-            .map(|v| decode(&v?))
+            .map(|v| decode(&v.map_err(backend)?))
             .collect()
     }
 
@@ -88,18 +95,33 @@ impl BindingStore for SledStore {
         provider: Provider,
     ) -> Result<Option<StoredBinding>, StoreError> {
         self.bindings
-            .get(Self::key(tenant, provider))?
+            .get(Self::key(tenant, provider))
+            .map_err(backend)?
             .map(|v| decode(&v))
             .transpose()
     }
 
     async fn put(&self, b: &StoredBinding) -> Result<bool, StoreError> {
-        let value = serde_json::to_vec(b).map_err(StoreError::Corrupt)?;
+        let value = encode(b)?;
         let (tree, key) = (self.bindings.clone(), Self::key(&b.tenant, b.provider));
         blocking(move || {
             let old = tree.insert(key, value)?;
             tree.flush()?;
             Ok(old.is_some())
+        })
+        .await
+    }
+
+    async fn replace(&self, old: &StoredBinding, new: &StoredBinding) -> Result<bool, StoreError> {
+        let (old_v, new_v) = (encode(old)?, encode(new)?);
+        let (tree, key) = (self.bindings.clone(), Self::key(&new.tenant, new.provider));
+        // Compared as bytes: the same serializer wrote the stored record.
+        blocking(move || {
+            let swapped = tree
+                .compare_and_swap(key, Some(old_v), Some(new_v))?
+                .is_ok();
+            tree.flush()?;
+            Ok(swapped)
         })
         .await
     }
@@ -119,8 +141,79 @@ impl BindingStore for SledStore {
         old.map(|v| decode(&v)).transpose()
     }
 
-    async fn all(&self) -> Result<Vec<StoredBinding>, StoreError> {
-        self.bindings.iter().values().map(|v| decode(&v?)).collect()
+    async fn scan(
+        &self,
+        after: Option<(String, Provider)>,
+        limit: usize,
+    ) -> Result<Vec<StoredBinding>, StoreError> {
+        let from = after.map(|(tenant, provider)| Self::key(&tenant, provider));
+        let iter = match &from {
+            Some(k) => self.bindings.range(k.clone()..),
+            None => self.bindings.iter(),
+        };
+        let mut out = Vec::new();
+        for item in iter {
+            let (k, v) = item.map_err(backend)?;
+            // `after` itself was on the previous page.
+            if from.as_deref() == Some(&k[..]) {
+                continue;
+            }
+            out.push(decode(&v)?);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn claim_due(
+        &self,
+        tenant: Option<&str>,
+        checked_before: i64,
+        now: i64,
+        claim_until: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredBinding>, StoreError> {
+        let iter = match tenant {
+            Some(t) => self.bindings.scan_prefix(tenant_prefix(t)),
+            None => self.bindings.iter(),
+        };
+        let mut claimed = Vec::new();
+        for item in iter {
+            if claimed.len() == limit {
+                break;
+            }
+            let (key, raw) = item.map_err(backend)?;
+            let b = decode(&raw)?;
+            if !b.is_due(checked_before, now) {
+                continue;
+            }
+            let mut mine = b;
+            mine.check_claimed_until = Some(claim_until);
+            // Lost to a concurrent writer: that binding is someone else's now.
+            if self
+                .bindings
+                .compare_and_swap(key, Some(raw), Some(encode(&mine)?))
+                .map_err(backend)?
+                .is_ok()
+            {
+                claimed.push(mine);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn counts(&self) -> Result<Vec<(Provider, bool, u64)>, StoreError> {
+        let mut counts = std::collections::BTreeMap::new();
+        for v in self.bindings.iter().values() {
+            let b = decode(&v.map_err(backend)?)?;
+            let key = (b.provider.as_str(), b.reauth_reason.is_some());
+            counts.entry(key).or_insert((b.provider, 0u64)).1 += 1;
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((_, reauth), (p, n))| (p, reauth, n))
+            .collect())
     }
 
     async fn ready(&self) -> bool {
@@ -160,6 +253,7 @@ mod tests {
             access_expires_at: None,
             reauth_reason: None,
             last_checked_at: None,
+            check_claimed_until: None,
         }
     }
 
@@ -205,6 +299,7 @@ mod tests {
                     serde_json::to_vec(&newer).unwrap(),
                 )
                 .unwrap();
+            s.db.flush().unwrap();
         }
         let s = SledStore::open(dir.path()).unwrap();
         assert_eq!(s.list("t1").await.unwrap()[0].account.login, "alice");

@@ -75,7 +75,7 @@ async fn start(
     headers: HeaderMap,
 ) -> Response {
     let popup = q.mode.as_deref() != Some("redirect");
-    match st.flows.start(&caller, provider, popup) {
+    match st.flows.start(&caller, provider, popup).await {
         Ok((url, browser)) => {
             let cookie = flow_cookie_header(&st, provider, &browser, 600);
             let mut resp = StatusCode::SEE_OTHER.into_response();
@@ -103,10 +103,13 @@ async fn callback(
         .flows
         .finish(&caller, provider, &q, browser.as_deref())
         .await;
-    let outcome = finished.result.map(|a| {
-        let asked = st.flows.scopes(provider);
-        st.service.add_authorized(&caller, provider, a, asked)
-    });
+    let outcome = match finished.result {
+        Ok(a) => {
+            let asked = st.flows.scopes(provider);
+            st.service.add_authorized(&caller, provider, a, asked).await
+        }
+        Err(e) => Err(e),
+    };
     let mut resp = result_page(&st, provider, finished.popup, outcome, &headers);
     let clear = flow_cookie_header(&st, provider, "", 0);
     if let Ok(c) = HeaderValue::from_str(&clear) {

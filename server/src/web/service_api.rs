@@ -243,20 +243,20 @@ async fn metrics(State(state): State<ServiceApi>, headers: HeaderMap) -> Respons
         return refused.into_response();
     }
     let mut bindings = std::collections::BTreeMap::new();
-    match state.store.all().await {
-        Ok(all) => {
-            for b in all {
-                let status = if b.reauth_reason.is_some() {
+    match state.store.counts().await {
+        Ok(counts) => {
+            for (provider, reauth, n) in counts {
+                let status = if reauth {
                     "needs_reauthorization"
                 } else {
                     "bound"
                 };
                 *bindings
-                    .entry((b.provider.as_str().to_string(), status.to_string()))
-                    .or_insert(0u64) += 1;
+                    .entry((provider.as_str().to_string(), status.to_string()))
+                    .or_insert(0u64) += n;
             }
         }
-        Err(e) => tracing::error!(error = %e, "metrics: listing bindings failed"),
+        Err(e) => tracing::error!(error = %e, "metrics: counting bindings failed"),
     }
     (
         [(
@@ -279,6 +279,12 @@ fn credential_error(e: CredentialError, request_id: &str) -> Response {
         CredentialError::RefreshUnavailable => {
             let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "refresh_unavailable", "The code host could not refresh the token; try again shortly.");
             r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+            r
+        }
+        CredentialError::StorageUnavailable(e) => {
+            tracing::warn!(request_id = %request_id, error = %crate::util::chain(&e), "issuing a credential: storage unavailable");
+            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "Storage is unavailable right now; nothing was changed. Try again shortly.");
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             r
         }
         CredentialError::Internal(e) => {

@@ -109,7 +109,9 @@ pub async fn spawn_app(opts: Options) -> TestApp {
     }
     (opts.tweak)(&mut config);
     let leptos = LeptosOptions::builder().output_name("codesource").build();
-    let router = codesource_server::build(&config, leptos).expect("server builds");
+    let router = codesource_server::build(&config, leptos)
+        .await
+        .expect("server builds");
     tokio::spawn(codesource_server::serve(listener, router));
     TestApp {
         base: format!("http://{addr}{}", config.base_path),

@@ -1,0 +1,131 @@
+//! Key rotation: re-seals every stored token (bindings, pending items, OAuth flows' verifiers)
+//! with the active key, while servers keep running. Each record is swapped only if it is still
+//! the one that was read (a concurrent refresh or unbind wins, and the record is read again),
+//! and records already under the active key are skipped, so an interrupted run just runs again.
+
+use crate::crypto::{Cipher, CryptoError, Sealed};
+use crate::store::{aad, flow_aad, Store, StoreError, StoredBinding};
+
+const PAGE: usize = 500;
+/// Tries per record when concurrent writers keep changing it.
+const TRIES: usize = 5;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rotated {
+    /// Records re-sealed now.
+    pub resealed: u64,
+    /// Records already sealed with the active key.
+    pub current: u64,
+    /// Records sealed with a key that is not configured (left as they are).
+    pub unreadable: u64,
+}
+
+/// `Some(new)` if `s` needed re-sealing; `Err` when its key is unknown (or it is damaged).
+fn reseal_opt(
+    cipher: &Cipher,
+    s: Option<&Sealed>,
+    aad: &[u8],
+) -> Result<Option<Option<Sealed>>, CryptoError> {
+    match s {
+        None => Ok(None),
+        Some(s) => Ok(cipher.reseal(s, aad)?.map(Some)),
+    }
+}
+
+/// The binding with its tokens under the active key; `None` if nothing needed doing.
+fn resealed_binding(
+    cipher: &Cipher,
+    b: &StoredBinding,
+) -> Result<Option<StoredBinding>, CryptoError> {
+    let aad = aad(&b.tenant, b.provider);
+    let token = cipher.reseal(&b.token, &aad)?;
+    let refresh = reseal_opt(cipher, b.refresh_token.as_ref(), &aad)?;
+    if token.is_none() && refresh.is_none() {
+        return Ok(None);
+    }
+    let mut new = b.clone();
+    if let Some(t) = token {
+        new.token = t;
+    }
+    if let Some(r) = refresh {
+        new.refresh_token = r;
+    }
+    Ok(Some(new))
+}
+
+impl Rotated {
+    fn count<T>(&mut self, r: &Result<Option<T>, CryptoError>, what: &str, key: &str) {
+        match r {
+            Ok(Some(_)) => self.resealed += 1,
+            Ok(None) => self.current += 1,
+            Err(e) => {
+                tracing::error!(record = what, key, error = %e, "cannot re-seal: left as it is");
+                self.unreadable += 1;
+            }
+        }
+    }
+}
+
+pub async fn rotate(store: &dyn Store, cipher: &Cipher) -> Result<Rotated, StoreError> {
+    let mut out = Rotated::default();
+    let mut after = None;
+    loop {
+        let page = store.scan(after.take(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.tenant.clone(), last.provider));
+        for mut b in page {
+            for _ in 0..TRIES {
+                let r = resealed_binding(cipher, &b);
+                let key = format!("{}/{}", b.tenant, b.provider.as_str());
+                let Ok(Some(new)) = &r else {
+                    out.count(&r, "binding", &key);
+                    break;
+                };
+                if store.replace(&b, new).await? {
+                    out.count(&r, "binding", &key);
+                    break;
+                }
+                // Changed meanwhile: read it again (gone means nothing to do).
+                match store.get(&b.tenant, b.provider).await? {
+                    Some(fresh) => b = fresh,
+                    None => break,
+                }
+            }
+        }
+    }
+    for p in store.all_pending().await? {
+        let aad = aad(&p.tenant, p.item.provider);
+        let token = cipher.reseal(&p.item.token, &aad);
+        let refresh = reseal_opt(cipher, p.item.refresh_token.as_ref(), &aad);
+        let r = match (token, refresh) {
+            (Err(e), _) | (_, Err(e)) => Err(e),
+            (Ok(None), Ok(None)) => Ok(None),
+            (Ok(t), Ok(rt)) => {
+                let mut new = p.clone();
+                if let Some(t) = t {
+                    new.item.token = t;
+                }
+                if let Some(rt) = rt {
+                    new.item.refresh_token = rt;
+                }
+                // Taken (confirmed) meanwhile: it went into its binding, which is re-sealed
+                // above or on the next run.
+                store.replace_pending(&p, &new).await?;
+                Ok(Some(()))
+            }
+        };
+        out.count(&r, "pending", &p.id);
+    }
+    for f in store.all_flows().await? {
+        let r = reseal_opt(cipher, f.verifier.as_ref(), &flow_aad(&f.state_hash));
+        if let Ok(Some(v)) = &r {
+            let new = crate::store::FlowRecord {
+                verifier: v.clone(),
+                ..f.clone()
+            };
+            store.replace_flow(&f, &new).await?;
+        }
+        out.count(&r, "oauth flow", &f.state_hash[..8.min(f.state_hash.len())]);
+    }
+    Ok(out)
+}

@@ -1,0 +1,94 @@
+//! PostgreSQL-only behavior: schema migrations across replicas, records written by a newer
+//! version, and how an unreachable database is reported.
+
+use super::{binding, options, TestDb};
+use crate::store::{BindingStore, MigrateError, PgStore, StoreError};
+use app::api::Provider;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
+    let db = TestDb::new(false).await;
+    assert_eq!(db.store.migrate().await.unwrap(), [1]);
+    assert!(
+        db.store.migrate().await.unwrap().is_empty(),
+        "second run is a no-op"
+    );
+    db.finish().await;
+
+    // Two replicas starting together on a fresh database: both succeed, one applies.
+    let db = TestDb::new(false).await;
+    let other = db.replica().await;
+    let (a, b) = tokio::join!(db.store.migrate(), other.migrate());
+    let mut applied = a.unwrap();
+    applied.extend(b.unwrap());
+    assert_eq!(applied, [1]);
+    db.store
+        .put(&binding("t1", Provider::GitLab, "a"))
+        .await
+        .unwrap();
+    drop(other);
+    db.finish().await;
+
+    let db = TestDb::new(true).await;
+    let client = db.store.pool().get().await.unwrap();
+    client
+        .batch_execute("INSERT INTO codesource_schema (version, name) VALUES (999, 'future')")
+        .await
+        .unwrap();
+    drop(client);
+    let err = db.store.migrate().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MigrateError::DatabaseNewer {
+                database: 999,
+                binary: 1
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("version 999"), "{err}");
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_newer_records() {
+    let db = TestDb::new(true).await;
+    db.store
+        .put(&binding("t1", Provider::GitLab, "alice"))
+        .await
+        .unwrap();
+    let mut newer = serde_json::to_value(binding("t9", Provider::GitLab, "x")).unwrap();
+    newer["v"] = 99.into();
+    let client = db.store.pool().get().await.unwrap();
+    client
+        .execute(
+            "INSERT INTO bindings (tenant, provider, record, needs_reauth) \
+             VALUES ('t9', 'gitlab', $1, false)",
+            &[&newer.to_string()],
+        )
+        .await
+        .unwrap();
+    drop(client);
+    assert_eq!(db.store.list("t1").await.unwrap()[0].account.login, "alice");
+    assert!(matches!(
+        db.store.get("t9", Provider::GitLab).await,
+        Err(StoreError::NewerVersion(99))
+    ));
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn unreachable_database_is_unavailable() {
+    // A port nothing listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://nobody@127.0.0.1:{port}/none?sslmode=disable");
+    match PgStore::connect(&options(&url)).await {
+        Err(e) => assert!(e.is_unavailable(), "{e:?}"),
+        Ok(_) => panic!("connected to a closed port"),
+    }
+}

@@ -1,0 +1,104 @@
+//! Moving up: copies every binding, pending item, OAuth flow and activity entry from one store
+//! into another (sled → PostgreSQL, for a deployment that outgrows one machine). Idempotent:
+//! bindings and pending items are written by key, and a tenant's activity entries already in
+//! the target are not added twice, so an interrupted copy can simply run again.
+
+use super::{AuditEntry, Store, StoreError};
+use std::collections::HashMap;
+
+const PAGE: usize = 500;
+
+/// What a copy wrote (records already in the target are counted as skipped).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Copied {
+    pub bindings: u64,
+    pub pending: u64,
+    pub flows: u64,
+    pub audit: u64,
+    pub audit_skipped: u64,
+}
+
+pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
+    let mut copied = Copied::default();
+    let mut after = None;
+    loop {
+        let page = from.scan(after.take(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.tenant.clone(), last.provider));
+        for b in &page {
+            to.put(b).await?;
+            copied.bindings += 1;
+        }
+    }
+    for p in from.all_pending().await? {
+        if to.peek_pending(&p.tenant, &p.id, i64::MIN).await?.is_none() {
+            // No per-tenant bound while copying: everything that was there comes along.
+            to.insert_pending(&p, usize::MAX).await?;
+            copied.pending += 1;
+        }
+    }
+    let existing_flows: Vec<String> = to
+        .all_flows()
+        .await?
+        .into_iter()
+        .map(|f| f.state_hash)
+        .collect();
+    for f in from.all_flows().await? {
+        if !existing_flows.contains(&f.state_hash) {
+            to.insert_flow(&f, usize::MAX).await?;
+            copied.flows += 1;
+        }
+    }
+    copy_audit(from, to, &mut copied).await?;
+    Ok(copied)
+}
+
+/// An entry's identity for de-duplication (entries have no id of their own).
+fn identity(e: &AuditEntry) -> String {
+    serde_json::to_string(e).unwrap_or_default()
+}
+
+async fn copy_audit(
+    from: &dyn Store,
+    to: &dyn Store,
+    copied: &mut Copied,
+) -> Result<(), StoreError> {
+    // What the target already holds, per tenant, loaded when the tenant first shows up.
+    let mut present: HashMap<String, HashMap<String, u32>> = HashMap::new();
+    let mut cursor = None;
+    loop {
+        let (entries, next) = from.scan_audit(cursor.take(), PAGE).await?;
+        for e in entries {
+            if !present.contains_key(&e.tenant) {
+                let mut seen = HashMap::new();
+                let mut before = None;
+                loop {
+                    let (page, older) = to.page(&e.tenant, before.take(), PAGE).await?;
+                    for t in &page {
+                        *seen.entry(identity(t)).or_insert(0) += 1;
+                    }
+                    match older {
+                        Some(c) => before = Some(c),
+                        None => break,
+                    }
+                }
+                present.insert(e.tenant.clone(), seen);
+            }
+            let seen = present.get_mut(&e.tenant).expect("loaded above");
+            match seen.get_mut(&identity(&e)) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    copied.audit_skipped += 1;
+                }
+                _ => {
+                    to.append(e).await?;
+                    copied.audit += 1;
+                }
+            }
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(()),
+        }
+    }
+}

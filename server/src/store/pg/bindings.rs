@@ -1,0 +1,233 @@
+//! Bindings in PostgreSQL: table `bindings`, one row per (tenant, provider). The health-check
+//! claim lives only in the `check_claimed_until` column (the JSON is always written with it
+//! empty and it is filled in from the column when a row is read), so a claim is one small
+//! `UPDATE` and needs no JSON rewriting in SQL.
+
+use super::{decode_versioned, encode, limit, PgStore};
+use crate::store::{BindingStore, StoreError, StoredBinding};
+use app::api::Provider;
+use tokio_postgres::Row;
+
+/// The columns a binding is read from, in `from_row` order.
+const COLS: &str = "record, check_claimed_until";
+
+fn from_row(row: &Row) -> Result<StoredBinding, StoreError> {
+    let mut b: StoredBinding = decode_versioned(row.get(0))?;
+    b.check_claimed_until = row.get(1);
+    Ok(b)
+}
+
+fn from_rows(rows: &[Row]) -> Result<Vec<StoredBinding>, StoreError> {
+    rows.iter().map(from_row).collect()
+}
+
+/// The stored form: the JSON without the claim, and the columns queries use.
+struct Columns {
+    record: String,
+    needs_reauth: bool,
+    last_checked_at: Option<i64>,
+    check_claimed_until: Option<i64>,
+}
+
+impl Columns {
+    fn of(b: &StoredBinding) -> Result<Columns, StoreError> {
+        let record = encode(&StoredBinding {
+            check_claimed_until: None,
+            ..b.clone()
+        })?;
+        Ok(Columns {
+            record,
+            needs_reauth: b.reauth_reason.is_some(),
+            last_checked_at: b.last_checked_at,
+            check_claimed_until: b.check_claimed_until,
+        })
+    }
+}
+
+const UPDATE: &str = "UPDATE bindings SET record = $3, needs_reauth = $4, last_checked_at = $5, \
+     check_claimed_until = $6 WHERE tenant = $1 AND provider = $2";
+
+/// Rows due for a health check (`StoredBinding::is_due`): $1 checked_before, $2 now.
+const DUE: &str = "NOT needs_reauth AND COALESCE(last_checked_at, 0) < $1 \
+     AND COALESCE(check_claimed_until, 0) <= $2";
+
+#[async_trait::async_trait]
+impl BindingStore for PgStore {
+    async fn list(&self, tenant: &str) -> Result<Vec<StoredBinding>, StoreError> {
+        let sql = format!("SELECT {COLS} FROM bindings WHERE tenant = $1 ORDER BY provider");
+        from_rows(&self.query(&sql, &[&tenant]).await?)
+    }
+
+    async fn get(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredBinding>, StoreError> {
+        let sql = format!("SELECT {COLS} FROM bindings WHERE tenant = $1 AND provider = $2");
+        let rows = self.query(&sql, &[&tenant, &provider.as_str()]).await?;
+        rows.first().map(from_row).transpose()
+    }
+
+    async fn put(&self, b: &StoredBinding) -> Result<bool, StoreError> {
+        // Update-then-insert instead of PostgreSQL's `RETURNING (xmax <> 0)` trick: each
+        // statement is atomic on its own, and whichever one takes effect says whether a row
+        // was there. A concurrent insert or delete between them sends us round again.
+        let c = Columns::of(b)?;
+        let provider = b.provider.as_str();
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+            &b.tenant,
+            &provider,
+            &c.record,
+            &c.needs_reauth,
+            &c.last_checked_at,
+            &c.check_claimed_until,
+        ];
+        let client = self.client().await?;
+        let update = client.prepare_cached(UPDATE).await.map_err(super::pg_err)?;
+        let insert = client
+            .prepare_cached(
+                "INSERT INTO bindings (tenant, provider, record, needs_reauth, last_checked_at, \
+                 check_claimed_until) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (tenant, provider) DO NOTHING",
+            )
+            .await
+            .map_err(super::pg_err)?;
+        loop {
+            if client
+                .execute(&update, &params)
+                .await
+                .map_err(super::pg_err)?
+                == 1
+            {
+                return Ok(true);
+            }
+            if client
+                .execute(&insert, &params)
+                .await
+                .map_err(super::pg_err)?
+                == 1
+            {
+                return Ok(false);
+            }
+        }
+    }
+
+    async fn replace(&self, old: &StoredBinding, new: &StoredBinding) -> Result<bool, StoreError> {
+        debug_assert!(old.tenant == new.tenant && old.provider == new.provider);
+        // The serializer that wrote the stored JSON writes `old` the same way, so text
+        // equality is record equality.
+        let o = Columns::of(old)?;
+        let n = Columns::of(new)?;
+        let sql =
+            format!("{UPDATE} AND record = $7 AND check_claimed_until IS NOT DISTINCT FROM $8");
+        let changed = self
+            .execute(
+                &sql,
+                &[
+                    &old.tenant,
+                    &old.provider.as_str(),
+                    &n.record,
+                    &n.needs_reauth,
+                    &n.last_checked_at,
+                    &n.check_claimed_until,
+                    &o.record,
+                    &o.check_claimed_until,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn delete(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredBinding>, StoreError> {
+        let sql =
+            format!("DELETE FROM bindings WHERE tenant = $1 AND provider = $2 RETURNING {COLS}");
+        let rows = self.query(&sql, &[&tenant, &provider.as_str()]).await?;
+        rows.first().map(from_row).transpose()
+    }
+
+    async fn scan(
+        &self,
+        after: Option<(String, Provider)>,
+        n: usize,
+    ) -> Result<Vec<StoredBinding>, StoreError> {
+        let rows = match after {
+            None => {
+                let sql = format!("SELECT {COLS} FROM bindings ORDER BY tenant, provider LIMIT $1");
+                self.query(&sql, &[&limit(n)]).await?
+            }
+            Some((tenant, provider)) => {
+                let sql = format!(
+                    "SELECT {COLS} FROM bindings WHERE (tenant, provider) > ($1, $2) \
+                     ORDER BY tenant, provider LIMIT $3"
+                );
+                self.query(&sql, &[&tenant, &provider.as_str(), &limit(n)])
+                    .await?
+            }
+        };
+        from_rows(&rows)
+    }
+
+    async fn claim_due(
+        &self,
+        tenant: Option<&str>,
+        checked_before: i64,
+        now: i64,
+        claim_until: i64,
+        n: usize,
+    ) -> Result<Vec<StoredBinding>, StoreError> {
+        // One statement, and the due condition twice: a replica claiming at the same moment
+        // picked the same candidates, but when it gets their row locks it re-checks the outer
+        // condition on the rows as we left them, sees them claimed and skips them. So each
+        // row is handed out once, without SKIP LOCKED.
+        let sql = format!(
+            "UPDATE bindings SET check_claimed_until = $3 \
+             WHERE (tenant, provider) IN ( \
+                 SELECT tenant, provider FROM bindings \
+                 WHERE {DUE} AND ($4::TEXT IS NULL OR tenant = $4) \
+                 ORDER BY last_checked_at NULLS FIRST, tenant, provider LIMIT $5) \
+             AND {DUE} RETURNING {COLS}"
+        );
+        let rows = self
+            .query(
+                &sql,
+                &[&checked_before, &now, &claim_until, &tenant, &limit(n)],
+            )
+            .await?;
+        let mut claimed = from_rows(&rows)?;
+        claimed.sort_by(|a, b| {
+            (a.last_checked_at, &a.tenant, a.provider).cmp(&(
+                b.last_checked_at,
+                &b.tenant,
+                b.provider,
+            ))
+        });
+        Ok(claimed)
+    }
+
+    async fn counts(&self) -> Result<Vec<(Provider, bool, u64)>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT provider, needs_reauth, count(*) FROM bindings \
+                 GROUP BY provider, needs_reauth ORDER BY provider, needs_reauth",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                // Through serde, so an unknown provider is a `Corrupt` record like elsewhere.
+                let name = serde_json::Value::String(r.get(0));
+                let provider: Provider =
+                    serde_json::from_value(name).map_err(StoreError::Corrupt)?;
+                Ok((provider, r.get(1), r.get::<_, i64>(2) as u64))
+            })
+            .collect()
+    }
+
+    async fn ready(&self) -> bool {
+        super::connect::ping(self).await
+    }
+}

@@ -1,0 +1,255 @@
+//! Short-lived state in PostgreSQL: pending accounts (`pending`), OAuth flows (`oauth_flows`)
+//! and leases (`leases`). Every take is one `DELETE ... RETURNING`, so of two replicas taking
+//! the same row only one gets it; a lease is one conditional upsert.
+
+use super::{decode, encode, limit, pg_err, PgStore};
+use crate::store::{FlowRecord, FlowStore, Leases, PendingRecord, PendingStore, StoreError};
+use app::api::Provider;
+use tokio_postgres::Row;
+
+fn records<T: serde::de::DeserializeOwned>(rows: &[Row]) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(|r| decode(r.get(0))).collect()
+}
+
+fn first<T: serde::de::DeserializeOwned>(rows: &[Row]) -> Result<Option<T>, StoreError> {
+    rows.first().map(|r| decode(r.get(0))).transpose()
+}
+
+impl PgStore {
+    /// Deletes the tenant's oldest rows of `table` so that `keep` remain, then runs `insert`,
+    /// in one transaction. Concurrent inserts may leave a few more for a moment; the next
+    /// insert or the sweep trims them.
+    async fn insert_bounded(
+        &self,
+        table: &str,
+        key: &str,
+        tenant: &str,
+        keep: usize,
+        insert: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_err)?;
+        let trim = format!(
+            "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE tenant = $1 \
+             ORDER BY created_at DESC, {key} DESC OFFSET $2)"
+        );
+        let trim = tx.prepare_cached(&trim).await.map_err(pg_err)?;
+        tx.execute(&trim, &[&tenant, &limit(keep)])
+            .await
+            .map_err(pg_err)?;
+        let insert = tx.prepare_cached(insert).await.map_err(pg_err)?;
+        tx.execute(&insert, params).await.map_err(pg_err)?;
+        tx.commit().await.map_err(pg_err)
+    }
+}
+
+#[async_trait::async_trait]
+impl PendingStore for PgStore {
+    async fn insert_pending(
+        &self,
+        record: &PendingRecord,
+        max_per_tenant: usize,
+    ) -> Result<(), StoreError> {
+        let json = encode(record)?;
+        self.insert_bounded(
+            "pending",
+            "id",
+            &record.tenant,
+            max_per_tenant.saturating_sub(1),
+            "INSERT INTO pending (id, tenant, provider, created_at, record) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET tenant = EXCLUDED.tenant, \
+             provider = EXCLUDED.provider, created_at = EXCLUDED.created_at, \
+             record = EXCLUDED.record",
+            &[
+                &record.id,
+                &record.tenant,
+                &record.item.provider.as_str(),
+                &record.created_at,
+                &json,
+            ],
+        )
+        .await
+    }
+
+    async fn take_pending(
+        &self,
+        tenant: &str,
+        id: &str,
+        fresh_after: i64,
+    ) -> Result<Option<PendingRecord>, StoreError> {
+        // Another tenant's id, or an expired entry, matches nothing and stays where it is.
+        let rows = self
+            .query(
+                "DELETE FROM pending WHERE id = $1 AND tenant = $2 AND created_at > $3 \
+                 RETURNING record",
+                &[&id, &tenant, &fresh_after],
+            )
+            .await?;
+        first(&rows)
+    }
+
+    async fn peek_pending(
+        &self,
+        tenant: &str,
+        id: &str,
+        fresh_after: i64,
+    ) -> Result<Option<PendingRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record FROM pending WHERE id = $1 AND tenant = $2 AND created_at > $3",
+                &[&id, &tenant, &fresh_after],
+            )
+            .await?;
+        first(&rows)
+    }
+
+    async fn latest_pending(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        fresh_after: i64,
+    ) -> Result<Option<PendingRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record FROM pending WHERE tenant = $1 AND provider = $2 \
+                 AND created_at > $3 ORDER BY created_at DESC, id DESC LIMIT 1",
+                &[&tenant, &provider.as_str(), &fresh_after],
+            )
+            .await?;
+        first(&rows)
+    }
+
+    async fn all_pending(&self) -> Result<Vec<PendingRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record FROM pending ORDER BY tenant, created_at, id",
+                &[],
+            )
+            .await?;
+        records(&rows)
+    }
+
+    async fn replace_pending(
+        &self,
+        old: &PendingRecord,
+        new: &PendingRecord,
+    ) -> Result<bool, StoreError> {
+        // Same serializer as the stored JSON, so text equality is record equality.
+        let (old_json, new_json) = (encode(old)?, encode(new)?);
+        let changed = self
+            .execute(
+                "UPDATE pending SET tenant = $3, provider = $4, created_at = $5, record = $6 \
+                 WHERE id = $1 AND record = $2",
+                &[
+                    &old.id,
+                    &old_json,
+                    &new.tenant,
+                    &new.item.provider.as_str(),
+                    &new.created_at,
+                    &new_json,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+}
+
+#[async_trait::async_trait]
+impl FlowStore for PgStore {
+    async fn insert_flow(
+        &self,
+        record: &FlowRecord,
+        max_per_tenant: usize,
+    ) -> Result<(), StoreError> {
+        let json = encode(record)?;
+        self.insert_bounded(
+            "oauth_flows",
+            "state_hash",
+            &record.tenant,
+            max_per_tenant.saturating_sub(1),
+            "INSERT INTO oauth_flows (state_hash, tenant, created_at, record) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (state_hash) DO UPDATE SET \
+             tenant = EXCLUDED.tenant, created_at = EXCLUDED.created_at, record = EXCLUDED.record",
+            &[
+                &record.state_hash,
+                &record.tenant,
+                &record.created_at,
+                &json,
+            ],
+        )
+        .await
+    }
+
+    async fn take_flow(&self, state_hash: &str) -> Result<Option<FlowRecord>, StoreError> {
+        // Expiry is the caller's check (from `created_at`): an expired flow is consumed too.
+        let rows = self
+            .query(
+                "DELETE FROM oauth_flows WHERE state_hash = $1 RETURNING record",
+                &[&state_hash],
+            )
+            .await?;
+        first(&rows)
+    }
+
+    async fn all_flows(&self) -> Result<Vec<FlowRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record FROM oauth_flows ORDER BY tenant, created_at, state_hash",
+                &[],
+            )
+            .await?;
+        records(&rows)
+    }
+
+    async fn replace_flow(&self, old: &FlowRecord, new: &FlowRecord) -> Result<bool, StoreError> {
+        let (old_json, new_json) = (encode(old)?, encode(new)?);
+        let changed = self
+            .execute(
+                "UPDATE oauth_flows SET tenant = $3, created_at = $4, record = $5 \
+                 WHERE state_hash = $1 AND record = $2",
+                &[
+                    &old.state_hash,
+                    &old_json,
+                    &new.tenant,
+                    &new.created_at,
+                    &new_json,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+}
+
+#[async_trait::async_trait]
+impl Leases for PgStore {
+    async fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        // One upsert: a free name is inserted; a held one is taken only if its lease ran out
+        // or is already ours (extending it). Otherwise the `WHERE` leaves it and 0 rows count.
+        let changed = self
+            .execute(
+                "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $4) \
+                 ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, \
+                 expires_at = EXCLUDED.expires_at \
+                 WHERE leases.expires_at <= $3 OR leases.holder = $2",
+                &[&name, &holder, &now, &until],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM leases WHERE name = $1 AND holder = $2",
+            &[&name, &holder],
+        )
+        .await?;
+        Ok(())
+    }
+}

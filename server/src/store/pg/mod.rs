@@ -1,0 +1,170 @@
+//! PostgreSQL backend, for several replicas sharing one database. Only plain SQL that
+//! PostgreSQL-compatible distributed databases also accept: no advisory locks, no
+//! `SKIP LOCKED`, no extensions; leases are rows, and every step that must happen once across
+//! replicas is one conditional statement (a claim, a `DELETE ... RETURNING`, an upsert with a
+//! `WHERE`), so correctness never depends on holding a lock between two round trips.
+//!
+//! Records are stored as the same JSON the sled backend writes, next to the columns queries
+//! filter and order by. Connections come from a deadpool pool, which drops broken connections
+//! and reconnects by itself when the database comes back.
+
+mod audit;
+mod bindings;
+mod connect;
+mod ephemeral;
+mod migrate;
+
+pub use migrate::MigrateError;
+
+use super::{Store, StoreError, Swept, RECORD_VERSION};
+use deadpool_postgres::{Object, Pool, PoolError};
+use serde::{de::DeserializeOwned, Serialize};
+use std::time::Duration;
+use tokio_postgres::{types::ToSql, Row};
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct PgOptions {
+    /// `postgres://user:pass@host:port/db?sslmode=disable|prefer|require`.
+    pub url: String,
+    /// Extra CA certificates (PEM) that may sign the server's certificate (see `connect`).
+    pub ca_file: Option<std::path::PathBuf>,
+    pub pool_size: usize,
+    /// Bounds connecting, and waiting for a pooled connection.
+    pub connect_timeout: Duration,
+    /// Set on every connection (`SET statement_timeout`), so a stuck query frees its
+    /// connection instead of holding a request forever.
+    pub statement_timeout: Duration,
+}
+
+pub struct PgStore {
+    pool: Pool,
+    connect_timeout: Duration,
+}
+
+impl PgStore {
+    /// The pool used by every query (tests use it to reach the database directly).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(pool_err)
+    }
+
+    /// One statement on a pooled connection, prepared once per connection.
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(sql).await.map_err(pg_err)?;
+        c.query(&st, params).await.map_err(pg_err)
+    }
+
+    /// Like `query`, returning the number of rows affected.
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(sql).await.map_err(pg_err)?;
+        c.execute(&st, params).await.map_err(pg_err)
+    }
+}
+
+/// Whether a failure is worth retrying, with nothing written: the connection broke or never
+/// came up (no database error at all: I/O, TLS, closed, timeout), the server is shutting down
+/// or refusing connections, a statement timed out, or a transaction was aborted by a
+/// serialization conflict or deadlock (what distributed databases ask clients to retry).
+/// Everything else the database said (constraint, syntax, permission) is a `Backend` error.
+pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
+    let transient = match e.code() {
+        None => true,
+        Some(state) => {
+            let code = state.code();
+            code.starts_with("08") // connection exception
+                || code.starts_with("57P") // admin/crash shutdown, cannot connect now
+                || matches!(code, "53300" | "57014" | "40001" | "40P01")
+        }
+    };
+    if transient || e.is_closed() {
+        StoreError::Unavailable(Box::new(e))
+    } else {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+pub(super) fn pool_err(e: PoolError) -> StoreError {
+    match e {
+        PoolError::Backend(e) => pg_err(e),
+        e @ PoolError::NoRuntimeSpecified => StoreError::Backend(Box::new(e)),
+        // Timed out waiting for a connection or creating one, or the pool is closed.
+        e => StoreError::Unavailable(Box::new(e)),
+    }
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(StoreError::Corrupt)
+}
+
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(StoreError::Corrupt)
+}
+
+/// Decodes a versioned record (a binding): a newer format is refused rather than misread,
+/// the same rule as the sled backend.
+fn decode_versioned<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        v: u32,
+    }
+    let v: Version = decode(text)?;
+    if v.v > RECORD_VERSION {
+        return Err(StoreError::NewerVersion(v.v));
+    }
+    decode(text)
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn sweep(
+        &self,
+        audit_before: i64,
+        ephemeral_before: i64,
+        now_ms: i64,
+    ) -> Result<Swept, StoreError> {
+        // Independent deletes: each is idempotent, so replicas sweeping at once only race to
+        // delete the same rows, and a sweep cut short is finished by the next one.
+        let audit = self
+            .execute("DELETE FROM audit WHERE at < $1", &[&audit_before])
+            .await?;
+        let pending = self
+            .execute(
+                "DELETE FROM pending WHERE created_at <= $1",
+                &[&ephemeral_before],
+            )
+            .await?;
+        let flows = self
+            .execute(
+                "DELETE FROM oauth_flows WHERE created_at <= $1",
+                &[&ephemeral_before],
+            )
+            .await?;
+        let leases = self
+            .execute("DELETE FROM leases WHERE expires_at < $1", &[&now_ms])
+            .await?;
+        Ok(Swept {
+            audit,
+            pending,
+            flows,
+            leases,
+        })
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}

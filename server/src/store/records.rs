@@ -1,0 +1,116 @@
+//! The records the store keeps. Each is JSON in both backends (PostgreSQL also keeps the
+//! columns it queries by next to it), so a record reads the same wherever it was written.
+//! None of them holds a token in the clear: tokens and verifiers are `Sealed`.
+
+use crate::crypto::Sealed;
+use app::api::{Account, Provider};
+use serde::{Deserialize, Serialize};
+
+/// One stored binding: a tenant's account on one code host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBinding {
+    /// Record format version.
+    pub v: u32,
+    pub tenant: String,
+    pub provider: Provider,
+    pub account: Account,
+    /// Base address of the code host (GitLab).
+    pub address: Option<String>,
+    /// CA bundle (PEM) given for a private GitLab.
+    pub ca_pem: Option<String>,
+    pub scopes: Vec<String>,
+    pub token_expires_at: Option<String>,
+    /// Unix seconds.
+    pub bound_at: i64,
+    /// User id of whoever confirmed the binding.
+    pub bound_by: String,
+    /// The access token, sealed with `aad(tenant, provider)`.
+    pub token: Sealed,
+    /// OAuth refresh token (Gitee), sealed like `token`.
+    #[serde(default)]
+    pub refresh_token: Option<Sealed>,
+    /// OAuth access token expiry, Unix seconds (Gitee: a day).
+    #[serde(default)]
+    pub access_expires_at: Option<i64>,
+    /// Set when the binding can no longer be used (refresh refused, token revoked): why.
+    #[serde(default)]
+    pub reauth_reason: Option<String>,
+    /// When the token was last checked at the code host (Unix seconds).
+    #[serde(default)]
+    pub last_checked_at: Option<i64>,
+    /// A health checker (of any replica) has this binding until then (Unix seconds).
+    #[serde(default)]
+    pub check_claimed_until: Option<i64>,
+}
+
+impl StoredBinding {
+    /// Whether a health check may claim it (see `BindingStore::claim_due`).
+    pub fn is_due(&self, checked_before: i64, now: i64) -> bool {
+        self.reauth_reason.is_none()
+            && self.last_checked_at.unwrap_or(0) < checked_before
+            && self.check_claimed_until.unwrap_or(0) <= now
+    }
+}
+
+/// One line of a tenant's activity log. Never holds a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unix seconds.
+    pub at: i64,
+    pub tenant: String,
+    /// User id, or `build-service` for credential API calls.
+    pub actor: String,
+    /// `bind`, `unbind`, `credential_issued`, `refresh_failed`, `refreshed`.
+    pub action: String,
+    pub provider: Option<Provider>,
+    pub account: Option<String>,
+    /// `ok`, or what went wrong.
+    pub outcome: String,
+    pub request_id: String,
+}
+
+/// A checked (GitLab) or authorized (OAuth) account, tokens already sealed for the row it
+/// will be stored in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingItem {
+    pub provider: Provider,
+    pub account: Account,
+    pub address: Option<String>,
+    pub ca_pem: Option<String>,
+    pub scopes: Vec<String>,
+    pub scopes_unknown: bool,
+    /// GitLab personal access token expiry (`YYYY-MM-DD`).
+    pub expires_at: Option<String>,
+    /// OAuth access token expiry (Unix seconds).
+    pub access_expires_at: Option<i64>,
+    pub missing_scopes: Vec<String>,
+    pub token: Sealed,
+    pub refresh_token: Option<Sealed>,
+}
+
+/// A pending item as stored: bound to the tenant that made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRecord {
+    /// 128 random bits, hex.
+    pub id: String,
+    pub tenant: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub item: PendingItem,
+}
+
+/// An OAuth flow between Bind and the callback. The `state` itself is never stored, only its
+/// hash; the PKCE verifier is sealed with `flow_aad(state_hash)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowRecord {
+    /// SHA-256 of the `state`, hex.
+    pub state_hash: String,
+    pub tenant: String,
+    pub provider: Provider,
+    pub verifier: Option<Sealed>,
+    /// SHA-256 of the browser cookie, hex.
+    pub browser_hash: String,
+    pub popup: bool,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
