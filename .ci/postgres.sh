@@ -4,13 +4,17 @@
 #   .ci/postgres.sh start   starts one (or finds the running one), prints its URL
 #   .ci/postgres.sh url     prints the URL of the running one
 #   .ci/postgres.sh stop    stops it and deletes its files
+#   .ci/postgres.sh pause   stops the server but keeps its files (a database outage)
+#   .ci/postgres.sh resume  starts a paused one again, same data and port; prints its URL
 # The cluster lives in a temporary directory (remembered in target/pg/state), listens on a free
 # port on 127.0.0.1 only, trusts every local connection and skips fsync: test data only.
 # The URL is also written to target/pg/url, for CODESOURCE_TEST_DATABASE_URL.
+# PG_STATE_DIR (default target/pg) names another state directory, for a second, private
+# cluster (a test that stops its database mid-run uses one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-state_dir=target/pg
+state_dir=${PG_STATE_DIR:-target/pg}
 state=$state_dir/state
 
 log() { printf '[postgres] %s\n' "$*" >&2; }
@@ -69,10 +73,14 @@ start() {
   as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   log "starting on 127.0.0.1:$port"
-  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+  launch "$bin"
+  url | tee "$state_dir/url"
+}
+
+launch() {
+  as_pg "$1/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     >/dev/null || { cat "$dir/server.log" >&2; die "the server did not start"; }
-  url | tee "$state_dir/url"
 }
 
 stop_quietly() {
@@ -93,9 +101,19 @@ case "${1:-}" in
     stop_quietly
     log "stopped"
     ;;
+  pause)
+    load_state && [ -d "$dir/data" ] || die "no cluster: .ci/postgres.sh start"
+    as_pg "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    log "paused (files kept in $dir)"
+    ;;
+  resume)
+    load_state && [ -d "$dir/data" ] || die "no cluster: .ci/postgres.sh start"
+    running || launch "$(pg_bin)"
+    url
+    ;;
   url)
     running || die "not running: .ci/postgres.sh start"
     url
     ;;
-  *) die "usage: $0 start|stop|url" ;;
+  *) die "usage: $0 start|stop|pause|resume|url" ;;
 esac

@@ -2,7 +2,9 @@
 # Runs every check and test of the project (the README's test command; .ci/run calls it):
 #   1. cargo fmt --check
 #   2. clippy -D warnings: the server side (ssr, all targets) and the browser side (hydrate, wasm)
-#   3. unit and integration tests (cargo nextest): the real server on port 0 against the fake GitLab
+#   3. unit and integration tests (cargo nextest): the real server on port 0 against the fake code
+#      hosts, the store conformance suite on sled and PostgreSQL, two replicas on one PostgreSQL
+#      (a throwaway cluster started here and stopped at the end: .ci/postgres.sh)
 #   4. browser tests (Playwright in Debian Chromium) against a cargo-leptos build and the
 #      Trunk-built widget
 #   5. the build service API against its OpenAPI document (schemathesis)
@@ -28,6 +30,11 @@ cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown --q
 
 step "lints, widget (clippy, csr, wasm32)"
 cargo clippy -p app --lib --features csr --target wasm32-unknown-unknown --quiet -- -D warnings || fail "clippy (widget)"
+
+step "PostgreSQL for the tests (a throwaway cluster, stopped at the end)"
+trap 'bash .ci/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+CODESOURCE_TEST_DATABASE_URL=$(bash .ci/postgres.sh start) || fail "starting PostgreSQL (.ci/postgres.sh)"
+export CODESOURCE_TEST_DATABASE_URL
 
 step "unit and integration tests (cargo nextest)"
 cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$logs/nextest.log"

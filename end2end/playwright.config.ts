@@ -1,6 +1,7 @@
 // Playwright: Debian's Chromium (no browser download), the fake code hosts (and fake console
-// pages) and three servers: identity mode for most specs (one tenant per test), local mode
-// for the default run, and identity mode under a console-style base path.
+// pages) and these servers: identity mode for most specs (one tenant per test), local mode
+// for the default run, identity mode under a console-style base path, and two replicas on one
+// PostgreSQL (CODESOURCE_TEST_DATABASE_URL, started by .ci/test.sh) behind a round-robin proxy.
 import { defineConfig } from '@playwright/test';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,7 +14,15 @@ const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
 const serverBin = process.env.CODESOURCE_BIN ?? path.join(target, 'debug', 'codesource');
 const fakeHostsBin = process.env.FAKE_HOSTS_BIN ?? path.join(target, 'debug', 'fake-hosts');
 const FAKE = `http://127.0.0.1:${PORTS.fakeHttp}`;
+const PROXY = `http://127.0.0.1:${PORTS.proxy}`;
 const dataRoot = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'codesource-e2e-'));
+const databaseUrl = process.env.CODESOURCE_TEST_DATABASE_URL;
+if (!databaseUrl) {
+  throw new Error(
+    'CODESOURCE_TEST_DATABASE_URL is not set: run bash .ci/test.sh, or start PostgreSQL with ' +
+      '`export CODESOURCE_TEST_DATABASE_URL=$(bash .ci/postgres.sh start)`',
+  );
+}
 
 const serverEnv = {
   ...process.env,
@@ -26,6 +35,17 @@ const serverEnv = {
   CODESOURCE_PROVIDER_TIMEOUT_SECS: '2',
   RUST_LOG: process.env.RUST_LOG ?? 'info',
 } as Record<string, string>;
+
+// The fake GitHub and Gitee apps.
+const oauthEnv = {
+  CODESOURCE_GITHUB_URL: `${FAKE}/github`,
+  CODESOURCE_GITHUB_API_URL: `${FAKE}/github-api`,
+  CODESOURCE_GITHUB_CLIENT_ID: 'fake-github-client',
+  CODESOURCE_GITHUB_CLIENT_SECRET: 'fake-github-secret',
+  CODESOURCE_GITEE_URL: `${FAKE}/gitee`,
+  CODESOURCE_GITEE_CLIENT_ID: 'fake-gitee-client',
+  CODESOURCE_GITEE_CLIENT_SECRET: 'fake-gitee-secret',
+};
 
 export default defineConfig({
   testDir: './tests',
@@ -78,13 +98,7 @@ export default defineConfig({
         CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
         CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
         CODESOURCE_PUBLIC_URL: `http://127.0.0.1:${PORTS.identity}`,
-        CODESOURCE_GITHUB_URL: `${FAKE}/github`,
-        CODESOURCE_GITHUB_API_URL: `${FAKE}/github-api`,
-        CODESOURCE_GITHUB_CLIENT_ID: 'fake-github-client',
-        CODESOURCE_GITHUB_CLIENT_SECRET: 'fake-github-secret',
-        CODESOURCE_GITEE_URL: `${FAKE}/gitee`,
-        CODESOURCE_GITEE_CLIENT_ID: 'fake-gitee-client',
-        CODESOURCE_GITEE_CLIENT_SECRET: 'fake-gitee-secret',
+        ...oauthEnv,
         // The fake console pages (another origin) may frame the page and mount the widget.
         CODESOURCE_FRAME_ANCESTORS: FAKE,
         CODESOURCE_WIDGET_ORIGINS: FAKE,
@@ -123,6 +137,46 @@ export default defineConfig({
         CODESOURCE_GITHUB_CLIENT_ID: 'fake-github-client',
         CODESOURCE_GITHUB_CLIENT_SECRET: 'fake-github-secret',
       },
+      reuseExistingServer: false,
+      stdout: 'ignore',
+    },
+    {
+      command: serverBin,
+      url: `http://127.0.0.1:${PORTS.replicaA}/healthz`,
+      env: {
+        ...serverEnv,
+        ...oauthEnv,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS.replicaA}`,
+        CODESOURCE_DATA_DIR: path.join(dataRoot, 'replicaA'),
+        CODESOURCE_DATABASE_URL: databaseUrl,
+        CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
+        CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
+        // Both behind the proxy's one address (the OAuth redirect URI and the origin check).
+        CODESOURCE_PUBLIC_URL: PROXY,
+      },
+      reuseExistingServer: false,
+      stdout: 'ignore',
+    },
+    {
+      command: serverBin,
+      url: `http://127.0.0.1:${PORTS.replicaB}/healthz`,
+      env: {
+        ...serverEnv,
+        ...oauthEnv,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS.replicaB}`,
+        CODESOURCE_DATA_DIR: path.join(dataRoot, 'replicaB'),
+        CODESOURCE_DATABASE_URL: databaseUrl,
+        CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
+        CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
+        // Both behind the proxy's one address (the OAuth redirect URI and the origin check).
+        CODESOURCE_PUBLIC_URL: PROXY,
+      },
+      reuseExistingServer: false,
+      stdout: 'ignore',
+    },
+    {
+      command: `node ${path.join(__dirname, 'rr-proxy.js')} ${PORTS.proxy} ${PORTS.replicaA} ${PORTS.replicaB}`,
+      url: `${PROXY}/__rr`,
       reuseExistingServer: false,
       stdout: 'ignore',
     },

@@ -32,13 +32,23 @@ struct Grant {
     dead_refresh: bool,
     /// Gitee: refreshing fails with a 502 (the host is having a bad day).
     flaky: bool,
+    /// Gitee (`approve-short-slow`): the next refresh waits [`SLOW_REFRESH`] before it takes
+    /// the refresh token, so a caller that dies meanwhile leaves the token usable.
+    slow: bool,
 }
+
+/// How long a slow refresh waits before taking the refresh token.
+pub const SLOW_REFRESH: std::time::Duration = std::time::Duration::from_secs(4);
 
 #[derive(Clone, Default)]
 pub struct OAuthState {
     codes: Arc<Mutex<HashMap<String, Grant>>>,
     counter: Arc<Mutex<u64>>,
     refreshes: Arc<Mutex<u64>>,
+    /// Refresh requests received (whatever became of them).
+    refresh_requests: Arc<Mutex<u64>>,
+    /// Slow refreshes whose caller went away during the wait (axum dropped the handler).
+    slow_abandoned: Arc<Mutex<u64>>,
 }
 
 impl OAuthState {
@@ -170,6 +180,7 @@ fn decide(st: &OAuthState, q: &AuthorizeQuery, prefix: &str, narrow_scope: &str)
                     short: d.starts_with("approve-short"),
                     dead_refresh: d == "approve-short-dead",
                     flaky: d == "approve-short-flaky",
+                    slow: d == "approve-short-slow",
                 },
             );
             Redirect::to(&with_params(
@@ -338,6 +349,7 @@ fn github_refresh(st: &OAuthState, refresh_token: &str) -> Response {
 fn grant_blank() -> Grant {
     Grant {
         flaky: false,
+        slow: false,
         short: false,
         dead_refresh: false,
         client_id: String::new(),
@@ -483,7 +495,7 @@ async fn gitee_token(
         return gitee_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.");
     }
     if get("grant_type") == "refresh_token" {
-        return gitee_refresh(&st, &get("refresh_token"));
+        return gitee_refresh(&st, &get("refresh_token")).await;
     }
     if get("grant_type") != "authorization_code" {
         return gitee_error(
@@ -504,6 +516,7 @@ async fn gitee_token(
         grant.short,
         grant.dead_refresh,
         grant.flaky,
+        grant.slow,
     )
 }
 
@@ -514,6 +527,7 @@ fn gitee_tokens(
     short: bool,
     dead_refresh: bool,
     flaky: bool,
+    slow: bool,
 ) -> Response {
     let token = st.next("gitee-fake-access-");
     let refresh = st.next("gitee-fake-refresh-");
@@ -531,6 +545,7 @@ fn gitee_tokens(
             Grant {
                 scope: scope.to_string(),
                 flaky,
+                slow,
                 ..grant_blank()
             },
         );
@@ -544,7 +559,22 @@ fn gitee_tokens(
 }
 
 /// `grant_type=refresh_token`: the refresh token rotates (the old one stops working).
-fn gitee_refresh(st: &OAuthState, refresh_token: &str) -> Response {
+async fn gitee_refresh(st: &OAuthState, refresh_token: &str) -> Response {
+    *st.refresh_requests.lock().unwrap() += 1;
+    // Only the next refresh of a slow grant is slow (the flag is taken, the grant stays).
+    let slow = st
+        .codes
+        .lock()
+        .unwrap()
+        .get_mut(&format!("refresh:{refresh_token}"))
+        .is_some_and(|g| std::mem::take(&mut g.slow));
+    if slow {
+        // When the caller's connection closes, hyper drops this future mid-sleep: the guard
+        // counts that, and the refresh token is never taken.
+        let mut guard = CountOnDrop(Some(st.slow_abandoned.clone()));
+        tokio::time::sleep(SLOW_REFRESH).await;
+        guard.0 = None;
+    }
     let grant = take_refresh(st, refresh_token);
     let Some(grant) = grant else {
         return gitee_error(StatusCode::UNAUTHORIZED, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
@@ -562,12 +592,28 @@ fn gitee_refresh(st: &OAuthState, refresh_token: &str) -> Response {
             .into_response();
     }
     *st.refreshes.lock().unwrap() += 1;
-    gitee_tokens(st, &grant.scope, false, false, false)
+    gitee_tokens(st, &grant.scope, false, false, false, false)
 }
 
-/// Test counters: how many refreshes Gitee performed.
+/// Adds one to its counter when dropped, unless disarmed (its `Option` emptied).
+struct CountOnDrop(Option<Arc<Mutex<u64>>>);
+
+impl Drop for CountOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            *c.lock().unwrap() += 1;
+        }
+    }
+}
+
+/// Test counters: refreshes Gitee performed, refresh requests received, slow refreshes whose
+/// caller went away mid-wait.
 async fn gitee_stats(State(st): State<OAuthState>) -> Json<serde_json::Value> {
-    Json(json!({"refreshes": *st.refreshes.lock().unwrap()}))
+    Json(json!({
+        "refreshes": *st.refreshes.lock().unwrap(),
+        "refresh_requests": *st.refresh_requests.lock().unwrap(),
+        "slow_abandoned": *st.slow_abandoned.lock().unwrap(),
+    }))
 }
 
 async fn gitee_user(

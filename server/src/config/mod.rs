@@ -326,7 +326,7 @@ impl Config {
             let secs = s
                 .parse::<u64>()
                 .context("CODESOURCE_HEALTH_INTERVAL_SECS must be a number of seconds (0: off)")?;
-            c.health_interval = (secs > 0).then(|| Duration::from_secs(secs.max(60)));
+            c.health_interval = (secs > 0).then(|| Duration::from_secs(secs.max(10)));
         }
 
         if !c.local_mode() && c.encryption_key.is_none() {

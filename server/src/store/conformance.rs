@@ -52,6 +52,10 @@ impl TestDb {
         PgStore::connect(&options(url.as_str())).await.unwrap()
     }
 
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub async fn finish(self) {
         self.store.pool().close();
         drop(self.store);

@@ -102,3 +102,73 @@ async fn copy_audit(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::conformance::{binding, entry, flow, pending, TestDb};
+    use super::*;
+    use crate::store::{AuditLog, BindingStore, FlowStore, PendingStore, SledStore};
+    use app::api::Provider;
+
+    #[tokio::test]
+    async fn copies_sled_into_postgres_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let sled = SledStore::open(dir.path()).unwrap();
+        for (t, p) in [
+            ("t1", Provider::GitLab),
+            ("t1", Provider::Gitee),
+            ("t2", Provider::GitHub),
+        ] {
+            sled.put(&binding(t, p, &format!("{t}-user")))
+                .await
+                .unwrap();
+        }
+        let now = crate::util::now_millis();
+        sled.insert_pending(
+            &pending("a".repeat(32).as_str(), "t1", Provider::GitLab, now),
+            16,
+        )
+        .await
+        .unwrap();
+        sled.insert_flow(&flow("f1", "t2", now), 16).await.unwrap();
+        for (i, t) in ["t1", "t1", "t2", "t1", "t2"].into_iter().enumerate() {
+            sled.append(entry(t, 1_800_000_000 + i as i64, "bind"))
+                .await
+                .unwrap();
+        }
+        // Two identical entries (same second, same everything) must both arrive, once.
+        sled.append(entry("t2", 1_800_000_100, "unbind"))
+            .await
+            .unwrap();
+        sled.append(entry("t2", 1_800_000_100, "unbind"))
+            .await
+            .unwrap();
+
+        let db = TestDb::new(true).await;
+        let first = copy_all(&sled, &db.store).await.unwrap();
+        assert_eq!(
+            first,
+            Copied {
+                bindings: 3,
+                pending: 1,
+                flows: 1,
+                audit: 7,
+                audit_skipped: 0
+            }
+        );
+        let again = copy_all(&sled, &db.store).await.unwrap();
+        assert_eq!((again.pending, again.flows, again.audit), (0, 0, 0));
+        assert_eq!(again.audit_skipped, 7, "nothing added twice");
+
+        assert_eq!(db.store.list("t1").await.unwrap().len(), 2);
+        assert_eq!(db.store.page("t2", None, 50).await.unwrap().0.len(), 4);
+        assert!(db
+            .store
+            .take_pending("t1", &"a".repeat(32), 0)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(db.store.take_flow("f1").await.unwrap().is_some());
+        db.finish().await;
+    }
+}

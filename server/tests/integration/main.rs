@@ -8,6 +8,8 @@ mod embedding;
 mod failures;
 mod health;
 mod oauth;
+mod process;
+mod replicas;
 mod repositories;
 mod revocation;
 mod security;

@@ -244,6 +244,37 @@ impl TestApp {
         let resp = self
             .get(&format!("/oauth/{provider}/start?mode=redirect"))
             .await;
+        Flow::started(&resp)
+    }
+
+    /// The user's decision on the fake code host's authorize page; returns where it redirects.
+    pub async fn decide(&self, authorize_url: &str, decision: &str) -> String {
+        decide(&self.http, authorize_url, decision).await
+    }
+
+    /// The browser arriving at our callback; returns the result page's report.
+    pub async fn callback(&self, url: &str, cookie: Option<&str>) -> Result<String, Value> {
+        let mut req = self.http.get(url);
+        if let Some(b) = &self.bearer {
+            req = req.bearer_auth(b);
+        }
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        callback_report(req.send().await.unwrap()).await
+    }
+
+    /// Start, approve, come back: the pending id.
+    pub async fn authorize(&self, provider: &str, decision: &str) -> Result<String, Value> {
+        let flow = self.start_oauth(provider).await;
+        let back = self.decide(&flow.authorize_url, decision).await;
+        self.callback(&back, Some(&flow.cookie)).await
+    }
+}
+
+impl Flow {
+    /// The flow from the answer to `GET /oauth/{provider}/start?mode=redirect`.
+    pub fn started(resp: &reqwest::Response) -> Flow {
         assert_eq!(resp.status(), 303, "start redirects to the code host");
         let authorize_url = resp.headers()["location"].to_str().unwrap().to_string();
         let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -257,65 +288,49 @@ impl TestApp {
             cookie,
         }
     }
+}
 
-    /// The user's decision on the fake code host's authorize page; returns where it redirects.
-    pub async fn decide(&self, authorize_url: &str, decision: &str) -> String {
-        let resp = self
-            .http
-            .get(format!("{authorize_url}&decision={decision}"))
-            .send()
-            .await
-            .unwrap();
-        assert!(resp.status().is_redirection(), "{}", resp.status());
-        resp.headers()["location"].to_str().unwrap().to_string()
-    }
+/// The user's decision on the fake code host's authorize page; returns where it redirects.
+pub async fn decide(http: &reqwest::Client, authorize_url: &str, decision: &str) -> String {
+    let resp = http
+        .get(format!("{authorize_url}&decision={decision}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
 
-    /// The browser arriving at our callback; returns the result page's report.
-    pub async fn callback(&self, url: &str, cookie: Option<&str>) -> Result<String, Value> {
-        let mut req = self.http.get(url);
-        if let Some(b) = &self.bearer {
-            req = req.bearer_auth(b);
-        }
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
-        }
-        let resp = req.send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let csp = resp.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(csp.contains("script-src 'nonce-"), "{csp}");
-        let html = resp.text().await.unwrap();
-        assert!(
-            !html.contains("code="),
-            "the code never goes into a URL we make"
-        );
-        let link = html
-            .split("href=\"/?")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .replace("&amp;", "&");
-        let param = |name: &str| {
-            link.split('&')
-                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-                .map(str::to_string)
-        };
-        match (param("pending"), param("error")) {
-            (Some(id), _) => Ok(id),
-            (_, Some(e)) => Err(serde_json::from_str(&percent_decode(&e)).unwrap()),
-            _ => panic!("no result in {link}"),
-        }
-    }
-
-    /// Start, approve, come back: the pending id.
-    pub async fn authorize(&self, provider: &str, decision: &str) -> Result<String, Value> {
-        let flow = self.start_oauth(provider).await;
-        let back = self.decide(&flow.authorize_url, decision).await;
-        self.callback(&back, Some(&flow.cookie)).await
+/// The report of our callback's result page: the pending id, or the error.
+pub async fn callback_report(resp: reqwest::Response) -> Result<String, Value> {
+    assert_eq!(resp.status(), 200);
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+    let html = resp.text().await.unwrap();
+    assert!(
+        !html.contains("code="),
+        "the code never goes into a URL we make"
+    );
+    let link = html
+        .split("href=\"/?")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let param = |name: &str| {
+        link.split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+    };
+    match (param("pending"), param("error")) {
+        (Some(id), _) => Ok(id),
+        (_, Some(e)) => Err(serde_json::from_str(&percent_decode(&e)).unwrap()),
+        _ => panic!("no result in {link}"),
     }
 }
 

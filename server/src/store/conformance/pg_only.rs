@@ -92,3 +92,47 @@ async fn unreachable_database_is_unavailable() {
         Ok(_) => panic!("connected to a closed port"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_when_connections_are_killed() {
+    let db = TestDb::new(true).await;
+    db.store
+        .put(&binding("t1", Provider::GitLab, "a"))
+        .await
+        .unwrap();
+    // What a database restart does to the pool: every connection it holds is cut.
+    let client = tokio_postgres::connect(
+        &std::env::var("CODESOURCE_TEST_DATABASE_URL").unwrap(),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .map(|(client, conn)| {
+        tokio::spawn(conn);
+        client
+    })
+    .unwrap();
+    let killed = client
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            &[&db.name()],
+        )
+        .await
+        .unwrap();
+    assert!(killed > 0);
+    drop(client);
+    // A cut connection may fail one request (as `Unavailable`); the pool then reconnects.
+    let mut ok = false;
+    for _ in 0..5 {
+        match db.store.get("t1", Provider::GitLab).await {
+            Ok(b) => {
+                assert_eq!(b.unwrap().account.login, "a");
+                ok = true;
+                break;
+            }
+            Err(e) => assert!(e.is_unavailable(), "{e:?}"),
+        }
+    }
+    assert!(ok, "the pool did not recover");
+    assert!(db.store.ready().await);
+    db.finish().await;
+}

@@ -72,13 +72,14 @@ impl PgStore {
 }
 
 /// Whether a failure is worth retrying, with nothing written: the connection broke or never
-/// came up (no database error at all: I/O, TLS, closed, timeout), the server is shutting down
-/// or refusing connections, a statement timed out, or a transaction was aborted by a
+/// came up (no database error at all: I/O, closed, timeout), the server is shutting down or
+/// refusing connections, a statement timed out, or a transaction was aborted by a
 /// serialization conflict or deadlock (what distributed databases ask clients to retry).
-/// Everything else the database said (constraint, syntax, permission) is a `Backend` error.
+/// Everything else the database said (constraint, syntax, permission), and a TLS refusal
+/// (an untrusted certificate stays untrusted), is a `Backend` error.
 pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
     let transient = match e.code() {
-        None => true,
+        None => !is_tls_refusal(&e),
         Some(state) => {
             let code = state.code();
             code.starts_with("08") // connection exception
@@ -91,6 +92,23 @@ pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
     } else {
         StoreError::Backend(Box::new(e))
     }
+}
+
+/// A rustls error (certificate, protocol) somewhere in the cause chain; rustls hands it to
+/// tokio-postgres wrapped in an `io::Error`, whose `source` skips it, so look inside.
+fn is_tls_refusal(e: &tokio_postgres::Error) -> bool {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let inner = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map_or(c, |inner| inner as &(dyn std::error::Error + 'static));
+        if inner.is::<rustls::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 pub(super) fn pool_err(e: PoolError) -> StoreError {

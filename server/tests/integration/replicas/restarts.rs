@@ -1,0 +1,106 @@
+//! One `codesource` process at a time: restarted between an OAuth start and its callback (on
+//! sled), serving through a database outage (PostgreSQL), and re-keyed while it serves.
+
+use super::{any, login, T};
+use crate::process::*;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_restart_between_oauth_start_and_callback_loses_nothing_on_sled() {
+    let fake = fake_hosts::start(any(), any()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = env(&fake, dir.path(), None);
+    let mut first = Replica::start(&env).await;
+    let flow = first.start_oauth(T, "github").await;
+    let back = crate::support::decide(&first.http, &flow.authorize_url, "approve").await;
+    first.kill();
+    let second = Replica::start(&env).await;
+    let id = second
+        .callback(T, &back, &flow.cookie)
+        .await
+        .expect("callback");
+    let (status, row) = second.confirm(T, &json!(id)).await;
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(login(&second.row(T, "github").await), "octo-alice");
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_503_and_heals_without_a_restart() {
+    let fake = fake_hosts::start(any(), any()).await.unwrap();
+    let pg = PrivatePg::start().await;
+    let db = create_database(&pg.admin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = env(&fake, dir.path(), Some(&db));
+    env.insert("CODESOURCE_DATABASE_TIMEOUT_SECS", "1".into());
+    let r = Replica::start(&env).await;
+    r.bind_gitlab(T, &fake.http_url(), "glpat-fake-alice").await;
+
+    pg.pause().await;
+    assert_eq!(r.readyz().await, 503);
+    let (status, body) = r.call(T, "code-sources/page", json!({})).await;
+    assert_eq!((status, body), (503, json!("StorageUnavailable")));
+    let (status, body) = r.credential(T, "gitlab").await;
+    assert_eq!(
+        (status, &body["error"]),
+        (503, &json!("storage_unavailable"))
+    );
+
+    pg.resume().await;
+    let mut ready = 0;
+    for _ in 0..50 {
+        ready = r.readyz().await;
+        if ready == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready, 200, "ready within 5 s of the database coming back");
+    assert_eq!(login(&r.row(T, "gitlab").await), "alice");
+    let (status, body) = r.credential(T, "gitlab").await;
+    assert_eq!(
+        (status, &body["access_token"]),
+        (200, &json!("glpat-fake-alice"))
+    );
+}
+
+#[tokio::test]
+async fn rotate_key_reseals_everything_while_the_server_runs() {
+    use base64::Engine;
+    let k2 = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
+    let k1 = crate::support::ENCRYPTION_KEY.to_string();
+    let fake = fake_hosts::start(any(), any()).await.unwrap();
+    let db = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let k1_env = env(&fake, dir.path(), Some(&db));
+    let mut server = Replica::start(&k1_env).await;
+    server
+        .bind_gitlab(T, &fake.http_url(), "glpat-fake-alice")
+        .await;
+    // Expiring: the first credential call below refreshes with the re-sealed refresh token.
+    server.bind_oauth(T, "gitee", "approve-short").await;
+
+    let mut k2_env = k1_env.clone();
+    k2_env.insert("CODESOURCE_ENCRYPTION_KEY", k2);
+    k2_env.insert("CODESOURCE_DECRYPT_KEYS", k1);
+    let (code, out, err) = run(&k2_env, &["rotate-key"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 2 records re-sealed"), "{out}");
+
+    server.kill();
+    let mut server = Replica::start(&k2_env).await;
+    let (status, c) = server.credential(T, "gitlab").await;
+    assert_eq!(
+        (status, &c["access_token"]),
+        (200, &json!("glpat-fake-alice"))
+    );
+
+    server.kill();
+    k2_env.remove("CODESOURCE_DECRYPT_KEYS");
+    let server = Replica::start(&k2_env).await;
+    for provider in ["gitlab", "gitee"] {
+        let (status, c) = server.credential(T, provider).await;
+        assert_eq!(status, 200, "{provider}: {c}");
+    }
+    assert_eq!(gitee_stats(&fake).await["refreshes"], 1);
+}
