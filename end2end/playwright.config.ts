@@ -47,6 +47,27 @@ const oauthEnv = {
   CODESOURCE_GITEE_CLIENT_SECRET: 'fake-gitee-secret',
 };
 
+/** One of two replicas on one PostgreSQL, both behind the proxy's one address. */
+function replica(name: 'replicaA' | 'replicaB') {
+  return {
+    command: serverBin,
+    url: `http://127.0.0.1:${PORTS[name]}/healthz`,
+    env: {
+      ...serverEnv,
+      ...oauthEnv,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS[name]}`,
+      CODESOURCE_DATA_DIR: path.join(dataRoot, name),
+      CODESOURCE_DATABASE_URL: databaseUrl as string,
+      CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
+      CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      // The OAuth redirect URI and the origin check use the proxy's address.
+      CODESOURCE_PUBLIC_URL: PROXY,
+    },
+    reuseExistingServer: false,
+    stdout: 'ignore' as const,
+  };
+}
+
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
@@ -140,40 +161,8 @@ export default defineConfig({
       reuseExistingServer: false,
       stdout: 'ignore',
     },
-    {
-      command: serverBin,
-      url: `http://127.0.0.1:${PORTS.replicaA}/healthz`,
-      env: {
-        ...serverEnv,
-        ...oauthEnv,
-        LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS.replicaA}`,
-        CODESOURCE_DATA_DIR: path.join(dataRoot, 'replicaA'),
-        CODESOURCE_DATABASE_URL: databaseUrl,
-        CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
-        CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
-        // Both behind the proxy's one address (the OAuth redirect URI and the origin check).
-        CODESOURCE_PUBLIC_URL: PROXY,
-      },
-      reuseExistingServer: false,
-      stdout: 'ignore',
-    },
-    {
-      command: serverBin,
-      url: `http://127.0.0.1:${PORTS.replicaB}/healthz`,
-      env: {
-        ...serverEnv,
-        ...oauthEnv,
-        LEPTOS_SITE_ADDR: `127.0.0.1:${PORTS.replicaB}`,
-        CODESOURCE_DATA_DIR: path.join(dataRoot, 'replicaB'),
-        CODESOURCE_DATABASE_URL: databaseUrl,
-        CODESOURCE_IDENTITY_KEY: IDENTITY_KEY,
-        CODESOURCE_ENCRYPTION_KEY: ENCRYPTION_KEY,
-        // Both behind the proxy's one address (the OAuth redirect URI and the origin check).
-        CODESOURCE_PUBLIC_URL: PROXY,
-      },
-      reuseExistingServer: false,
-      stdout: 'ignore',
-    },
+    replica('replicaA'),
+    replica('replicaB'),
     {
       command: `node ${path.join(__dirname, 'rr-proxy.js')} ${PORTS.proxy} ${PORTS.replicaA} ${PORTS.replicaB}`,
       url: `${PROXY}/__rr`,
