@@ -77,9 +77,19 @@ pub struct Credentials {
     backoff: Duration,
 }
 
+/// Whether the access token must be refreshed before it is handed out: when less than
+/// `MIN_VALIDITY_SECS` remain, except for a token we got from a refresh that lives less than
+/// twice that (a host with short-lived tokens): refreshing it again at once would only loop,
+/// so it is handed out with its real expiry until half its life is gone.
 fn needs_refresh(b: &StoredBinding) -> bool {
-    b.access_expires_at
-        .is_some_and(|e| e - now_secs() < MIN_VALIDITY_SECS)
+    let Some(expires) = b.access_expires_at else {
+        return false;
+    };
+    let left = expires - now_secs();
+    match b.refreshed_at.map(|at| expires - at) {
+        Some(life) if life < 2 * MIN_VALIDITY_SECS => left < life / 2,
+        _ => left < MIN_VALIDITY_SECS,
+    }
 }
 
 impl Credentials {
@@ -278,6 +288,7 @@ impl Credentials {
                         b.refresh_token = Some(self.cipher.seal(rt, &aad));
                     }
                     b.access_expires_at = r.expires_at;
+                    b.refreshed_at = Some(now_secs());
                     // Stored before use: the old refresh token is already dead upstream.
                     self.store.put(&b).await?;
                     tracing::info!(

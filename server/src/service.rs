@@ -426,6 +426,7 @@ impl CodeSourceService for CodeSources {
             last_checked_at: Some(now_secs()),
             check_claimed_until: None,
             access_expires_at: item.access_expires_at,
+            refreshed_at: None,
             account: item.account,
             address: item.address,
             ca_pem: item.ca_pem,

@@ -35,6 +35,9 @@ struct Grant {
     /// Gitee (`approve-short-slow`): the next refresh waits [`SLOW_REFRESH`] before it takes
     /// the refresh token, so a caller that dies meanwhile leaves the token usable.
     slow: bool,
+    /// Gitee (`approve-tiny`): every refreshed access token lives two minutes, less than the
+    /// five minutes the credential API promises (a host with short-lived tokens).
+    tiny: bool,
 }
 
 /// How long a slow refresh waits before taking the refresh token.
@@ -177,7 +180,8 @@ fn decide(st: &OAuthState, q: &AuthorizeQuery, prefix: &str, narrow_scope: &str)
                     redirect_uri: q.redirect_uri.clone(),
                     challenge,
                     scope,
-                    short: d.starts_with("approve-short"),
+                    short: d.starts_with("approve-short") || d == "approve-tiny",
+                    tiny: d == "approve-tiny",
                     dead_refresh: d == "approve-short-dead",
                     flaky: d == "approve-short-flaky",
                     slow: d == "approve-short-slow",
@@ -350,6 +354,7 @@ fn grant_blank() -> Grant {
     Grant {
         flaky: false,
         slow: false,
+        tiny: false,
         short: false,
         dead_refresh: false,
         client_id: String::new(),
@@ -517,6 +522,7 @@ async fn gitee_token(
         grant.dead_refresh,
         grant.flaky,
         grant.slow,
+        grant.tiny,
     )
 }
 
@@ -528,6 +534,7 @@ fn gitee_tokens(
     dead_refresh: bool,
     flaky: bool,
     slow: bool,
+    tiny: bool,
 ) -> Response {
     let token = st.next("gitee-fake-access-");
     let refresh = st.next("gitee-fake-refresh-");
@@ -546,11 +553,16 @@ fn gitee_tokens(
                 scope: scope.to_string(),
                 flaky,
                 slow,
+                tiny,
                 ..grant_blank()
             },
         );
     }
-    let expires_in = if short { 60 } else { 86400 };
+    let expires_in = match (tiny, short) {
+        (true, _) => 120,
+        (false, true) => 60,
+        (false, false) => 86400,
+    };
     Json(json!({
         "access_token": token, "token_type": "bearer", "expires_in": expires_in,
         "refresh_token": refresh, "scope": scope, "created_at": 1764000000
@@ -592,7 +604,7 @@ async fn gitee_refresh(st: &OAuthState, refresh_token: &str) -> Response {
             .into_response();
     }
     *st.refreshes.lock().unwrap() += 1;
-    gitee_tokens(st, &grant.scope, false, false, false, false)
+    gitee_tokens(st, &grant.scope, false, false, false, false, grant.tiny)
 }
 
 /// Adds one to its counter when dropped, unless disarmed (its `Option` emptied).

@@ -154,6 +154,7 @@ pub(super) fn binding(tenant: &str, provider: Provider, login: &str) -> StoredBi
         token: sealed("token"),
         refresh_token: None,
         access_expires_at: None,
+        refreshed_at: None,
         reauth_reason: None,
         last_checked_at: None,
         check_claimed_until: None,

@@ -32,6 +32,9 @@ pub struct StoredBinding {
     /// OAuth access token expiry, Unix seconds (Gitee: a day).
     #[serde(default)]
     pub access_expires_at: Option<i64>,
+    /// When the access token was last refreshed (Unix seconds; `None`: never).
+    #[serde(default)]
+    pub refreshed_at: Option<i64>,
     /// Set when the binding can no longer be used (refresh refused, token revoked): why.
     #[serde(default)]
     pub reauth_reason: Option<String>,

@@ -251,6 +251,7 @@ mod tests {
             },
             refresh_token: None,
             access_expires_at: None,
+            refreshed_at: None,
             reauth_reason: None,
             last_checked_at: None,
             check_claimed_until: None,

@@ -105,6 +105,26 @@ async fn expiring_gitee_tokens_are_refreshed_once_under_concurrency() {
 }
 
 #[tokio::test]
+async fn short_lived_refreshed_tokens_are_handed_out_not_refreshed_again() {
+    // The host's refreshed tokens live two minutes, less than the five-minute promise.
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitee("approve-tiny").await;
+    let mut tokens = std::collections::HashSet::new();
+    for _ in 0..12 {
+        let (status, c, _) = app.credential("local", "gitee", Some(SERVICE_TOKEN)).await;
+        assert_eq!(status, 200, "{c}");
+        let expires = c["expires_at"].as_i64().unwrap();
+        assert!(
+            (now() + 100..=now() + 120).contains(&expires),
+            "the real expiry of the fresh token: {expires}"
+        );
+        tokens.insert(c["access_token"].as_str().unwrap().to_string());
+    }
+    assert_eq!(tokens.len(), 1, "one fresh token for all 12 calls");
+    assert_eq!(app.gitee_refreshes().await, 1, "12 serial calls, 1 refresh");
+}
+
+#[tokio::test]
 async fn a_refused_refresh_marks_the_binding_for_reauthorization() {
     let app = spawn_app(Options::default()).await;
     app.bind_gitee("approve-short-dead").await;
