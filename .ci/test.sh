@@ -73,8 +73,10 @@ for _ in range(100):
     except Exception:
         time.sleep(0.1)
 PY
+# The GitLab check is left out: it would dial whatever address schemathesis generates.
 target/st-venv/bin/schemathesis run "http://127.0.0.1:$st_port/api/openapi.json" \
-  -H "Authorization: Bearer $st_token" --checks all --max-examples 60
+  -H "Authorization: Bearer $st_token" --checks all --max-examples 60 \
+  --exclude-operation-id checkGitlab
 st_status=$?
 kill "$st_pid" 2>/dev/null
 st_failed=$([ "$st_status" -eq 0 ] && echo 0 || echo 1)

@@ -153,6 +153,10 @@ messages! {
     ErrTooLargeHint => "Check that you pasted the right value.", "请检查粘贴的内容是否正确。";
     ErrUnknownProvider => "Unknown code source.", "未知的代码源。";
     ErrUnknownLocale => "Unsupported language.", "不支持的语言。";
+    ErrMalformedRequest => "The server could not read the request.", "服务器无法解析该请求。";
+    ErrInvalidArguments => "The request did not have the fields the server expects.", "请求中的字段与服务器要求不符。";
+    ErrUnsupportedContentType => "The request was sent in a format the server does not accept.", "请求的格式不被服务器接受。";
+    ErrOutdatedPageHint => "Reload the page (it may be out of date) and try again.", "请刷新页面（页面可能已过期）后重试。";
     ErrAddressForbidden => "This address is not allowed.", "不允许使用该地址。";
     ErrAddressForbiddenHint => "Cloud metadata and local addresses cannot be used as a code source. Enter your GitLab server's address.", "云平台元数据地址和本机地址不能作为代码源。请填写 GitLab 服务器的地址。";
     ErrDns => "The host name could not be resolved.", "无法解析该域名。";
@@ -181,6 +185,9 @@ messages! {
     ErrRateLimited => "{} is limiting requests right now.", "{} 当前限制了请求频率。";
     ErrRateLimitedHint => "Wait a moment and try again.", "请稍后重试。";
     ErrRetryAfter => "Try again in {} seconds.", "请在 {} 秒后重试。";
+    ErrAnswerTooLarge => "The code host's answer was too large.", "代码托管平台的响应过大。";
+    ErrAnswerTooLargeHint => "Check that the address points at {} itself (not a proxy or another server) and try again.", "请确认地址指向 {} 本身（而不是代理或其他服务器）后重试。";
+    ErrBusy => "Too many requests to code hosts are running for your account right now.", "您的账号当前正在进行的代码托管平台请求过多。";
     ErrUpstream => "{} answered with an unexpected error (HTTP {}).", "{} 返回了意外错误（HTTP {}）。";
     ErrUpstreamHint => "Try again later; if it persists, check the {} server.", "请稍后重试；如持续出现，请检查 {} 服务器。";
     ErrOAuthDenied => "The authorization was declined.", "已取消授权。";
@@ -311,6 +318,11 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
             InputError::TooLarge => pair(ErrTooLarge, ErrTooLargeHint),
             InputError::UnknownProvider => pair(ErrUnknownProvider, ErrNotBoundHint),
             InputError::UnknownLocale => pair(ErrUnknownLocale, ErrNotBoundHint),
+            InputError::MalformedBody => pair(ErrMalformedRequest, ErrOutdatedPageHint),
+            InputError::InvalidArguments => pair(ErrInvalidArguments, ErrOutdatedPageHint),
+            InputError::UnsupportedContentType => {
+                pair(ErrUnsupportedContentType, ErrOutdatedPageHint)
+            }
         },
         ApiError::Host(h) => match h {
             HostError::AddressForbidden => pair(ErrAddressForbidden, ErrAddressForbiddenHint),
@@ -345,6 +357,8 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
                 ErrOAuthExchangeHint.text(locale).to_string(),
             ),
             HostError::UserLookupFailed => pair(ErrUserLookup, ErrUserLookupHint),
+            HostError::AnswerTooLarge => pair(ErrAnswerTooLarge, ErrAnswerTooLargeHint),
+            HostError::Busy => pair(ErrBusy, ErrRateLimitedHint),
             HostError::Upstream { status } => (
                 fill(ErrUpstream.text(locale), &[host, &status.to_string()]),
                 fill(ErrUpstreamHint.text(locale), &[host]),
@@ -421,6 +435,22 @@ mod tests {
             assert!(!en.is_empty() && !zh.is_empty(), "{m:?}");
             assert_eq!(en.matches("{}").count(), zh.matches("{}").count(), "{m:?}");
         }
+    }
+
+    #[test]
+    fn resource_limits_have_their_own_messages() {
+        let large = ApiError::Host(HostError::AnswerTooLarge);
+        assert_eq!(
+            error_text(Locale::En, &large, "GitLab").0,
+            "The code host's answer was too large."
+        );
+        assert_eq!(
+            error_text(Locale::Zh, &large, "GitLab").0,
+            "代码托管平台的响应过大。"
+        );
+        let busy = ApiError::Host(HostError::Busy);
+        assert_eq!(busy.status_code(), 429);
+        assert!(!error_text(Locale::Zh, &busy, "GitLab").0.is_empty());
     }
 
     #[test]

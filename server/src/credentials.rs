@@ -273,7 +273,10 @@ impl Credentials {
         let mut last = None;
         for attempt in 0..REFRESH_ATTEMPTS {
             let started = std::time::Instant::now();
-            let result = app.refresh(&refresh_token).await;
+            let result = match self.oauth.limits().acquire(tenant).await {
+                Ok(_slot) => app.refresh(&refresh_token).await,
+                Err(busy) => Err(RefreshFailure::Transient(busy)),
+            };
             let outcome = match &result {
                 Ok(_) => "ok",
                 Err(RefreshFailure::Permanent(_)) => "refused",
@@ -303,6 +306,12 @@ impl Credentials {
                 Err(RefreshFailure::Permanent(code)) => {
                     let reason = format!("refresh_refused:{code}");
                     return self.mark_reauth(b, &reason, request_id).await;
+                }
+                // The tenant's outbound calls were all in use for a whole timeout: do not wait
+                // again while holding the refresh lease.
+                Err(RefreshFailure::Transient(e @ app::api::HostError::Busy)) => {
+                    last = Some(e);
+                    break;
                 }
                 Err(RefreshFailure::Transient(e)) => {
                     tracing::warn!(request_id, tenant, provider = provider.as_str(), attempt, error = ?e, "refresh failed, retrying");

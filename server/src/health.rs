@@ -163,7 +163,7 @@ impl Health {
                 Provider::GitLab => {
                     let base = HostAddress::parse(address.as_deref().unwrap_or(""))
                         .map_err(|_| HostError::NotGitLab)?;
-                    let ca = gitlab::parse_ca(ca.as_deref()).ok().flatten();
+                    let ca = gitlab::parse_ca(ca.as_deref()).unwrap_or_default();
                     let client = GitLabClient::new(policy, timeout, ca)
                         .map_err(|_| HostError::Unreachable)?;
                     client.check(&base, &token).await.map(|_| ())

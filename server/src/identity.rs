@@ -198,3 +198,6 @@ mod tests {
         assert!(valid_id("tenant-42"));
     }
 }
+
+#[cfg(test)]
+mod proptests;

@@ -30,29 +30,41 @@ pub fn metrics() -> &'static Metrics {
     M.get_or_init(Metrics::default)
 }
 
-/// Route label for a path: fixed routes as they are, parameterised ones by pattern.
-pub fn route_label(path: &str) -> String {
-    if path.starts_with("/api/v1/tenants/") {
-        "/api/v1/tenants/{tenant}/code-sources/{provider}/credential".into()
-    } else if path.starts_with("/pkg/") {
-        "/pkg/*".into()
-    } else if path.starts_with("/api/")
-        || path.starts_with("/oauth/")
-        || ["/", "/healthz", "/readyz", "/metrics", "/favicon.svg"].contains(&path)
-    {
-        path.chars().take(80).collect()
-    } else {
-        "other".into()
+/// The one label of every request no route matched: probes, typos, made-up paths.
+pub const UNMATCHED: &str = "unmatched";
+
+/// Longest route label we keep (our patterns are far shorter; a guard, not a format).
+const MAX_LABEL: usize = 120;
+
+/// Route label of a request: the route pattern the router matched (`matched`, from axum's
+/// `MatchedPath`: one of the routes we registered, server functions included), else one of the
+/// asset families the fallbacks serve, else [`UNMATCHED`]. Never the raw path: the set of labels
+/// is closed, so requests to made-up paths cannot create series.
+pub fn route_label(matched: Option<&str>, path: &str) -> String {
+    if let Some(pattern) = matched {
+        return pattern.chars().take(MAX_LABEL).collect();
     }
+    // Served by fallbacks (Leptos' file handler, the widget's directory): no `MatchedPath`.
+    let family = if path.starts_with("/pkg/") {
+        "/pkg/*"
+    } else if path.starts_with("/widget/") {
+        "/widget/*"
+    } else if path == "/favicon.svg" || path == "/favicon.ico" {
+        path
+    } else {
+        UNMATCHED
+    };
+    family.to_string()
 }
 
 impl Metrics {
-    pub fn request(&self, path: &str, status: u16) {
+    /// A finished request: `matched` is the route pattern the router matched, if any.
+    pub fn request(&self, matched: Option<&str>, path: &str, status: u16) {
         *self
             .requests
             .lock()
             .expect("metrics poisoned")
-            .entry((route_label(path), status))
+            .entry((route_label(matched, path), status))
             .or_default() += 1;
     }
 
@@ -148,9 +160,18 @@ mod tests {
     #[test]
     fn renders_prometheus_text() {
         let m = Metrics::default();
-        m.request("/api/v1/tenants/t1/code-sources/gitlab/credential", 200);
-        m.request("/api/v1/tenants/t2/code-sources/gitee/credential", 200);
-        m.request("/some/probe\"path", 404);
+        let credential = Some("/api/v1/tenants/{tenant}/code-sources/{provider}/credential");
+        m.request(
+            credential,
+            "/api/v1/tenants/t1/code-sources/gitlab/credential",
+            200,
+        );
+        m.request(
+            credential,
+            "/api/v1/tenants/t2/code-sources/gitee/credential",
+            200,
+        );
+        m.request(None, "/some/probe\"path", 404);
         m.provider_call("gitlab", "ok", Duration::from_millis(120));
         m.refresh("ok");
         let mut b = BTreeMap::new();
@@ -158,12 +179,77 @@ mod tests {
         let text = m.render(&b);
         assert!(text.contains("codesource_http_requests_total{route=\"/api/v1/tenants/{tenant}/code-sources/{provider}/credential\",status=\"200\"} 2"));
         assert!(
-            text.contains("route=\"other\",status=\"404\"} 1"),
+            text.contains("route=\"unmatched\",status=\"404\"} 1"),
             "unknown paths do not become labels"
         );
         assert!(text.contains("codesource_provider_call_seconds_bucket{provider=\"gitlab\",outcome=\"ok\",le=\"0.25\"} 1"));
         assert!(text.contains("codesource_provider_call_seconds_bucket{provider=\"gitlab\",outcome=\"ok\",le=\"0.1\"} 0"));
         assert!(text.contains("codesource_token_refreshes_total{outcome=\"ok\"} 1"));
         assert!(text.contains("codesource_bindings{provider=\"gitlab\",status=\"bound\"} 2"));
+    }
+
+    #[test]
+    fn labels_matched_routes_by_their_pattern() {
+        for pattern in [
+            "/",
+            "/api/code-sources/page",
+            "/api/v1/tenants/{tenant}/code-sources/{provider}/credential",
+            "/oauth/github/callback",
+            "/metrics",
+            "/widget",
+        ] {
+            assert_eq!(route_label(Some(pattern), "/ignored/raw/path"), pattern);
+        }
+    }
+
+    #[test]
+    fn unmatched_paths_share_one_label() {
+        for path in [
+            "/api/made-up",
+            "/api/v2/anything/else",
+            "/oauth/github/nope",
+            "/oauth/made-up/start",
+            "/",
+            "/healthz/x",
+            "/.env",
+            "/wp-login.php",
+            "",
+            "/pkg",
+            "/widgetx",
+            "/favicon.svg/x",
+        ] {
+            assert_eq!(route_label(None, path), UNMATCHED, "{path}");
+        }
+    }
+
+    #[test]
+    fn assets_served_by_fallbacks_keep_their_family() {
+        assert_eq!(route_label(None, "/pkg/codesource.wasm"), "/pkg/*");
+        assert_eq!(route_label(None, "/pkg/made-up-404.js"), "/pkg/*");
+        assert_eq!(
+            route_label(None, "/widget/codesource-widget.js"),
+            "/widget/*"
+        );
+        assert_eq!(route_label(None, "/favicon.svg"), "/favicon.svg");
+        assert_eq!(route_label(None, "/favicon.ico"), "/favicon.ico");
+    }
+
+    #[test]
+    fn random_unmatched_paths_make_one_series_per_status() {
+        let m = Metrics::default();
+        for i in 0..200 {
+            let prefix = ["/api/", "/oauth/", "/", "/pkg/"][i % 4];
+            m.request(None, &format!("{prefix}random-{i}-{}", i * 7919), 404);
+            m.request(None, &format!("{prefix}random-{i}"), 401);
+        }
+        let series = m.requests.lock().unwrap().len();
+        // unmatched and /pkg/*, each with 404 and 401.
+        assert_eq!(series, 4);
+    }
+
+    #[test]
+    fn long_patterns_are_cut() {
+        let long = format!("/{}", "a".repeat(500));
+        assert_eq!(route_label(Some(&long), "/x").chars().count(), MAX_LABEL);
     }
 }

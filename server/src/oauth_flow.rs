@@ -7,6 +7,7 @@
 
 use crate::config::Config;
 use crate::crypto::Cipher;
+use crate::providers::limits::{TenantLimits, PER_TENANT};
 use crate::providers::oauth::{Authorized, OAuthProvider};
 use crate::store::{flow_aad, FlowRecord, Store, StoreError};
 use crate::util::{hex, now_millis};
@@ -40,6 +41,9 @@ pub struct CallbackQuery {
 
 pub struct OAuthFlows {
     apps: HashMap<Provider, OAuthProvider>,
+    /// The process's per-tenant limit on outbound calls, shared by everything that calls a code
+    /// host for a tenant (checks, listings, refreshes, revocations), not only OAuth.
+    limits: Arc<TenantLimits>,
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
     ttl: Duration,
@@ -120,6 +124,7 @@ impl OAuthFlows {
         }
         Ok(OAuthFlows {
             apps,
+            limits: Arc::new(TenantLimits::new(PER_TENANT, config.provider_timeout)),
             store,
             cipher,
             ttl: STATE_TTL,
@@ -128,6 +133,11 @@ impl OAuthFlows {
 
     pub fn configured(&self, p: Provider) -> bool {
         self.apps.contains_key(&p)
+    }
+
+    /// The per-tenant limit on outbound calls (see [`crate::providers::limits`]).
+    pub fn limits(&self) -> &TenantLimits {
+        &self.limits
     }
 
     /// The client for `p`, if configured (refreshing tokens uses it too).
@@ -226,7 +236,10 @@ impl OAuthFlows {
                     .get(&provider)
                     .expect("a flow exists only for a configured provider");
                 let started = std::time::Instant::now();
-                let r = app.complete(code, verifier.as_ref()).await;
+                let r = self
+                    .limits
+                    .run(&caller.tenant, app.complete(code, verifier.as_ref()))
+                    .await;
                 let outcome = if r.is_ok() { "ok" } else { "error" };
                 crate::metrics::metrics().provider_call(
                     provider.as_str(),
@@ -433,3 +446,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests;

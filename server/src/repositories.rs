@@ -36,9 +36,11 @@ impl Repositories {
         page: u32,
         request_id: &str,
     ) -> Result<RepoPage, RepoError> {
+        // The token first (a refresh takes a slot of its own), then the listing in a slot.
         let source = self.source(tenant, provider, request_id).await?;
-        source
-            .repositories(search, page)
+        self.oauth
+            .limits()
+            .run(tenant, source.repositories(search, page))
             .await
             .map_err(RepoError::Host)
     }
@@ -51,7 +53,11 @@ impl Repositories {
         request_id: &str,
     ) -> Result<Vec<Branch>, RepoError> {
         let source = self.source(tenant, provider, request_id).await?;
-        source.branches(repo_id).await.map_err(RepoError::Host)
+        self.oauth
+            .limits()
+            .run(tenant, source.branches(repo_id))
+            .await
+            .map_err(RepoError::Host)
     }
 
     /// The binding's usable token with a client and API base for its code host.
@@ -93,7 +99,7 @@ impl Repositories {
                         .check(ip)
                         .map_err(|_| RepoError::Host(HostError::AddressForbidden))?;
                 }
-                let ca = gitlab::parse_ca(ca).ok().flatten();
+                let ca = gitlab::parse_ca(ca).unwrap_or_default();
                 let c = GitLabClient::new(self.policy, self.timeout, ca)
                     .map_err(|_| RepoError::Host(HostError::Unreachable))?;
                 Ok((c.http().clone(), base.api("")))

@@ -267,20 +267,23 @@ impl CodeSources {
                 return Revocation::Failed;
             }
         };
-        let result = match old.provider {
-            Provider::GitHub => match self.oauth.app(Provider::GitHub) {
-                Some(app) => app.revoke(&token).await,
-                None => Err(app::api::HostError::Upstream { status: 0 }),
-            },
-            _ => {
-                let address = old.address.as_deref().map(HostAddress::parse);
-                let ca = gitlab::parse_ca(old.ca_pem.as_deref()).ok().flatten();
-                match (address, GitLabClient::new(self.policy, self.timeout, ca)) {
-                    (Some(Ok(a)), Ok(client)) => client.revoke(&a, &token).await,
-                    _ => Err(app::api::HostError::NotGitLab),
+        let revoke = async {
+            match old.provider {
+                Provider::GitHub => match self.oauth.app(Provider::GitHub) {
+                    Some(app) => app.revoke(&token).await,
+                    None => Err(app::api::HostError::Upstream { status: 0 }),
+                },
+                _ => {
+                    let address = old.address.as_deref().map(HostAddress::parse);
+                    let ca = gitlab::parse_ca(old.ca_pem.as_deref()).unwrap_or_default();
+                    match (address, GitLabClient::new(self.policy, self.timeout, ca)) {
+                        (Some(Ok(a)), Ok(client)) => client.revoke(&a, &token).await,
+                        _ => Err(app::api::HostError::NotGitLab),
+                    }
                 }
             }
         };
+        let result = self.oauth.limits().run(&caller.tenant, revoke).await;
         match result {
             Ok(()) => {
                 tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = old.provider.as_str(), outcome = "revoked", "token revoked upstream");
@@ -336,11 +339,16 @@ impl CodeSourceService for CodeSources {
     ) -> Result<PendingBinding, ApiError> {
         let address = HostAddress::parse(&input.address)?;
         let token = gitlab::parse_token(input.token.expose())?;
+        // Fully validated: building the client cannot fail on the CA (a failure here is ours).
         let ca = gitlab::parse_ca(input.ca_pem.as_deref())?;
         let client = GitLabClient::new(self.policy, self.timeout, ca)
             .map_err(|e| internal(caller, "building the GitLab client failed", &e))?;
         let started = std::time::Instant::now();
-        let outcome = client.check(&address, &token).await;
+        let outcome = self
+            .oauth
+            .limits()
+            .run(&caller.tenant, client.check(&address, &token))
+            .await;
         crate::metrics::metrics().provider_call(
             "gitlab",
             if outcome.is_ok() { "ok" } else { "error" },

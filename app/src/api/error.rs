@@ -60,6 +60,15 @@ pub enum InputError {
     TooLarge,
     UnknownProvider,
     UnknownLocale,
+    /// The request body is not UTF-8 JSON (status 400). Our page never sends one: a stale or
+    /// foreign client did.
+    MalformedBody,
+    /// The body is JSON, but its fields do not fit the server function: one is missing or has
+    /// the wrong type, like `page: -1` (status 422).
+    InvalidArguments,
+    /// The body is not `application/json` (status 415). Refused before the server function
+    /// runs: anything else is what a form on another site can send.
+    UnsupportedContentType,
 }
 
 /// What a code host (or the way to it) answered when we checked a token.
@@ -102,6 +111,12 @@ pub enum HostError {
     },
     /// The code host gave a token but the account could not be read with it.
     UserLookupFailed,
+    /// The code host's answer was larger than we read (a code host's API never sends that
+    /// much for what we ask); nothing more of it was read.
+    AnswerTooLarge,
+    /// This tenant already has as many calls to code hosts running as it may; none was free
+    /// within the provider timeout. Ours, not the code host's: answered with 429.
+    Busy,
 }
 
 impl ApiError {
@@ -111,7 +126,10 @@ impl ApiError {
             ApiError::Unauthenticated => 401,
             ApiError::CrossSite => 403,
             ApiError::Invalid(InputError::TooLarge) => 413,
+            ApiError::Invalid(InputError::MalformedBody) => 400,
+            ApiError::Invalid(InputError::UnsupportedContentType) => 415,
             ApiError::Invalid(_) => 422,
+            ApiError::Host(HostError::Busy) => 429,
             ApiError::Host(_) => 502,
             ApiError::NotBound => 404,
             ApiError::PendingExpired => 410,
@@ -141,8 +159,42 @@ impl From<InputError> for ApiError {
 impl leptos::server_fn::error::FromServerFnError for ApiError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
+    /// On the server, server_fn's own errors come from decoding the request (the arguments do
+    /// not fit: a client error) or from its machinery (ours): neither answer carries server_fn's
+    /// text, which names internals. In the browser they are what reaching the server did.
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        ApiError::Transport(value.to_string())
+        #[cfg(feature = "ssr")]
+        {
+            server_side(value)
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            ApiError::Transport(value.to_string())
+        }
+    }
+}
+
+/// A server_fn error raised while serving a request, as the caller may see it.
+#[cfg(feature = "ssr")]
+fn server_side(value: leptos::server_fn::error::ServerFnErrorErr) -> ApiError {
+    use leptos::server_fn::error::ServerFnErrorErr as E;
+    match value {
+        // Decoding the arguments. The server's request guard has already refused bodies that
+        // are not JSON, so what is left is JSON of the wrong shape.
+        E::Args(_) | E::MissingArg(_) | E::Deserialization(_) => {
+            ApiError::Invalid(InputError::InvalidArguments)
+        }
+        other => {
+            let request_id = leptos::prelude::use_context::<http::request::Parts>()
+                .and_then(|p| {
+                    p.extensions
+                        .get::<super::service::Caller>()
+                        .map(|c| c.request_id.clone())
+                })
+                .unwrap_or_default();
+            leptos::logging::error!("server function failed: {other}");
+            ApiError::Internal { request_id }
+        }
     }
 }
 
@@ -164,6 +216,42 @@ mod tests {
         for e in errs {
             let json = serde_json::to_string(&e).unwrap();
             assert_eq!(serde_json::from_str::<ApiError>(&json).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn malformed_requests_are_client_errors() {
+        let status = |e: InputError| ApiError::Invalid(e).status_code();
+        assert_eq!(status(InputError::MalformedBody), 400);
+        assert_eq!(status(InputError::UnsupportedContentType), 415);
+        assert_eq!(status(InputError::InvalidArguments), 422);
+        assert_eq!(status(InputError::TooLarge), 413);
+    }
+
+    /// What server_fn reports about a request it could not decode reaches the caller as a
+    /// client error, and none of its text does.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn server_fn_errors_do_not_leak_their_text() {
+        use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr as E};
+        for e in [
+            E::Deserialization("missing field `page` at line 1 column 2".into()),
+            E::Args("invalid type".into()),
+            E::MissingArg("page".into()),
+        ] {
+            assert_eq!(
+                ApiError::from_server_fn_error(e),
+                ApiError::Invalid(InputError::InvalidArguments)
+            );
+        }
+        for e in [
+            E::ServerError("boom".into()),
+            E::Serialization("key must be a string".into()),
+            E::Response("builder".into()),
+        ] {
+            let out = ApiError::from_server_fn_error(e);
+            assert!(matches!(out, ApiError::Internal { .. }), "{out:?}");
+            assert_eq!(out.status_code(), 500);
         }
     }
 }

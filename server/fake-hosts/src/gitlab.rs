@@ -189,7 +189,7 @@ fn user_json(id: u64, username: &str, name: &str, avatar: &str, base: &str) -> s
     })
 }
 
-async fn user(headers: HeaderMap, uri: Uri) -> Response {
+pub(crate) async fn user(headers: HeaderMap, uri: Uri) -> Response {
     let t = token(&headers);
     if let Some(r) = token_error(t) {
         return r;
@@ -225,7 +225,7 @@ async fn user(headers: HeaderMap, uri: Uri) -> Response {
     }
 }
 
-async fn token_self(headers: HeaderMap) -> Response {
+pub(crate) async fn token_self(headers: HeaderMap) -> Response {
     let t = token(&headers);
     if let Some(r) = token_error(t) {
         return r;

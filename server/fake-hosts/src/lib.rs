@@ -9,6 +9,7 @@
 //! | `/not-gitlab`           | a web server that is not GitLab (HTML 200)              |
 //! | `/redirect`             | a server that redirects to another host                 |
 //! | `/slow`                 | a server that never answers in time                     |
+//! | `/huge`, `/held`, …     | oversized answers, held calls: see the `limits` module  |
 //!
 //! Tokens (all obviously fake): see [`TOKENS`]. Fake GitHub (`/github`, API `/github-api`) and
 //! Gitee (`/gitee`) OAuth apps: see the `oauth` module. Console pages that embed the page in an
@@ -16,11 +17,13 @@
 
 mod console;
 mod gitlab;
+mod limits;
 mod oauth;
 mod repos;
 mod tls;
 
 pub use gitlab::{RequestLog, TOKENS};
+pub use limits::{HELD_FOR, HUGE};
 pub use oauth::{GITEE_APP, GITHUB_APP};
 
 /// All fake hosts on one router (GitLab at the root, GitHub and Gitee under their prefixes).
@@ -29,6 +32,7 @@ pub fn router(log: RequestLog) -> axum::Router {
         .merge(oauth::router())
         .merge(console::router())
         .merge(repos::router())
+        .merge(limits::router())
 }
 
 use std::net::SocketAddr;

@@ -104,4 +104,125 @@ mod tests {
         }
         assert_eq!(HostAddress::parse(&"a".repeat(600)), Err(AddressMalformed));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn host() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9-]{0,10}){0,3}",
+                "[A-Za-z0-9]{1,8}\\.[A-Za-z]{2,5}",
+                any::<[u8; 4]>().prop_map(|[a, b, c, d]| format!("{a}.{b}.{c}.{d}")),
+                any::<[u16; 8]>().prop_map(|s| {
+                    let groups: Vec<String> = s.iter().map(|g| format!("{g:x}")).collect();
+                    format!("[{}]", groups.join(":"))
+                }),
+                Just("[::1]".to_string()),
+            ]
+        }
+
+        /// Address-shaped input: optional scheme, a host, optional port and path.
+        fn address() -> impl Strategy<Value = String> {
+            (
+                prop_oneof![
+                    Just(""),
+                    Just("https://"),
+                    Just("http://"),
+                    Just("HTTPS://"),
+                    Just("hTTp://")
+                ],
+                host(),
+                proptest::option::of(any::<u16>()),
+                "(/[A-Za-z0-9._~%!$&'()*+,;=:@-]{0,12}){0,3}/?",
+            )
+                .prop_map(|(scheme, host, port, path)| {
+                    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+                    format!("{scheme}{host}{port}{path}")
+                })
+        }
+
+        /// Anything a user (or a script) might send.
+        fn anything() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[ -~]{0,80}",
+                address(),
+                (address(), "[ -~]{0,20}").prop_map(|(a, junk)| format!("{a}{junk}")),
+            ]
+        }
+
+        fn assert_clean(a: &HostAddress) {
+            let u = a.url();
+            assert!(matches!(u.scheme(), "http" | "https"), "{u}");
+            assert!(u.host().is_some(), "{u}");
+            assert!(u.username().is_empty() && u.password().is_none(), "{u}");
+            assert!(u.query().is_none() && u.fragment().is_none(), "{u}");
+            assert!(!a.as_str().ends_with('/'), "{u}");
+            assert!(!a.as_str().contains(['?', '#']), "{u}");
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn never_panics_and_accepts_only_clean_urls(s in anything()) {
+                if let Ok(a) = HostAddress::parse(&s) {
+                    assert_clean(&a);
+                }
+            }
+
+            /// What we store re-parses to the same address (and prints the same).
+            #[test]
+            fn accepted_addresses_round_trip(s in anything()) {
+                if let Ok(a) = HostAddress::parse(&s) {
+                    let again = HostAddress::parse(a.as_str());
+                    prop_assert_eq!(again.as_ref(), Ok(&a), "{} -> {}", s, a.as_str());
+                    let again = again.unwrap();
+                    prop_assert_eq!(again.as_str(), a.as_str());
+                }
+            }
+
+            #[test]
+            fn other_schemes_are_refused(
+                scheme in "[a-zA-Z][a-zA-Z0-9+.-]{0,9}",
+                rest in address(),
+            ) {
+                prop_assume!(!scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https"));
+                let s = format!("{scheme}://{rest}");
+                prop_assert_eq!(HostAddress::parse(&s), Err(InputError::AddressScheme), "{}", s);
+            }
+
+            #[test]
+            fn credentials_are_refused(
+                scheme in prop_oneof![Just(""), Just("https://"), Just("http://")],
+                user in "[A-Za-z0-9._~-]{0,10}",
+                password in proptest::option::of("[A-Za-z0-9._~-]{0,10}"),
+                host in host(),
+            ) {
+                // (`https://:@host` carries no credentials: the URL drops the empty userinfo.)
+                prop_assume!(!user.is_empty() || password.as_deref().is_some_and(|p| !p.is_empty()));
+                let password = password.map(|p| format!(":{p}")).unwrap_or_default();
+                let s = format!("{scheme}{user}{password}@{host}");
+                prop_assert_eq!(HostAddress::parse(&s), Err(InputError::AddressMalformed), "{}", s);
+            }
+
+            #[test]
+            fn queries_and_fragments_are_refused(
+                a in address(),
+                mark in prop_oneof![Just('?'), Just('#')],
+                tail in "[!-~]{0,20}",
+            ) {
+                let s = format!("{a}{mark}{tail}");
+                prop_assert!(HostAddress::parse(&s).is_err(), "{}", s);
+            }
+
+            #[test]
+            fn oversized_input_is_refused(a in address(), pad in 1usize..64) {
+                let path = "a".repeat(app::api::limits::ADDRESS_MAX + pad);
+                let s = format!("{a}/{path}");
+                prop_assert_eq!(HostAddress::parse(&s), Err(InputError::AddressMalformed));
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! every way that can fail into a [`HostError`] the user can act on.
 
 use super::address::HostAddress;
+use super::limits::{read_bounded, MAX_ANSWER};
 use super::net::{self, DnsFailure, Forbidden, OutboundPolicy};
 use crate::secret::SecretString;
 use app::api::{Account, HostError, InputError};
@@ -12,8 +13,6 @@ use std::time::Duration;
 
 /// Scopes that let git (or the API) read repository content.
 pub const REPO_READ_SCOPES: &[&str] = &["read_repository", "write_repository", "api"];
-/// Largest response body we read from a code host.
-const MAX_BODY: usize = 1024 * 1024;
 
 /// What a successful check found.
 #[derive(Debug, Clone)]
@@ -47,6 +46,23 @@ struct TokenSelf {
     revoked: bool,
 }
 
+impl User {
+    /// What we keep and show of the account: bounded text, and only links that are plain
+    /// http(s) URLs (a host's answer is not trusted: no `javascript:`, no markup).
+    fn into_account(self) -> Account {
+        Account {
+            login: clip(&self.username, 255),
+            name: self.name.map(|n| clip(&n, 255)),
+            avatar_url: self
+                .avatar_url
+                .filter(|u| app::format::safe_http_url(u).is_some()),
+            web_url: self
+                .web_url
+                .filter(|u| app::format::safe_http_url(u).is_some()),
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -77,26 +93,42 @@ pub fn parse_token(raw: &str) -> Result<SecretString, InputError> {
     Ok(SecretString::new(t.to_string()))
 }
 
-/// Parses an optional CA bundle (PEM).
-pub fn parse_ca(pem: Option<&str>) -> Result<Option<reqwest::Certificate>, InputError> {
+/// Parses an optional CA bundle (PEM): one or more certificates (other PEM sections are
+/// ignored, as the TLS client would). Each certificate is decoded and loaded into a root store
+/// here, the way the TLS client loads it, so something PEM-shaped that is not a certificate is
+/// the user's input error now, and building the client with the result cannot fail on it later.
+/// No CA: an empty list.
+pub fn parse_ca(pem: Option<&str>) -> Result<Vec<reqwest::Certificate>, InputError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
     let Some(pem) = pem.map(str::trim).filter(|p| !p.is_empty()) else {
-        return Ok(None);
+        return Ok(vec![]);
     };
     if pem.len() > app::api::limits::CA_PEM_MAX || !pem.contains("-----BEGIN CERTIFICATE-----") {
         return Err(InputError::CaInvalid);
     }
-    reqwest::Certificate::from_pem(pem.as_bytes())
-        .map(Some)
-        .map_err(|_| InputError::CaInvalid)
+    let mut roots = rustls::RootCertStore::empty();
+    let mut certs = vec![];
+    for der in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let der = der.map_err(|_| InputError::CaInvalid)?;
+        roots.add(der.clone()).map_err(|_| InputError::CaInvalid)?;
+        certs
+            .push(reqwest::Certificate::from_der(der.as_ref()).map_err(|_| InputError::CaInvalid)?);
+    }
+    if certs.is_empty() {
+        return Err(InputError::CaInvalid);
+    }
+    Ok(certs)
 }
 
 impl GitLabClient {
-    /// A client for one check: the optional CA is added to the web PKI roots; no proxy (the
-    /// policy must see the real peer), no redirects (the token must not follow them).
+    /// A client for one check: the CA certificates (from [`parse_ca`], possibly none) are added
+    /// to the web PKI roots; no proxy (the policy must see the real peer), no redirects (the
+    /// token must not follow them).
     pub fn new(
         policy: OutboundPolicy,
         timeout: Duration,
-        ca: Option<reqwest::Certificate>,
+        ca: Vec<reqwest::Certificate>,
     ) -> Result<Self, reqwest::Error> {
         let mut b = reqwest::Client::builder()
             .timeout(timeout)
@@ -105,8 +137,8 @@ impl GitLabClient {
             .no_proxy()
             .dns_resolver(net::resolver(policy))
             .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")));
-        if let Some(ca) = ca {
-            b = b.add_root_certificate(ca);
+        for cert in ca {
+            b = b.add_root_certificate(cert);
         }
         Ok(GitLabClient {
             http: b.build()?,
@@ -162,16 +194,7 @@ impl GitLabClient {
             Err((status, body)) => return Err(status_error(status, &body)),
         };
         Ok(TokenCheck {
-            account: Account {
-                login: clip(&user.username, 255),
-                name: user.name.map(|n| clip(&n, 255)),
-                avatar_url: user
-                    .avatar_url
-                    .filter(|u| app::format::safe_http_url(u).is_some()),
-                web_url: user
-                    .web_url
-                    .filter(|u| app::format::safe_http_url(u).is_some()),
-            },
+            account: user.into_account(),
             scopes,
             scopes_unknown,
             expires_at,
@@ -246,7 +269,7 @@ struct Answer {
 }
 
 impl Answer {
-    async fn read(mut resp: reqwest::Response) -> Result<Answer, HostError> {
+    async fn read(resp: reqwest::Response) -> Result<Answer, HostError> {
         let h = resp.headers();
         let get =
             |n: header::HeaderName| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -254,13 +277,7 @@ impl Answer {
         let retry_after = get(header::RETRY_AFTER).and_then(|v| v.trim().parse().ok());
         let location = get(header::LOCATION);
         let www_authenticate = get(header::WWW_AUTHENTICATE);
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(HostError::NotGitLab);
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_bounded(resp, MAX_ANSWER).await?;
         Ok(Answer {
             body,
             is_json,
@@ -431,10 +448,34 @@ mod tests {
             parse_token(" glpat-fake-1 ").unwrap().expose(),
             "glpat-fake-1"
         );
-        assert!(parse_ca(None).unwrap().is_none());
+        assert!(parse_ca(None).unwrap().is_empty());
+        assert!(parse_ca(Some("  ")).unwrap().is_empty());
         assert_eq!(parse_ca(Some("hello")).unwrap_err(), InputError::CaInvalid);
         let pem = include_str!("../../fake-hosts/tls/ca.pem");
-        assert!(parse_ca(Some(pem)).unwrap().is_some());
+        assert_eq!(parse_ca(Some(pem)).unwrap().len(), 1);
+        // PEM-shaped, but not a certificate: the DER inside, the base64, the framing.
+        let not_der =
+            "-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----";
+        for bad in [
+            not_der.to_string(),
+            "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----".to_string(),
+            "-----BEGIN CERTIFICATE-----\nMIIB".to_string(),
+            format!("{pem}\n{not_der}"),
+        ] {
+            assert_eq!(
+                parse_ca(Some(&bad)).unwrap_err(),
+                InputError::CaInvalid,
+                "{bad}"
+            );
+        }
+        // What passes builds a client.
+        let two = format!("{pem}\n{pem}");
+        let certs = parse_ca(Some(&two)).unwrap();
+        assert_eq!(certs.len(), 2);
+        let policy = OutboundPolicy {
+            allow_loopback: false,
+        };
+        assert!(GitLabClient::new(policy, Duration::from_secs(1), certs).is_ok());
     }
 
     #[test]
@@ -444,3 +485,6 @@ mod tests {
         assert!(!is_date("<script>"));
     }
 }
+
+#[cfg(test)]
+mod proptests;

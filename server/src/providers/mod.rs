@@ -1,9 +1,10 @@
 //! Clients for the code hosts. Every base URL is configurable (self-managed GitLab, GitHub
 //! Enterprise), and every outbound connection to a user-given address goes through the
-//! [`net::OutboundPolicy`].
+//! [`net::OutboundPolicy`], and every answer is read within the [`limits`].
 
 pub mod address;
 pub mod gitlab;
+pub mod limits;
 pub mod net;
 pub mod oauth;
 pub mod repos;

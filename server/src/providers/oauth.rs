@@ -1,8 +1,10 @@
 //! OAuth authorization-code flows for GitHub and Gitee, with the `oauth2` crate: authorize URLs
 //! (PKCE S256 for GitHub), code exchange, and the account lookup. Base URLs come from
-//! configuration (GitHub Enterprise Server, a Gitee stand-in in tests).
+//! configuration (GitHub Enterprise Server, a Gitee stand-in in tests). Every answer, the
+//! token exchanges included, is read within [`super::limits::MAX_ANSWER`].
 
 use super::gitlab::classify;
+use super::limits::{parse_json, read_bounded, MAX_ANSWER};
 use crate::secret::SecretString;
 use crate::util::now_secs;
 use app::api::{Account, HostError, Provider};
@@ -55,6 +57,23 @@ struct User {
     avatar_url: Option<String>,
     #[serde(default)]
     html_url: Option<String>,
+}
+
+impl User {
+    /// What we keep and show of the account: bounded text, and only links that are plain
+    /// http(s) URLs (a host's answer is not trusted: no `javascript:`, no markup).
+    fn into_account(self) -> Account {
+        Account {
+            login: self.login.chars().take(255).collect(),
+            name: self.name.map(|n| n.chars().take(255).collect()),
+            avatar_url: self
+                .avatar_url
+                .filter(|u| app::format::safe_http_url(u).is_some()),
+            web_url: self
+                .html_url
+                .filter(|u| app::format::safe_http_url(u).is_some()),
+        }
+    }
 }
 
 impl OAuthProvider {
@@ -110,6 +129,13 @@ impl OAuthProvider {
         })
     }
 
+    /// What the `oauth2` crate sends its token requests with: [`token_call`] on our client. The
+    /// futures own a handle of the client (borrowing it trips the `Send` check of callers).
+    fn token_client(&self) -> impl Fn(oauth2::HttpRequest) -> TokenFuture + Send + Sync {
+        let http = self.http.clone();
+        move |req| Box::pin(token_call(http.clone(), req))
+    }
+
     /// The HTTP client for API calls with a user token (repositories).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
@@ -157,7 +183,7 @@ impl OAuthProvider {
             req = req.set_pkce_verifier(PkceCodeVerifier::new(v.expose().to_string()));
         }
         let token = req
-            .request_async(&self.http)
+            .request_async(&self.token_client())
             .await
             .map_err(exchange_error)?;
         let access_token = SecretString::new(token.access_token().secret().clone());
@@ -253,18 +279,9 @@ impl OAuthProvider {
                     .map(str::to_string)
                     .collect()
             });
-        let user: User = resp.json().await.map_err(|_| HostError::UserLookupFailed)?;
-        let account = Account {
-            login: user.login.chars().take(255).collect(),
-            name: user.name.map(|n| n.chars().take(255).collect()),
-            avatar_url: user
-                .avatar_url
-                .filter(|u| app::format::safe_http_url(u).is_some()),
-            web_url: user
-                .html_url
-                .filter(|u| app::format::safe_http_url(u).is_some()),
-        };
-        Ok((account, scopes))
+        let body = read_bounded(resp, MAX_ANSWER).await?;
+        let user: User = parse_json(&body, HostError::UserLookupFailed)?;
+        Ok((user.into_account(), scopes))
     }
 }
 
@@ -317,7 +334,7 @@ impl OAuthProvider {
         let token = self
             .client
             .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_string()))
-            .request_async(&self.http)
+            .request_async(&self.token_client())
             .await
             .map_err(|e| match exchange_error(e) {
                 HostError::OAuthExchange { error } if error != "unexpected_response" => {
@@ -335,10 +352,44 @@ impl OAuthProvider {
     }
 }
 
+/// Why a token request (code exchange, refresh) got no usable answer.
+#[derive(Debug, thiserror::Error)]
+#[error("the token request failed: {0:?}")]
+struct TokenCallFailed(HostError);
+
+type TokenFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, TokenCallFailed>> + Send>,
+>;
+
+/// The HTTP client the `oauth2` crate makes its token requests with: ours (timeouts, no
+/// redirects), reading the answer within [`MAX_ANSWER`]. (The crate's own reqwest integration
+/// reads the whole body, however large.)
+async fn token_call(
+    http: reqwest::Client,
+    req: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, TokenCallFailed> {
+    let req = reqwest::Request::try_from(req).map_err(|e| TokenCallFailed(classify(&e)))?;
+    let resp = http
+        .execute(req)
+        .await
+        .map_err(|e| TokenCallFailed(classify(&e)))?;
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let body = read_bounded(resp, MAX_ANSWER)
+        .await
+        .map_err(TokenCallFailed)?;
+    let mut out = oauth2::HttpResponse::new(body);
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    Ok(out)
+}
+
 /// Maps a failed exchange. GitHub answers errors with HTTP 200 and an `error` field, which the
 /// `oauth2` crate reports as a parse failure of the token response: the body says which error.
-fn exchange_error<RE: std::error::Error + 'static>(
-    e: RequestTokenError<RE, oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>>,
+fn exchange_error(
+    e: RequestTokenError<
+        TokenCallFailed,
+        oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>,
+    >,
 ) -> HostError {
     match e {
         RequestTokenError::ServerResponse(r) => HostError::OAuthExchange {
@@ -352,19 +403,7 @@ fn exchange_error<RE: std::error::Error + 'static>(
                 error: "unexpected_response".into(),
             },
         },
-        RequestTokenError::Request(inner) => {
-            let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&inner);
-            while let Some(s) = src {
-                if let Some(re) = s.downcast_ref::<reqwest::Error>() {
-                    return classify(re);
-                }
-                if let Some(re) = s.downcast_ref::<Box<reqwest::Error>>() {
-                    return classify(re);
-                }
-                src = s.source();
-            }
-            HostError::Unreachable
-        }
+        RequestTokenError::Request(TokenCallFailed(e)) => e,
         RequestTokenError::Other(_) => HostError::OAuthExchange {
             error: "unexpected_response".into(),
         },
@@ -377,4 +416,51 @@ fn clip_code(code: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .take(64)
         .collect()
+}
+
+#[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    /// Against a host that answers everything with 64 MiB: the token exchange, the refresh and
+    /// the account lookup each stop at the bound instead of reading it all.
+    #[tokio::test]
+    async fn oauth_answers_are_read_within_the_bound() {
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let fake = fake_hosts::start(any, any).await.unwrap();
+        for base in ["huge", "huge-chunked"] {
+            let url = format!("{}/{base}", fake.http_url());
+            let app = OAuthProvider::new(
+                Provider::GitHub,
+                &url,
+                &url,
+                "id",
+                &SecretString::new("secret".into()),
+                "http://127.0.0.1:3000/oauth/github/callback",
+                Duration::from_secs(5),
+            )
+            .unwrap();
+            let token = SecretString::new("gho_fake".into());
+            assert_eq!(
+                app.complete("code", None).await.err(),
+                Some(HostError::AnswerTooLarge),
+                "{base}: exchange"
+            );
+            assert!(
+                matches!(
+                    app.refresh(&token).await.err(),
+                    Some(RefreshFailure::Transient(HostError::AnswerTooLarge))
+                ),
+                "{base}: refresh"
+            );
+            assert_eq!(
+                app.validate(&token).await.err(),
+                Some(HostError::AnswerTooLarge),
+                "{base}: account lookup"
+            );
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! Listing the bound account's repositories and a repository's branches, for the build
 //! configuration: GitHub `/user/repos`, Gitee `/api/v5/user/repos`, GitLab
-//! `/api/v4/projects?membership=true`, each paginated the host's way.
+//! `/api/v4/projects?membership=true`, each paginated the host's way. Answers are read within
+//! [`super::limits::MAX_ANSWER`].
 
 use super::gitlab::classify;
+use super::limits::{parse_json, read_bounded, MAX_ANSWER};
 use crate::secret::SecretString;
 use crate::util::query_encode;
 use app::api::{Branch, HostError, Provider, RepoPage, Repository};
@@ -103,10 +105,8 @@ impl RepoSource {
         let resp = self.send(self.get(url)).await?;
         let h = resp.headers().clone();
         let hdr = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let repos: Vec<HostRepo> = resp
-            .json()
-            .await
-            .map_err(|_| HostError::Upstream { status: 200 })?;
+        let body = read_bounded(resp, MAX_ANSWER).await?;
+        let repos: Vec<HostRepo> = parse_json(&body, HostError::Upstream { status: 200 })?;
         let more = match self.provider {
             // Gitee: `total_count` header.
             Provider::Gitee => hdr("total_count")
@@ -163,10 +163,8 @@ impl RepoSource {
             _ => format!("{}/repos/{repo_id}/branches?per_page=100", self.api),
         };
         let resp = self.send(self.get(url)).await?;
-        let branches: Vec<HostBranch> = resp
-            .json()
-            .await
-            .map_err(|_| HostError::Upstream { status: 200 })?;
+        let body = read_bounded(resp, MAX_ANSWER).await?;
+        let branches: Vec<HostBranch> = parse_json(&body, HostError::Upstream { status: 200 })?;
         Ok(branches
             .into_iter()
             .map(|b| Branch {

@@ -10,14 +10,15 @@ pub fn allowed(h: &HeaderMap, public_origin: Option<&str>, widget_origins: &[Str
 }
 
 /// Same-origin check for state-changing requests: `Sec-Fetch-Site` when the browser sends it,
-/// else `Origin` against our public origin (or the `Host` we were reached at). Requests without
-/// either header do not come from a browser and so cannot ride on a victim's cookies.
+/// else the origin the request comes from ([`request_origin`]) against our public origin (or the
+/// `Host` we were reached at). Requests with none of these headers do not come from a browser
+/// and so cannot ride on a victim's cookies.
 fn same_site(h: &HeaderMap, public_origin: Option<&str>) -> bool {
     let get = |n| h.get(n).and_then(|v: &HeaderValue| v.to_str().ok());
     if let Some(site) = get(header::HeaderName::from_static("sec-fetch-site")) {
         return site == "same-origin";
     }
-    let Some(origin) = get(header::ORIGIN) else {
+    let Some(origin) = request_origin(h) else {
         return true;
     };
     match public_origin {
@@ -31,12 +32,39 @@ fn same_site(h: &HeaderMap, public_origin: Option<&str>) -> bool {
     }
 }
 
-/// A request from a page on one of the widget's host origins. The browser sets `Origin` and
-/// pages cannot forge it, so naming the origin exactly is as strong as the same-origin check.
+/// Where a request comes from: `Origin`, else the origin (`scheme://authority`) of `Referer`.
+/// Browsers that send neither `Sec-Fetch-Site` nor `Origin` still send `Referer` unless a policy
+/// drops it, and a page cannot forge it. A header that is present but unreadable counts as
+/// an origin that matches nothing (`Some("")`), never as an absent one.
+fn request_origin(h: &HeaderMap) -> Option<String> {
+    if let Some(origin) = h.get(header::ORIGIN) {
+        return Some(origin.to_str().unwrap_or("").to_string());
+    }
+    let referer = h.get(header::REFERER)?;
+    Some(
+        referer
+            .to_str()
+            .ok()
+            .and_then(origin_of)
+            .unwrap_or_default(),
+    )
+}
+
+/// `scheme://authority` of an absolute URL; `None` when it is not one.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if scheme.is_empty() || authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// A request from a page on one of the widget's host origins. The browser sets `Origin` (and
+/// `Referer`) and pages cannot forge it, so naming the origin exactly is as strong as the
+/// same-origin check.
 fn from_widget_origin(h: &HeaderMap, widget_origins: &[String]) -> bool {
-    h.get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|o| widget_origins.iter().any(|w| w == o))
+    request_origin(h).is_some_and(|o| widget_origins.contains(&o))
 }
 
 #[cfg(test)]
@@ -91,6 +119,59 @@ pub(crate) mod tests {
         );
     }
 
+    /// Without `Sec-Fetch-Site` and `Origin`, a `Referer` names the site the request came from.
+    #[test]
+    fn a_referer_counts_when_nothing_else_is_sent() {
+        let ours = Some("https://console.example");
+        let with_referer = |r: &str| headers(&[("referer", r)]);
+        assert!(!same_site(
+            &with_referer("https://evil.example/form.html"),
+            ours
+        ));
+        assert!(!same_site(&with_referer("https://evil.example"), ours));
+        assert!(!same_site(
+            &with_referer("https://console.example.evil/"),
+            ours
+        ));
+        assert!(!same_site(&with_referer("/relative"), ours));
+        assert!(!same_site(&with_referer("not a url"), ours));
+        assert!(!same_site(
+            &with_referer("https://console.example@evil.example/"),
+            ours
+        ));
+        assert!(same_site(
+            &with_referer("https://console.example/code-sources?x=1"),
+            ours
+        ));
+        assert!(same_site(&with_referer("https://console.example"), ours));
+        // Against the `Host` we were reached at.
+        let reached = |r: &str| headers(&[("referer", r), ("host", "127.0.0.1:3000")]);
+        assert!(same_site(&reached("http://127.0.0.1:3000/"), None));
+        assert!(!same_site(&reached("http://evil.example/"), None));
+        // `Origin` and `Sec-Fetch-Site` still decide when present.
+        assert!(same_site(
+            &headers(&[
+                ("origin", "https://console.example"),
+                ("referer", "https://evil.example/")
+            ]),
+            ours
+        ));
+        assert!(!same_site(
+            &headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("referer", "https://console.example/")
+            ]),
+            ours
+        ));
+        // A referer that is not text matches nothing.
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::REFERER,
+            HeaderValue::from_bytes(b"https://console.example/\xff").unwrap(),
+        );
+        assert!(!same_site(&h, ours));
+    }
+
     #[test]
     fn widget_origins_are_matched_exactly() {
         let allowed = ["https://console.example".to_string()];
@@ -99,5 +180,8 @@ pub(crate) mod tests {
         assert!(!from("https://console.example.evil"));
         assert!(!from("http://console.example"));
         assert!(!from_widget_origin(&headers(&[]), &allowed));
+        let referred = |r: &str| from_widget_origin(&headers(&[("referer", r)]), &allowed);
+        assert!(referred("https://console.example/app/page"));
+        assert!(!referred("https://console.example.evil/app/page"));
     }
 }

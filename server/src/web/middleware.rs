@@ -34,11 +34,17 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         .unwrap_or_else(|| random_hex(8));
     req.extensions_mut().insert(RequestId(id.clone()));
     let path = req.uri().path().to_string();
+    // Set by the router before this layer runs (it wraps each route and the fallback); absent
+    // for the fallback, so made-up paths share one metrics label.
+    let matched = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string());
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), tenant = tracing::field::Empty);
     let start = Instant::now();
     let mut resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status().as_u16();
-    crate::metrics::metrics().request(&path, status);
+    crate::metrics::metrics().request(matched.as_deref(), &path, status);
     span.in_scope(|| {
         tracing::info!(
             status,

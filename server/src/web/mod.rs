@@ -8,6 +8,8 @@ mod cross_site;
 mod middleware;
 pub mod oauth;
 mod openapi;
+mod openapi_fns;
+mod server_fn_guard;
 pub mod service_api;
 
 pub use middleware::Auth;
@@ -108,12 +110,20 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
             "/widget",
             tower_http::services::ServeDir::new(&state.widget_dir),
         )
-        .merge(app.layer(axum::middleware::from_fn_with_state(
-            auth,
-            middleware::authenticate,
-        )))
+        // Identity and the cross-site check first; then only JSON bodies reach the server
+        // functions (`server_fn_guard`).
+        .merge(
+            app.layer(axum::middleware::from_fn(server_fn_guard::guard))
+                .layer(axum::middleware::from_fn_with_state(
+                    auth,
+                    middleware::authenticate,
+                )),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(
+            server_fn_guard::too_large_as_api_error,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(frames),
             middleware::security_headers,

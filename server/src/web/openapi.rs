@@ -1,4 +1,5 @@
-//! The OpenAPI 3.0 description of the build service API, served at `/api/openapi.json`.
+//! The OpenAPI 3.0 description of the build service API, served at `/api/openapi.json`
+//! (plus the page's server functions: `openapi_fns`).
 
 use serde_json::json;
 
@@ -32,7 +33,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
                         "404": err("Not bound, or unknown code source"),
                         "409": {"description": "The binding needs re-authorization", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reauthorization"}}}},
                         "500": err("Internal error"),
-                        "503": err("The code host could not refresh the token right now; retry later")
+                        "503": err("The code host could not refresh the token right now, or storage is unavailable; retry later")
                     }
                 }
             },
@@ -52,7 +53,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
                         "400": err("The tenant id or a parameter is not valid"), "401": err("No service token"), "403": err("Wrong service token"),
                         "404": err("Not bound, or unknown code source"),
                         "409": {"description": "The binding needs re-authorization", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reauthorization"}}}},
-                        "500": err("Internal error"), "502": err("The code host did not answer as expected"), "503": err("Refresh unavailable; retry later")
+                        "429": err("The tenant has too many calls to code hosts running; retry shortly"), "500": err("Internal error"), "502": err("The code host did not answer as expected"), "503": err("Refresh unavailable; retry later")
                     }
                 }
             },
@@ -71,7 +72,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
                         "400": err("The tenant id or a parameter is not valid"), "401": err("No service token"), "403": err("Wrong service token"),
                         "404": err("Not bound, or unknown code source"),
                         "409": {"description": "The binding needs re-authorization", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reauthorization"}}}},
-                        "500": err("Internal error"), "502": err("The code host did not answer as expected"), "503": err("Refresh unavailable; retry later")
+                        "429": err("The tenant has too many calls to code hosts running; retry shortly"), "500": err("Internal error"), "502": err("The code host did not answer as expected"), "503": err("Refresh unavailable; retry later")
                     }
                 }
             }
@@ -105,6 +106,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
             }
         }
     });
+    super::openapi_fns::add_to(&mut doc);
     if !base_path.is_empty() {
         doc["servers"] = json!([{"url": base_path}]);
     }

@@ -172,6 +172,12 @@ fn repo_error(e: crate::repositories::RepoError, request_id: &str) -> Response {
     use crate::repositories::RepoError;
     match e {
         RepoError::Credential(e) => credential_error(e, request_id),
+        // The tenant's outbound calls are all in use (`providers::limits`): ours, retry soon.
+        RepoError::Host(app::api::HostError::Busy) => error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "Too many calls to code hosts are running for this tenant; retry in a moment.",
+        ),
         RepoError::Host(h) => {
             tracing::info!(request_id, outcome = ?h, "repository listing failed at the code host");
             error(

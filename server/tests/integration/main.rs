@@ -3,10 +3,14 @@
 
 mod activity;
 mod binding;
+mod bounded;
 mod credentials;
 mod embedding;
 mod failures;
+mod hardening;
 mod health;
+mod latency;
+mod metrics_labels;
 mod oauth;
 mod process;
 mod replicas;

@@ -1,0 +1,140 @@
+//! The server functions (the page's own API: JSON over POST under `/api/`) in the OpenAPI
+//! document, so the contract test covers them with the caller's identity too. Each takes a
+//! JSON object and answers JSON; errors are an `ApiError` (a string such as `"NotBound"`, or a
+//! one-key object such as `{"Invalid": "CaInvalid"}`).
+
+use app::api::limits::{ADDRESS_MAX, CA_PEM_MAX, TOKEN_MAX};
+use serde_json::{json, Value};
+
+/// (endpoint, operation id, summary, request body schema)
+fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
+    let provider = json!({"type": "string", "enum": ["devcloud", "github", "gitlab", "gitee"]});
+    let id = json!({"type": "string", "maxLength": 64});
+    let obj = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required, "additionalProperties": false});
+    vec![
+        (
+            "code-sources/page",
+            "loadPage",
+            "The table, the viewer and the dialogs' settings",
+            obj(json!({}), &[]),
+        ),
+        (
+            "code-sources/gitlab/check",
+            "checkGitlab",
+            "Checks a GitLab address and token (calls that GitLab)",
+            obj(
+                json!({"address": {"type": "string", "maxLength": ADDRESS_MAX}, "token": {"type": "string", "maxLength": TOKEN_MAX},
+                       "ca_pem": {"type": "string", "nullable": true, "maxLength": CA_PEM_MAX}}),
+                &["address", "token"],
+            ),
+        ),
+        (
+            "code-sources/pending",
+            "loadPending",
+            "A checked or authorized account waiting for Confirm",
+            obj(json!({"pending_id": id}), &["pending_id"]),
+        ),
+        (
+            "code-sources/latest-pending",
+            "latestPending",
+            "The newest authorized account of a code host waiting for Confirm",
+            obj(json!({"provider": provider}), &["provider"]),
+        ),
+        (
+            "code-sources/confirm",
+            "confirmBinding",
+            "Stores a checked or authorized account",
+            obj(json!({"pending_id": id}), &["pending_id"]),
+        ),
+        (
+            "code-sources/cancel",
+            "cancelBinding",
+            "Drops a checked or authorized account",
+            obj(json!({"pending_id": id}), &["pending_id"]),
+        ),
+        (
+            "code-sources/unbind",
+            "unbind",
+            "Deletes a binding, revoking upstream where possible",
+            obj(
+                json!({"provider": provider, "revoke": {"type": "boolean"}}),
+                &["provider"],
+            ),
+        ),
+        (
+            "code-sources/repositories",
+            "listRepositoriesOfPage",
+            "The bound account's repositories",
+            obj(
+                json!({"provider": provider, "search": {"type": "string", "maxLength": 100}, "page": {"type": "integer", "minimum": 1, "maximum": 10000}}),
+                &["provider", "search", "page"],
+            ),
+        ),
+        (
+            "code-sources/branches",
+            "listBranchesOfPage",
+            "A repository's branches",
+            obj(
+                json!({"provider": provider, "repo_id": {"type": "string", "minLength": 1, "maxLength": 200}}),
+                &["provider", "repo_id"],
+            ),
+        ),
+        (
+            "code-sources/activity",
+            "loadActivity",
+            "The tenant's activity log, 20 entries a page",
+            obj(
+                json!({"before": {"type": "string", "nullable": true, "maxLength": 512}}),
+                &[],
+            ),
+        ),
+        (
+            "preferences/locale",
+            "setLocale",
+            "Remembers the language",
+            obj(
+                json!({"tag": {"type": "string", "enum": ["zh-CN", "en"]}}),
+                &["tag"],
+            ),
+        ),
+    ]
+}
+
+/// Adds the server functions, the `ApiError` schema and the identity scheme to `doc`.
+pub fn add_to(doc: &mut Value) {
+    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}});
+    for (endpoint, op, summary, body) in functions() {
+        doc["paths"][format!("/api/{endpoint}")] = json!({"post": {
+            "summary": summary,
+            "operationId": op,
+            "tags": ["page"],
+            "security": [{"consoleIdentity": []}, {"consoleIdentityCookie": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
+            "responses": {
+                "200": {"description": "The result (JSON)", "content": {"application/json": {"schema": {}}},
+                        "headers": {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}}},
+                "400": err("Malformed request (not JSON, not UTF-8), or an OAuth state that does not match"),
+                "401": err("No valid console identity"),
+                "403": err("Cross-site request"),
+                "404": err("Nothing is bound"),
+                "409": err("Not allowed in the binding's state (default binding, not configured, needs re-authorization)"),
+                "410": err("The pending account expired or was used"),
+                "413": err("Body over 64 KiB"),
+                "415": err("Not application/json"),
+                "422": err("A field is missing, of the wrong type, or not valid"),
+                "429": err("Too many calls to code hosts at once for this tenant"),
+                "500": err("Internal error (the request id finds it in the log)"),
+                "502": err("The code host failed or refused"),
+                "503": err("Storage unavailable; nothing was changed")
+            }
+        }});
+    }
+    doc["components"]["schemas"]["ApiError"] = json!({
+        "description": "A unit variant as a string (\"NotBound\"), or a one-key object ({\"Invalid\": \"CaInvalid\"})",
+        "oneOf": [{"type": "string"}, {"type": "object", "minProperties": 1, "maxProperties": 1}]
+    });
+    doc["components"]["securitySchemes"]["consoleIdentity"] =
+        json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"});
+    doc["components"]["securitySchemes"]["consoleIdentityCookie"] =
+        json!({"type": "apiKey", "in": "cookie", "name": "console_identity"});
+}

@@ -1,0 +1,77 @@
+//! Responses are not held back by Nagle's algorithm: the server sets `TCP_NODELAY`, so a page
+//! written in several segments does not wait ~40 ms for the client's delayed ACK. The server is
+//! the real binary (as deployed); the client a plain socket (like wrk, or a browser), one
+//! keep-alive connection, one request after another.
+
+use crate::process::{env, Replica};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Reads one HTTP/1.1 response (chunked, as the streamed page is) off `s`.
+async fn read_response(s: &mut tokio::net::TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = s.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed early");
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        let Some(head_end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let head = text[..head_end].to_ascii_lowercase();
+        let body = &buf[head_end + 4..];
+        if let Some(len) = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+        {
+            if body.len() >= len {
+                return buf;
+            }
+        } else if body.ends_with(b"0\r\n\r\n") {
+            return buf;
+        }
+    }
+}
+
+#[tokio::test]
+async fn sequential_requests_on_one_connection_do_not_stall() {
+    let fake = fake_hosts::start(
+        "127.0.0.1:0".parse().unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = env(&fake, dir.path(), None);
+    // Local mode: the page itself, not the sign-in page.
+    e.remove("CODESOURCE_IDENTITY_KEY");
+    e.remove("CODESOURCE_ENCRYPTION_KEY");
+    let server = Replica::start(&e).await;
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nAccept: text/html\r\n\r\n");
+    let mut took = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        s.write_all(request.as_bytes()).await.unwrap();
+        let resp = read_response(&mut s).await;
+        assert!(
+            resp.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&resp[..40])
+        );
+        assert!(resp.len() > 2_000, "a page in more than one segment");
+        took.push(started.elapsed());
+    }
+    let stalled = took
+        .iter()
+        .filter(|t| **t >= Duration::from_millis(35))
+        .count();
+    // With Nagle on, most requests wait ~40 ms; allow a few slow ones on a busy machine.
+    assert!(
+        stalled < 5,
+        "{stalled} of 20 requests took ≥ 35 ms: {took:?}"
+    );
+}
