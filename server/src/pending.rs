@@ -19,8 +19,8 @@ pub struct Pending {
     ttl: Duration,
 }
 
-/// Ids we hand out are 32 hex digits; anything else is unknown without asking the store.
-fn plausible(id: &str) -> bool {
+/// Ids we hand out are 32 hex digits; anything else is malformed (and unknown to the store).
+pub fn valid_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -50,7 +50,7 @@ impl Pending {
     /// Removes and returns the entry if it exists, is fresh, and belongs to `tenant`.
     /// Another tenant's id behaves exactly like an unknown one.
     pub async fn take(&self, tenant: &str, id: &str) -> Result<Option<PendingItem>, StoreError> {
-        if !plausible(id) {
+        if !valid_id(id) {
             return Ok(None);
         }
         let r = self
@@ -62,7 +62,7 @@ impl Pending {
 
     /// Reads an entry without taking it (to show it again after a redirect).
     pub async fn peek(&self, tenant: &str, id: &str) -> Result<Option<PendingItem>, StoreError> {
-        if !plausible(id) {
+        if !valid_id(id) {
             return Ok(None);
         }
         let r = self

@@ -216,6 +216,15 @@ fn repo_error(caller: &Caller, e: RepoError) -> ApiError {
     }
 }
 
+/// A pending id as we hand them out (32 hex digits); anything else is malformed input.
+fn pending_id(id: &str) -> Result<&str, ApiError> {
+    if crate::pending::valid_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::Invalid(app::api::InputError::InvalidArguments))
+    }
+}
+
 /// A store failure as the user sees it: "try again" when the store is unreachable (nothing was
 /// written), else an internal error.
 pub fn store_failed(caller: &Caller, what: &str, e: &StoreError) -> ApiError {
@@ -390,6 +399,7 @@ impl CodeSourceService for CodeSources {
     }
 
     async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError> {
+        pending_id(&id)?;
         let item = self
             .pending
             .peek(&caller.tenant, &id)
@@ -417,6 +427,7 @@ impl CodeSourceService for CodeSources {
         caller: &Caller,
         pending_id: String,
     ) -> Result<CodeSourceRow, ApiError> {
+        self::pending_id(&pending_id)?;
         let item = self
             .pending
             .take(&caller.tenant, &pending_id)
@@ -466,7 +477,9 @@ impl CodeSourceService for CodeSources {
         caller: &Caller,
         before: Option<String>,
     ) -> Result<ActivityPage, ApiError> {
-        let before = before.filter(|b| b.len() <= 512);
+        if before.as_ref().is_some_and(|b| b.len() > 512) {
+            return Err(ApiError::Invalid(app::api::InputError::InvalidArguments));
+        }
         let (entries, next) = self
             .audit
             .page(&caller.tenant, before, 20)
@@ -514,6 +527,7 @@ impl CodeSourceService for CodeSources {
     }
 
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError> {
+        self::pending_id(&pending_id)?;
         // Unknown or already-used ids are fine: the result is the same, nothing pending.
         self.pending
             .take(&caller.tenant, &pending_id)

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 /// (endpoint, operation id, summary, request body schema)
 fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
     let provider = json!({"type": "string", "enum": ["devcloud", "github", "gitlab", "gitee"]});
-    let id = json!({"type": "string", "maxLength": 64});
-    let obj = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required, "additionalProperties": false});
+    let id = json!({"type": "string", "pattern": "^[0-9a-f]{32}$"});
+    // Unknown fields are ignored, as JSON APIs usually do.
+    let obj = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required, "additionalProperties": true});
     vec![
         (
             "code-sources/page",
@@ -108,7 +109,7 @@ pub fn add_to(doc: &mut Value) {
             "summary": summary,
             "operationId": op,
             "tags": ["page"],
-            "security": [{"consoleIdentity": []}, {"consoleIdentityCookie": []}],
+            "security": [{"consoleIdentityCookie": []}],
             "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
             "responses": {
                 "200": {"description": "The result (JSON)", "content": {"application/json": {"schema": {}}},
@@ -133,8 +134,7 @@ pub fn add_to(doc: &mut Value) {
         "description": "A unit variant as a string (\"NotBound\"), or a one-key object ({\"Invalid\": \"CaInvalid\"})",
         "oneOf": [{"type": "string"}, {"type": "object", "minProperties": 1, "maxProperties": 1}]
     });
-    doc["components"]["securitySchemes"]["consoleIdentity"] =
-        json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"});
+    // The console's identity token; `Authorization: Bearer` with the same token works too.
     doc["components"]["securitySchemes"]["consoleIdentityCookie"] =
         json!({"type": "apiKey", "in": "cookie", "name": "console_identity"});
 }
