@@ -302,7 +302,20 @@ mod tests {
                 .unwrap();
             s.db.flush().unwrap();
         }
-        let s = SledStore::open(dir.path()).unwrap();
+        // sled's background flusher holds the directory's lock a moment after the handle is
+        // dropped (a new process never meets this): try again for a while.
+        let mut tries = 0;
+        let s = loop {
+            match SledStore::open(dir.path()) {
+                Ok(s) => break s,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    eprintln!("reopening: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("reopening failed: {e}"),
+            }
+        };
         assert_eq!(s.list("t1").await.unwrap()[0].account.login, "alice");
         assert!(matches!(
             s.get("t9", Provider::GitLab).await,
