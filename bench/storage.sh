@@ -18,7 +18,8 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 echo "building the release server and the fake code hosts…" >&2
 cargo build --quiet --profile server-release -p codesource-server --bin codesource
 cargo build --quiet -p fake-hosts
-bin=target/server-release/codesource
+target=${CARGO_TARGET_DIR:-target}
+bin=$target/server-release/codesource
 
 work=$(mktemp -d)
 pids=()
@@ -29,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FAKE_HOSTS_HTTP=$FAKE FAKE_HOSTS_HTTPS=127.0.0.1:3912 target/debug/fake-hosts >/dev/null 2>&1 &
+FAKE_HOSTS_HTTP=$FAKE FAKE_HOSTS_HTTPS=127.0.0.1:3912 "$target/debug/fake-hosts" >/dev/null 2>&1 &
 pids+=($!)
 pg_admin=$(bash .ci/postgres.sh start)
 db="bench_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -51,7 +52,7 @@ PY
 start_replica() {
   local name=$1 port=$2 url=${3:-}
   env -i PATH="$PATH" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_OUTPUT_NAME=codesource \
-    LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+    LEPTOS_SITE_ROOT="$target/site" RUST_LOG=warn \
     CODESOURCE_DATA_DIR="$work/$name" CODESOURCE_IDENTITY_KEY=$IDENTITY_KEY \
     CODESOURCE_ENCRYPTION_KEY="$ENCRYPTION_KEY" CODESOURCE_SERVICE_TOKEN=$SERVICE_TOKEN \
     CODESOURCE_ALLOW_LOOPBACK=true CODESOURCE_HEALTH_INTERVAL_SECS=0 \

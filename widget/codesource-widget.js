@@ -5,8 +5,9 @@
 //     apiBase: "https://code-sources.example.com",  // default: where this script was loaded from
 //     locale: "zh-CN",                                // or "en"
 //     theme: "auto",                                  // "light", "dark" or "auto"
+//     timeZone: "Asia/Shanghai",                      // IANA name; default: the browser's
 //   });
-//   widget.setTheme("dark"); widget.setLocale("en"); widget.unmount();
+//   widget.setTheme("dark"); widget.setLocale("en"); widget.setTimeZone("UTC"); widget.unmount();
 //
 // The stylesheet is added to the page once; every rule in it is scoped to .cs-app.
 import init, { mount } from "./app.js";
@@ -35,5 +36,5 @@ export async function mountCodeSources(element, options = {}) {
   // origin compares equal to the origin the OAuth window reports from.
   const api = new URL(options.apiBase ?? new URL("..", here).href, document.baseURI);
   const apiBase = (api.origin + api.pathname).replace(/\/+$/, "");
-  return mount(element, apiBase, options.locale ?? null, options.theme ?? null);
+  return mount(element, apiBase, options.locale ?? null, options.theme ?? null, options.timeZone ?? null);
 }

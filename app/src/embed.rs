@@ -1,6 +1,6 @@
 //! Talking to an embedding console when the page is in its iframe. To the parent: `ready` (it
 //! listens now), a binding changed, the content height (to size the iframe), and "navigate the
-//! top window to this console URL". From the parent: the theme and the language. Messages go
+//! top window to this console URL". From the parent: the theme, the language and the time zone. Messages go
 //! to, and are taken from, only the console origins the operator allowed to frame the page;
 //! nothing is sent when not framed. The widget gets the same settings through its JS handle.
 
@@ -166,12 +166,16 @@ pub fn watch_height(origins: Vec<String>) {
     on_resize.forget();
 }
 
-/// A setting the parent sent: `{"type":"codesource:set-theme","theme":"dark"}` or
-/// `{"type":"codesource:set-locale","locale":"en"}`.
+/// A setting the parent sent: `{"type":"codesource:set-theme","theme":"dark"}`,
+/// `{"type":"codesource:set-locale","locale":"en"}` or
+/// `{"type":"codesource:set-timezone","timeZone":"Asia/Shanghai"}` (an IANA name; the console
+/// can also pass it in the iframe's URL, `?tz=Asia/Shanghai`, so the first render uses it).
 #[derive(Debug, PartialEq, Eq)]
 pub enum FromParent {
     Theme(Theme),
     Locale(Locale),
+    /// Not yet checked against the browser's zone database.
+    TimeZone(String),
 }
 
 /// Parses a message from the parent; anything else (other types, bad values) is ignored.
@@ -182,13 +186,22 @@ pub fn parse_from_parent(data: &str) -> Option<FromParent> {
         "codesource:set-locale" => {
             Locale::from_tag(v.get("locale")?.as_str()?).map(FromParent::Locale)
         }
+        "codesource:set-timezone" => {
+            let name = v.get("timeZone")?.as_str()?;
+            (!name.is_empty() && name.len() <= 64).then(|| FromParent::TimeZone(name.to_string()))
+        }
         _ => None,
     }
 }
 
-/// Applies theme and language messages from the allowed parent origins, for the lifetime of
-/// the calling component.
-pub fn listen_to_parent(origins: Vec<String>, theme: RwSignal<Theme>, locale: RwSignal<Locale>) {
+/// Applies theme, language and time zone messages from the allowed parent origins, for the
+/// lifetime of the calling component.
+pub fn listen_to_parent(
+    origins: Vec<String>,
+    theme: RwSignal<Theme>,
+    locale: RwSignal<Locale>,
+    zone: RwSignal<crate::format::Zone>,
+) {
     let handle = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
         if !origins.iter().any(|o| *o == ev.origin()) {
             return;
@@ -204,6 +217,11 @@ pub fn listen_to_parent(origins: Vec<String>, theme: RwSignal<Theme>, locale: Rw
         match ev.data().as_string().as_deref().and_then(parse_from_parent) {
             Some(FromParent::Theme(t)) => theme.set(t),
             Some(FromParent::Locale(l)) => locale.set(l),
+            Some(FromParent::TimeZone(name)) => {
+                if let Some(z) = crate::format::Zone::parse(&name) {
+                    zone.set(z);
+                }
+            }
             None => {}
         }
     });
@@ -223,6 +241,10 @@ mod tests {
         assert_eq!(
             parse_from_parent(r#"{"type":"codesource:set-locale","locale":"en"}"#),
             Some(FromParent::Locale(Locale::En))
+        );
+        assert_eq!(
+            parse_from_parent(r#"{"type":"codesource:set-timezone","timeZone":"Asia/Shanghai"}"#),
+            Some(FromParent::TimeZone("Asia/Shanghai".into()))
         );
         for ignored in [
             r#"{"type":"codesource:set-theme","theme":"neon"}"#,

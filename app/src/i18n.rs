@@ -134,7 +134,6 @@ messages! {
     UnboundRevokedToast => "{} account unbound, and its token revoked on {}.", "{} 账号已解绑，并已在 {} 上撤销 Token。";
     UnboundRevokeFailedToast => "{} account unbound here, but revoking it on {} failed: revoke it there yourself.", "{} 账号已在此解绑，但在 {} 上撤销失败，请前往该网站自行撤销。";
     UnboundToast => "{} account unbound.", "{} 账号已解绑。";
-    AvatarAlt => "Avatar of {}", "{} 的头像";
     ErrUnauthenticated => "Your console session has ended.", "控制台登录已失效。";
     ErrUnauthenticatedHint => "Sign in to the console again, then reopen this page.", "请重新登录控制台后再打开此页面。";
     ErrCrossSite => "The request was refused because it did not come from this page.", "请求并非来自本页面，已被拒绝。";

@@ -36,6 +36,25 @@ impl Site {
         format!("{}{}", self.base, path)
     }
 
+    /// A URL the server handed out for itself, such as an avatar's (`/…`, already under the
+    /// base path), resolved for where the UI runs: as is in our page, absolute to the server in
+    /// the widget (which runs on the console's origin). Anything else (another host's URL,
+    /// `//host/…`, `javascript:`) is `None`: the UI never loads it.
+    pub fn own_url(&self, url: &str) -> Option<String> {
+        let ours = url.starts_with('/')
+            && !url.starts_with("//")
+            && !url
+                .chars()
+                .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+        if !ours {
+            return None;
+        }
+        Some(match self.server_origin() {
+            Some(origin) => format!("{origin}{url}"),
+            None => url.to_string(),
+        })
+    }
+
     /// The origin OAuth popups post their result from: the server's. `None` means the page's
     /// own origin (the server renders the page).
     pub fn server_origin(&self) -> Option<String> {
@@ -102,5 +121,33 @@ mod tests {
             Some("https://cs.example.com:8443")
         );
         assert_eq!(Site::new("/p", false).server_origin(), None);
+    }
+
+    #[test]
+    fn resolves_only_our_own_urls() {
+        let page = Site::new("/console/cs", false);
+        assert_eq!(
+            page.own_url("/console/cs/avatars/gitlab?v=1").as_deref(),
+            Some("/console/cs/avatars/gitlab?v=1")
+        );
+        let w = Site::new("https://cs.example.com:8443/console/cs", true);
+        assert_eq!(
+            w.own_url("/console/cs/avatars/gitlab?v=1").as_deref(),
+            Some("https://cs.example.com:8443/console/cs/avatars/gitlab?v=1")
+        );
+        for not in [
+            "https://secure.gravatar.com/avatar/x",
+            "http://gitlab.example.com/uploads/a.png",
+            "//evil.example/a.png",
+            "/\\evil.example/a.png",
+            "javascript:alert(1)",
+            "data:image/svg+xml,<svg/>",
+            "avatars/gitlab",
+            "/avatars/a b",
+            "",
+        ] {
+            assert_eq!(page.own_url(not), None, "{not}");
+            assert_eq!(w.own_url(not), None, "{not}");
+        }
     }
 }

@@ -1,13 +1,14 @@
 //! The widget: the same page, rendered client-side into an element of a console's own page (the
 //! `csr` build, made by Trunk into `/widget/`). The documented entry is
-//! `mountCodeSources(element, { apiBase, locale, theme })` in `widget/codesource-widget.js`,
+//! `mountCodeSources(element, { apiBase, locale, theme, timeZone })` in `widget/codesource-widget.js`,
 //! which loads this module and calls [`mount`]. Server functions go to `apiBase` with the user's
 //! cookies; the server answers only the origins in `CODESOURCE_WIDGET_ORIGINS`.
 
 use crate::embed::{Theme, ThemeCtx, WidgetRoot};
+use crate::format::Zone;
 use crate::i18n::Locale;
 use crate::site::{self, Site};
-use crate::I18n;
+use crate::{I18n, ZoneCtx};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
@@ -16,6 +17,7 @@ use wasm_bindgen::prelude::*;
 pub struct CodeSourcesWidget {
     locale: ArcRwSignal<Locale>,
     theme: ArcRwSignal<Theme>,
+    zone: ArcRwSignal<Zone>,
     /// Dropping the handle unmounts the view.
     mounted: Option<Box<dyn std::any::Any>>,
 }
@@ -39,6 +41,14 @@ impl CodeSourcesWidget {
         Ok(())
     }
 
+    /// An IANA time zone (`"Asia/Shanghai"`) for the times shown; the browser's by default.
+    #[wasm_bindgen(js_name = setTimeZone)]
+    pub fn set_time_zone(&self, name: &str) -> Result<(), JsError> {
+        let z = Zone::parse(name).ok_or_else(|| JsError::new("unknown time zone"))?;
+        self.zone.set(z);
+        Ok(())
+    }
+
     pub fn unmount(&mut self) {
         self.mounted = None;
     }
@@ -52,6 +62,7 @@ pub fn mount(
     api_base: &str,
     locale: Option<String>,
     theme: Option<String>,
+    time_zone: Option<String>,
 ) -> Result<CodeSourcesWidget, JsError> {
     console_error_panic_hook::set_once();
     if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
@@ -69,6 +80,10 @@ pub fn mount(
         }
         None => Theme::Auto,
     };
+    let zone = match time_zone.as_deref() {
+        Some(n) => Zone::parse(n).ok_or_else(|| JsError::new("unknown time zone"))?,
+        None => crate::browser_zone().unwrap_or_default(),
+    };
     let site = Site::new(api_base, true);
     // Server functions have one base per page.
     let current = leptos::server_fn::client::get_server_url();
@@ -80,8 +95,9 @@ pub fn mount(
     site::route_server_functions(&site.base);
     let locale = ArcRwSignal::new(locale);
     let theme = ArcRwSignal::new(theme);
+    let zone = ArcRwSignal::new(zone);
     let handle = {
-        let (locale, theme) = (locale.clone(), theme.clone());
+        let (locale, theme, zone) = (locale.clone(), theme.clone(), zone.clone());
         let root = element.clone();
         leptos::mount::mount_to(element, move || {
             provide_context(WidgetRoot(StoredValue::new_local(root.clone())));
@@ -90,6 +106,7 @@ pub fn mount(
             provide_context(site.clone());
             provide_context(I18n(locale));
             provide_context(ThemeCtx(theme));
+            provide_context(ZoneCtx(RwSignal::from(zone.clone())));
             view! {
                 <div
                     class="cs-app cs-widget"
@@ -104,6 +121,7 @@ pub fn mount(
     Ok(CodeSourcesWidget {
         locale,
         theme,
+        zone,
         mounted: Some(Box::new(handle)),
     })
 }

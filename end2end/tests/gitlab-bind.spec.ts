@@ -26,7 +26,11 @@ test('binds the default GitLab after showing the account, and keeps it after a r
   await expect(confirm).toContainText('Alice Liddell');
   await expect(confirm).toContainText('read_repository, read_api');
   await expect(confirm).toContainText('2027-06-30');
-  await expect(confirm.getByRole('img', { name: 'Avatar of alice' })).toBeVisible();
+  // The avatar is ours (fetched by the server), decorative (the login is next to it).
+  const avatar = confirm.locator('img.avatar');
+  await expect(avatar).toBeVisible();
+  await expect(avatar).toHaveAttribute('alt', '');
+  await expect(avatar).toHaveAttribute('src', /^\/avatars\/pending\/[0-9a-f]{32}\?v=/);
   await snap(page, 'gitlab-confirm-en');
   await confirm.getByRole('button', { name: 'Confirm' }).click();
 

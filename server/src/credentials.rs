@@ -72,6 +72,8 @@ pub struct Credentials {
     oauth: Arc<OAuthFlows>,
     github: (String, String),
     gitee: String,
+    /// DevCloud (CodeArts Repo) base: `CODESOURCE_DEVCLOUD_URL`.
+    devcloud: String,
     /// How long a refresh lease lasts (see `Config::refresh_lease`).
     lease: Duration,
     backoff: Duration,
@@ -105,6 +107,7 @@ impl Credentials {
             oauth,
             github: (config.github_url.clone(), config.github_api_url.clone()),
             gitee: config.gitee_url.clone(),
+            devcloud: config.devcloud_url.clone(),
             lease: config.refresh_lease,
             backoff: Duration::from_millis(200),
         }
@@ -119,7 +122,7 @@ impl Credentials {
         if provider == Provider::DevCloud {
             return Ok(Credential {
                 provider,
-                base_url: "devcloud".into(),
+                base_url: self.devcloud.clone(),
                 api_url: None,
                 account: tenant.to_string(),
                 access_token: None,
@@ -366,6 +369,7 @@ impl Credentials {
             at: now_secs(),
             tenant: tenant.to_string(),
             actor: "build-service".into(),
+            actor_name: None,
             action: action.into(),
             provider: Some(provider),
             account: Some(account.to_string()),

@@ -120,6 +120,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         token: config.service_token.as_ref().map(|t| Arc::new(t.clone())),
         base_path: config.base_path.clone(),
     };
+    let services_for_avatars = services.clone();
     let oauth = web::oauth::OAuthRoutes {
         flows,
         service: services.clone(),
@@ -152,6 +153,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
             widget_dir: config.widget_dir.clone(),
             secure,
             service_api,
+            avatars: services_for_avatars,
         },
     ))
 }

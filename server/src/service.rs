@@ -10,10 +10,12 @@ use crate::health::Health;
 use crate::oauth_flow::OAuthFlows;
 use crate::pending::Pending;
 use crate::providers::address::HostAddress;
+use crate::providers::avatar;
 use crate::providers::gitlab::{self, GitLabClient};
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::repositories::{RepoError, Repositories};
+use crate::store::StoredAvatar;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store, StoreError};
 use crate::store::{StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
@@ -40,6 +42,8 @@ pub struct CodeSources {
     gitlab_url: String,
     build_node_cidrs: Vec<String>,
     build_url: Option<String>,
+    /// Our path prefix: avatar URLs handed to the page are under it.
+    base_path: String,
 }
 
 impl CodeSources {
@@ -67,6 +71,7 @@ impl CodeSources {
             timeout: config.provider_timeout,
             gitlab_url: config.gitlab_url.clone(),
             build_url: config.build_url.clone(),
+            base_path: config.base_path.clone(),
             build_node_cidrs: config
                 .build_node_cidrs
                 .iter()
@@ -99,8 +104,20 @@ impl CodeSources {
             .map(|s| s.to_string())
             .collect();
         let aad = aad(&caller.tenant, provider);
+        let avatar = match avatar::client(self.policy, self.timeout) {
+            Ok(http) => {
+                let url = a.account.avatar_url.as_deref().map(|u| sized(provider, u));
+                self.fetch_avatar(caller, provider, &http, url.as_deref())
+                    .await
+            }
+            Err(e) => {
+                tracing::info!(request_id = %caller.request_id, error = %e, "no avatar: building the client failed");
+                None
+            }
+        };
         let item = PendingItem {
             provider,
+            avatar,
             account: a.account,
             address: None,
             ca_pem: None,
@@ -119,11 +136,114 @@ impl CodeSources {
     }
 }
 
-fn pending_view(id: &str, item: &PendingItem) -> PendingBinding {
+/// GitHub's avatar service scales on request (`s`): ask for what a row shows (2× its 24 px,
+/// with room), not the 460 px original. Other hosts' URLs are fetched as given (GitLab's
+/// gravatar URLs already carry a size).
+fn sized(provider: Provider, url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    if provider == Provider::GitHub
+        && u.host_str() == Some("avatars.githubusercontent.com")
+        && !u.query_pairs().any(|(k, _)| k == "s")
+    {
+        u.query_pairs_mut().append_pair("s", "96");
+        return u.to_string();
+    }
+    url.to_string()
+}
+
+/// The account as the page sees it: `avatar_url` is our own URL for the avatar we keep, or
+/// `None`; never the host's.
+fn shown_account(account: &Account, avatar_url: Option<String>) -> Account {
+    Account {
+        avatar_url,
+        ..account.clone()
+    }
+}
+
+impl CodeSources {
+    /// Where a bound row's avatar is served (under our base path), versioned by its content.
+    fn avatar_url(&self, p: Provider, a: Option<&StoredAvatar>) -> Option<String> {
+        a.map(|a| {
+            format!(
+                "{}/avatars/{}?v={}",
+                self.base_path,
+                p.as_str(),
+                a.version()
+            )
+        })
+    }
+
+    /// Where a pending account's avatar is served (the confirm dialog).
+    fn pending_avatar_url(&self, id: &str, a: Option<&StoredAvatar>) -> Option<String> {
+        a.map(|a| format!("{}/avatars/pending/{id}?v={}", self.base_path, a.version()))
+    }
+
+    fn pending_view(&self, id: &str, item: &PendingItem) -> PendingBinding {
+        pending_view(id, item, self.pending_avatar_url(id, item.avatar.as_ref()))
+    }
+
+    /// Fetches an account's avatar through the outbound policy, holding one of the tenant's
+    /// outbound slots. Any failure: no avatar (logged), never an error.
+    async fn fetch_avatar(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        http: &reqwest::Client,
+        url: Option<&str>,
+    ) -> Option<StoredAvatar> {
+        let url = url.filter(|u| !u.is_empty())?;
+        let fetched = self
+            .oauth
+            .limits()
+            .run(&caller.tenant, async {
+                Ok(avatar::fetch(http, self.policy, url).await)
+            })
+            .await;
+        match fetched {
+            Ok(Ok(a)) => Some(a),
+            Ok(Err(e)) => {
+                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
+                    reason = %e, outcome = "no_avatar", "avatar not fetched");
+                None
+            }
+            Err(e) => {
+                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
+                    reason = ?e, outcome = "no_avatar", "avatar not fetched");
+                None
+            }
+        }
+    }
+
+    /// The avatar kept with `tenant`'s binding to `provider`.
+    pub async fn avatar(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredAvatar>, StoreError> {
+        Ok(self
+            .store
+            .get(tenant, provider)
+            .await?
+            .and_then(|b| b.avatar))
+    }
+
+    /// The avatar of `tenant`'s pending account `id` (another tenant's id: none).
+    pub async fn pending_avatar(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<StoredAvatar>, StoreError> {
+        Ok(self.pending.peek(tenant, id).await?.and_then(|i| i.avatar))
+    }
+}
+
+fn pending_view(id: &str, item: &PendingItem, avatar_url: Option<String>) -> PendingBinding {
     PendingBinding {
         id: id.to_string(),
         provider: item.provider,
-        account: item.account.clone(),
+        account: shown_account(&item.account, avatar_url),
         address: item.address.clone(),
         scopes: item.scopes.clone(),
         expires_at: item.expires_at.clone(),
@@ -158,7 +278,10 @@ impl CodeSources {
                 status: self.status(b),
                 reason: b.reauth_reason.clone(),
                 last_checked_at: b.last_checked_at,
-                account: Some(b.account.clone()),
+                account: Some(shown_account(
+                    &b.account,
+                    self.avatar_url(p, b.avatar.as_ref()),
+                )),
                 address: b.address.clone(),
                 bound_at: Some(b.bound_at),
                 is_default: false,
@@ -251,6 +374,10 @@ impl CodeSources {
             at: now_secs(),
             tenant: caller.tenant.clone(),
             actor: caller.user_id.clone(),
+            // The name as the identity gave it then (the id itself when it had none).
+            actor_name: Some(caller.user_name.trim())
+                .filter(|n| !n.is_empty() && *n != caller.user_id)
+                .map(str::to_string),
             action: action.into(),
             provider: Some(provider),
             account: Some(account.to_string()),
@@ -374,8 +501,17 @@ impl CodeSourceService for CodeSources {
             }
         }
         let check = outcome?;
+        let avatar = self
+            .fetch_avatar(
+                caller,
+                Provider::GitLab,
+                client.http(),
+                check.account.avatar_url.as_deref(),
+            )
+            .await;
         let item = PendingItem {
             provider: Provider::GitLab,
+            avatar,
             account: check.account,
             address: Some(address.as_str().to_string()),
             ca_pem: input.ca_pem.filter(|c| !c.trim().is_empty()),
@@ -389,13 +525,16 @@ impl CodeSourceService for CodeSources {
                 .seal(&token, &aad(&caller.tenant, Provider::GitLab)),
             refresh_token: None,
         };
-        let view = pending_view("", &item);
+        let avatar = item.avatar.clone();
+        let view = pending_view("", &item, None);
         let id = self
             .pending
             .insert(&caller.tenant, item)
             .await
             .map_err(|e| store_failed(caller, "keeping the checked account failed", &e))?;
-        Ok(PendingBinding { id, ..view })
+        let mut view = PendingBinding { id, ..view };
+        view.account.avatar_url = self.pending_avatar_url(&view.id, avatar.as_ref());
+        Ok(view)
     }
 
     async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError> {
@@ -405,7 +544,7 @@ impl CodeSourceService for CodeSources {
             .peek(&caller.tenant, &id)
             .await
             .map_err(|e| store_failed(caller, "reading the pending binding failed", &e))?;
-        item.map(|item| pending_view(&id, &item))
+        item.map(|item| self.pending_view(&id, &item))
             .ok_or(ApiError::PendingExpired)
     }
 
@@ -419,7 +558,7 @@ impl CodeSourceService for CodeSources {
             .latest(&caller.tenant, provider)
             .await
             .map_err(|e| store_failed(caller, "reading the pending binding failed", &e))?;
-        Ok(latest.map(|(id, item)| pending_view(&id, &item)))
+        Ok(latest.map(|(id, item)| self.pending_view(&id, &item)))
     }
 
     async fn confirm(
@@ -453,6 +592,7 @@ impl CodeSourceService for CodeSources {
             token_expires_at: item.expires_at,
             bound_at: now_secs(),
             bound_by: caller.user_id.clone(),
+            avatar: item.avatar,
         };
         // Re-authorizing replaces a binding; the activity log says which it was.
         let replaced = self
@@ -490,6 +630,7 @@ impl CodeSourceService for CodeSources {
             .map(|e| ActivityEntry {
                 at: e.at,
                 actor: e.actor,
+                actor_name: e.actor_name,
                 action: e.action,
                 provider: e.provider,
                 account: e.account,

@@ -53,6 +53,8 @@ impl Provider {
 pub struct Account {
     pub login: String,
     pub name: Option<String>,
+    /// Stored: the host's avatar URL. Sent to the page: our own URL for the avatar the server
+    /// fetched and keeps (`<base>/avatars/…`, see `Site::own_url`), or `None`; never the host's.
     pub avatar_url: Option<String>,
     pub web_url: Option<String>,
 }
@@ -144,6 +146,10 @@ pub struct ActivityEntry {
     pub at: i64,
     /// User id, or `build-service`.
     pub actor: String,
+    /// The user's display name when the action was taken (older entries and the build
+    /// service: none; show `actor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     /// `bind`, `reauthorize`, `unbind`, `credential_issued`, `refresh_failed`.
     pub action: String,
     pub provider: Option<Provider>,

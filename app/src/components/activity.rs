@@ -1,8 +1,8 @@
 //! The tenant's activity log below the table: loaded on request (so the page renders the same
 //! on the server and after hydration), newest first, with "load older entries".
 
+use super::LocalTime;
 use crate::api::{load_activity, ActivityEntry, ApiError};
-use crate::format::format_utc;
 use crate::i18n::{Locale, Msg};
 use crate::pages::PageCtx;
 use crate::{t, use_locale};
@@ -110,12 +110,26 @@ fn ActivityTable(entries: RwSignal<Vec<ActivityEntry>>) -> impl IntoView {
                                 let e2 = e.clone();
                                 view! {
                                     <tr>
-                                        <td><time>{format_utc(e.at)}</time></td>
-                                        <td>{move || actor(locale.get(), &e2.actor)}</td>
-                                        <td>{move || action(locale.get(), &e.action)}</td>
-                                        <td>{e.provider.map(|p| p.display_name()).unwrap_or("—")}</td>
-                                        <td>{e.account.clone().unwrap_or_else(|| "—".into())}</td>
-                                        <td>{
+                                        // `data-label`: on a narrow screen the rows become
+                                        // cards, each value under its column's name.
+                                        <td data-label=t(Msg::ColTime)><LocalTime secs=e.at /></td>
+                                        <td data-label=t(Msg::ColActor)>
+                                            // The name the user had then; the id on hover (and
+                                            // shown itself when no name was recorded).
+                                            <span
+                                                class="actor"
+                                                title=(e2.actor != "build-service").then(|| e2.actor.clone())
+                                            >
+                                                {
+                                                    let e2 = e2.clone();
+                                                    move || actor(locale.get(), &e2.actor, e2.actor_name.as_deref())
+                                                }
+                                            </span>
+                                        </td>
+                                        <td data-label=t(Msg::ColAction)>{move || action(locale.get(), &e.action)}</td>
+                                        <td data-label=t(Msg::ColSource)>{e.provider.map(|p| p.display_name()).unwrap_or("—")}</td>
+                                        <td data-label=t(Msg::ColAccount)>{e.account.clone().unwrap_or_else(|| "—".into())}</td>
+                                        <td data-label=t(Msg::ColOutcome)>{
                                             let outcome = e.outcome.clone();
                                             move || if outcome == "ok" { Msg::OutcomeOk.text(locale.get()).to_string() } else { outcome.clone() }
                                         }</td>
@@ -130,11 +144,13 @@ fn ActivityTable(entries: RwSignal<Vec<ActivityEntry>>) -> impl IntoView {
     }
 }
 
-fn actor(l: Locale, actor: &str) -> String {
+fn actor(l: Locale, actor: &str, name: Option<&str>) -> String {
     if actor == "build-service" {
         Msg::ActorBuildService.text(l).to_string()
     } else {
-        actor.to_string()
+        name.filter(|n| !n.trim().is_empty())
+            .unwrap_or(actor)
+            .to_string()
     }
 }
 

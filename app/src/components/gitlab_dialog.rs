@@ -203,7 +203,7 @@ fn WhitelistHint(cidrs: Vec<String>) -> impl IntoView {
 }
 
 /// Writes `text` to the clipboard, then marks it as copied.
-fn copy_text(text: String, copied: RwSignal<Option<String>>) {
+pub(super) fn copy_text(text: String, copied: RwSignal<Option<String>>) {
     let Some(window) = web_sys::window() else {
         return;
     };

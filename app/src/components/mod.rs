@@ -19,6 +19,19 @@ pub use table::SourceTable;
 pub use unbind_dialog::UnbindDialog;
 pub use widgets::{AccountCell, ErrorBox, LanguageSwitch, Toasts};
 
+/// A time in the viewer's zone (`2026-11-28 22:11`), the absolute UTC time in `datetime` and
+/// on hover (`2026-11-28 14:11 UTC · Asia/Shanghai UTC+8`).
+#[leptos::component]
+pub fn LocalTime(secs: i64) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let zone = crate::use_zone();
+    view! {
+        <time datetime=crate::format::iso_utc(secs) title=move || zone.with(|z| z.title(secs))>
+            {move || zone.with(|z| z.format(secs))}
+        </time>
+    }
+}
+
 /// Moves keyboard focus to the element with `id` (after a dialog closes). Browser only: called
 /// from event handlers.
 pub fn focus_element(id: &str) {

@@ -1,8 +1,7 @@
 //! The code source table: one row per code host, in the manual's order.
 
-use super::{action_id, AccountCell};
+use super::{action_id, AccountCell, LocalTime};
 use crate::api::{CodeSourceRow, Provider, RowStatus};
-use crate::format::format_utc;
 use crate::i18n::{fill, reason_text, Msg};
 use crate::pages::{DialogState, PageCtx};
 use crate::{t, use_locale};
@@ -56,17 +55,13 @@ fn SourceRow(row: CodeSourceRow) -> impl IntoView {
             </td>
             <td class="address" data-label=t(Msg::ColAddress)>
                 {match row.address.clone() {
-                    // One line (ellipsis when long); the full address on hover.
-                    Some(a) => {
-                        let title = a.clone();
-                        view! { <span class="mono" title=title>{a}</span> }.into_any()
-                    }
+                    Some(address) => view! { <AddressCell address /> }.into_any(),
                     None => dash().into_any(),
                 }}
             </td>
             <td class="bound-at" data-label=t(Msg::ColBoundAt)>
                 {match row.bound_at {
-                    Some(s) => view! { <time>{format_utc(s)}</time> }.into_any(),
+                    Some(secs) => view! { <LocalTime secs /> }.into_any(),
                     None => dash().into_any(),
                 }}
             </td>
@@ -74,6 +69,55 @@ fn SourceRow(row: CodeSourceRow) -> impl IntoView {
                 <RowActions row />
             </td>
         </tr>
+    }
+}
+
+/// One line, cut with an ellipsis when long. The full address stays reachable: it is the
+/// element's whole text (screen readers read it), its title (pointer), shown unclipped while
+/// the copy button next to it has keyboard focus, and copyable with that button.
+#[component]
+fn AddressCell(address: String) -> impl IntoView {
+    let ctx = expect_context::<PageCtx>();
+    let locale = use_locale();
+    let copied = RwSignal::new(None::<String>);
+    let label = {
+        let address = address.clone();
+        move || {
+            if copied.get().is_some() {
+                Msg::Copied.text(locale.get()).to_string()
+            } else {
+                fill(Msg::CopyAria.text(locale.get()), &[&address])
+            }
+        }
+    };
+    let text = address.clone();
+    view! {
+        <span class="address-line">
+            <span class="mono address-text" title=address.clone()>{address.clone()}</span>
+            <button
+                type="button"
+                class="btn-icon copy-address"
+                disabled=move || !ctx.hydrated.get()
+                aria-label=label.clone()
+                title=label
+                on:click=move |_| super::gitlab_dialog::copy_text(text.clone(), copied)
+            >
+                {move || if copied.get().is_some() {
+                    view! {
+                        <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
+                            <path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="1.6" />
+                        </svg>
+                    }.into_any()
+                } else {
+                    view! {
+                        <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
+                            <rect x="5.5" y="5.5" width="8" height="8" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.3" />
+                            <path d="M10.5 3.5v-0.5a1.5 1.5 0 0 0-1.5-1.5h-5a1.5 1.5 0 0 0-1.5 1.5v5a1.5 1.5 0 0 0 1.5 1.5h0.5" fill="none" stroke="currentColor" stroke-width="1.3" />
+                        </svg>
+                    }.into_any()
+                }}
+            </button>
+        </span>
     }
 }
 
@@ -106,7 +150,7 @@ fn StatusBadge(row: CodeSourceRow) -> impl IntoView {
         })),
         _ => None,
     };
-    let checked = row.last_checked_at.map(format_utc);
+    let checked = row.last_checked_at;
     // The dot is decoration; the word carries the status (never colour alone).
     view! {
         <span class=class>
@@ -114,7 +158,21 @@ fn StatusBadge(row: CodeSourceRow) -> impl IntoView {
             {t(msg)}
         </span>
         {detail.map(|d| view! { <p class="status-detail">{d}</p> })}
-        {checked.map(|c| view! { <p class="status-checked">{move || fill(Msg::LastChecked.text(locale.get()), &[&c])}</p> })}
+        {checked.map(|secs| {
+            // "Checked {}": the words around the time, the time itself a <time>.
+            let part = move |after: bool| {
+                let text = Msg::LastChecked.text(locale.get());
+                let (before, rest) = text.split_once("{}").unwrap_or((text, ""));
+                if after { rest } else { before }
+            };
+            view! {
+                <p class="status-checked">
+                    {move || part(false)}
+                    <LocalTime secs />
+                    {move || part(true)}
+                </p>
+            }
+        })}
     }
 }
 

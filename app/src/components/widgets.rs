@@ -1,8 +1,7 @@
 //! Small shared widgets: language switch, error box, account cell, toasts.
 
 use crate::api::{Account, ApiError, Provider};
-use crate::format::safe_http_url;
-use crate::i18n::{error_text, fill, Locale, Msg};
+use crate::i18n::{error_text, Locale, Msg};
 use crate::pages::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
@@ -66,38 +65,56 @@ pub fn ErrorBox(err: ApiError, #[prop(optional)] host: Option<Provider>) -> impl
     }
 }
 
-/// Avatar, login and display name. Host-supplied values are rendered as text; the avatar only
-/// when its URL is plain http(s).
+/// Avatar, login and display name. Host-supplied values are rendered as text. The avatar is
+/// an image only when the server handed out its own URL for it (`/avatars/…`: fetched and
+/// checked by the server, never a code host's URL); otherwise, and whenever the image fails to
+/// load, the initials badge. The image is decorative (empty `alt`): the login is next to it.
 #[component]
 pub fn AccountCell(account: Account) -> impl IntoView {
-    let locale = use_locale();
-    let avatar = account
+    let src = account
         .avatar_url
         .as_deref()
-        .and_then(safe_http_url)
-        .map(str::to_string);
-    let login = account.login.clone();
-    let alt = move || fill(Msg::AvatarAlt.text(locale.get()), &[&login]);
+        .and_then(|u| crate::site::use_site().own_url(u));
+    let failed = RwSignal::new(false);
+    let img = NodeRef::<leptos::html::Img>::new();
+    // An image that failed before hydration attached `on:error` (the server-rendered page
+    // starts loading it at once): swap it for the badge too.
+    #[cfg(any(feature = "hydrate", feature = "csr"))]
+    Effect::new(move |_| {
+        if let Some(el) = img.get() {
+            if el.complete() && el.natural_width() == 0 {
+                failed.set(true);
+            }
+        }
+    });
+    let initial = account
+        .login
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
     view! {
         <span class="account">
-            {match avatar {
+            {move || match src.clone().filter(|_| !failed.get()) {
                 Some(src) => {
                     view! {
                         <img
                             class="avatar"
                             src=src
-                            alt=alt
+                            alt=""
                             width="24"
                             height="24"
                             referrerpolicy="no-referrer"
-                            loading="lazy"
+                            node_ref=img
+                            on:error=move |_| failed.set(true)
                         />
                     }
                         .into_any()
                 }
                 None => {
-                    let initial = account.login.chars().next().unwrap_or('?').to_uppercase().to_string();
-                    view! { <span class="avatar avatar-letter" aria-hidden="true">{initial}</span> }.into_any()
+                    view! { <span class="avatar avatar-letter" aria-hidden="true">{initial.clone()}</span> }
+                        .into_any()
                 }
             }}
             <span class="account-text">

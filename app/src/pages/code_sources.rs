@@ -112,7 +112,12 @@ pub fn CodeSourcesPage() -> impl IntoView {
     // the table cannot load.
     if !widget {
         let origins = site.embed_origins.clone();
-        crate::embed::listen_to_parent(origins.clone(), crate::embed::use_theme(), locale);
+        crate::embed::listen_to_parent(
+            origins.clone(),
+            crate::embed::use_theme(),
+            locale,
+            crate::use_zone(),
+        );
         Effect::new(move |_| {
             crate::embed::watch_height(origins.clone());
             crate::embed::ready(&origins);

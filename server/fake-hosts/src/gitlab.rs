@@ -37,7 +37,27 @@ pub const TOKENS: &[(&str, &str)] = &[
         "glpat-fake-evil",
         "an account whose name is HTML and avatar a javascript: URL",
     ),
+    (
+        "glpat-fake-avatar-down",
+        "like alice, but the avatar is on a closed port of 127.0.0.1 (unreachable)",
+    ),
+    (
+        "glpat-fake-avatar-{html,svg,huge,liar,missing,slow}",
+        "like alice, with an avatar that is HTML, SVG, 1 MiB, HTML labelled image/png, 404, too slow",
+    ),
 ];
+
+/// Where a `glpat-fake-avatar-<kind>` account's avatar is (`base`: the fake's own origin).
+fn avatar_for(kind: &str, base: &str) -> String {
+    match kind {
+        // The discard port: nothing listens there.
+        "down" => "http://127.0.0.1:9/avatars/down.png".into(),
+        "html" => format!("{base}/not-gitlab/avatar.png"),
+        "svg" => format!("{base}/avatars/bob.svg"),
+        "slow" => format!("{base}/slow/avatar.png"),
+        other => format!("{base}/avatars/{other}.png"),
+    }
+}
 
 /// Requests seen (path and query, and whether a PRIVATE-TOKEN header came), for assertions
 /// such as "the token never appears in a URL".
@@ -177,6 +197,7 @@ fn token_error(t: &str) -> Option<Response> {
         | "glpat-fake-registry"
         | "glpat-fake-readuser"
         | "glpat-fake-evil" => None,
+        t if t.starts_with("glpat-fake-avatar-") => None,
         _ => Some(unauthorized()),
     }
 }
@@ -201,7 +222,7 @@ pub(crate) async fn user(headers: HeaderMap, uri: Uri) -> Response {
             7,
             "alice",
             "Alice Liddell",
-            &format!("{base}/avatars/alice.svg"),
+            &format!("{base}/avatars/alice.png"),
             &base,
         ))
         .into_response(),
@@ -214,6 +235,17 @@ pub(crate) async fn user(headers: HeaderMap, uri: Uri) -> Response {
         ))
         .into_response(),
         "glpat-fake-readuser" => Json(user_json(9, "carol", "Carol", "", &base)).into_response(),
+        t if t.starts_with("glpat-fake-avatar-") => {
+            let kind = &t["glpat-fake-avatar-".len()..];
+            Json(user_json(
+                11,
+                &format!("avatar-{kind}"),
+                "Dora Avatar",
+                &avatar_for(kind, &base),
+                &base,
+            ))
+            .into_response()
+        }
         _ => Json(user_json(
             10,
             "mallory",
@@ -288,7 +320,29 @@ async fn slow(Path(_): Path<String>) -> Response {
     not_found().await
 }
 
+/// A 48×48 PNG (a purple disc with an "A").
+pub const AVATAR_PNG: &[u8] = include_bytes!("avatar.png");
+
 async fn avatar(Path(name): Path<String>) -> Response {
+    match name.as_str() {
+        "alice.png" => return ([(header::CONTENT_TYPE, "image/png")], AVATAR_PNG).into_response(),
+        // Larger than any avatar we keep; a valid PNG signature, then padding.
+        "huge.png" => {
+            let mut big = AVATAR_PNG.to_vec();
+            big.resize(1024 * 1024, 0);
+            return ([(header::CONTENT_TYPE, "image/png")], big).into_response();
+        }
+        // Says PNG, is a web page.
+        "liar.png" => {
+            return (
+                [(header::CONTENT_TYPE, "image/png")],
+                "<html><script>alert(1)</script></html>",
+            )
+                .into_response()
+        }
+        "alice.svg" | "bob.svg" => {}
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    }
     let (letter, color) = match name.as_str() {
         "alice.svg" => ("A", "#6d4aff"),
         _ => ("B", "#0f8a5f"),

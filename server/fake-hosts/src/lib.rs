@@ -22,7 +22,7 @@ mod oauth;
 mod repos;
 mod tls;
 
-pub use gitlab::{RequestLog, TOKENS};
+pub use gitlab::{RequestLog, AVATAR_PNG, TOKENS};
 pub use limits::{HELD_FOR, HUGE};
 pub use oauth::{GITEE_APP, GITHUB_APP};
 

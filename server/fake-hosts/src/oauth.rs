@@ -407,7 +407,7 @@ async fn github_user(State(st): State<OAuthState>, h: HeaderMap) -> Response {
         [("x-oauth-scopes", scopes), ("x-accepted-oauth-scopes", String::new()), ("x-github-media-type", "github.v3".into())],
         Json(json!({
             "login": "octo-alice", "id": 583231, "name": "Octo Alice", "type": "User",
-            "avatar_url": format!("http://{host}/avatars/alice.svg"), "html_url": "https://github.com/octo-alice"
+            "avatar_url": format!("http://{host}/avatars/alice.png"), "html_url": "https://github.com/octo-alice"
         })),
     )
         .into_response()

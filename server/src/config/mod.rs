@@ -22,6 +22,10 @@ use sources::{oauth_app, parse_bool, secret, FileConfig};
 /// Upper bound for any call to a code host, whatever the configuration says.
 pub const MAX_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// CodeArts Repo (DevCloud) HTTPS clone host of region cn-north-4 (Beijing 4). Other regions
+/// (and Huawei Cloud International) have their own host: set `CODESOURCE_DEVCLOUD_URL`.
+pub const DEFAULT_DEVCLOUD_URL: &str = "https://codehub.devcloud.cn-north-4.huaweicloud.com";
+
 /// Every environment variable we read; anything else starting with `CODESOURCE_` is a typo.
 pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_CONFIG",
@@ -45,6 +49,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_GITEE_CLIENT_ID",
     "CODESOURCE_GITEE_CLIENT_SECRET",
     "CODESOURCE_GITEE_CLIENT_SECRET_FILE",
+    "CODESOURCE_DEVCLOUD_URL",
     "CODESOURCE_FRAME_ANCESTORS",
     "CODESOURCE_WIDGET_ORIGINS",
     "CODESOURCE_BASE_PATH",
@@ -95,6 +100,9 @@ pub struct Config {
     /// Gitee base URL (the API is under `/api/v5`).
     pub gitee_url: String,
     pub gitee_app: Option<OAuthApp>,
+    /// DevCloud (CodeArts Repo) HTTPS base of the region's clone addresses; the build service
+    /// gets it as DevCloud's `base_url`.
+    pub devcloud_url: String,
     /// Origins allowed to embed the page in a frame (besides our own).
     pub frame_ancestors: Vec<String>,
     /// Origins whose pages may mount the widget: CORS with credentials, and their requests pass
@@ -146,6 +154,7 @@ impl Config {
             github_app: None,
             gitee_url: "https://gitee.com".into(),
             gitee_app: None,
+            devcloud_url: DEFAULT_DEVCLOUD_URL.into(),
             frame_ancestors: Vec::new(),
             widget_origins: Vec::new(),
             base_path: String::new(),
@@ -269,6 +278,18 @@ impl Config {
             var("CODESOURCE_GITEE_URL").or(file.gitee_url),
             "https://gitee.com",
         );
+        c.devcloud_url = url(
+            var("CODESOURCE_DEVCLOUD_URL").or(file.devcloud_url),
+            DEFAULT_DEVCLOUD_URL,
+        );
+        if !(c.devcloud_url.starts_with("https://") || c.devcloud_url.starts_with("http://"))
+            || url::Url::parse(&c.devcloud_url).is_err()
+        {
+            bail!(
+                "CODESOURCE_DEVCLOUD_URL must be an http(s) URL, got {:?}",
+                c.devcloud_url
+            );
+        }
         c.github_app = oauth_app(
             var("CODESOURCE_GITHUB_CLIENT_ID").or(file.github_client_id),
             secret(

@@ -31,6 +31,7 @@ pub(super) struct FileConfig {
     pub(super) gitee_client_id: Option<String>,
     pub(super) gitee_client_secret: Option<String>,
     pub(super) gitee_client_secret_file: Option<String>,
+    pub(super) devcloud_url: Option<String>,
     #[serde(flatten)]
     pub(super) embedding: embedding::EmbeddingFile,
     #[serde(flatten)]

@@ -77,3 +77,21 @@ fn parses_cidrs_timeouts_and_files() {
         Config::from_vars(&vars(&[("CODESOURCE_CONFIG", toml_path.to_str().unwrap())])).is_err()
     );
 }
+
+#[test]
+fn devcloud_address_has_a_default_and_can_be_set() {
+    let (c, _) = Config::from_vars(&vars(&[])).unwrap();
+    assert_eq!(c.devcloud_url, DEFAULT_DEVCLOUD_URL);
+    let (c, w) = Config::from_vars(&vars(&[(
+        "CODESOURCE_DEVCLOUD_URL",
+        "https://codehub.devcloud.cn-east-3.huaweicloud.com/",
+    )]))
+    .unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(
+        c.devcloud_url,
+        "https://codehub.devcloud.cn-east-3.huaweicloud.com"
+    );
+    let err = Config::from_vars(&vars(&[("CODESOURCE_DEVCLOUD_URL", "devcloud")])).unwrap_err();
+    assert!(format!("{err:#}").contains("CODESOURCE_DEVCLOUD_URL"));
+}

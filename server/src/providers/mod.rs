@@ -3,6 +3,7 @@
 //! [`net::OutboundPolicy`], and every answer is read within the [`limits`].
 
 pub mod address;
+pub mod avatar;
 pub mod gitlab;
 pub mod limits;
 pub mod net;

@@ -158,6 +158,16 @@ pub(super) fn binding(tenant: &str, provider: Provider, login: &str) -> StoredBi
         reauth_reason: None,
         last_checked_at: None,
         check_claimed_until: None,
+        // Round-trips through every backend with the rest of the record.
+        avatar: Some(avatar()),
+    }
+}
+
+fn avatar() -> StoredAvatar {
+    StoredAvatar {
+        content_type: "image/png".into(),
+        data_b64: "iVBORw0KGgo=".into(),
+        sha256: "ab".repeat(32),
     }
 }
 
@@ -200,6 +210,7 @@ pub(super) fn pending(
             missing_scopes: vec![],
             token: sealed(id),
             refresh_token: Some(sealed("refresh")),
+            avatar: Some(avatar()),
         },
     }
 }
@@ -221,6 +232,7 @@ pub(super) fn entry(tenant: &str, at: i64, action: &str) -> AuditEntry {
         at,
         tenant: tenant.into(),
         actor: "u1".into(),
+        actor_name: None,
         action: action.into(),
         provider: Some(Provider::GitLab),
         account: Some("alice".into()),

@@ -20,7 +20,9 @@ mod conformance;
 pub use copy::{copy_all, Copied};
 pub use open::{open, open_postgres};
 pub use pg::{MigrateError, PgOptions, PgStore};
-pub use records::{AuditEntry, FlowRecord, PendingItem, PendingRecord, StoredBinding};
+pub use records::{
+    AuditEntry, FlowRecord, PendingItem, PendingRecord, StoredAvatar, StoredBinding,
+};
 pub use sled_store::SledStore;
 
 use app::api::Provider;

@@ -44,6 +44,23 @@ pub struct StoredBinding {
     /// A health checker (of any replica) has this binding until then (Unix seconds).
     #[serde(default)]
     pub check_claimed_until: Option<i64>,
+    /// The account's avatar, fetched by us when the account was checked (`None`: the host had
+    /// none, or it could not be fetched). Served from our origin, never hot-linked.
+    #[serde(default)]
+    pub avatar: Option<StoredAvatar>,
+}
+
+/// An avatar image we fetched from a code host: a checked raster type, at most
+/// [`crate::providers::avatar::MAX_AVATAR`] bytes (so a binding record stays small: it is read
+/// on every page load).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAvatar {
+    /// `image/png`, `image/jpeg`, `image/gif` or `image/webp` (what the bytes are).
+    pub content_type: String,
+    /// The image, standard base64.
+    pub data_b64: String,
+    /// SHA-256 of the image, hex: its ETag and the version in its URL.
+    pub sha256: String,
 }
 
 impl StoredBinding {
@@ -63,6 +80,10 @@ pub struct AuditEntry {
     pub tenant: String,
     /// User id, or `build-service` for credential API calls.
     pub actor: String,
+    /// The user's display name at the time of the action (from the identity); `None` for the
+    /// build service and for entries written before names were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     /// `bind`, `unbind`, `credential_issued`, `refresh_failed`, `refreshed`.
     pub action: String,
     pub provider: Option<Provider>,
@@ -89,6 +110,9 @@ pub struct PendingItem {
     pub missing_scopes: Vec<String>,
     pub token: Sealed,
     pub refresh_token: Option<Sealed>,
+    /// The account's avatar (see [`StoredBinding::avatar`]).
+    #[serde(default)]
+    pub avatar: Option<StoredAvatar>,
 }
 
 /// A pending item as stored: bound to the tenant that made it.

@@ -120,12 +120,20 @@ mod tests {
             at,
             tenant: tenant.into(),
             actor: "u1".into(),
+            actor_name: None,
             action: action.into(),
             provider: None,
             account: None,
             outcome: "ok".into(),
             request_id: "r".into(),
         }
+    }
+
+    #[test]
+    fn entries_written_before_names_still_read() {
+        let old = r#"{"at":1,"tenant":"t","actor":"u1","action":"bind","provider":null,"account":null,"outcome":"ok","request_id":"r"}"#;
+        let e: AuditEntry = serde_json::from_str(old).unwrap();
+        assert_eq!((e.actor.as_str(), e.actor_name), ("u1", None));
     }
 
     #[tokio::test]

@@ -255,6 +255,7 @@ mod tests {
             reauth_reason: None,
             last_checked_at: None,
             check_claimed_until: None,
+            avatar: None,
         }
     }
 

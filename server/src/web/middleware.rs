@@ -67,6 +67,7 @@ pub async fn security_headers(
 ) -> Response {
     let public_asset = is_public_asset(req.uri().path());
     let widget_asset = req.uri().path().starts_with("/widget/");
+    let avatar = req.uri().path().starts_with("/avatars/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(
@@ -101,7 +102,9 @@ pub async fn security_headers(
     if let Some(v) = csp.and_then(|c| HeaderValue::from_str(&c).ok()) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    if !public_asset {
+    if avatar && h.contains_key(header::CACHE_CONTROL) {
+        // Avatars say themselves how they are cached (`private`: the viewer's browser only).
+    } else if !public_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     } else if widget_asset {
         // Stable names (consoles import them by URL): revalidate, so an upgrade reaches them.

@@ -2,6 +2,7 @@
 //! stack every request passes (request id and logging, security headers, size limit,
 //! identity, cross-site defence).
 
+mod avatars;
 mod base_path;
 mod cors;
 mod cross_site;
@@ -45,6 +46,8 @@ pub struct WebState {
     /// Whether the public URL is https (cookies get `Secure`).
     pub secure: bool,
     pub service_api: service_api::ServiceApi,
+    /// Serves the avatars kept with bindings and pending accounts.
+    pub avatars: Arc<crate::service::CodeSources>,
 }
 
 pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
@@ -86,7 +89,8 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
             context, shell,
         ))
         .with_state(leptos_options)
-        .merge(oauth::routes(state.oauth));
+        .merge(oauth::routes(state.oauth))
+        .merge(avatars::routes(state.avatars));
 
     let auth = state.auth.clone();
     let router = Router::new()

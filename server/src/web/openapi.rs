@@ -85,7 +85,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
                     "required": ["provider", "base_url", "account"],
                     "properties": {
                         "provider": {"type": "string", "enum": ["devcloud", "github", "gitlab", "gitee"]},
-                        "base_url": {"type": "string"},
+                        "base_url": {"type": "string", "description": "The code host's web/clone base: the GitLab address, GitHub or Gitee base, or for DevCloud the CodeArts Repo HTTPS clone host of the region (`CODESOURCE_DEVCLOUD_URL`)"},
                         "api_url": {"type": "string", "nullable": true},
                         "account": {"type": "string"},
                         "access_token": {"type": "string", "nullable": true, "description": "Absent for DevCloud (the tenant's cloud account is used)"},

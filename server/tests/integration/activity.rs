@@ -35,7 +35,14 @@ async fn records_binds_unbinds_and_credentials_per_tenant() {
         ),
         (Some("user-of-tenant-a"), Some("alice"), Some("gitlab"))
     );
+    // The display name from the identity at the time of the action, beside the id.
+    assert_eq!(first["actor_name"], "user-of-tenant-a name");
+    assert_eq!(page["entries"][0]["actor_name"], "user-of-tenant-a name");
     assert_eq!(page["entries"][1]["actor"], "build-service");
+    assert!(
+        page["entries"][1].get("actor_name").is_none(),
+        "the build service keeps its label: {page}"
+    );
     assert!(!page.to_string().contains("glpat"), "no token in the log");
 
     // Binding again over an existing binding is a re-authorization.

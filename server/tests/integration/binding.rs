@@ -61,12 +61,15 @@ async fn check_then_confirm_binds_and_persists_encrypted() {
             entry.display()
         );
     }
-    // The token went to GitLab in the PRIVATE-TOKEN header only, never in a URL.
+    // The token went to GitLab in the PRIVATE-TOKEN header only, never in a URL; the avatar
+    // (fetched by the server, wherever the account says it is) never gets it.
     let log = app.fake.log.entries();
-    assert!(log.len() >= 2);
-    assert!(log
-        .iter()
-        .all(|(path, header)| *header && !path.contains("glpat")));
+    assert!(log.len() >= 3);
+    assert!(log.iter().all(|(path, _)| !path.contains("glpat")));
+    for (path, header) in &log {
+        assert_eq!(*header, path.starts_with("/api/v4/"), "{path}");
+    }
+    assert!(log.iter().any(|(path, _)| path == "/avatars/alice.png"));
 }
 
 pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

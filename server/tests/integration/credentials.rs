@@ -45,6 +45,12 @@ async fn issues_gitlab_credentials_and_answers_every_case() {
         (status, c["access_token"].clone(), c["account"].clone()),
         (200, json!(null), json!("local"))
     );
+    // A usable address, not a placeholder: the default region's CodeArts Repo host.
+    assert_eq!(
+        c["base_url"],
+        codesource_server::config::DEFAULT_DEVCLOUD_URL,
+        "{c}"
+    );
     let (status, _, _) = app.credential("local", "bitbucket", t).await;
     assert_eq!(status, 404);
     let (status, _, _) = app.credential("someone-else", "gitlab", t).await;
@@ -207,4 +213,23 @@ async fn a_host_that_cannot_refresh_right_now_gets_503_not_reauthorization() {
         "Bound",
         "a transient failure is not a broken binding"
     );
+}
+
+#[tokio::test]
+async fn devcloud_credential_carries_the_configured_address() {
+    let app = spawn_app(Options {
+        tweak: |c| c.devcloud_url = "https://codehub.devcloud.cn-east-3.huaweicloud.com".into(),
+        ..Default::default()
+    })
+    .await;
+    let (status, c, _) = app
+        .credential("local", "devcloud", Some(SERVICE_TOKEN))
+        .await;
+    assert_eq!(status, 200, "{c}");
+    assert_eq!(c["provider"], "devcloud");
+    assert_eq!(
+        c["base_url"],
+        "https://codehub.devcloud.cn-east-3.huaweicloud.com"
+    );
+    assert_eq!(c["access_token"], json!(null));
 }
