@@ -17,8 +17,8 @@ mod pages;
 pub mod site;
 #[cfg(feature = "csr")]
 pub mod widget;
+pub mod zone;
 
-use format::Zone;
 use i18n::{Locale, Msg};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -37,7 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // On <html> too (the app's root carries it as well): the page background and scrollbars.
     let theme = initial_theme().attr();
     // The zone the times are rendered in; the browser reads it back for its first render.
-    let zone = initial_zone();
+    let zone = zone::initial_zone();
     view! {
         <!DOCTYPE html>
         <html class="cs-document" lang=locale.tag() data-theme=theme data-tz=zone.name().to_string()>
@@ -79,27 +79,8 @@ pub fn App() -> impl IntoView {
     provide_context(I18n(locale));
     let theme = RwSignal::new(initial_theme());
     provide_context(embed::ThemeCtx(theme));
-    // Times: first in the zone the server rendered (so hydration matches), then, once
-    // hydrated, in the one the console asked for or the browser's own; the browser's is
-    // remembered in a cookie so the next server render already uses it.
-    let zone = RwSignal::new(initial_zone());
-    provide_context(ZoneCtx(zone));
-    let base = use_site().base;
-    Effect::new(move |_| {
-        let asked = web_sys::window()
-            .and_then(|w| w.location().search().ok())
-            .and_then(|q| query_param(&q, "tz").map(decode_zone))
-            .and_then(|n| Zone::parse(&n));
-        let browser = browser_zone();
-        if let Some(z) = asked.or_else(|| browser.clone()) {
-            if zone.get_untracked() != z {
-                zone.set(z);
-            }
-        }
-        if let Some(b) = browser {
-            remember_zone(&base, &b);
-        }
-    });
+    // Times: first in the zone the server rendered, then the console's or the browser's.
+    zone::provide(use_site().base);
     // A theme set later (by the embedding console) reaches <html> as well.
     Effect::new(move |_| {
         let t = theme.get();
@@ -146,94 +127,6 @@ fn initial_theme() -> embed::Theme {
         .and_then(|q| query_param(q, "theme"))
         .and_then(embed::Theme::parse)
         .unwrap_or_default()
-}
-
-/// The current time zone, shared through context.
-#[derive(Clone, Copy)]
-pub struct ZoneCtx(pub RwSignal<Zone>);
-
-/// The zone times are shown in (without a provider: the browser's, else UTC).
-pub fn use_zone() -> RwSignal<Zone> {
-    use_context::<ZoneCtx>()
-        .map(|z| z.0)
-        .unwrap_or_else(|| RwSignal::new(browser_zone().unwrap_or_default()))
-}
-
-/// The zone the page starts in. The server takes `?tz=` (an embedding console passes it like
-/// `?lang=`), else the `cs_tz` cookie the browser wrote on an earlier visit, else UTC (shown
-/// labelled), and writes its choice into `<html data-tz>`; the browser reads it back from
-/// there, so both render the same text and hydration matches.
-fn initial_zone() -> Zone {
-    #[cfg(feature = "ssr")]
-    {
-        ssr::request_zone()
-    }
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-            .and_then(|e| e.get_attribute("data-tz"))
-            .and_then(|n| Zone::parse(&n))
-            .unwrap_or_default()
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    {
-        Zone::Utc
-    }
-}
-
-/// `Asia%2FShanghai` (a console may encode the slash) → `Asia/Shanghai`.
-fn decode_zone(v: &str) -> String {
-    v.replace("%2F", "/")
-        .replace("%2f", "/")
-        .replace("%2B", "+")
-        .replace("%2b", "+")
-}
-
-/// The browser's own zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`). Browser only.
-pub fn browser_zone() -> Option<Zone> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let options =
-            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-                .resolved_options();
-        js_sys::Reflect::get(&options, &"timeZone".into())
-            .ok()?
-            .as_string()
-            .and_then(|n| Zone::parse(&n))
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        None
-    }
-}
-
-/// Writes the `cs_tz` cookie (for the next server render) unless it already holds `zone`.
-fn remember_zone(base: &str, zone: &Zone) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    let doc: &wasm_bindgen::JsValue = doc.as_ref();
-    let current = js_sys::Reflect::get(doc, &"cookie".into())
-        .ok()
-        .and_then(|c| c.as_string())
-        .unwrap_or_default();
-    let stored = current
-        .split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == format::TZ_COOKIE)
-        .map(|(_, v)| v.to_string());
-    if stored.as_deref() == Some(zone.name()) {
-        return;
-    }
-    let path = if base.is_empty() { "/" } else { base };
-    let cookie = format!(
-        "{}={}; Path={path}; Max-Age=31536000; SameSite=Lax",
-        format::TZ_COOKIE,
-        zone.name()
-    );
-    let _ = js_sys::Reflect::set(doc, &"cookie".into(), &cookie.into());
 }
 
 /// The value of `key` in a query string (plain values only: no decoding needed for ours).
@@ -303,15 +196,15 @@ mod ssr {
     }
 
     /// The viewer's time zone: `?tz=`, else the `cs_tz` cookie, else UTC.
-    pub fn request_zone() -> super::Zone {
+    pub fn request_zone() -> crate::format::Zone {
         let Some(parts) = use_context::<Parts>() else {
-            return super::Zone::Utc;
+            return crate::format::Zone::Utc;
         };
         let asked = parts
             .uri
             .query()
             .and_then(|q| super::query_param(q, "tz"))
-            .map(super::decode_zone);
+            .map(crate::zone::decode_zone);
         let cookie = || {
             parts
                 .headers
@@ -325,8 +218,8 @@ mod ssr {
                 })
         };
         asked
-            .and_then(|n| super::Zone::parse(&n))
-            .or_else(|| cookie().and_then(|n| super::Zone::parse(&n)))
+            .and_then(|n| crate::format::Zone::parse(&n))
+            .or_else(|| cookie().and_then(|n| crate::format::Zone::parse(&n)))
             .unwrap_or_default()
     }
 

@@ -8,7 +8,8 @@ use crate::embed::{Theme, ThemeCtx, WidgetRoot};
 use crate::format::Zone;
 use crate::i18n::Locale;
 use crate::site::{self, Site};
-use crate::{I18n, ZoneCtx};
+use crate::zone::ZoneCtx;
+use crate::I18n;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
@@ -82,7 +83,7 @@ pub fn mount(
     };
     let zone = match time_zone.as_deref() {
         Some(n) => Zone::parse(n).ok_or_else(|| JsError::new("unknown time zone"))?,
-        None => crate::browser_zone().unwrap_or_default(),
+        None => crate::zone::browser_zone().unwrap_or_default(),
     };
     let site = Site::new(api_base, true);
     // Server functions have one base per page.

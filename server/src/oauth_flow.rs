@@ -322,7 +322,7 @@ mod tests {
     use super::*;
     use crate::secret::{SecretBytes, SecretString};
 
-    fn flows() -> (OAuthFlows, tempfile::TempDir) {
+    pub(super) fn flows() -> (OAuthFlows, tempfile::TempDir) {
         let mut c = Config::defaults();
         c.github_app = Some(crate::config::OAuthApp {
             client_id: "id".into(),

@@ -15,7 +15,6 @@ use crate::providers::gitlab::{self, GitLabClient};
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::repositories::{RepoError, Repositories};
-use crate::store::StoredAvatar;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store, StoreError};
 use crate::store::{StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
@@ -45,6 +44,9 @@ pub struct CodeSources {
     /// Our path prefix: avatar URLs handed to the page are under it.
     base_path: String,
 }
+
+mod avatars;
+use avatars::{shown_account, sized};
 
 impl CodeSources {
     pub fn new(
@@ -133,109 +135,6 @@ impl CodeSources {
             .insert(&caller.tenant, item)
             .await
             .map_err(|e| store_failed(caller, "keeping the authorization failed", &e))
-    }
-}
-
-/// GitHub's avatar service scales on request (`s`): ask for what a row shows (2× its 24 px,
-/// with room), not the 460 px original. Other hosts' URLs are fetched as given (GitLab's
-/// gravatar URLs already carry a size).
-fn sized(provider: Provider, url: &str) -> String {
-    let Ok(mut u) = url::Url::parse(url) else {
-        return url.to_string();
-    };
-    if provider == Provider::GitHub
-        && u.host_str() == Some("avatars.githubusercontent.com")
-        && !u.query_pairs().any(|(k, _)| k == "s")
-    {
-        u.query_pairs_mut().append_pair("s", "96");
-        return u.to_string();
-    }
-    url.to_string()
-}
-
-/// The account as the page sees it: `avatar_url` is our own URL for the avatar we keep, or
-/// `None`; never the host's.
-fn shown_account(account: &Account, avatar_url: Option<String>) -> Account {
-    Account {
-        avatar_url,
-        ..account.clone()
-    }
-}
-
-impl CodeSources {
-    /// Where a bound row's avatar is served (under our base path), versioned by its content.
-    fn avatar_url(&self, p: Provider, a: Option<&StoredAvatar>) -> Option<String> {
-        a.map(|a| {
-            format!(
-                "{}/avatars/{}?v={}",
-                self.base_path,
-                p.as_str(),
-                a.version()
-            )
-        })
-    }
-
-    /// Where a pending account's avatar is served (the confirm dialog).
-    fn pending_avatar_url(&self, id: &str, a: Option<&StoredAvatar>) -> Option<String> {
-        a.map(|a| format!("{}/avatars/pending/{id}?v={}", self.base_path, a.version()))
-    }
-
-    fn pending_view(&self, id: &str, item: &PendingItem) -> PendingBinding {
-        pending_view(id, item, self.pending_avatar_url(id, item.avatar.as_ref()))
-    }
-
-    /// Fetches an account's avatar through the outbound policy, holding one of the tenant's
-    /// outbound slots. Any failure: no avatar (logged), never an error.
-    async fn fetch_avatar(
-        &self,
-        caller: &Caller,
-        provider: Provider,
-        http: &reqwest::Client,
-        url: Option<&str>,
-    ) -> Option<StoredAvatar> {
-        let url = url.filter(|u| !u.is_empty())?;
-        let fetched = self
-            .oauth
-            .limits()
-            .run(&caller.tenant, async {
-                Ok(avatar::fetch(http, self.policy, url).await)
-            })
-            .await;
-        match fetched {
-            Ok(Ok(a)) => Some(a),
-            Ok(Err(e)) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                    reason = %e, outcome = "no_avatar", "avatar not fetched");
-                None
-            }
-            Err(e) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                    reason = ?e, outcome = "no_avatar", "avatar not fetched");
-                None
-            }
-        }
-    }
-
-    /// The avatar kept with `tenant`'s binding to `provider`.
-    pub async fn avatar(
-        &self,
-        tenant: &str,
-        provider: Provider,
-    ) -> Result<Option<StoredAvatar>, StoreError> {
-        Ok(self
-            .store
-            .get(tenant, provider)
-            .await?
-            .and_then(|b| b.avatar))
-    }
-
-    /// The avatar of `tenant`'s pending account `id` (another tenant's id: none).
-    pub async fn pending_avatar(
-        &self,
-        tenant: &str,
-        id: &str,
-    ) -> Result<Option<StoredAvatar>, StoreError> {
-        Ok(self.pending.peek(tenant, id).await?.and_then(|i| i.avatar))
     }
 }
 

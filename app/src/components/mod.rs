@@ -24,7 +24,7 @@ pub use widgets::{AccountCell, ErrorBox, LanguageSwitch, Toasts};
 #[leptos::component]
 pub fn LocalTime(secs: i64) -> impl leptos::IntoView {
     use leptos::prelude::*;
-    let zone = crate::use_zone();
+    let zone = crate::zone::use_zone();
     view! {
         <time datetime=crate::format::iso_utc(secs) title=move || zone.with(|z| z.title(secs))>
             {move || zone.with(|z| z.format(secs))}

@@ -116,7 +116,7 @@ pub fn CodeSourcesPage() -> impl IntoView {
             origins.clone(),
             crate::embed::use_theme(),
             locale,
-            crate::use_zone(),
+            crate::zone::use_zone(),
         );
         Effect::new(move |_| {
             crate::embed::watch_height(origins.clone());

@@ -2,24 +2,12 @@
 //! sends, so parsing never panics, and only a state we issued, once, gets anywhere.
 
 use super::*;
-use crate::secret::{SecretBytes, SecretString};
 use axum::extract::Query;
 use axum::http::Uri;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 
-fn flows() -> (OAuthFlows, tempfile::TempDir) {
-    let mut c = Config::defaults();
-    c.github_app = Some(crate::config::OAuthApp {
-        client_id: "id".into(),
-        client_secret: SecretString::new("s".into()),
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(crate::store::SledStore::open(dir.path()).unwrap());
-    let cipher = Arc::new(Cipher::new(&SecretBytes::new(vec![1; 32])).unwrap());
-    let f = OAuthFlows::from_config(&c, "http://127.0.0.1:3000", store, cipher).unwrap();
-    (f, dir)
-}
+use super::tests::flows;
 
 fn caller() -> Caller {
     Caller {

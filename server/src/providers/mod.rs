@@ -9,3 +9,5 @@ pub mod limits;
 pub mod net;
 pub mod oauth;
 pub mod repos;
+#[cfg(test)]
+mod test_support;

@@ -2,26 +2,8 @@
 //! Server or a stand-in): account lookups, token responses and error bodies.
 
 use super::*;
+use crate::providers::test_support::hostile_text;
 use proptest::prelude::*;
-
-/// Strings a hostile host might put where we expect names, links and error codes.
-fn hostile_text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>(),
-        "[ -~]{0,80}",
-        Just("<script>alert(1)</script>".to_string()),
-        Just("javascript:alert(document.cookie)".to_string()),
-        Just(" javascript:alert(1)".to_string()),
-        Just("vbscript:msgbox(1)".to_string()),
-        Just("data:text/html;base64,PHNjcmlwdD4=".to_string()),
-        Just("https://evil.example/\" onmouseover=\"alert(1)".to_string()),
-        Just("https://token@evil.example/".to_string()),
-        Just("https://github.com/alice".to_string()),
-        Just("https://avatars.githubusercontent.com/u/1?v=4".to_string()),
-        (1usize..4, "[a-z<>\"&]{1,4}").prop_map(|(n, s)| s.repeat(n * 2_000)),
-        "https?://[a-z.]{1,12}/[ -~]{0,40}",
-    ]
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]

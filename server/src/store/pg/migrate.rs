@@ -36,9 +36,10 @@ impl PgStore {
         let mut client = self.client().await?;
         if let Err(e) = client.batch_execute(SCHEMA_TABLE).await {
             // Two concurrent `CREATE TABLE IF NOT EXISTS` can both miss the table and collide
-            // in the catalog; by the time the loser sees that, the table exists.
+            // in the catalog (unique violation, "relation exists", or "type exists" for the
+            // table's row type); by the time the loser sees that, the table exists.
             let code = e.code().map(|c| c.code());
-            if !matches!(code, Some("23505" | "42P07")) {
+            if !matches!(code, Some("23505" | "42P07" | "42710")) {
                 return Err(pg_err(e).into());
             }
             client.batch_execute(SCHEMA_TABLE).await.map_err(pg_err)?;
