@@ -129,3 +129,76 @@ pub async fn rotate(store: &dyn Store, cipher: &Cipher) -> Result<Rotated, Store
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::{SecretBytes, SecretString};
+    use crate::store::conformance::{binding, flow, pending};
+    use crate::store::{BindingStore, FlowStore, PendingStore, SledStore};
+    use app::api::Provider;
+
+    fn key(b: u8) -> SecretBytes {
+        SecretBytes::new(vec![b; 32])
+    }
+
+    /// The backend-independent part of rotation, on sled (the PostgreSQL run, with a server
+    /// running beside it, is in the replicas integration tests).
+    #[tokio::test]
+    async fn reseals_every_record_once_and_reports_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let old = Cipher::new(&key(1)).unwrap();
+        let secret = SecretString::new("glpat-secret".into());
+
+        let mut b = binding("t1", Provider::GitLab, "alice");
+        b.token = old.seal(&secret, &aad("t1", Provider::GitLab));
+        b.refresh_token = None;
+        store.put(&b).await.unwrap();
+        let mut p = pending(
+            &"a".repeat(32),
+            "t1",
+            Provider::Gitee,
+            crate::util::now_millis(),
+        );
+        p.item.token = old.seal(&secret, &aad("t1", Provider::Gitee));
+        p.item.refresh_token = Some(old.seal(&secret, &aad("t1", Provider::Gitee)));
+        store.insert_pending(&p, 16).await.unwrap();
+        let mut f = flow("f1", "t1", crate::util::now_millis());
+        f.verifier = Some(old.seal(&secret, &flow_aad("f1")));
+        store.insert_flow(&f, 16).await.unwrap();
+        // Sealed with a key nobody configured.
+        let mut lost = binding("t2", Provider::GitLab, "bob");
+        lost.token = Cipher::new(&key(9))
+            .unwrap()
+            .seal(&secret, &aad("t2", Provider::GitLab));
+        lost.refresh_token = None;
+        store.put(&lost).await.unwrap();
+
+        let ring = Cipher::with_older(&key(2), &[key(1)]).unwrap();
+        let first = rotate(&store, &ring).await.unwrap();
+        assert_eq!((first.resealed, first.unreadable), (3, 1), "{first:?}");
+        let again = rotate(&store, &ring).await.unwrap();
+        assert_eq!((again.resealed, again.current, again.unreadable), (0, 3, 1));
+
+        // Without the old key, everything rotated still opens.
+        let new_only = Cipher::new(&key(2)).unwrap();
+        let b = store.get("t1", Provider::GitLab).await.unwrap().unwrap();
+        assert_eq!(
+            new_only
+                .open(&b.token, &aad("t1", Provider::GitLab))
+                .unwrap()
+                .expose(),
+            "glpat-secret"
+        );
+        let p = store
+            .take_pending("t1", &"a".repeat(32), 0)
+            .await
+            .unwrap()
+            .unwrap();
+        let rt = p.item.refresh_token.unwrap();
+        assert!(new_only.open(&rt, &aad("t1", Provider::Gitee)).is_ok());
+        let f = store.take_flow("f1").await.unwrap().unwrap();
+        assert!(new_only.open(&f.verifier.unwrap(), &flow_aad("f1")).is_ok());
+    }
+}

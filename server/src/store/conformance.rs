@@ -139,7 +139,7 @@ cases! {
 
 // ---- records for the cases ----
 
-pub(super) fn binding(tenant: &str, provider: Provider, login: &str) -> StoredBinding {
+pub(crate) fn binding(tenant: &str, provider: Provider, login: &str) -> StoredBinding {
     StoredBinding {
         v: RECORD_VERSION,
         tenant: tenant.into(),
@@ -188,7 +188,7 @@ fn sealed(what: &str) -> Sealed {
     }
 }
 
-pub(super) fn pending(
+pub(crate) fn pending(
     id: &str,
     tenant: &str,
     provider: Provider,
@@ -215,7 +215,7 @@ pub(super) fn pending(
     }
 }
 
-pub(super) fn flow(state_hash: &str, tenant: &str, created_at: i64) -> FlowRecord {
+pub(crate) fn flow(state_hash: &str, tenant: &str, created_at: i64) -> FlowRecord {
     FlowRecord {
         state_hash: state_hash.into(),
         tenant: tenant.into(),

@@ -15,7 +15,7 @@ mod sled_ephemeral;
 mod sled_store;
 
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;
 
 pub use copy::{copy_all, Copied};
 pub use open::{open, open_postgres};
