@@ -21,37 +21,37 @@ command -v chromium >/dev/null 2>&1 || missing_apt+=(chromium)
 # PostgreSQL for the store's conformance tests (.ci/postgres.sh runs a throwaway cluster).
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing_apt+=(postgresql)
 if [ ${#missing_apt[@]} -gt 0 ]; then
-  log "installing from Debian: ${missing_apt[*]}"
+  log "installing from Debian: ${missing_apt[*]} (about a minute)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing_apt[@]}" >/dev/null
 fi
 
 if ! command -v cargo-nextest >/dev/null 2>&1; then
-  log "installing cargo-nextest"
+  log "installing cargo-nextest (about 5 minutes)"
   cargo install cargo-nextest --locked
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match the wasm-bindgen crate pinned in Cargo.toml)"
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes; must match the wasm-bindgen crate pinned in Cargo.toml)"
   # Not --locked: its lock file pins a crate version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (newer versions need a newer rustc)"
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 14 minutes on two cores; newer versions need a newer rustc)"
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
 fi
 
 TRUNK_VERSION=0.21.14
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-  log "installing trunk $TRUNK_VERSION for the widget (0.22 needs a newer rustc)"
+  log "installing trunk $TRUNK_VERSION for the widget (about 10 minutes; 0.22 needs a newer rustc)"
   cargo install trunk --version "$TRUNK_VERSION" --locked --force
 fi
 
 SCHEMATHESIS_VERSION=4.32.5
 if [ "$(target/st-venv/bin/schemathesis --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
-  log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into target/st-venv for the API contract test"
+  log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into target/st-venv for the API contract test (under a minute)"
   python3 -m venv target/st-venv
   target/st-venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
