@@ -227,7 +227,7 @@ pub(crate) fn flow(state_hash: &str, tenant: &str, created_at: i64) -> FlowRecor
     }
 }
 
-pub(super) fn entry(tenant: &str, at: i64, action: &str) -> AuditEntry {
+pub(crate) fn entry(tenant: &str, at: i64, action: &str) -> AuditEntry {
     AuditEntry {
         at,
         tenant: tenant.into(),

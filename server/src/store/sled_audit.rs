@@ -113,21 +113,8 @@ impl AuditLog for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::conformance::entry;
     use crate::store::AuditLog;
-
-    fn entry(tenant: &str, at: i64, action: &str) -> AuditEntry {
-        AuditEntry {
-            at,
-            tenant: tenant.into(),
-            actor: "u1".into(),
-            actor_name: None,
-            action: action.into(),
-            provider: None,
-            account: None,
-            outcome: "ok".into(),
-            request_id: "r".into(),
-        }
-    }
 
     #[test]
     fn entries_written_before_names_still_read() {

@@ -224,39 +224,10 @@ impl BindingStore for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::Sealed;
-    use app::api::Account;
 
+    /// A GitLab binding (the conformance suite's builder).
     fn binding(tenant: &str, login: &str) -> StoredBinding {
-        StoredBinding {
-            v: RECORD_VERSION,
-            tenant: tenant.into(),
-            provider: Provider::GitLab,
-            account: Account {
-                login: login.into(),
-                name: None,
-                avatar_url: None,
-                web_url: None,
-            },
-            address: Some("https://gitlab.com".into()),
-            ca_pem: None,
-            scopes: vec!["read_repository".into()],
-            token_expires_at: None,
-            bound_at: 1,
-            bound_by: "u1".into(),
-            token: Sealed {
-                kid: "k".into(),
-                nonce: "n".into(),
-                ct: "c".into(),
-            },
-            refresh_token: None,
-            access_expires_at: None,
-            refreshed_at: None,
-            reauth_reason: None,
-            last_checked_at: None,
-            check_claimed_until: None,
-            avatar: None,
-        }
+        crate::store::conformance::binding(tenant, Provider::GitLab, login)
     }
 
     #[tokio::test]

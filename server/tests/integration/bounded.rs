@@ -24,26 +24,6 @@ async fn produced(app: &TestApp) -> u64 {
         .unwrap()
 }
 
-/// A server function called as `tenant` (the harness's `call` uses one bearer per app).
-async fn call_as(app: &TestApp, tenant: &str, endpoint: &str, body: Value) -> (u16, Value) {
-    let resp = app
-        .http
-        .post(format!("{}/api/{endpoint}", app.base))
-        .header("origin", &app.origin)
-        .header("sec-fetch-site", "same-origin")
-        .bearer_auth(identity(tenant, &format!("user-of-{tenant}")))
-        .json(&body)
-        .send()
-        .await
-        .expect("server answers");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 #[tokio::test]
 async fn the_gitlab_check_stops_reading_a_huge_answer() {
     let app = spawn_app(Options::default()).await;
@@ -165,8 +145,7 @@ async fn a_tenant_runs_at_most_four_outbound_calls_at_once() {
     let check = |tenant: &'static str, address: String| {
         let app = &app;
         async move {
-            call_as(
-                app,
+            app.call_as(
                 tenant,
                 "code-sources/gitlab/check",
                 json!({"address": address, "token": "glpat-fake-alice", "ca_pem": null}),
@@ -200,8 +179,7 @@ async fn a_tenant_over_its_limit_for_too_long_is_told_to_retry() {
     let held = format!("{}/held", app.fake.http_url());
     // Three rounds of four: the third would wait past the provider timeout (2 s).
     let results = futures_util::future::join_all((0..12).map(|_| {
-        call_as(
-            &app,
+        app.call_as(
             "acme",
             "code-sources/gitlab/check",
             json!({"address": held, "token": "glpat-fake-alice", "ca_pem": null}),

@@ -155,16 +155,7 @@ async fn metrics_count_requests_calls_and_bindings() {
         .await
         .unwrap();
     assert_eq!(unauthenticated.status(), 401);
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(SERVICE_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("codesource_bindings{provider=\"gitlab\",status=\"bound\"} 1"),
         "{text}"

@@ -146,16 +146,7 @@ async fn malformed_server_function_calls_are_client_errors() {
     assert_eq!((status, text.as_str()), (404, "\"NotBound\""));
 
     // None of it shows up as a server error in monitoring.
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(SERVICE_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let statuses: Vec<u16> = metrics
         .lines()
         .filter(|l| {

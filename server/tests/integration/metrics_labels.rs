@@ -7,18 +7,6 @@ use serde_json::json;
 
 const SERIES: &str = "codesource_http_requests_total{";
 
-async fn scrape(app: &TestApp) -> String {
-    let resp = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(SERVICE_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.text().await.unwrap()
-}
-
 fn request_series(text: &str) -> Vec<&str> {
     text.lines().filter(|l| l.starts_with(SERIES)).collect()
 }
@@ -49,9 +37,9 @@ async fn probe(app: &TestApp, marker: &str) {
 
 async fn assert_bounded(app: &TestApp) {
     let marker = "probe-";
-    let before = scrape(app).await;
+    let before = app.metrics().await;
     probe(app, marker).await;
-    let after = scrape(app).await;
+    let after = app.metrics().await;
     let (before, after) = (request_series(&before), request_series(&after));
     assert!(
         after.len() <= before.len() + 4,
@@ -84,8 +72,8 @@ async fn assert_real_routes_labelled(app: &mut TestApp) {
     assert_eq!(status, 200, "{v}");
     let (status, _, _) = app.credential("t1", "gitlab", Some(SERVICE_TOKEN)).await;
     assert!((400..500).contains(&status), "nothing bound: {status}");
-    scrape(app).await; // a request is counted once answered: the next scrape shows this one
-    let text = scrape(app).await;
+    app.metrics().await; // a request is counted once answered: the next scrape shows this one
+    let text = app.metrics().await;
     for route in [
         "/",
         "/api/code-sources/page",

@@ -174,12 +174,7 @@ impl Replica {
             .send()
             .await
             .expect("server answers");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        crate::support::json_answer(resp).await
     }
 
     /// The tenant's row of `provider` on the page.

@@ -164,22 +164,39 @@ impl TestApp {
 
     /// Calls a server function the way the page does (JSON POST from our own origin).
     pub async fn call(&self, endpoint: &str, body: Value) -> (u16, Value) {
+        self.call_with(self.bearer.as_deref(), endpoint, body).await
+    }
+
+    /// `call` as a user of `tenant`, whoever this app is signed in as.
+    pub async fn call_as(&self, tenant: &str, endpoint: &str, body: Value) -> (u16, Value) {
+        let bearer = identity(tenant, &format!("user-of-{tenant}"));
+        self.call_with(Some(&bearer), endpoint, body).await
+    }
+
+    async fn call_with(&self, bearer: Option<&str>, endpoint: &str, body: Value) -> (u16, Value) {
         let mut req = self
             .http
             .post(format!("{}/api/{endpoint}", self.base))
             .header("origin", &self.origin)
             .header("sec-fetch-site", "same-origin")
             .json(&body);
-        if let Some(b) = &self.bearer {
+        if let Some(b) = bearer {
             req = req.bearer_auth(b);
         }
-        let resp = req.send().await.expect("server answers");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        json_answer(req.send().await.expect("server answers")).await
+    }
+
+    /// `/metrics` as Prometheus scrapes it (with the service token).
+    pub async fn metrics(&self) -> String {
+        let resp = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(SERVICE_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.text().await.unwrap()
     }
 
     pub async fn page(&self) -> Value {
@@ -225,6 +242,16 @@ impl TestApp {
         }
         req.send().await.unwrap()
     }
+}
+
+/// An answer's status and JSON body (the raw text as a JSON string when it is not JSON).
+pub async fn json_answer(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The wire form of a host error, e.g. `{"Host": "TokenExpired"}`.

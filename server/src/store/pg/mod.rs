@@ -22,8 +22,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::time::Duration;
 use tokio_postgres::{types::ToSql, Row};
 
-/// How to reach the database.
-#[derive(Clone, Debug)]
+/// How to reach the database. `Debug` leaves the URL out: it may hold the password.
+#[derive(Clone)]
 pub struct PgOptions {
     /// `postgres://user:pass@host:port/db?sslmode=disable|prefer|require`.
     pub url: String,
@@ -35,6 +35,18 @@ pub struct PgOptions {
     /// Set on every connection (`SET statement_timeout`), so a stuck query frees its
     /// connection instead of holding a request forever.
     pub statement_timeout: Duration,
+}
+
+impl std::fmt::Debug for PgOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgOptions")
+            .field("url", &"<redacted>")
+            .field("ca_file", &self.ca_file)
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .finish()
+    }
 }
 
 pub struct PgStore {
