@@ -10,29 +10,38 @@
 //! | `/redirect`             | a server that redirects to another host                 |
 //! | `/slow`                 | a server that never answers in time                     |
 //! | `/huge`, `/held`, …     | oversized answers, held calls: see the `limits` module  |
+//! | `/bitbucket`, `/bitbucket-api` | Bitbucket Cloud (OAuth consumer, REST API 2.0): see the `bitbucket` module |
+//! | `/gitea`                | a Gitea 1.22 (or Forgejo) instance, API at `/gitea/api/v1`: see the `gitea` module |
 //!
 //! Tokens (all obviously fake): see [`TOKENS`]. Fake GitHub (`/github`, API `/github-api`) and
 //! Gitee (`/gitee`) OAuth apps: see the `oauth` module. Console pages that embed the page in an
 //! iframe (`/embed`) or mount the widget (`/widget-host`): see the `console` module.
 
+mod bitbucket;
 mod console;
+mod gitea;
 mod gitlab;
 mod limits;
 mod oauth;
 mod repos;
+mod support;
 mod tls;
 
+pub use bitbucket::{BITBUCKET_APP, BITBUCKET_TOKENS};
+pub use gitea::GITEA_TOKENS;
 pub use gitlab::{RequestLog, AVATAR_PNG, TOKENS};
 pub use limits::{HELD_FOR, HUGE};
 pub use oauth::{GITEE_APP, GITHUB_APP};
 
-/// All fake hosts on one router (GitLab at the root, GitHub and Gitee under their prefixes).
+/// All fake hosts on one router (GitLab at the root, the others under their prefixes).
 pub fn router(log: RequestLog) -> axum::Router {
     gitlab::router(log)
         .merge(oauth::router())
         .merge(console::router())
         .merge(repos::router())
         .merge(limits::router())
+        .merge(bitbucket::router())
+        .merge(gitea::router())
 }
 
 use std::net::SocketAddr;

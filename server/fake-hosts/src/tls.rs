@@ -29,6 +29,8 @@ fn acceptor() -> TlsAcceptor {
 
 pub async fn serve(listener: tokio::net::TcpListener, app: axum::Router) {
     let acceptor = acceptor();
+    // Lets the fakes that build absolute links (Bitbucket `next`, Gitea `Link`) say https.
+    let app = app.layer(axum::Extension(crate::support::Https));
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
