@@ -1,7 +1,8 @@
 //! Translations (zh-CN and English). Every user-facing string lives in the `messages!` table below;
 //! components ask for a [`Msg`] in the current [`Locale`].
 
-use crate::api::{ApiError, HostError, InputError};
+use crate::api::{ActivityAction, ActivityOutcome, ApiError, HostError, InputError};
+use crate::api::{Provider, ReauthReason};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,22 +106,22 @@ messages! {
     Copy => "Copy", "复制";
     Copied => "Copied", "已复制";
     CopyAria => "Copy {}", "复制 {}";
-    GitLabDialogTitle => "Bind GitLab account", "绑定 GitLab 账号";
-    GitLabAddress => "Code source address", "代码源地址";
-    GitLabAddressHelp => "https://gitlab.com, or the address of your private GitLab (host name or IP, optional port). Without a scheme, https is used.", "默认 https://gitlab.com；绑定私有 GitLab 时填写其地址（域名或 IP，可带端口）。未写协议时使用 https。";
-    GitLabToken => "Private token", "私有 Token";
-    GitLabTokenHelp => "Create a personal access token in GitLab under User settings → Access tokens. Tick read_repository (to pull source) and read_api (to list repositories). The token is checked now and stored encrypted; it is never shown again.", "在 GitLab 的“用户设置 → 访问令牌”中创建个人访问令牌，勾选 read_repository（拉取源码）和 read_api（列出仓库）。Token 会立即校验并加密保存，之后不会再显示。";
-    GitLabCa => "CA certificate (optional, PEM)", "CA 证书（可选，PEM 格式）";
-    GitLabCaHelp => "Only for a private GitLab whose HTTPS certificate is issued by your own CA.", "仅当私有 GitLab 的 HTTPS 证书由自有 CA 签发时填写。";
-    GitLabCaToggle => "My GitLab uses its own certificate authority", "我的 GitLab 使用自有证书颁发机构";
-    WhitelistTitle => "Allow the build nodes on your private GitLab", "在私有 GitLab 上放通构建节点";
-    WhitelistBody => "The build service reaches your GitLab from these IP ranges. Add them to the GitLab server's whitelist (firewall or security group) before binding:", "构建服务将从以下 IP 段访问您的 GitLab。绑定前请将它们加入私有 GitLab 服务的白名单（防火墙或安全组）：";
+    TokenDialogTitle => "Bind {} account", "绑定 {} 账号";
+    TokenAddress => "Code source address", "代码源地址";
+    AddressHelpGitLab => "https://gitlab.com, or the address of your private GitLab (host name or IP, optional port). Without a scheme, https is used.", "默认 https://gitlab.com；绑定私有 GitLab 时填写其地址（域名或 IP，可带端口）。未写协议时使用 https。";
+    TokenLabel => "Private token", "私有 Token";
+    TokenHelpGitLab => "Create a personal access token in GitLab under User settings → Access tokens. Tick read_repository (to pull source) and read_api (to list repositories). The token is checked now and stored encrypted; it is never shown again.", "在 GitLab 的“用户设置 → 访问令牌”中创建个人访问令牌，勾选 read_repository（拉取源码）和 read_api（列出仓库）。Token 会立即校验并加密保存，之后不会再显示。";
+    TokenCa => "CA certificate (optional, PEM)", "CA 证书（可选，PEM 格式）";
+    TokenCaHelp => "Only for a private {} whose HTTPS certificate is issued by your own CA.", "仅当私有 {} 的 HTTPS 证书由自有 CA 签发时填写。";
+    TokenCaToggle => "My {} uses its own certificate authority", "我的 {} 使用自有证书颁发机构";
+    WhitelistTitle => "Allow the build nodes on your private {}", "在私有 {} 上放通构建节点";
+    WhitelistBody => "The build service reaches your {} from these IP ranges. Add them to the {} server's whitelist (firewall or security group) before binding:", "构建服务将从以下 IP 段访问您的 {}。绑定前请将它们加入私有 {} 服务的白名单（防火墙或安全组）：";
     WhitelistNone => "The operator has not configured the build node ranges; ask your administrator which addresses to allow.", "管理员尚未配置构建节点 IP 段，请向管理员确认需要放通的地址。";
-    Checking => "Checking the token with GitLab…", "正在向 GitLab 校验 Token…";
+    Checking => "Checking the token with {}…", "正在向 {} 校验 Token…";
     ConfirmTitle => "Confirm the account to bind", "确认要绑定的账号";
     ConfirmBody => "The token belongs to this account. Confirm to bind it; the build service will pull source code as this account.", "该 Token 属于以下账号。确定后完成绑定，构建服务将以此账号拉取源码。";
     Scopes => "Scopes", "权限范围";
-    ScopesUnknown => "This GitLab did not report the token's scopes.", "该 GitLab 未返回 Token 的权限范围。";
+    ScopesUnknown => "This {} did not report the token's scopes.", "该 {} 未返回 Token 的权限范围。";
     Expires => "Expires", "过期时间";
     NeverExpires => "Never", "永不过期";
     Saving => "Saving the binding…", "正在保存绑定…";
@@ -128,9 +129,13 @@ messages! {
     UnbindTitle => "Unbind {} account", "解绑 {} 账号";
     UnbindBody => "Unbind the account {}? The build service will no longer pull source code from {} with it. The stored token is deleted here; revoke it on the code host too if you no longer need it.", "确定解绑账号 {} 吗？解绑后构建服务将无法再用它从 {} 拉取源码。本系统保存的 Token 将被删除；如不再需要，请同时在代码托管网站上撤销该 Token。";
     Unbinding => "Unbinding…", "正在解绑…";
-    UnbindRevokeGitLab => "Also revoke this token on GitLab (it stops working everywhere)", "同时在 GitLab 上撤销该 Token（之后在任何地方都无法使用）";
-    UnbindGitHubNote => "The authorization is revoked on GitHub as well.", "同时会在 GitHub 上撤销此授权。";
-    UnbindGiteeNote => "Gitee cannot revoke it from here: remove the authorization at Gitee under Settings → Third-party applications.", "Gitee 不支持在此撤销：请在 Gitee 的“设置 → 第三方应用”中取消授权。";
+    UnbindRevokeOptional => "Also revoke this token on {} (it stops working everywhere)", "同时在 {} 上撤销该 Token（之后在任何地方都无法使用）";
+    UnbindRevokedNote => "The authorization is revoked on {} as well.", "同时会在 {} 上撤销此授权。";
+    ManualRevokeGitee => "Gitee cannot revoke it from here: remove the authorization at Gitee under Settings → Third-party applications.", "Gitee 不支持在此撤销：请在 Gitee 的“设置 → 第三方应用”中取消授权。";
+    ManualRevokeBitbucket => "Bitbucket cannot revoke it from here: remove the authorization in Bitbucket under Personal settings → App authorizations.", "Bitbucket 不支持在此撤销：请在 Bitbucket 的“个人设置 → App authorizations”中取消授权。";
+    ManualRevokeGitea => "Gitea cannot revoke it from here: delete the token in Gitea (or Forgejo) under Settings → Applications.", "Gitea 不支持在此撤销：请在 Gitea（或 Forgejo）的“设置 → 应用”中删除该 Token。";
+    AddressHelpGitea => "The address of your Gitea or Forgejo (host name or IP, optional port), e.g. https://gitea.example.com or https://codeberg.org. Without a scheme, https is used.", "您的 Gitea 或 Forgejo 的地址（域名或 IP，可带端口），例如 https://gitea.example.com 或 https://codeberg.org。未写协议时使用 https。";
+    TokenHelpGitea => "Create an access token in Gitea (or Forgejo) under Settings → Applications → Generate new token, with read:repository (to pull source and list repositories) and read:user (to show which account is bound). The token is checked now and stored encrypted; it is never shown again.", "在 Gitea（或 Forgejo）的“设置 → 应用 → 生成新令牌”中创建访问令牌，授予 read:repository（拉取源码、列出仓库）和 read:user（用于显示绑定的账号）。Token 会立即校验并加密保存，之后不会再显示。";
     UnboundRevokedToast => "{} account unbound, and its token revoked on {}.", "{} 账号已解绑，并已在 {} 上撤销 Token。";
     UnboundRevokeFailedToast => "{} account unbound here, but revoking it on {} failed: revoke it there yourself.", "{} 账号已在此解绑，但在 {} 上撤销失败，请前往该网站自行撤销。";
     UnboundToast => "{} account unbound.", "{} 账号已解绑。";
@@ -143,8 +148,8 @@ messages! {
     ErrAddressScheme => "Only http:// and https:// addresses are supported.", "仅支持 http:// 和 https:// 地址。";
     ErrAddressSchemeHint => "Remove the other scheme or use https://.", "请改用 https:// 开头的地址。";
     ErrTokenEmpty => "Enter the private token.", "请输入私有 Token。";
-    ErrTokenEmptyHint => "Paste the personal access token you created in GitLab.", "请粘贴在 GitLab 中创建的个人访问令牌。";
-    ErrTokenMalformed => "The token contains characters a GitLab token cannot have.", "Token 含有 GitLab Token 不可能包含的字符。";
+    ErrTokenEmptyHint => "Paste the personal access token you created in {}.", "请粘贴在 {} 中创建的个人访问令牌。";
+    ErrTokenMalformed => "The token contains characters a {} token cannot have.", "Token 含有 {} Token 不可能包含的字符。";
     ErrTokenMalformedHint => "Copy the token again, without spaces or line breaks.", "请重新复制 Token，不要包含空格或换行。";
     ErrCaInvalid => "The CA certificate is not a valid PEM certificate.", "CA 证书不是有效的 PEM 证书。";
     ErrCaInvalidHint => "Paste the certificate including the BEGIN CERTIFICATE and END CERTIFICATE lines.", "请粘贴完整证书，包括 BEGIN CERTIFICATE 和 END CERTIFICATE 两行。";
@@ -157,9 +162,9 @@ messages! {
     ErrUnsupportedContentType => "The request was sent in a format the server does not accept.", "请求的格式不被服务器接受。";
     ErrOutdatedPageHint => "Reload the page (it may be out of date) and try again.", "请刷新页面（页面可能已过期）后重试。";
     ErrAddressForbidden => "This address is not allowed.", "不允许使用该地址。";
-    ErrAddressForbiddenHint => "Cloud metadata and local addresses cannot be used as a code source. Enter your GitLab server's address.", "云平台元数据地址和本机地址不能作为代码源。请填写 GitLab 服务器的地址。";
+    ErrAddressForbiddenHint => "Cloud metadata and local addresses cannot be used as a code source. Enter your {} server's address.", "云平台元数据地址和本机地址不能作为代码源。请填写 {} 服务器的地址。";
     ErrDns => "The host name could not be resolved.", "无法解析该域名。";
-    ErrDnsHint => "Check the spelling, or enter the GitLab server's IP address.", "请检查拼写，或直接填写 GitLab 服务器的 IP 地址。";
+    ErrDnsHint => "Check the spelling, or enter the {} server's IP address.", "请检查拼写，或直接填写 {} 服务器的 IP 地址。";
     ErrRefused => "The {} server refused the connection.", "{} 服务器拒绝了连接。";
     ErrRefusedHint => "Check the port and that {} is running, and that the address is reachable from the build nodes.", "请检查端口及 {} 是否正在运行，并确认构建节点可以访问该地址。";
     ErrUnreachable => "The {} server cannot be reached.", "无法连接到 {} 服务器。";
@@ -167,19 +172,19 @@ messages! {
     ErrTimeout => "{} did not answer in time.", "{} 响应超时。";
     ErrTimeoutHint => "Check that the address is reachable (firewall, whitelist) and try again.", "请确认地址可以访问（防火墙、白名单）后重试。";
     ErrTls => "The {} server's HTTPS certificate could not be verified.", "无法验证 {} 服务器的 HTTPS 证书。";
-    ErrTlsHint => "If your GitLab uses a certificate from your own CA, paste that CA certificate in the CA certificate field.", "如果您的 GitLab 使用自有 CA 签发的证书，请在“CA 证书”中粘贴该 CA 证书。";
-    ErrNotGitLab => "The address does not answer like a GitLab server.", "该地址的响应不像 GitLab 服务器。";
-    ErrNotGitLabHint => "Enter the GitLab root address (without /api/v4 or a project path).", "请填写 GitLab 的根地址（不要包含 /api/v4 或项目路径）。";
+    ErrTlsHint => "If your {} uses a certificate from your own CA, paste that CA certificate in the CA certificate field.", "如果您的 {} 使用自有 CA 签发的证书，请在“CA 证书”中粘贴该 CA 证书。";
+    ErrUnexpectedAnswer => "The address does not answer like a {} server.", "该地址的响应不像 {} 服务器。";
+    ErrUnexpectedAnswerHint => "Enter the root address of the {} instance (without an /api/ path or a project path).", "请填写 {} 的根地址（不要包含 /api/ 路径或项目路径）。";
     ErrRedirected => "The address redirects elsewhere.", "该地址重定向到了其他位置。";
-    ErrRedirectedHint => "Enter the address GitLab is really served at (often https:// instead of http://).", "请填写 GitLab 实际的访问地址（通常应使用 https:// 而非 http://）。";
-    ErrTokenInvalid => "GitLab does not accept this token.", "GitLab 不认可该 Token。";
-    ErrTokenInvalidHint => "Check that you copied the whole token and that it belongs to this GitLab.", "请确认 Token 复制完整，且属于该 GitLab。";
+    ErrRedirectedHint => "Enter the address {} is really served at (often https:// instead of http://).", "请填写 {} 实际的访问地址（通常应使用 https:// 而非 http://）。";
+    ErrTokenInvalid => "{} does not accept this token.", "{} 不认可该 Token。";
+    ErrTokenInvalidHint => "Check that you copied the whole token and that it belongs to this {}.", "请确认 Token 复制完整，且属于该 {}。";
     ErrTokenExpired => "The token has expired.", "该 Token 已过期。";
-    ErrTokenExpiredHint => "Create a new personal access token in GitLab and bind again.", "请在 GitLab 中创建新的个人访问令牌后重新绑定。";
+    ErrTokenExpiredHint => "Create a new personal access token in {} and bind again.", "请在 {} 中创建新的个人访问令牌后重新绑定。";
     ErrTokenRevoked => "The token has been revoked.", "该 Token 已被撤销。";
-    ErrTokenRevokedHint => "Create a new personal access token in GitLab and bind again.", "请在 GitLab 中创建新的个人访问令牌后重新绑定。";
+    ErrTokenRevokedHint => "Create a new personal access token in {} and bind again.", "请在 {} 中创建新的个人访问令牌后重新绑定。";
     ErrScope => "The token cannot read repositories.", "该 Token 没有读取仓库的权限。";
-    ErrScopeHint => "Create a token with the read_repository and read_api scopes (read_registry alone is not enough).", "请创建勾选 read_repository 和 read_api 的 Token（仅有 read_registry 不够）。";
+    ErrScopeHint => "Create a new token with the scopes the bind dialog names (for GitLab, read_registry alone is not enough).", "请按绑定对话框中列出的权限范围创建新的 Token（GitLab 仅有 read_registry 不够）。";
     ErrScopeHas => "The token has: {}", "该 Token 的权限：{}";
     ErrRateLimited => "{} is limiting requests right now.", "{} 当前限制了请求频率。";
     ErrRateLimitedHint => "Wait a moment and try again.", "请稍后重试。";
@@ -189,6 +194,9 @@ messages! {
     ErrBusy => "Too many requests to code hosts are running for your account right now.", "您的账号当前正在进行的代码托管平台请求过多。";
     ErrUpstream => "{} answered with an unexpected error (HTTP {}).", "{} 返回了意外错误（HTTP {}）。";
     ErrUpstreamHint => "Try again later; if it persists, check the {} server.", "请稍后重试；如持续出现，请检查 {} 服务器。";
+    ErrRefreshUnavailable => "{} could not renew the authorization just now.", "{} 暂时无法续期授权。";
+    ErrUnsupported => "This code source does not offer that.", "该代码源不支持此操作。";
+    ErrRepoIdMalformed => "That repository is not one from the list.", "该仓库不在列表中。";
     ErrOAuthDenied => "The authorization was declined.", "已取消授权。";
     ErrOAuthDeniedHint => "Bind again and choose Authorize on the code host's page.", "请重新绑定，并在代码托管网站的页面上点击“授权”。";
     ErrOAuthExchange => "The code host refused the authorization ({}).", "代码托管网站拒绝了授权（{}）。";
@@ -204,6 +212,7 @@ messages! {
     OAuthDialogTitle => "Bind {} account", "绑定 {} 账号";
     OAuthIntro => "You will sign in at {} in a new window and authorize access. Afterwards this page shows the account for you to confirm.", "将在新窗口中登录 {} 并授权访问，完成后本页面会显示账号供您确认。";
     OAuthScopesGitHub => "Requested access: repo (the build service must read your private repositories; GitHub has no read-only scope for them) and read:user (to show which account is bound).", "申请的权限：repo（构建服务需要读取您的私有仓库，GitHub 没有只读的仓库权限）和 read:user（用于显示绑定的账号）。";
+    OAuthScopesBitbucket => "Requested access: account (to show which account is bound) and repository (to read your repositories), as set on the Bitbucket OAuth consumer.", "申请的权限：account（用于显示绑定的账号）和 repository（读取您的仓库），与 Bitbucket OAuth consumer 上的设置一致。";
     OAuthScopesGitee => "Requested access: projects (to read your repositories) and user_info (to show which account is bound).", "申请的权限：projects（读取您的仓库）和 user_info（用于显示绑定的账号）。";
     BuildImages => "Build an image", "去构建镜像";
     OAuthContinue => "Continue to {}", "前往 {} 授权";
@@ -240,6 +249,9 @@ messages! {
     ActionRefreshFailed => "Token refresh failed", "Token 刷新失败";
     ActorBuildService => "Build service", "构建服务";
     OutcomeOk => "Succeeded", "成功";
+    TheCodeHost => "The code host", "代码托管平台";
+    OutcomeFailed => "Failed", "失败";
+    OutcomeNeedsReauth => "Needs re-authorization: {}", "需要重新授权：{}";
     StatusExpiringSoon => "Expiring soon", "即将过期";
     StatusNeedsReauth => "Needs re-authorization", "需要重新授权";
     Reauthorize => "Re-authorize", "重新授权";
@@ -270,20 +282,86 @@ messages! {
     NotFoundTitle => "Page not found", "页面不存在";
 }
 
-/// The text for a "needs re-authorization" reason code.
-pub fn reason_text(locale: Locale, code: &str) -> String {
-    let msg = match code {
-        "token_invalid" => Msg::ReasonTokenInvalid,
-        "token_expired" => Msg::ReasonTokenExpired,
-        "token_revoked" => Msg::ReasonTokenRevoked,
-        "insufficient_scope" => Msg::ReasonScope,
-        "cannot_refresh" => Msg::ReasonCannotRefresh,
-        other => {
-            let detail = other.strip_prefix("refresh_refused:").unwrap_or(other);
-            return fill(Msg::ReasonRefreshRefused.text(locale), &[detail]);
+/// Why a binding needs re-authorization, in words.
+pub fn reason_text(locale: Locale, reason: &ReauthReason) -> String {
+    let msg = match reason {
+        ReauthReason::TokenInvalid => Msg::ReasonTokenInvalid,
+        ReauthReason::TokenExpired => Msg::ReasonTokenExpired,
+        ReauthReason::TokenRevoked => Msg::ReasonTokenRevoked,
+        ReauthReason::InsufficientScope => Msg::ReasonScope,
+        ReauthReason::CannotRefresh => Msg::ReasonCannotRefresh,
+        ReauthReason::RefreshRefused(code) => {
+            return fill(Msg::ReasonRefreshRefused.text(locale), &[code]);
         }
     };
     msg.text(locale).to_string()
+}
+
+/// What an activity-log line records, in words.
+pub fn action_text(locale: Locale, action: ActivityAction) -> &'static str {
+    match action {
+        ActivityAction::Bind => Msg::ActionBind,
+        ActivityAction::Unbind => Msg::ActionUnbind,
+        ActivityAction::Reauthorize => Msg::ActionReauthorize,
+        ActivityAction::CredentialIssued => Msg::ActionCredential,
+        ActivityAction::RefreshFailed => Msg::ActionRefreshFailed,
+    }
+    .text(locale)
+}
+
+/// How an activity ended, in words; `host` names the code host.
+pub fn outcome_text(locale: Locale, outcome: &ActivityOutcome, host: &str) -> String {
+    match outcome {
+        ActivityOutcome::Ok => Msg::OutcomeOk.text(locale).to_string(),
+        ActivityOutcome::NeedsReauth(r) => fill(
+            Msg::OutcomeNeedsReauth.text(locale),
+            &[&reason_text(locale, r)],
+        ),
+        ActivityOutcome::Failed(Some(e)) => error_text(locale, &ApiError::Host(e.clone()), host).0,
+        ActivityOutcome::Failed(None) => Msg::OutcomeFailed.text(locale).to_string(),
+    }
+}
+
+/// The texts only some hosts have, by host: what the OAuth dialog says it asks for, what the
+/// unbind dialog says about revoking where the host has no API for it, and the access-token
+/// dialog's help for the address and the token.
+#[derive(Clone, Copy, Default)]
+pub struct HostTexts {
+    pub oauth_scopes: Option<Msg>,
+    pub manual_revoke: Option<Msg>,
+    pub address_help: Option<Msg>,
+    pub token_help: Option<Msg>,
+}
+
+pub fn host_texts(p: Provider) -> HostTexts {
+    match p {
+        Provider::DevCloud => HostTexts::default(),
+        Provider::GitHub => HostTexts {
+            oauth_scopes: Some(Msg::OAuthScopesGitHub),
+            ..HostTexts::default()
+        },
+        Provider::GitLab => HostTexts {
+            address_help: Some(Msg::AddressHelpGitLab),
+            token_help: Some(Msg::TokenHelpGitLab),
+            ..HostTexts::default()
+        },
+        Provider::Gitee => HostTexts {
+            oauth_scopes: Some(Msg::OAuthScopesGitee),
+            manual_revoke: Some(Msg::ManualRevokeGitee),
+            ..HostTexts::default()
+        },
+        Provider::Bitbucket => HostTexts {
+            oauth_scopes: Some(Msg::OAuthScopesBitbucket),
+            manual_revoke: Some(Msg::ManualRevokeBitbucket),
+            ..HostTexts::default()
+        },
+        Provider::Gitea => HostTexts {
+            manual_revoke: Some(Msg::ManualRevokeGitea),
+            address_help: Some(Msg::AddressHelpGitea),
+            token_help: Some(Msg::TokenHelpGitea),
+            ..HostTexts::default()
+        },
+    }
 }
 
 /// Fills `{}` placeholders in order.
@@ -304,7 +382,11 @@ pub fn fill(template: &str, args: &[&str]) -> String {
 /// the request went to (network failures say which one).
 pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String) {
     use Msg::*;
-    let pair = |a: Msg, b: Msg| (fill(a.text(locale), &[host]), fill(b.text(locale), &[host]));
+    // Some texts name the host twice.
+    let pair = |a: Msg, b: Msg| {
+        let names = [host, host];
+        (fill(a.text(locale), &names), fill(b.text(locale), &names))
+    };
     match err {
         ApiError::Unauthenticated => pair(ErrUnauthenticated, ErrUnauthenticatedHint),
         ApiError::CrossSite => pair(ErrCrossSite, ErrCrossSiteHint),
@@ -317,6 +399,7 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
             InputError::TooLarge => pair(ErrTooLarge, ErrTooLargeHint),
             InputError::UnknownProvider => pair(ErrUnknownProvider, ErrNotBoundHint),
             InputError::UnknownLocale => pair(ErrUnknownLocale, ErrNotBoundHint),
+            InputError::RepoIdMalformed => pair(ErrRepoIdMalformed, ErrOutdatedPageHint),
             InputError::MalformedBody => pair(ErrMalformedRequest, ErrOutdatedPageHint),
             InputError::InvalidArguments => pair(ErrInvalidArguments, ErrOutdatedPageHint),
             InputError::UnsupportedContentType => {
@@ -330,7 +413,7 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
             HostError::Unreachable => pair(ErrUnreachable, ErrUnreachableHint),
             HostError::Timeout => pair(ErrTimeout, ErrTimeoutHint),
             HostError::Tls => pair(ErrTls, ErrTlsHint),
-            HostError::NotGitLab => pair(ErrNotGitLab, ErrNotGitLabHint),
+            HostError::UnexpectedAnswer => pair(ErrUnexpectedAnswer, ErrUnexpectedAnswerHint),
             HostError::Redirected { .. } => pair(ErrRedirected, ErrRedirectedHint),
             HostError::TokenInvalid => pair(ErrTokenInvalid, ErrTokenInvalidHint),
             HostError::TokenExpired => pair(ErrTokenExpired, ErrTokenExpiredHint),
@@ -358,12 +441,14 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
             HostError::UserLookupFailed => pair(ErrUserLookup, ErrUserLookupHint),
             HostError::AnswerTooLarge => pair(ErrAnswerTooLarge, ErrAnswerTooLargeHint),
             HostError::Busy => pair(ErrBusy, ErrRateLimitedHint),
+            HostError::RefreshUnavailable => pair(ErrRefreshUnavailable, ErrRateLimitedHint),
             HostError::Upstream { status } => (
                 fill(ErrUpstream.text(locale), &[host, &status.to_string()]),
                 fill(ErrUpstreamHint.text(locale), &[host]),
             ),
         },
         ApiError::NotBound => pair(ErrNotBound, ErrNotBoundHint),
+        ApiError::Unsupported => pair(ErrUnsupported, ErrOutdatedPageHint),
         ApiError::PendingExpired => pair(ErrPendingExpired, ErrPendingExpiredHint),
         ApiError::DefaultBinding => pair(ErrDefaultBinding, ErrNotBoundHint),
         ApiError::NotConfigured => pair(ErrNotConfigured, NotConfiguredHint),

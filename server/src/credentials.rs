@@ -9,11 +9,12 @@
 
 use crate::config::Config;
 use crate::crypto::Cipher;
+use crate::hosts::Instance;
 use crate::oauth_flow::OAuthFlows;
 use crate::providers::oauth::RefreshFailure;
 use crate::store::{aad, AuditEntry, Store, StoreError, StoredBinding};
 use crate::util::{now_millis, now_secs};
-use app::api::Provider;
+use app::api::{ActivityAction, ActivityOutcome, BindMethod, Provider, ReauthReason};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,8 +47,8 @@ pub struct Credential {
 pub enum CredentialError {
     #[error("not bound")]
     NotBound,
-    #[error("the binding needs re-authorization: {0}")]
-    NeedsReauthorization(String),
+    #[error("the binding needs re-authorization: {0:?}")]
+    NeedsReauthorization(ReauthReason),
     #[error("the code host could not refresh the token right now")]
     RefreshUnavailable,
     #[error("the store is unavailable")]
@@ -70,10 +71,6 @@ pub struct Credentials {
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
     oauth: Arc<OAuthFlows>,
-    github: (String, String),
-    gitee: String,
-    /// DevCloud (CodeArts Repo) base: `CODESOURCE_DEVCLOUD_URL`.
-    devcloud: String,
     /// How long a refresh lease lasts (see `Config::refresh_lease`).
     lease: Duration,
     backoff: Duration,
@@ -105,9 +102,6 @@ impl Credentials {
             store,
             cipher,
             oauth,
-            github: (config.github_url.clone(), config.github_api_url.clone()),
-            gitee: config.gitee_url.clone(),
-            devcloud: config.devcloud_url.clone(),
             lease: config.refresh_lease,
             backoff: Duration::from_millis(200),
         }
@@ -119,53 +113,43 @@ impl Credentials {
         provider: Provider,
         request_id: &str,
     ) -> Result<Credential, CredentialError> {
-        if provider == Provider::DevCloud {
-            return Ok(Credential {
-                provider,
-                base_url: self.devcloud.clone(),
-                api_url: None,
-                account: tenant.to_string(),
-                access_token: None,
-                expires_at: None,
-                git_username: None,
-                ca_pem: None,
-            });
+        let host = self.oauth.hosts().get(provider);
+        match host.info().bind {
+            // Nothing stored: the build service uses the tenant's cloud account.
+            BindMethod::Default => {
+                let shape = host.credential(Instance::default(), tenant);
+                return Ok(Credential {
+                    provider,
+                    base_url: shape.base_url,
+                    api_url: shape.api_url,
+                    account: tenant.to_string(),
+                    access_token: None,
+                    expires_at: None,
+                    git_username: shape.git_username,
+                    ca_pem: None,
+                });
+            }
+            BindMethod::OAuth | BindMethod::AccessToken => {}
         }
         let (b, token) = self.usable(tenant, provider, request_id).await?;
-        let (base_url, api_url, git_username) = match provider {
-            Provider::GitLab => {
-                let base = b.address.clone().unwrap_or_default();
-                let api = format!("{base}/api/v4");
-                (base, Some(api), "oauth2".to_string())
-            }
-            Provider::GitHub => (
-                self.github.0.clone(),
-                Some(self.github.1.clone()),
-                "x-access-token".into(),
-            ),
-            _ => (
-                self.gitee.clone(),
-                Some(format!("{}/api/v5", self.gitee)),
-                b.account.login.clone(),
-            ),
-        };
+        let shape = host.credential(Instance::of(&b), &b.account.login);
         self.audit(
             tenant,
-            "credential_issued",
+            ActivityAction::CredentialIssued,
             provider,
             &b.account.login,
-            "ok",
+            ActivityOutcome::Ok,
             request_id,
         )
         .await;
         Ok(Credential {
             provider,
-            base_url,
-            api_url,
+            base_url: shape.base_url,
+            api_url: shape.api_url,
             account: b.account.login.clone(),
             access_token: Some(token.expose().to_string()),
             expires_at: b.access_expires_at,
-            git_username: Some(git_username),
+            git_username: shape.git_username,
             ca_pem: b.ca_pem.clone(),
         })
     }
@@ -267,7 +251,9 @@ impl Credentials {
         }
         let aad = aad(tenant, provider);
         let (Some(sealed), Some(app)) = (&b.refresh_token, self.oauth.app(provider)) else {
-            return self.mark_reauth(b, "cannot_refresh", request_id).await;
+            return self
+                .mark_reauth(b, ReauthReason::CannotRefresh, request_id)
+                .await;
         };
         let refresh_token = self
             .cipher
@@ -307,8 +293,8 @@ impl Credentials {
                     return Ok(b);
                 }
                 Err(RefreshFailure::Permanent(code)) => {
-                    let reason = format!("refresh_refused:{code}");
-                    return self.mark_reauth(b, &reason, request_id).await;
+                    let reason = ReauthReason::RefreshRefused(code);
+                    return self.mark_reauth(b, reason, request_id).await;
                 }
                 // The tenant's outbound calls were all in use for a whole timeout: do not wait
                 // again while holding the refresh lease.
@@ -325,10 +311,10 @@ impl Credentials {
         }
         self.audit(
             tenant,
-            "refresh_failed",
+            ActivityAction::RefreshFailed,
             provider,
             &b.account.login,
-            &format!("{last:?}"),
+            ActivityOutcome::Failed(last),
             request_id,
         )
         .await;
@@ -338,31 +324,31 @@ impl Credentials {
     async fn mark_reauth(
         &self,
         mut b: StoredBinding,
-        reason: &str,
+        reason: ReauthReason,
         request_id: &str,
     ) -> Result<StoredBinding, CredentialError> {
-        b.reauth_reason = Some(reason.to_string());
+        b.reauth_reason = Some(reason.clone());
         self.store.put(&b).await?;
-        tracing::warn!(request_id, tenant = %b.tenant, provider = b.provider.as_str(), reason, outcome = "needs_reauthorization", "binding needs re-authorization");
+        tracing::warn!(request_id, tenant = %b.tenant, provider = b.provider.as_str(), reason = %reason.code(), outcome = "needs_reauthorization", "binding needs re-authorization");
         self.audit(
             &b.tenant,
-            "refresh_failed",
+            ActivityAction::RefreshFailed,
             b.provider,
             &b.account.login,
-            reason,
+            ActivityOutcome::NeedsReauth(reason.clone()),
             request_id,
         )
         .await;
-        Err(CredentialError::NeedsReauthorization(reason.to_string()))
+        Err(CredentialError::NeedsReauthorization(reason))
     }
 
     async fn audit(
         &self,
         tenant: &str,
-        action: &str,
+        action: ActivityAction,
         provider: Provider,
         account: &str,
-        outcome: &str,
+        outcome: ActivityOutcome,
         request_id: &str,
     ) {
         let entry = AuditEntry {
@@ -370,10 +356,10 @@ impl Credentials {
             tenant: tenant.to_string(),
             actor: "build-service".into(),
             actor_name: None,
-            action: action.into(),
+            action,
             provider: Some(provider),
             account: Some(account.to_string()),
-            outcome: outcome.to_string(),
+            outcome,
             request_id: request_id.to_string(),
         };
         if let Err(e) = self.store.append(entry).await {

@@ -6,13 +6,11 @@
 //! say nothing about the token).
 
 use crate::crypto::Cipher;
+use crate::hosts::Instance;
 use crate::oauth_flow::OAuthFlows;
-use crate::providers::address::HostAddress;
-use crate::providers::gitlab::{self, GitLabClient};
-use crate::providers::net::OutboundPolicy;
 use crate::store::{aad, Store, StoredBinding};
 use crate::util::now_secs;
-use app::api::{HostError, Provider};
+use app::api::{HostError, ReauthReason};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,22 +27,9 @@ pub struct Health {
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
     oauth: Arc<OAuthFlows>,
-    policy: OutboundPolicy,
-    timeout: Duration,
     /// Bindings last checked longer ago than this are due (`None`: only page loads check).
     interval: Duration,
     limit: Arc<tokio::sync::Semaphore>,
-}
-
-/// The reason code for an answer that means the token is dead; `None` when it says nothing.
-fn reason(e: &HostError) -> Option<&'static str> {
-    match e {
-        HostError::TokenInvalid => Some("token_invalid"),
-        HostError::TokenExpired => Some("token_expired"),
-        HostError::TokenRevoked => Some("token_revoked"),
-        HostError::InsufficientScope { .. } => Some("insufficient_scope"),
-        _ => None,
-    }
 }
 
 impl Health {
@@ -52,16 +37,12 @@ impl Health {
         store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
         oauth: Arc<OAuthFlows>,
-        policy: OutboundPolicy,
-        timeout: Duration,
         interval: Duration,
     ) -> Self {
         Health {
             store,
             cipher,
             oauth,
-            policy,
-            timeout,
             interval,
             limit: Arc::new(tokio::sync::Semaphore::new(CONCURRENCY)),
         }
@@ -140,47 +121,35 @@ impl Health {
         }
     }
 
-    /// `Ok(Some(code))`: dead token; `Ok(None)`: fine; `Err`: could not tell.
+    /// `Ok(Some(reason))`: dead token; `Ok(None)`: fine; `Err`: could not tell.
     fn verdict(
         &self,
         b: &StoredBinding,
-    ) -> impl std::future::Future<Output = Result<Option<&'static str>, HostError>> + Send + 'static
+    ) -> impl std::future::Future<Output = Result<Option<ReauthReason>, HostError>> + Send + 'static
     {
         let token = self.cipher.open(&b.token, &aad(&b.tenant, b.provider));
         let provider = b.provider;
-        let address = b.address.clone();
-        let ca = b.ca_pem.clone();
+        let (address, ca) = (b.address.clone(), b.ca_pem.clone());
         // An expired OAuth access token says nothing about the binding: it is refreshed when used.
         let skip = b.access_expires_at.is_some_and(|e| e <= now_secs());
-        let (policy, timeout) = (self.policy, self.timeout);
-        let oauth = self.oauth.clone();
+        let hosts = self.oauth.hosts().clone();
         async move {
             let token = token.map_err(|_| HostError::TokenInvalid)?;
             if skip {
                 return Ok(None);
             }
-            let result = match provider {
-                Provider::GitLab => {
-                    let base = HostAddress::parse(address.as_deref().unwrap_or(""))
-                        .map_err(|_| HostError::NotGitLab)?;
-                    let ca = gitlab::parse_ca(ca.as_deref()).unwrap_or_default();
-                    let client = GitLabClient::new(policy, timeout, ca)
-                        .map_err(|_| HostError::Unreachable)?;
-                    client.check(&base, &token).await.map(|_| ())
-                }
-                p => match oauth.app(p) {
-                    Some(app) => app.validate(&token).await,
-                    None => return Ok(None),
-                },
+            let at = Instance {
+                address: address.as_deref(),
+                ca_pem: ca.as_deref(),
             };
-            match result {
+            match hosts.get(provider).validate(at, &token).await {
                 Ok(()) => Ok(None),
-                Err(e) => reason(&e).map(Some).ok_or(e),
+                Err(e) => ReauthReason::from_host_error(&e).map(Some).ok_or(e),
             }
         }
     }
 
-    async fn record(&self, mut b: StoredBinding, verdict: Result<Option<&'static str>, HostError>) {
+    async fn record(&self, mut b: StoredBinding, verdict: Result<Option<ReauthReason>, HostError>) {
         match verdict {
             Ok(dead) => {
                 // Re-read: the user may have unbound or re-authorized meanwhile.
@@ -194,9 +163,9 @@ impl Health {
                 b = current;
                 b.last_checked_at = Some(now_secs());
                 b.check_claimed_until = None;
-                if let Some(code) = dead {
-                    tracing::warn!(tenant = %b.tenant, provider = b.provider.as_str(), reason = code, outcome = "needs_reauthorization", "health check: token rejected");
-                    b.reauth_reason = Some(code.to_string());
+                if let Some(reason) = dead {
+                    tracing::warn!(tenant = %b.tenant, provider = b.provider.as_str(), reason = %reason.code(), outcome = "needs_reauthorization", "health check: token rejected");
+                    b.reauth_reason = Some(reason);
                 }
                 // Only over what was read: a refresh stored meanwhile wins.
                 if let Err(e) = self.store.replace(&before, &b).await {
@@ -216,8 +185,15 @@ mod tests {
 
     #[test]
     fn only_answers_about_the_token_mark_it_dead() {
-        assert_eq!(reason(&HostError::TokenRevoked), Some("token_revoked"));
-        assert_eq!(reason(&HostError::TokenInvalid), Some("token_invalid"));
+        let reason = ReauthReason::from_host_error;
+        assert_eq!(
+            reason(&HostError::TokenRevoked),
+            Some(ReauthReason::TokenRevoked)
+        );
+        assert_eq!(
+            reason(&HostError::TokenInvalid),
+            Some(ReauthReason::TokenInvalid)
+        );
         // A rate limit, a timeout or a 5xx says nothing about the token.
         assert_eq!(
             reason(&HostError::RateLimited {

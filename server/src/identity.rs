@@ -101,11 +101,8 @@ fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, Identity
 
 /// Tenant and user ids become storage keys: keep them short and free of separators.
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@' | b':'))
+    // One rule for tenant ids everywhere (`TenantId`), and the same for user ids.
+    app::api::TenantId::parse(id).is_some()
 }
 
 /// Signs claims: used by tests and by the README's helper for local experiments.

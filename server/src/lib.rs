@@ -2,8 +2,9 @@
 //!
 //! `main` → [`Config`] → [`build`] (store, keyring, services, router) → [`serve`].
 //! Module map: `config` (settings), `identity` (console JWT), `crypto` (AEAD at rest, keyring),
-//! `store` (everything a flow keeps between requests: sled or PostgreSQL), `providers` (code
-//! host clients and the outbound policy), `pending` (checked, unconfirmed bindings),
+//! `store` (everything a flow keeps between requests: sled or PostgreSQL), `hosts` (one
+//! module per code host and the registry), `providers` (the HTTP clients they share and the
+//! outbound policy), `pending` (checked, unconfirmed bindings),
 //! `oauth_flow`, `credentials`, `health`, `service` (what server functions call), `rotate`
 //! (key rotation), `web` (router and middleware).
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod credentials;
 pub mod crypto;
 pub mod health;
+pub mod hosts;
 pub mod identity;
 pub mod metrics;
 pub mod oauth_flow;
@@ -65,20 +67,17 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     let secure = public_base.starts_with("https://");
     // The code hosts send the browser back to the callback under our prefix.
     let public_base = format!("{public_base}{}", config.base_path);
-    let flows = Arc::new(oauth_flow::OAuthFlows::from_config(
+    let hosts = Arc::new(hosts::Hosts::from_config(config, &public_base)?);
+    let flows = Arc::new(oauth_flow::OAuthFlows::new(
         config,
-        &public_base,
+        hosts,
         store.clone(),
         cipher.clone(),
-    )?);
+    ));
     let health = Arc::new(health::Health::new(
         store.clone(),
         cipher.clone(),
         flows.clone(),
-        providers::net::OutboundPolicy {
-            allow_loopback: config.allow_loopback,
-        },
-        config.provider_timeout,
         config
             .health_interval
             .unwrap_or(std::time::Duration::from_secs(3600)),
@@ -95,11 +94,6 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     let repos = Arc::new(repositories::Repositories {
         credentials: credentials.clone(),
         oauth: flows.clone(),
-        policy: providers::net::OutboundPolicy {
-            allow_loopback: config.allow_loopback,
-        },
-        timeout: config.provider_timeout,
-        gitee_url: config.gitee_url.clone(),
     });
     let services = Arc::new(service::CodeSources::new(
         config,

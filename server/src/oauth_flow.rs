@@ -7,6 +7,7 @@
 
 use crate::config::Config;
 use crate::crypto::Cipher;
+use crate::hosts::Hosts;
 use crate::providers::limits::{TenantLimits, PER_TENANT};
 use crate::providers::oauth::{Authorized, OAuthProvider};
 use crate::store::{flow_aad, FlowRecord, Store, StoreError};
@@ -17,7 +18,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ pub struct CallbackQuery {
 }
 
 pub struct OAuthFlows {
-    apps: HashMap<Provider, OAuthProvider>,
+    hosts: Arc<Hosts>,
     /// The process's per-tenant limit on outbound calls, shared by everything that calls a code
     /// host for a tenant (checks, listings, refreshes, revocations), not only OAuth.
     limits: Arc<TenantLimits>,
@@ -75,64 +75,24 @@ impl Refused {
     }
 }
 
-/// Redirect URI registered at the code host for `provider`.
-pub fn callback_url(public_base: &str, provider: Provider) -> String {
-    format!(
-        "{}/oauth/{}/callback",
-        public_base.trim_end_matches('/'),
-        provider.as_str()
-    )
-}
-
 impl OAuthFlows {
-    pub fn from_config(
+    pub fn new(
         config: &Config,
-        public_base: &str,
+        hosts: Arc<Hosts>,
         store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
-    ) -> anyhow::Result<Self> {
-        let mut apps = HashMap::new();
-        if let Some(app) = &config.github_app {
-            let p = Provider::GitHub;
-            apps.insert(
-                p,
-                OAuthProvider::new(
-                    p,
-                    &config.github_url,
-                    &config.github_api_url,
-                    &app.client_id,
-                    &app.client_secret,
-                    &callback_url(public_base, p),
-                    config.provider_timeout,
-                )?,
-            );
-        }
-        if let Some(app) = &config.gitee_app {
-            let p = Provider::Gitee;
-            apps.insert(
-                p,
-                OAuthProvider::new(
-                    p,
-                    &config.gitee_url,
-                    &config.gitee_url,
-                    &app.client_id,
-                    &app.client_secret,
-                    &callback_url(public_base, p),
-                    config.provider_timeout,
-                )?,
-            );
-        }
-        Ok(OAuthFlows {
-            apps,
+    ) -> Self {
+        OAuthFlows {
+            hosts,
             limits: Arc::new(TenantLimits::new(PER_TENANT, config.provider_timeout)),
             store,
             cipher,
             ttl: STATE_TTL,
-        })
+        }
     }
 
     pub fn configured(&self, p: Provider) -> bool {
-        self.apps.contains_key(&p)
+        self.hosts.get(p).configured()
     }
 
     /// The per-tenant limit on outbound calls (see [`crate::providers::limits`]).
@@ -142,12 +102,17 @@ impl OAuthFlows {
 
     /// The client for `p`, if configured (refreshing tokens uses it too).
     pub fn app(&self, p: Provider) -> Option<&OAuthProvider> {
-        self.apps.get(&p)
+        self.hosts.get(p).oauth()
     }
 
     /// The scopes asked of `p`'s users.
     pub fn scopes(&self, p: Provider) -> &'static [&'static str] {
-        self.apps.get(&p).map(|a| a.scopes()).unwrap_or(&[])
+        self.app(p).map(|a| a.scopes()).unwrap_or(&[])
+    }
+
+    /// The registry of code hosts.
+    pub fn hosts(&self) -> &Arc<Hosts> {
+        &self.hosts
     }
 
     /// Starts a flow: returns the authorize URL and the browser cookie value to set.
@@ -157,7 +122,7 @@ impl OAuthFlows {
         provider: Provider,
         popup: bool,
     ) -> Result<(String, String), ApiError> {
-        let app = self.apps.get(&provider).ok_or(ApiError::NotConfigured)?;
+        let app = self.app(provider).ok_or(ApiError::NotConfigured)?;
         let state = random_token();
         let browser = random_token();
         let (url, verifier) = app.authorize_url(&state);
@@ -165,7 +130,7 @@ impl OAuthFlows {
         let record = FlowRecord {
             verifier: verifier.map(|v| self.cipher.seal(&v, &flow_aad(&state_hash))),
             state_hash,
-            tenant: caller.tenant.clone(),
+            tenant: caller.tenant.to_string(),
             provider,
             browser_hash: hex(&hash(&browser)),
             popup,
@@ -231,10 +196,13 @@ impl OAuthFlows {
                     .collect(),
             })),
             (None, Some(code)) => {
-                let app = self
-                    .apps
-                    .get(&provider)
-                    .expect("a flow exists only for a configured provider");
+                let Some(app) = self.app(provider) else {
+                    // The operator removed the app while the user was authorizing.
+                    return Finished {
+                        popup: flow.popup,
+                        result: Err(ApiError::NotConfigured),
+                    };
+                };
                 let started = std::time::Instant::now();
                 let r = self
                     .limits
@@ -290,7 +258,7 @@ impl OAuthFlows {
         if flow.provider != provider {
             return Err(Refused::OtherHost);
         }
-        if flow.tenant != caller.tenant {
+        if flow.tenant != caller.tenant.as_str() {
             return Err(Refused::OtherTenant);
         }
         let same_browser = browser
@@ -324,14 +292,15 @@ mod tests {
 
     pub(super) fn flows() -> (OAuthFlows, tempfile::TempDir) {
         let mut c = Config::defaults();
-        c.github_app = Some(crate::config::OAuthApp {
+        c.hosts.get_mut(Provider::GitHub).app = Some(crate::config::OAuthApp {
             client_id: "id".into(),
             client_secret: SecretString::new("s".into()),
         });
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(crate::store::SledStore::open(dir.path()).unwrap());
         let cipher = Arc::new(Cipher::new(&SecretBytes::new(vec![1; 32])).unwrap());
-        let f = OAuthFlows::from_config(&c, "http://127.0.0.1:3000", store, cipher).unwrap();
+        let hosts = Arc::new(Hosts::from_config(&c, "http://127.0.0.1:3000").unwrap());
+        let f = OAuthFlows::new(&c, hosts, store, cipher);
         (f, dir)
     }
 
@@ -339,7 +308,7 @@ mod tests {
         Caller {
             user_id: "u".into(),
             user_name: "U".into(),
-            tenant: tenant.into(),
+            tenant: app::api::TenantId::parse(tenant).unwrap(),
             local_mode: false,
             request_id: "r".into(),
         }

@@ -7,22 +7,24 @@ use crate::config::Config;
 use crate::credentials::CredentialError;
 use crate::crypto::Cipher;
 use crate::health::Health;
+use crate::hosts::{CodeHost, Instance};
 use crate::oauth_flow::OAuthFlows;
 use crate::pending::Pending;
 use crate::providers::address::HostAddress;
 use crate::providers::avatar;
-use crate::providers::gitlab::{self, GitLabClient};
+use crate::providers::instance::{self, InstanceClient};
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::repositories::{RepoError, Repositories};
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store, StoreError};
 use crate::store::{StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
-use app::api::service::{Caller, CodeSourceService, GitLabCheck};
+use app::api::service::{Caller, CodeSourceService, TokenCheckInput};
 use app::api::{
     Account, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, RowStatus, Viewer,
 };
-use app::api::{ActivityEntry, ActivityPage, Branch, RepoPage, Revocation};
+use app::api::{ActivityAction, ActivityEntry, ActivityOutcome, ActivityPage, BindMethod, Branch};
+use app::api::{RepoPage, Revocation, RevocationPolicy};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,7 +40,6 @@ pub struct CodeSources {
     pending: Pending,
     policy: OutboundPolicy,
     timeout: Duration,
-    gitlab_url: String,
     build_node_cidrs: Vec<String>,
     build_url: Option<String>,
     /// Our path prefix: avatar URLs handed to the page are under it.
@@ -71,7 +72,6 @@ impl CodeSources {
                 allow_loopback: config.allow_loopback,
             },
             timeout: config.provider_timeout,
-            gitlab_url: config.gitlab_url.clone(),
             build_url: config.build_url.clone(),
             base_path: config.base_path.clone(),
             build_node_cidrs: config
@@ -82,9 +82,8 @@ impl CodeSources {
         }
     }
 
-    /// Whether the operator has set up binding for a provider (GitHub/Gitee need OAuth apps).
-    fn configured(&self, p: Provider) -> bool {
-        p == Provider::GitLab || self.oauth.configured(p)
+    fn host(&self, p: Provider) -> &dyn CodeHost {
+        self.oauth.hosts().get(p)
     }
 
     /// Keeps an OAuth authorization for the user's Confirm; returns the pending id.
@@ -138,10 +137,16 @@ impl CodeSources {
     }
 }
 
-fn pending_view(id: &str, item: &PendingItem, avatar_url: Option<String>) -> PendingBinding {
+fn pending_view(
+    id: &str,
+    item: &PendingItem,
+    bind: BindMethod,
+    avatar_url: Option<String>,
+) -> PendingBinding {
     PendingBinding {
         id: id.to_string(),
         provider: item.provider,
+        bind,
         account: shown_account(&item.account, avatar_url),
         address: item.address.clone(),
         scopes: item.scopes.clone(),
@@ -153,12 +158,15 @@ fn pending_view(id: &str, item: &PendingItem, avatar_url: Option<String>) -> Pen
 
 impl CodeSources {
     fn row(&self, caller: &Caller, p: Provider, stored: Option<&StoredBinding>) -> CodeSourceRow {
-        if p == Provider::DevCloud {
+        let host = self.host(p);
+        let info = host.info();
+        if let BindMethod::Default = info.bind {
             return CodeSourceRow {
                 provider: p,
+                host: info,
                 status: RowStatus::Bound,
                 account: Some(Account {
-                    login: caller.tenant.clone(),
+                    login: caller.tenant.to_string(),
                     name: Some(caller.user_name.clone()),
                     avatar_url: None,
                     web_url: None,
@@ -174,6 +182,7 @@ impl CodeSources {
         match stored {
             Some(b) => CodeSourceRow {
                 provider: p,
+                host: info,
                 status: self.status(b),
                 reason: b.reauth_reason.clone(),
                 last_checked_at: b.last_checked_at,
@@ -188,7 +197,8 @@ impl CodeSources {
             },
             None => CodeSourceRow {
                 provider: p,
-                status: if self.configured(p) {
+                host: info,
+                status: if host.configured() {
                     RowStatus::Unbound
                 } else {
                     RowStatus::NotConfigured
@@ -227,8 +237,10 @@ fn repo_error(caller: &Caller, e: RepoError) -> ApiError {
             ApiError::NeedsReauthorization
         }
         RepoError::Credential(CredentialError::RefreshUnavailable) => {
-            ApiError::Host(app::api::HostError::Upstream { status: 503 })
+            ApiError::Host(app::api::HostError::RefreshUnavailable)
         }
+        RepoError::Unsupported => ApiError::Unsupported,
+        RepoError::Invalid(e) => ApiError::Invalid(e),
         RepoError::Credential(CredentialError::StorageUnavailable(e)) => {
             store_failed(caller, "reading the binding failed", &e)
         }
@@ -268,19 +280,25 @@ fn internal(caller: &Caller, what: &str, err: &(dyn std::error::Error + 'static)
 
 impl CodeSources {
     /// Records a user's action in the tenant's activity log (never a token).
-    async fn record(&self, caller: &Caller, action: &str, provider: Provider, account: &str) {
+    async fn record(
+        &self,
+        caller: &Caller,
+        action: ActivityAction,
+        provider: Provider,
+        account: &str,
+    ) {
         let entry = AuditEntry {
             at: now_secs(),
-            tenant: caller.tenant.clone(),
+            tenant: caller.tenant.to_string(),
             actor: caller.user_id.clone(),
             // The name as the identity gave it then (the id itself when it had none).
             actor_name: Some(caller.user_name.trim())
                 .filter(|n| !n.is_empty() && *n != caller.user_id)
                 .map(str::to_string),
-            action: action.into(),
+            action,
             provider: Some(provider),
             account: Some(account.to_string()),
-            outcome: "ok".into(),
+            outcome: ActivityOutcome::Ok,
             request_id: caller.request_id.clone(),
         };
         if let Err(e) = self.audit.append(entry).await {
@@ -302,27 +320,12 @@ impl CodeSources {
                 return Revocation::Failed;
             }
         };
-        let revoke = async {
-            match old.provider {
-                Provider::GitHub => match self.oauth.app(Provider::GitHub) {
-                    Some(app) => app.revoke(&token).await,
-                    None => Err(app::api::HostError::Upstream { status: 0 }),
-                },
-                _ => {
-                    let address = old.address.as_deref().map(HostAddress::parse);
-                    let ca = gitlab::parse_ca(old.ca_pem.as_deref()).unwrap_or_default();
-                    match (address, GitLabClient::new(self.policy, self.timeout, ca)) {
-                        (Some(Ok(a)), Ok(client)) => client.revoke(&a, &token).await,
-                        _ => Err(app::api::HostError::NotGitLab),
-                    }
-                }
-            }
-        };
+        let revoke = self.host(old.provider).revoke(Instance::of(old), &token);
         let result = self.oauth.limits().run(&caller.tenant, revoke).await;
         match result {
-            Ok(()) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = old.provider.as_str(), outcome = "revoked", "token revoked upstream");
-                Revocation::Revoked
+            Ok(done) => {
+                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = old.provider.as_str(), outcome = ?done, "token revoked upstream");
+                done
             }
             Err(e) => {
                 tracing::warn!(request_id = %caller.request_id, tenant = %caller.tenant, provider = old.provider.as_str(), outcome = ?e, "revoking upstream failed");
@@ -362,54 +365,58 @@ impl CodeSourceService for CodeSources {
             },
             rows,
             build_node_cidrs: self.build_node_cidrs.clone(),
-            gitlab_default_address: self.gitlab_url.clone(),
             build_url: self.build_url.clone(),
         })
     }
 
-    async fn check_gitlab(
+    async fn check_token(
         &self,
         caller: &Caller,
-        input: GitLabCheck,
+        input: TokenCheckInput,
     ) -> Result<PendingBinding, ApiError> {
+        let provider = input.provider;
+        let host = self
+            .host(provider)
+            .access_token()
+            .ok_or(ApiError::Unsupported)?;
         let address = HostAddress::parse(&input.address)?;
-        let token = gitlab::parse_token(input.token.expose())?;
+        let token = instance::parse_token(input.token.expose())?;
         // Fully validated: building the client cannot fail on the CA (a failure here is ours).
-        let ca = gitlab::parse_ca(input.ca_pem.as_deref())?;
-        let client = GitLabClient::new(self.policy, self.timeout, ca)
-            .map_err(|e| internal(caller, "building the GitLab client failed", &e))?;
+        let ca = instance::parse_ca(input.ca_pem.as_deref())?;
+        let client = InstanceClient::new(self.policy, self.timeout, ca)
+            .map_err(|e| internal(caller, "building the code host client failed", &e))?;
         let started = std::time::Instant::now();
         let outcome = self
             .oauth
             .limits()
-            .run(&caller.tenant, client.check(&address, &token))
+            .run(&caller.tenant, host.check(&client, &address, &token))
             .await;
         crate::metrics::metrics().provider_call(
-            "gitlab",
+            provider.as_str(),
             if outcome.is_ok() { "ok" } else { "error" },
             started.elapsed(),
         );
         match &outcome {
             Ok(c) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",
-                address = %address.as_str(), account = %c.account.login, outcome = "checked", "GitLab token checked")
+                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
+                address = %address.as_str(), account = %c.account.login, outcome = "checked", "token checked")
             }
             Err(e) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = "gitlab",
-                address = %address.as_str(), outcome = ?e, "GitLab token check failed")
+                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
+                address = %address.as_str(), outcome = ?e, "token check failed")
             }
         }
         let check = outcome?;
         let avatar = self
             .fetch_avatar(
                 caller,
-                Provider::GitLab,
+                provider,
                 client.http(),
                 check.account.avatar_url.as_deref(),
             )
             .await;
         let item = PendingItem {
-            provider: Provider::GitLab,
+            provider,
             avatar,
             account: check.account,
             address: Some(address.as_str().to_string()),
@@ -419,13 +426,11 @@ impl CodeSourceService for CodeSources {
             expires_at: check.expires_at,
             access_expires_at: None,
             missing_scopes: vec![],
-            token: self
-                .cipher
-                .seal(&token, &aad(&caller.tenant, Provider::GitLab)),
+            token: self.cipher.seal(&token, &aad(&caller.tenant, provider)),
             refresh_token: None,
         };
         let avatar = item.avatar.clone();
-        let view = pending_view("", &item, None);
+        let view = pending_view("", &item, BindMethod::AccessToken, None);
         let id = self
             .pending
             .insert(&caller.tenant, item)
@@ -474,7 +479,7 @@ impl CodeSourceService for CodeSources {
             .ok_or(ApiError::PendingExpired)?;
         let binding = StoredBinding {
             v: RECORD_VERSION,
-            tenant: caller.tenant.clone(),
+            tenant: caller.tenant.to_string(),
             provider: item.provider,
             // Sealed at check time for exactly this row (tenant, provider).
             token: item.token,
@@ -503,7 +508,11 @@ impl CodeSourceService for CodeSources {
             account = %binding.account.login, outcome = "bound", "binding stored");
         self.record(
             caller,
-            if replaced { "reauthorize" } else { "bind" },
+            if replaced {
+                ActivityAction::Reauthorize
+            } else {
+                ActivityAction::Bind
+            },
             binding.provider,
             &binding.account.login,
         )
@@ -582,7 +591,8 @@ impl CodeSourceService for CodeSources {
         provider: Provider,
         revoke: bool,
     ) -> Result<Revocation, ApiError> {
-        if provider == Provider::DevCloud {
+        let policy = self.host(provider).info().revocation;
+        if let RevocationPolicy::NotApplicable = policy {
             return Err(ApiError::DefaultBinding);
         }
         let old = self
@@ -595,14 +605,14 @@ impl CodeSourceService for CodeSources {
         };
         tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
             account = %old.account.login, outcome = "unbound", "binding deleted");
-        self.record(caller, "unbind", provider, &old.account.login)
+        self.record(caller, ActivityAction::Unbind, provider, &old.account.login)
             .await;
         // The local binding is gone whatever happens upstream.
-        let revocation = match provider {
-            Provider::GitHub => self.revoke_upstream(caller, &old).await,
-            Provider::GitLab if revoke => self.revoke_upstream(caller, &old).await,
-            Provider::GitLab => Revocation::NotRequested,
-            _ => Revocation::Manual,
+        let revocation = match policy {
+            RevocationPolicy::Automatic => self.revoke_upstream(caller, &old).await,
+            RevocationPolicy::Optional if revoke => self.revoke_upstream(caller, &old).await,
+            RevocationPolicy::Optional => Revocation::NotRequested,
+            RevocationPolicy::Manual | RevocationPolicy::NotApplicable => Revocation::Manual,
         };
         Ok(revocation)
     }

@@ -17,6 +17,10 @@ pub enum ApiError {
     Host(HostError),
     #[error("nothing is bound for this code source")]
     NotBound,
+    /// The code source does not offer this (DevCloud has no repository listing here; an
+    /// OAuth host has no token check).
+    #[error("this code source does not offer that")]
+    Unsupported,
     /// The checked account waited too long for Confirm (or was already used).
     #[error("the pending binding expired")]
     PendingExpired,
@@ -60,6 +64,8 @@ pub enum InputError {
     TooLarge,
     UnknownProvider,
     UnknownLocale,
+    /// A repository id that no code host hands out (see `Repository::id`).
+    RepoIdMalformed,
     /// The request body is not UTF-8 JSON (status 400). Our page never sends one: a stale or
     /// foreign client did.
     MalformedBody,
@@ -82,8 +88,9 @@ pub enum HostError {
     Timeout,
     /// TLS handshake or certificate verification failed.
     Tls,
-    /// The host answered, but not like a GitLab API.
-    NotGitLab,
+    /// The address answered, but not like the code host's API (a web server, another product,
+    /// a path below the root, an answer that does not parse).
+    UnexpectedAnswer,
     /// The host redirected elsewhere; we do not follow redirects with a token.
     Redirected {
         location: Option<String>,
@@ -98,10 +105,13 @@ pub enum HostError {
     RateLimited {
         retry_after_secs: Option<u64>,
     },
-    /// Any other unexpected status from the host.
+    /// The code host answered with an HTTP status that fits none of the other cases.
     Upstream {
         status: u16,
     },
+    /// The access token expired and the code host could not refresh it just now (a 5xx, a
+    /// timeout: worth retrying; the refresh token itself was not refused).
+    RefreshUnavailable,
     /// The user declined on the code host's authorize page.
     OAuthDenied,
     /// The code host refused to exchange the authorization code (`bad_verification_code`,
@@ -130,8 +140,10 @@ impl ApiError {
             ApiError::Invalid(InputError::UnsupportedContentType) => 415,
             ApiError::Invalid(_) => 422,
             ApiError::Host(HostError::Busy) => 429,
+            ApiError::Host(HostError::RefreshUnavailable) => 503,
             ApiError::Host(_) => 502,
             ApiError::NotBound => 404,
+            ApiError::Unsupported => 409,
             ApiError::PendingExpired => 410,
             ApiError::DefaultBinding => 409,
             ApiError::NotConfigured => 409,

@@ -16,21 +16,28 @@ pub async fn load_page() -> Result<PageData, ApiError> {
     ssr::respond(svc.page(&caller).await)
 }
 
-/// Checks a GitLab address and token against that GitLab. Nothing is stored: the result waits
-/// server-side for [`confirm_binding`] or [`cancel_binding`].
-#[server(endpoint = "code-sources/gitlab/check", input = Json, client = super::client::WithCredentials)]
-pub async fn check_gitlab(
+/// Checks an address and personal access token at an access-token host (GitLab, Gitea).
+/// Nothing is stored: the result waits server-side for [`confirm_binding`] or
+/// [`cancel_binding`].
+#[server(endpoint = "code-sources/token/check", input = Json, client = super::client::WithCredentials)]
+pub async fn check_token(
+    provider: String,
     address: String,
     token: TokenInput,
     ca_pem: Option<String>,
 ) -> Result<PendingBinding, ApiError> {
+    let provider = ssr::respond(
+        super::Provider::parse(&provider)
+            .ok_or(ApiError::Invalid(super::InputError::UnknownProvider)),
+    )?;
     let (svc, caller) = ssr::context()?;
-    let input = service::GitLabCheck {
+    let input = service::TokenCheckInput {
+        provider,
         address,
         token,
         ca_pem,
     };
-    ssr::respond(svc.check_gitlab(&caller, input).await)
+    ssr::respond(svc.check_token(&caller, input).await)
 }
 
 /// A checked or authorized account waiting for Confirm (after an OAuth redirect or popup).

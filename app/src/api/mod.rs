@@ -2,15 +2,19 @@
 //! server-function declarations. The server side of each function only finds the service in
 //! context and calls it; the implementation lives in the `codesource-server` crate.
 
+mod activity;
 pub mod client;
 mod error;
 mod functions;
+mod host;
 #[cfg(feature = "ssr")]
 pub mod service;
 mod types;
 
+pub use activity::{ActivityAction, ActivityOutcome, ReauthReason};
 pub use error::{ApiError, HostError, InputError};
 pub use functions::*;
+pub use host::{BindMethod, HostInfo, RevocationPolicy};
 pub use types::*;
 
 /// Size bounds for user input, checked on both sides (the server is the one that counts).

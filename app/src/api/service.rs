@@ -3,7 +3,7 @@
 
 use super::{
     ActivityPage, ApiError, Branch, CodeSourceRow, PageData, PendingBinding, Provider, RepoPage,
-    Revocation, TokenInput,
+    Revocation, TenantId, TokenInput,
 };
 use std::sync::Arc;
 
@@ -13,15 +13,16 @@ use std::sync::Arc;
 pub struct Caller {
     pub user_id: String,
     pub user_name: String,
-    pub tenant: String,
+    pub tenant: TenantId,
     pub local_mode: bool,
     /// Correlates the user's error message with the server log.
     pub request_id: String,
 }
 
-/// Raw GitLab bind input, as typed; the server parses it into validated types.
+/// Raw access-token bind input, as typed; the server parses it into validated types.
 #[derive(Clone, Debug)]
-pub struct GitLabCheck {
+pub struct TokenCheckInput {
+    pub provider: Provider,
     pub address: String,
     pub token: TokenInput,
     pub ca_pem: Option<String>,
@@ -30,10 +31,10 @@ pub struct GitLabCheck {
 #[async_trait::async_trait]
 pub trait CodeSourceService: Send + Sync + 'static {
     async fn page(&self, caller: &Caller) -> Result<PageData, ApiError>;
-    async fn check_gitlab(
+    async fn check_token(
         &self,
         caller: &Caller,
-        input: GitLabCheck,
+        input: TokenCheckInput,
     ) -> Result<PendingBinding, ApiError>;
     /// A checked or authorized account waiting for Confirm (not consumed).
     async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError>;

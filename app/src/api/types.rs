@@ -1,6 +1,7 @@
 //! Wire types shared by the browser and the server. Nothing here may hold a stored secret:
 //! the only token-bearing type is [`TokenInput`], which carries a token *from* the browser once.
 
+use super::{ActivityAction, ActivityOutcome, BindMethod, HostInfo, ReauthReason};
 use serde::{Deserialize, Serialize};
 
 /// The code hosts a tenant can bind, in the order the table shows them.
@@ -11,15 +12,20 @@ pub enum Provider {
     GitHub,
     GitLab,
     Gitee,
+    Bitbucket,
+    /// Gitea, and Forgejo (which serves the same API).
+    Gitea,
 }
 
 impl Provider {
     /// Table order, as the console manual lists them.
-    pub const ALL: [Provider; 4] = [
+    pub const ALL: [Provider; 6] = [
         Provider::DevCloud,
         Provider::GitHub,
         Provider::GitLab,
         Provider::Gitee,
+        Provider::Bitbucket,
+        Provider::Gitea,
     ];
 
     /// Stable identifier used in URLs, storage keys and logs.
@@ -29,6 +35,8 @@ impl Provider {
             Provider::GitHub => "github",
             Provider::GitLab => "gitlab",
             Provider::Gitee => "gitee",
+            Provider::Bitbucket => "bitbucket",
+            Provider::Gitea => "gitea",
         }
     }
 
@@ -43,7 +51,57 @@ impl Provider {
             Provider::GitHub => "GitHub",
             Provider::GitLab => "GitLab",
             Provider::Gitee => "Gitee",
+            Provider::Bitbucket => "Bitbucket",
+            Provider::Gitea => "Gitea",
         }
+    }
+}
+
+/// A tenant of the console: the owner of bindings. Only ids the identity check accepted (or
+/// the local tenant) are made into one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantId(String);
+
+impl TryFrom<String> for TenantId {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<TenantId, Self::Error> {
+        TenantId::parse(&s).ok_or("not a valid tenant id")
+    }
+}
+
+impl From<TenantId> for String {
+    fn from(t: TenantId) -> String {
+        t.0
+    }
+}
+
+impl TenantId {
+    /// `id` must be a valid tenant id (non-empty, at most 128 of `[A-Za-z0-9-_.@:]`).
+    pub fn parse(id: &str) -> Option<TenantId> {
+        let ok = !id.is_empty()
+            && id.len() <= 128
+            && id.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@' | b':')
+            });
+        ok.then(|| TenantId(id.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TenantId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -75,18 +133,20 @@ pub enum RowStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeSourceRow {
     pub provider: Provider,
+    /// How this host binds and unbinds (the components read this, not the provider).
+    pub host: HostInfo,
     pub status: RowStatus,
     pub account: Option<Account>,
-    /// Base address of the code host (shown for GitLab, where it can be a private instance).
+    /// Base address of the code host (shown for access-token hosts, which can be private).
     pub address: Option<String>,
     /// Unix seconds.
     pub bound_at: Option<i64>,
     /// The DevCloud row: bound to the tenant's own cloud account, cannot be unbound.
     pub is_default: bool,
-    /// GitLab personal access token expiry (`YYYY-MM-DD`), when the host told us.
+    /// Personal access token expiry (`YYYY-MM-DD`), when the host told us.
     pub token_expires_at: Option<String>,
-    /// Why the binding needs re-authorization: a reason code (see `i18n::reason_text`).
-    pub reason: Option<String>,
+    /// Why the binding needs re-authorization.
+    pub reason: Option<ReauthReason>,
     /// When the token was last checked at the code host (Unix seconds).
     pub last_checked_at: Option<i64>,
 }
@@ -95,7 +155,7 @@ pub struct CodeSourceRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
     pub user_name: String,
-    pub tenant: String,
+    pub tenant: TenantId,
     /// No console identity key configured: a single local tenant, for development.
     pub local_mode: bool,
 }
@@ -105,9 +165,8 @@ pub struct Viewer {
 pub struct PageData {
     pub viewer: Viewer,
     pub rows: Vec<CodeSourceRow>,
-    /// CIDRs of the build nodes, for the private GitLab whitelist hint.
+    /// CIDRs of the build nodes, for the private instance whitelist hint.
     pub build_node_cidrs: Vec<String>,
-    pub gitlab_default_address: String,
     /// The console's page for building images from a bound source (a console path such as
     /// `/console/builds/new`, or an https URL), when the operator configured one.
     pub build_url: Option<String>,
@@ -150,12 +209,10 @@ pub struct ActivityEntry {
     /// service: none; show `actor`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
-    /// `bind`, `reauthorize`, `unbind`, `credential_issued`, `refresh_failed`.
-    pub action: String,
+    pub action: ActivityAction,
     pub provider: Option<Provider>,
     pub account: Option<String>,
-    /// `ok`, or what went wrong.
-    pub outcome: String,
+    pub outcome: ActivityOutcome,
 }
 
 /// A page of activity, newest first.
@@ -173,7 +230,8 @@ pub enum Revocation {
     Revoked,
     /// The user chose to keep the token alive upstream (GitLab).
     NotRequested,
-    /// The code host offers no revocation API (Gitee): the user revokes it there.
+    /// The code host offers no revocation API (Gitee, Bitbucket, Gitea): the user revokes it
+    /// there.
     Manual,
     /// Revoking failed; the local binding is gone anyway. The user revokes it there.
     Failed,
@@ -208,6 +266,8 @@ impl std::fmt::Debug for TokenInput {
 pub struct PendingBinding {
     pub id: String,
     pub provider: Provider,
+    /// How it was bound (the confirm dialog shows a token's expiry for access tokens).
+    pub bind: BindMethod,
     pub account: Account,
     pub address: Option<String>,
     pub scopes: Vec<String>,
@@ -229,6 +289,14 @@ mod tests {
             assert_eq!(Provider::parse(p.as_str()), Some(p));
         }
         assert_eq!(Provider::parse("GitLab"), None);
+    }
+
+    #[test]
+    fn tenant_ids_are_checked() {
+        assert!(TenantId::parse("tenant-42").is_some());
+        for bad in ["", "t1/../t2", "a b", &"x".repeat(129)] {
+            assert!(TenantId::parse(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

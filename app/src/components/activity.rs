@@ -3,7 +3,7 @@
 
 use super::LocalTime;
 use crate::api::{load_activity, ActivityEntry, ApiError};
-use crate::i18n::{Locale, Msg};
+use crate::i18n::{action_text, outcome_text, Locale, Msg};
 use crate::pages::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
@@ -105,7 +105,7 @@ fn ActivityTable(entries: RwSignal<Vec<ActivityEntry>>) -> impl IntoView {
                     <tbody>
                         <For
                             each=move || entries.get().into_iter().enumerate()
-                            key=|(i, e)| (*i, e.at, e.action.clone())
+                            key=|(i, e)| (*i, e.at, e.action)
                             children=move |(_, e)| {
                                 let e2 = e.clone();
                                 view! {
@@ -126,12 +126,13 @@ fn ActivityTable(entries: RwSignal<Vec<ActivityEntry>>) -> impl IntoView {
                                                 }
                                             </span>
                                         </td>
-                                        <td data-label=t(Msg::ColAction)>{move || action(locale.get(), &e.action)}</td>
+                                        <td data-label=t(Msg::ColAction)>{move || action_text(locale.get(), e.action)}</td>
                                         <td data-label=t(Msg::ColSource)>{e.provider.map(|p| p.display_name()).unwrap_or("—")}</td>
                                         <td data-label=t(Msg::ColAccount)>{e.account.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td data-label=t(Msg::ColOutcome)>{
                                             let outcome = e.outcome.clone();
-                                            move || if outcome == "ok" { Msg::OutcomeOk.text(locale.get()).to_string() } else { outcome.clone() }
+                                            let host = e.provider.map(|p| p.display_name()).unwrap_or_default();
+                                            move || outcome_text(locale.get(), &outcome, host)
                                         }</td>
                                     </tr>
                                 }
@@ -152,16 +153,4 @@ fn actor(l: Locale, actor: &str, name: Option<&str>) -> String {
             .unwrap_or(actor)
             .to_string()
     }
-}
-
-fn action(l: Locale, action: &str) -> String {
-    let msg = match action {
-        "bind" => Msg::ActionBind,
-        "unbind" => Msg::ActionUnbind,
-        "reauthorize" => Msg::ActionReauthorize,
-        "credential_issued" => Msg::ActionCredential,
-        "refresh_failed" => Msg::ActionRefreshFailed,
-        other => return other.to_string(),
-    };
-    msg.text(l).to_string()
 }

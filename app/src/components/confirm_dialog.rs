@@ -58,7 +58,12 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
     let scopes = pending.scopes.join(", ");
     let scopes_unknown = pending.scopes_unknown;
     let expires = pending.expires_at.clone();
-    let is_gitlab = pending.provider == crate::api::Provider::GitLab;
+    // Personal access tokens have an expiry date (or none); OAuth tokens are renewed here.
+    let token_expiry = match pending.bind {
+        crate::api::BindMethod::AccessToken => true,
+        crate::api::BindMethod::OAuth | crate::api::BindMethod::Default => false,
+    };
+    let host_name = pending.provider.display_name();
     let missing = pending.missing_scopes.join(", ");
     view! {
             <Modal
@@ -85,12 +90,17 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
                         <dt>{t(Msg::Scopes)}</dt>
                         <dd class="scopes">
                             {if scopes_unknown {
-                                view! { <span class="muted">{t(Msg::ScopesUnknown)}</span> }.into_any()
+                                view! {
+                                    <span class="muted">
+                                        {move || crate::i18n::fill(Msg::ScopesUnknown.text(locale.get()), &[host_name])}
+                                    </span>
+                                }
+                                .into_any()
                             } else {
                                 view! { <span class="mono">{scopes}</span> }.into_any()
                             }}
                         </dd>
-    {is_gitlab.then(|| view! {
+    {token_expiry.then(|| view! {
                         <dt>{t(Msg::Expires)}</dt>
                         <dd class="expires">
                             {match expires.clone() {

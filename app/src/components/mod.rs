@@ -2,20 +2,20 @@
 
 mod activity;
 mod confirm_dialog;
-mod gitlab_dialog;
 mod modal;
 mod oauth_dialog;
 mod repos_dialog;
 mod table;
+mod token_dialog;
 mod unbind_dialog;
 mod widgets;
 
 pub use activity::ActivityLog;
 pub use confirm_dialog::ConfirmBindDialog;
-pub use gitlab_dialog::GitLabBindDialog;
 pub use oauth_dialog::{listen_for_oauth, pick_up_redirect_result, OAuthDialog};
 pub use repos_dialog::RepositoriesDialog;
 pub use table::SourceTable;
+pub use token_dialog::TokenBindDialog;
 pub use unbind_dialog::UnbindDialog;
 pub use widgets::{AccountCell, ErrorBox, LanguageSwitch, Toasts};
 

@@ -130,10 +130,7 @@ pub fn OAuthDialog(provider: Provider, error: Option<ApiError>) -> impl IntoView
             }),
         }
     };
-    let scopes = match provider {
-        Provider::GitHub => Msg::OAuthScopesGitHub,
-        _ => Msg::OAuthScopesGitee,
-    };
+    let scopes = crate::i18n::host_texts(provider).oauth_scopes;
     view! {
         <Modal
             title=Signal::derive(move || fill(Msg::OAuthDialogTitle.text(locale.get()), &[name]))
@@ -143,7 +140,7 @@ pub fn OAuthDialog(provider: Provider, error: Option<ApiError>) -> impl IntoView
         >
             <div class="modal-body">
                 <p>{move || fill(Msg::OAuthIntro.text(locale.get()), &[name])}</p>
-                <p class="help">{t(scopes)}</p>
+                {scopes.map(|m| view! { <p class="help">{t(m)}</p> })}
                 {error.map(|err| view! { <ErrorBox err host=provider /> })}
                 <Show when=move || waiting.get() || fetching.get()>
                     <p class="progress" role="status">

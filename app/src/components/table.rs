@@ -1,7 +1,7 @@
 //! The code source table: one row per code host, in the manual's order.
 
 use super::{action_id, AccountCell, LocalTime};
-use crate::api::{CodeSourceRow, Provider, RowStatus};
+use crate::api::{BindMethod, CodeSourceRow, Provider, RowStatus};
 use crate::i18n::{fill, reason_text, Msg};
 use crate::pages::{DialogState, PageCtx};
 use crate::{t, use_locale};
@@ -100,7 +100,7 @@ fn AddressCell(address: String) -> impl IntoView {
                 disabled=move || !ctx.hydrated.get()
                 aria-label=label.clone()
                 title=label
-                on:click=move |_| super::gitlab_dialog::copy_text(text.clone(), copied)
+                on:click=move |_| super::token_dialog::copy_text(text.clone(), copied)
             >
                 {move || if copied.get().is_some() {
                     view! {
@@ -127,6 +127,8 @@ fn provider_glyph(p: Provider) -> &'static str {
         Provider::GitHub => "GH",
         Provider::GitLab => "GL",
         Provider::Gitee => "G",
+        Provider::Bitbucket => "BB",
+        Provider::Gitea => "Gt",
     }
 }
 
@@ -142,8 +144,8 @@ fn StatusBadge(row: CodeSourceRow) -> impl IntoView {
     };
     // Why, and since when: visible text, not a tooltip only.
     let detail = match (row.status, row.reason.clone(), row.token_expires_at.clone()) {
-        (RowStatus::NeedsReauth, Some(code), _) => {
-            Some(Signal::derive(move || reason_text(locale.get(), &code)))
+        (RowStatus::NeedsReauth, Some(reason), _) => {
+            Some(Signal::derive(move || reason_text(locale.get(), &reason)))
         }
         (RowStatus::ExpiringSoon, _, Some(date)) => Some(Signal::derive(move || {
             fill(Msg::ExpiresOn.text(locale.get()), &[&date])
@@ -183,20 +185,21 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
     let p = row.provider;
     let name = p.display_name();
     let disabled = move || !ctx.hydrated.get();
-    // Bind and re-authorize run the same flow; re-authorizing keeps the GitLab address.
+    // Bind and re-authorize run the same flow; re-authorizing keeps the instance address.
     let start_bind = {
         let address = row.address.clone();
-        move || {
-            if p == Provider::GitLab {
-                ctx.dialog.set(DialogState::GitLabForm {
-                    address: address.clone(),
-                });
-            } else {
-                ctx.dialog.set(DialogState::OAuth {
-                    provider: p,
-                    error: None,
-                });
-            }
+        let host = row.host.clone();
+        move || match host.bind {
+            BindMethod::AccessToken => ctx.dialog.set(DialogState::TokenForm {
+                host: host.clone(),
+                address: address.clone(),
+            }),
+            BindMethod::OAuth => ctx.dialog.set(DialogState::OAuth {
+                provider: p,
+                error: None,
+            }),
+            // The default binding has no Bind (see `is_default` below).
+            BindMethod::Default => {}
         }
     };
 

@@ -1,41 +1,50 @@
-//! GitLab bind dialog: address, private token, optional CA; the whitelist hint for a private
-//! GitLab; OK checks the token on the server and moves on to the confirm dialog.
+//! The access-token bind dialog (GitLab, Gitea/Forgejo): address, personal access token,
+//! optional CA; the whitelist hint for a private instance; OK checks the token on the server
+//! and moves on to the confirm dialog. What differs per host comes from its `HostInfo` and
+//! `i18n::host_texts`.
 
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
-use crate::api::{check_gitlab, ApiError, InputError, Provider, TokenInput};
-use crate::format::is_gitlab_com;
-use crate::i18n::{fill, Msg};
+use crate::api::{check_token, ApiError, HostInfo, InputError, TokenInput};
+use crate::i18n::{fill, host_texts, Msg};
 use crate::pages::{DialogState, PageCtx};
 use crate::{t, use_locale};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 #[component]
-pub fn GitLabBindDialog(
-    /// The operator's default GitLab (no whitelist hint for it).
-    default_address: String,
+pub fn TokenBindDialog(
+    host: HostInfo,
     /// What the address field starts with (the bound address when re-authorizing).
-    initial_address: String,
+    initial_address: Option<String>,
     cidrs: Vec<String>,
 ) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
     let locale = use_locale();
-    let address = RwSignal::new(initial_address);
+    let provider = host.provider;
+    let name = provider.display_name();
+    let texts = host_texts(provider);
+    // The host's default address (the operator's, or its public instance) needs no whitelist.
+    let default_address = host.default_address.clone().unwrap_or_default();
+    let address = RwSignal::new(initial_address.unwrap_or_else(|| default_address.clone()));
+    // Element ids per host: `gitlab-address`, `gitea-token`, …
+    let id = move |what: &str| format!("{}-{what}", provider.as_str());
+    let named = move |m: Msg| move || fill(m.text(locale.get()), &[name, name]);
+    let help = move |m: Option<Msg>| move || m.map(|m| m.text(locale.get())).unwrap_or_default();
     let token = RwSignal::new(String::new());
     let ca = RwSignal::new(String::new());
     let show_ca = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    // The operator's default GitLab and gitlab.com are reachable from the build nodes as they
-    // are; any other address is a private GitLab that must let the build nodes in.
+    // The host's default address is reachable from the build nodes as it is; any other address
+    // is a private instance that must let the build nodes in.
     let private = move || {
         let a = address.get();
         let a = a.trim().trim_end_matches('/');
-        !a.is_empty() && a != default_address.trim_end_matches('/') && !is_gitlab_com(a)
+        !a.is_empty() && a != default_address.trim_end_matches('/')
     };
 
-    let close = move |_: ()| ctx.close_dialog(Some(action_id(Provider::GitLab)));
+    let close = move |_: ()| ctx.close_dialog(Some(action_id(provider)));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -54,7 +63,7 @@ pub fn GitLabBindDialog(
             TokenInput::new(token.get_untracked()),
         );
         spawn_local(async move {
-            let result = check_gitlab(addr, tok, ca_pem).await;
+            let result = check_token(provider.as_str().to_string(), addr, tok, ca_pem).await;
             busy.set(false);
             match result {
                 Ok(pending) => {
@@ -68,45 +77,45 @@ pub fn GitLabBindDialog(
 
     view! {
         <Modal
-            title=Signal::derive(move || Msg::GitLabDialogTitle.text(locale.get()).to_string())
-            id="gitlab-bind-dialog"
+            title=Signal::derive(named(Msg::TokenDialogTitle))
+            id="token-bind-dialog"
             busy
             on_close=close
         >
             <form class="modal-body form" on:submit=submit novalidate>
                 <div class="field">
-                    <label for="gitlab-address">{t(Msg::GitLabAddress)}</label>
+                    <label for=id("address")>{t(Msg::TokenAddress)}</label>
                     <input
-                        id="gitlab-address"
+                        id=id("address")
                         name="address"
                         type="text"
                         inputmode="url"
                         autocomplete="url"
                         spellcheck="false"
                         maxlength=crate::api::limits::ADDRESS_MAX
-                        aria-describedby="gitlab-address-help"
+                        aria-describedby=id("address-help")
                         prop:value=move || address.get()
                         on:input=move |ev| address.set(event_target_value(&ev))
                     />
-                    <p class="help" id="gitlab-address-help">{t(Msg::GitLabAddressHelp)}</p>
+                    <p class="help" id=id("address-help")>{help(texts.address_help)}</p>
                 </div>
                 <Show when=private>
-                    <WhitelistHint cidrs=cidrs.clone() />
+                    <WhitelistHint cidrs=cidrs.clone() name />
                 </Show>
                 <div class="field">
-                    <label for="gitlab-token">{t(Msg::GitLabToken)}</label>
+                    <label for=id("token")>{t(Msg::TokenLabel)}</label>
                     <input
-                        id="gitlab-token"
+                        id=id("token")
                         name="token"
                         type="password"
                         autocomplete="off"
                         spellcheck="false"
                         maxlength=crate::api::limits::TOKEN_MAX
-                        aria-describedby="gitlab-token-help"
+                        aria-describedby=id("token-help")
                         prop:value=move || token.get()
                         on:input=move |ev| token.set(event_target_value(&ev))
                     />
-                    <p class="help" id="gitlab-token-help">{t(Msg::GitLabTokenHelp)}</p>
+                    <p class="help" id=id("token-help")>{help(texts.token_help)}</p>
                 </div>
                 <div class="field">
                     <label class="checkbox">
@@ -115,29 +124,29 @@ pub fn GitLabBindDialog(
                             prop:checked=move || show_ca.get()
                             on:change=move |ev| show_ca.set(event_target_checked(&ev))
                         />
-                        {t(Msg::GitLabCaToggle)}
+                        {named(Msg::TokenCaToggle)}
                     </label>
                     <Show when=move || show_ca.get()>
-                        <label for="gitlab-ca">{t(Msg::GitLabCa)}</label>
+                        <label for=id("ca")>{t(Msg::TokenCa)}</label>
                         <textarea
-                            id="gitlab-ca"
+                            id=id("ca")
                             name="ca"
                             rows="5"
                             spellcheck="false"
                             class="mono"
                             placeholder="-----BEGIN CERTIFICATE-----"
-                            aria-describedby="gitlab-ca-help"
+                            aria-describedby=id("ca-help")
                             prop:value=move || ca.get()
                             on:input=move |ev| ca.set(event_target_value(&ev))
                         ></textarea>
-                        <p class="help" id="gitlab-ca-help">{t(Msg::GitLabCaHelp)}</p>
+                        <p class="help" id=id("ca-help")>{named(Msg::TokenCaHelp)}</p>
                     </Show>
                 </div>
-                {move || error.get().map(|err| view! { <ErrorBox err /> })}
+                {move || error.get().map(|err| view! { <ErrorBox err host=provider /> })}
                 <Show when=move || busy.get()>
                     <p class="progress" role="status">
                         <span class="spinner" aria-hidden="true"></span>
-                        {t(Msg::Checking)}
+                        {named(Msg::Checking)}
                     </p>
                 </Show>
                 <footer class="modal-footer">
@@ -154,18 +163,18 @@ pub fn GitLabBindDialog(
 }
 
 #[component]
-fn WhitelistHint(cidrs: Vec<String>) -> impl IntoView {
+fn WhitelistHint(cidrs: Vec<String>, name: &'static str) -> impl IntoView {
     let locale = use_locale();
     let copied = RwSignal::new(None::<String>);
     let empty = cidrs.is_empty();
     view! {
         <section class="notice" aria-labelledby="whitelist-title">
-            <h3 id="whitelist-title">{t(Msg::WhitelistTitle)}</h3>
+            <h3 id="whitelist-title">{move || fill(Msg::WhitelistTitle.text(locale.get()), &[name])}</h3>
             {if empty {
                 view! { <p>{t(Msg::WhitelistNone)}</p> }.into_any()
             } else {
                 view! {
-                    <p>{t(Msg::WhitelistBody)}</p>
+                    <p>{move || fill(Msg::WhitelistBody.text(locale.get()), &[name, name])}</p>
                     <ul class="cidr-list">
                         {cidrs
                             .into_iter()

@@ -2,8 +2,8 @@
 
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
-use crate::api::{unbind, ApiError, CodeSourceRow, Provider, Revocation};
-use crate::i18n::{fill, Msg};
+use crate::api::{unbind, ApiError, CodeSourceRow, Revocation, RevocationPolicy};
+use crate::i18n::{fill, host_texts, Msg};
 use crate::pages::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
@@ -45,7 +45,9 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
                             false,
                             fill(Msg::UnboundRevokeFailedToast.text(l), &[name, name]),
                         ),
-                        _ => (true, fill(Msg::UnboundToast.text(l), &[name])),
+                        Revocation::NotRequested | Revocation::Manual => {
+                            (true, fill(Msg::UnboundToast.text(l), &[name]))
+                        }
                     };
                     ctx.notify(ok, text);
                     ctx.reload_and_close(action_id(provider), provider);
@@ -55,6 +57,7 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
         });
     };
     let body = move || fill(Msg::UnbindBody.text(locale.get()), &[&login, name]);
+    let named = move |m: Msg| move || fill(m.text(locale.get()), &[name]);
 
     view! {
         <Modal
@@ -65,19 +68,28 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
         >
             <div class="modal-body">
                 <p>{body}</p>
-                {match provider {
-                    Provider::GitLab => view! {
+                {match row.host.revocation {
+                    RevocationPolicy::Optional => view! {
                         <label class="checkbox">
                             <input
                                 type="checkbox"
                                 prop:checked=move || revoke.get()
                                 on:change=move |ev| revoke.set(event_target_checked(&ev))
                             />
-                            {t(Msg::UnbindRevokeGitLab)}
+                            {named(Msg::UnbindRevokeOptional)}
                         </label>
                     }.into_any(),
-                    Provider::GitHub => view! { <p class="help">{t(Msg::UnbindGitHubNote)}</p> }.into_any(),
-                    _ => view! { <p class="help">{t(Msg::UnbindGiteeNote)}</p> }.into_any(),
+                    RevocationPolicy::Automatic => view! {
+                        <p class="help">{named(Msg::UnbindRevokedNote)}</p>
+                    }.into_any(),
+                    RevocationPolicy::Manual => {
+                        let note = host_texts(provider).manual_revoke;
+                        view! {
+                            <p class="help">{move || note.map(|m| m.text(locale.get())).unwrap_or_default()}</p>
+                        }.into_any()
+                    }
+                    // The default binding has no Unbind.
+                    RevocationPolicy::NotApplicable => ().into_any(),
                 }}
                 {move || error.get().map(|err| view! { <ErrorBox err host=provider /> })}
                 <Show when=move || busy.get()>

@@ -51,12 +51,17 @@ fn set_document_lang(l: Locale) {
 }
 
 /// An error: what happened and what to do. `host`: the code host the failed step talked to
-/// (GitLab unless said otherwise).
+/// (errors that did not come from a code host do not name one).
 #[component]
 pub fn ErrorBox(err: ApiError, #[prop(optional)] host: Option<Provider>) -> impl IntoView {
     let locale = use_locale();
-    let host = host.unwrap_or(Provider::GitLab).display_name();
-    let text = Memo::new(move |_| error_text(locale.get(), &err, host));
+    let text = Memo::new(move |_| {
+        let l = locale.get();
+        let name = host
+            .map(|h| h.display_name())
+            .unwrap_or_else(|| Msg::TheCodeHost.text(l));
+        error_text(l, &err, name)
+    });
     view! {
         <div class="error-box" role="alert">
             <p class="error-title">{move || text.get().0}</p>

@@ -1,11 +1,11 @@
 //! The code source configuration page: header, the table, and whichever dialog is open.
 
 use crate::api::{
-    load_page, set_locale, ApiError, CodeSourceRow, PageData, PendingBinding, Provider,
+    load_page, set_locale, ApiError, CodeSourceRow, HostInfo, PageData, PendingBinding, Provider,
 };
 use crate::components::{
     listen_for_oauth, pick_up_redirect_result, ActivityLog, ConfirmBindDialog, ErrorBox,
-    GitLabBindDialog, LanguageSwitch, OAuthDialog, RepositoriesDialog, SourceTable, Toasts,
+    LanguageSwitch, OAuthDialog, RepositoriesDialog, SourceTable, Toasts, TokenBindDialog,
     UnbindDialog,
 };
 use crate::i18n::{fill, Msg};
@@ -16,12 +16,13 @@ use leptos::prelude::*;
 #[derive(Clone, Debug, PartialEq)]
 pub enum DialogState {
     Closed,
-    /// GitLab's bind dialog; `address` prefills it when re-authorizing.
-    GitLabForm {
+    /// An access-token host's bind dialog; `address` prefills it when re-authorizing.
+    TokenForm {
+        host: HostInfo,
         address: Option<String>,
     },
     ConfirmBind(PendingBinding),
-    /// GitHub / Gitee: explain, open the authorize page, wait; or show how it failed.
+    /// An OAuth host: explain, open the authorize page, wait; or show how it failed.
     OAuth {
         provider: Provider,
         error: Option<ApiError>,
@@ -200,7 +201,6 @@ fn PageBody(data: PageData) -> impl IntoView {
     let local = data.viewer.local_mode;
     let viewer = data.viewer.clone();
     let cidrs = data.build_node_cidrs.clone();
-    let default_address = data.gitlab_default_address.clone();
     view! {
         <div class="viewer-bar">
             <span class="viewer">
@@ -219,14 +219,8 @@ fn PageBody(data: PageData) -> impl IntoView {
         <SourceTable rows=data.rows />
         {move || match ctx.dialog.get() {
             DialogState::Closed => ().into_any(),
-            DialogState::GitLabForm { address } => {
-                view! {
-                    <GitLabBindDialog
-                        default_address=default_address.clone()
-                        initial_address=address.unwrap_or_else(|| default_address.clone())
-                        cidrs=cidrs.clone()
-                    />
-                }
+            DialogState::TokenForm { host, address } => {
+                view! { <TokenBindDialog host initial_address=address cidrs=cidrs.clone() /> }
                     .into_any()
             }
             DialogState::ConfirmBind(pending) => view! { <ConfirmBindDialog pending /> }.into_any(),

@@ -11,22 +11,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod embedding;
+mod hosts;
 mod sources;
 mod storage;
 
+pub use hosts::{HostConfig, HostsConfig};
 pub use storage::{Database, StoreConfig};
 
 pub use sources::parse_cidrs;
-use sources::{oauth_app, parse_bool, secret, FileConfig};
+use sources::{parse_bool, secret, FileConfig};
 
 /// Upper bound for any call to a code host, whatever the configuration says.
 pub const MAX_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// CodeArts Repo (DevCloud) HTTPS clone host of region cn-north-4 (Beijing 4). Other regions
-/// (and Huawei Cloud International) have their own host: set `CODESOURCE_DEVCLOUD_URL`.
-pub const DEFAULT_DEVCLOUD_URL: &str = "https://codehub.devcloud.cn-north-4.huaweicloud.com";
-
-/// Every environment variable we read; anything else starting with `CODESOURCE_` is a typo.
+/// Every environment variable we read besides the hosts' ([`hosts::known_vars`]); anything else starting with `CODESOURCE_` is a typo.
 pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_CONFIG",
     "CODESOURCE_DATA_DIR",
@@ -36,20 +34,9 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_ENCRYPTION_KEY_FILE",
     "CODESOURCE_BUILD_NODE_CIDRS",
     "CODESOURCE_ALLOW_LOOPBACK",
-    "CODESOURCE_GITLAB_URL",
     "CODESOURCE_PROVIDER_TIMEOUT_SECS",
     "CODESOURCE_PUBLIC_URL",
     "CODESOURCE_LOG_FORMAT",
-    "CODESOURCE_GITHUB_URL",
-    "CODESOURCE_GITHUB_API_URL",
-    "CODESOURCE_GITHUB_CLIENT_ID",
-    "CODESOURCE_GITHUB_CLIENT_SECRET",
-    "CODESOURCE_GITHUB_CLIENT_SECRET_FILE",
-    "CODESOURCE_GITEE_URL",
-    "CODESOURCE_GITEE_CLIENT_ID",
-    "CODESOURCE_GITEE_CLIENT_SECRET",
-    "CODESOURCE_GITEE_CLIENT_SECRET_FILE",
-    "CODESOURCE_DEVCLOUD_URL",
     "CODESOURCE_FRAME_ANCESTORS",
     "CODESOURCE_WIDGET_ORIGINS",
     "CODESOURCE_BASE_PATH",
@@ -87,22 +74,12 @@ pub struct Config {
     pub encryption_key: Option<SecretBytes>,
     pub build_node_cidrs: Vec<IpNet>,
     pub allow_loopback: bool,
-    pub gitlab_url: String,
     pub provider_timeout: Duration,
     /// External base URL (scheme://host[:port]); when set, cross-site checks compare `Origin` to it.
     pub public_url: Option<String>,
     pub log_json: bool,
-    /// GitHub (or GitHub Enterprise Server) web base URL, e.g. `https://github.com`.
-    pub github_url: String,
-    /// GitHub REST API base URL, e.g. `https://api.github.com` or `https://HOST/api/v3`.
-    pub github_api_url: String,
-    pub github_app: Option<OAuthApp>,
-    /// Gitee base URL (the API is under `/api/v5`).
-    pub gitee_url: String,
-    pub gitee_app: Option<OAuthApp>,
-    /// DevCloud (CodeArts Repo) HTTPS base of the region's clone addresses; the build service
-    /// gets it as DevCloud's `base_url`.
-    pub devcloud_url: String,
+    /// The code hosts' settings, one section per host.
+    pub hosts: HostsConfig,
     /// Origins allowed to embed the page in a frame (besides our own).
     pub frame_ancestors: Vec<String>,
     /// Origins whose pages may mount the widget: CORS with credentials, and their requests pass
@@ -145,16 +122,10 @@ impl Config {
             encryption_key: None,
             build_node_cidrs: Vec::new(),
             allow_loopback: false,
-            gitlab_url: "https://gitlab.com".into(),
             provider_timeout: MAX_PROVIDER_TIMEOUT,
             public_url: None,
             log_json: false,
-            github_url: "https://github.com".into(),
-            github_api_url: "https://api.github.com".into(),
-            github_app: None,
-            gitee_url: "https://gitee.com".into(),
-            gitee_app: None,
-            devcloud_url: DEFAULT_DEVCLOUD_URL.into(),
+            hosts: HostsConfig::default(),
             frame_ancestors: Vec::new(),
             widget_origins: Vec::new(),
             base_path: String::new(),
@@ -183,7 +154,7 @@ impl Config {
     pub fn from_vars(vars: &HashMap<String, String>) -> anyhow::Result<(Self, Vec<String>)> {
         let mut warnings: Vec<String> = vars
             .keys()
-            .filter(|k| !KNOWN_VARS.contains(&k.as_str()))
+            .filter(|k| !KNOWN_VARS.contains(&k.as_str()) && !hosts::known_vars().contains(k))
             .map(|k| format!("unknown setting {k} is ignored (check the spelling; see README)"))
             .collect();
         warnings.sort();
@@ -194,6 +165,8 @@ impl Config {
                 .with_context(|| format!("reading config file {path}"))?;
             file = toml::from_str(&text).with_context(|| format!("parsing config file {path}"))?;
         }
+        let legacy_hosts = file.legacy_hosts();
+        let host_sections = std::mem::take(&mut file.hosts);
         let var = |k: &str| {
             vars.get(k)
                 .map(|v| v.trim().to_string())
@@ -241,9 +214,6 @@ impl Config {
         } else if let Some(b) = file.allow_loopback {
             c.allow_loopback = b;
         }
-        if let Some(u) = var("CODESOURCE_GITLAB_URL").or(file.gitlab_url) {
-            c.gitlab_url = u.trim_end_matches('/').to_string();
-        }
         if let Some(t) = var("CODESOURCE_PROVIDER_TIMEOUT_SECS")
             .map(|v| v.parse::<u64>())
             .transpose()
@@ -262,52 +232,7 @@ impl Config {
             var("CODESOURCE_LOG_FORMAT").or(file.log_format).as_deref(),
             Some("json")
         );
-        let url = |v: Option<String>, default: &str| {
-            v.map(|u| u.trim_end_matches('/').to_string())
-                .unwrap_or_else(|| default.into())
-        };
-        c.github_url = url(
-            var("CODESOURCE_GITHUB_URL").or(file.github_url),
-            "https://github.com",
-        );
-        c.github_api_url = url(
-            var("CODESOURCE_GITHUB_API_URL").or(file.github_api_url),
-            "https://api.github.com",
-        );
-        c.gitee_url = url(
-            var("CODESOURCE_GITEE_URL").or(file.gitee_url),
-            "https://gitee.com",
-        );
-        c.devcloud_url = url(
-            var("CODESOURCE_DEVCLOUD_URL").or(file.devcloud_url),
-            DEFAULT_DEVCLOUD_URL,
-        );
-        if !(c.devcloud_url.starts_with("https://") || c.devcloud_url.starts_with("http://"))
-            || url::Url::parse(&c.devcloud_url).is_err()
-        {
-            bail!(
-                "CODESOURCE_DEVCLOUD_URL must be an http(s) URL, got {:?}",
-                c.devcloud_url
-            );
-        }
-        c.github_app = oauth_app(
-            var("CODESOURCE_GITHUB_CLIENT_ID").or(file.github_client_id),
-            secret(
-                var("CODESOURCE_GITHUB_CLIENT_SECRET").or(file.github_client_secret),
-                var("CODESOURCE_GITHUB_CLIENT_SECRET_FILE").or(file.github_client_secret_file),
-                "CODESOURCE_GITHUB_CLIENT_SECRET",
-            )?,
-            "CODESOURCE_GITHUB",
-        )?;
-        c.gitee_app = oauth_app(
-            var("CODESOURCE_GITEE_CLIENT_ID").or(file.gitee_client_id),
-            secret(
-                var("CODESOURCE_GITEE_CLIENT_SECRET").or(file.gitee_client_secret),
-                var("CODESOURCE_GITEE_CLIENT_SECRET_FILE").or(file.gitee_client_secret_file),
-                "CODESOURCE_GITEE_CLIENT_SECRET",
-            )?,
-            "CODESOURCE_GITEE",
-        )?;
+        c.hosts = HostsConfig::load(&var, host_sections, legacy_hosts)?;
         c.apply_embedding(&var, file.embedding)?;
         c.apply_storage(&var, file.storage)?;
         c.service_token = secret(

@@ -1,9 +1,11 @@
 //! Where settings come from besides the environment: the optional TOML file, `*_FILE` secrets,
 //! and the small parsers shared by the settings.
 
+use super::hosts::HostFile;
 use super::{embedding, storage, OAuthApp};
 use crate::secret::SecretString;
 use anyhow::{bail, Context};
+use app::api::Provider;
 use ipnet::IpNet;
 use serde::Deserialize;
 
@@ -18,10 +20,14 @@ pub(super) struct FileConfig {
     pub(super) encryption_key_file: Option<String>,
     pub(super) build_node_cidrs: Option<Vec<String>>,
     pub(super) allow_loopback: Option<bool>,
-    pub(super) gitlab_url: Option<String>,
     pub(super) provider_timeout_secs: Option<u64>,
     pub(super) public_url: Option<String>,
     pub(super) log_format: Option<String>,
+    /// `[hosts.<id>]` sections (see `super::hosts`).
+    #[serde(default)]
+    pub(super) hosts: std::collections::HashMap<String, HostFile>,
+    // The flat host keys of earlier versions, still read (see `legacy_hosts`).
+    pub(super) gitlab_url: Option<String>,
     pub(super) github_url: Option<String>,
     pub(super) github_api_url: Option<String>,
     pub(super) github_client_id: Option<String>,
@@ -41,6 +47,48 @@ pub(super) struct FileConfig {
     pub(super) audit_retention_days: Option<u64>,
     pub(super) expiry_warning_days: Option<u16>,
     pub(super) health_interval_secs: Option<u64>,
+}
+
+impl FileConfig {
+    /// The flat keys of earlier versions, as host sections.
+    pub(super) fn legacy_hosts(&mut self) -> std::collections::HashMap<Provider, HostFile> {
+        let mut m = std::collections::HashMap::new();
+        m.insert(
+            Provider::GitLab,
+            HostFile {
+                url: self.gitlab_url.take(),
+                ..HostFile::default()
+            },
+        );
+        m.insert(
+            Provider::GitHub,
+            HostFile {
+                url: self.github_url.take(),
+                api_url: self.github_api_url.take(),
+                client_id: self.github_client_id.take(),
+                client_secret: self.github_client_secret.take(),
+                client_secret_file: self.github_client_secret_file.take(),
+            },
+        );
+        m.insert(
+            Provider::Gitee,
+            HostFile {
+                url: self.gitee_url.take(),
+                client_id: self.gitee_client_id.take(),
+                client_secret: self.gitee_client_secret.take(),
+                client_secret_file: self.gitee_client_secret_file.take(),
+                ..HostFile::default()
+            },
+        );
+        m.insert(
+            Provider::DevCloud,
+            HostFile {
+                url: self.devcloud_url.take(),
+                ..HostFile::default()
+            },
+        );
+        m
+    }
 }
 
 /// Both halves of an OAuth app, or neither.

@@ -1,6 +1,7 @@
 //! Layering, validation and secrets of the configuration.
 
 use super::*;
+use app::api::Provider;
 
 pub(super) fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -13,7 +14,11 @@ pub(super) fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 fn defaults_are_local_mode() {
     let (c, w) = Config::from_vars(&vars(&[])).unwrap();
     assert!(c.local_mode() && w.is_empty());
-    assert_eq!(c.gitlab_url, "https://gitlab.com");
+    assert_eq!(
+        c.hosts.get(Provider::GitLab).url,
+        None,
+        "the host's own default applies"
+    );
     assert_eq!(c.provider_timeout, MAX_PROVIDER_TIMEOUT);
 }
 
@@ -66,8 +71,19 @@ fn parses_cidrs_timeouts_and_files() {
         ("CODESOURCE_GITHUB_URL", "https://ghe.example/"),
     ]))
     .unwrap();
-    assert_eq!(c.github_app.unwrap().client_id, "id");
-    assert_eq!(c.github_url, "https://ghe.example");
+    assert_eq!(
+        c.hosts
+            .get(Provider::GitHub)
+            .app
+            .as_ref()
+            .unwrap()
+            .client_id,
+        "id"
+    );
+    assert_eq!(
+        c.hosts.get(Provider::GitHub).url.as_deref(),
+        Some("https://ghe.example")
+    );
     assert!(
         Config::from_vars(&vars(&[("CODESOURCE_GITEE_CLIENT_ID", "id")])).is_err(),
         "half an app"
@@ -81,7 +97,7 @@ fn parses_cidrs_timeouts_and_files() {
 #[test]
 fn devcloud_address_has_a_default_and_can_be_set() {
     let (c, _) = Config::from_vars(&vars(&[])).unwrap();
-    assert_eq!(c.devcloud_url, DEFAULT_DEVCLOUD_URL);
+    assert_eq!(c.hosts.get(Provider::DevCloud).url, None);
     let (c, w) = Config::from_vars(&vars(&[(
         "CODESOURCE_DEVCLOUD_URL",
         "https://codehub.devcloud.cn-east-3.huaweicloud.com/",
@@ -89,9 +105,69 @@ fn devcloud_address_has_a_default_and_can_be_set() {
     .unwrap();
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(
-        c.devcloud_url,
-        "https://codehub.devcloud.cn-east-3.huaweicloud.com"
+        c.hosts.get(Provider::DevCloud).url.as_deref(),
+        Some("https://codehub.devcloud.cn-east-3.huaweicloud.com")
     );
     let err = Config::from_vars(&vars(&[("CODESOURCE_DEVCLOUD_URL", "devcloud")])).unwrap_err();
     assert!(format!("{err:#}").contains("CODESOURCE_DEVCLOUD_URL"));
+}
+
+/// Hosts are configured as data: `[hosts.<id>]` sections and the same five variables per
+/// host; the flat keys of earlier versions still work, and the environment wins.
+#[test]
+fn hosts_are_sections_and_old_names_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml_path = dir.path().join("c.toml");
+    std::fs::write(
+        &toml_path,
+        r#"
+gitlab_url = "https://gitlab.old-style.example"
+github_client_id = "old-id"
+github_client_secret = "old-secret"
+
+[hosts.bitbucket]
+client_id = "bb-id"
+client_secret = "bb-secret"
+api_url = "https://bb-api.example/"
+
+[hosts.gitea]
+url = "https://gitea.example"
+"#,
+    )
+    .unwrap();
+    let path = toml_path.to_str().unwrap();
+    let (c, w) = Config::from_vars(&vars(&[
+        ("CODESOURCE_CONFIG", path),
+        ("CODESOURCE_BITBUCKET_URL", "https://bb.example"),
+    ]))
+    .unwrap();
+    assert!(w.is_empty(), "every host variable is known: {w:?}");
+    let bb = c.hosts.get(Provider::Bitbucket);
+    assert_eq!(bb.url.as_deref(), Some("https://bb.example"));
+    assert_eq!(bb.api_url.as_deref(), Some("https://bb-api.example"));
+    assert_eq!(bb.app.as_ref().unwrap().client_id, "bb-id");
+    let gitea = c.hosts.get(Provider::Gitea);
+    assert_eq!(gitea.url.as_deref(), Some("https://gitea.example"));
+    assert_eq!(
+        c.hosts.get(Provider::GitLab).url.as_deref(),
+        Some("https://gitlab.old-style.example")
+    );
+    assert_eq!(
+        c.hosts
+            .get(Provider::GitHub)
+            .app
+            .as_ref()
+            .unwrap()
+            .client_id,
+        "old-id"
+    );
+    std::fs::write(
+        &toml_path,
+        "[hosts.sourceforge]\nurl = \"https://x.example\"\n",
+    )
+    .unwrap();
+    let err = Config::from_vars(&vars(&[("CODESOURCE_CONFIG", path)])).unwrap_err();
+    assert!(format!("{err:#}").contains("no such code host"), "{err:#}");
+    let bad = Config::from_vars(&vars(&[("CODESOURCE_GITEA_URL", "gitea.example")]));
+    assert!(bad.is_err(), "not an http(s) URL");
 }

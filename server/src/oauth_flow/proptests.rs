@@ -13,7 +13,7 @@ fn caller() -> Caller {
     Caller {
         user_id: "u".into(),
         user_name: "U".into(),
-        tenant: "t1".into(),
+        tenant: app::api::TenantId::parse("t1").unwrap(),
         local_mode: false,
         request_id: "r".into(),
     }

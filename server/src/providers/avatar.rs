@@ -111,7 +111,7 @@ pub async fn fetch(
         )
         .send()
         .await
-        .map_err(|e| match super::gitlab::classify(&e) {
+        .map_err(|e| match super::instance::classify(&e) {
             app::api::HostError::AddressForbidden => AvatarError::Forbidden,
             other => AvatarError::Transport(other),
         })?;

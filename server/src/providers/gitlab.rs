@@ -3,25 +3,16 @@
 //! every way that can fail into a [`HostError`] the user can act on.
 
 use super::address::HostAddress;
+use super::instance::{classify, InstanceClient};
 use super::limits::{read_bounded, MAX_ANSWER};
-use super::net::{self, DnsFailure, Forbidden, OutboundPolicy};
+use crate::hosts::TokenCheck;
 use crate::secret::SecretString;
-use app::api::{Account, HostError, InputError};
+use app::api::{Account, HostError};
 use reqwest::{header, StatusCode};
 use serde::Deserialize;
-use std::time::Duration;
 
 /// Scopes that let git (or the API) read repository content.
 pub const REPO_READ_SCOPES: &[&str] = &["read_repository", "write_repository", "api"];
-
-/// What a successful check found.
-#[derive(Debug, Clone)]
-pub struct TokenCheck {
-    pub account: Account,
-    pub scopes: Vec<String>,
-    pub scopes_unknown: bool,
-    pub expires_at: Option<String>,
-}
 
 #[derive(Deserialize)]
 struct User {
@@ -76,92 +67,17 @@ struct ErrorBody {
     error_description: Option<String>,
 }
 
-pub struct GitLabClient {
-    http: reqwest::Client,
-    policy: OutboundPolicy,
-}
+/// GitLab's calls on an [`InstanceClient`].
+pub struct GitLab<'a>(pub &'a InstanceClient);
 
-/// Parses a user-typed token: printable ASCII, no whitespace, bounded.
-pub fn parse_token(raw: &str) -> Result<SecretString, InputError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(InputError::TokenEmpty);
-    }
-    if t.len() > app::api::limits::TOKEN_MAX || !t.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(InputError::TokenMalformed);
-    }
-    Ok(SecretString::new(t.to_string()))
-}
-
-/// Parses an optional CA bundle (PEM): one or more certificates (other PEM sections are
-/// ignored, as the TLS client would). Each certificate is decoded and loaded into a root store
-/// here, the way the TLS client loads it, so something PEM-shaped that is not a certificate is
-/// the user's input error now, and building the client with the result cannot fail on it later.
-/// No CA: an empty list.
-pub fn parse_ca(pem: Option<&str>) -> Result<Vec<reqwest::Certificate>, InputError> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let Some(pem) = pem.map(str::trim).filter(|p| !p.is_empty()) else {
-        return Ok(vec![]);
-    };
-    if pem.len() > app::api::limits::CA_PEM_MAX || !pem.contains("-----BEGIN CERTIFICATE-----") {
-        return Err(InputError::CaInvalid);
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    let mut certs = vec![];
-    for der in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-        let der = der.map_err(|_| InputError::CaInvalid)?;
-        roots.add(der.clone()).map_err(|_| InputError::CaInvalid)?;
-        certs
-            .push(reqwest::Certificate::from_der(der.as_ref()).map_err(|_| InputError::CaInvalid)?);
-    }
-    if certs.is_empty() {
-        return Err(InputError::CaInvalid);
-    }
-    Ok(certs)
-}
-
-impl GitLabClient {
-    /// A client for one check: the CA certificates (from [`parse_ca`], possibly none) are added
-    /// to the web PKI roots; no proxy (the policy must see the real peer), no redirects (the
-    /// token must not follow them).
-    pub fn new(
-        policy: OutboundPolicy,
-        timeout: Duration,
-        ca: Vec<reqwest::Certificate>,
-    ) -> Result<Self, reqwest::Error> {
-        let mut b = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(net::resolver(policy))
-            .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")));
-        for cert in ca {
-            b = b.add_root_certificate(cert);
-        }
-        Ok(GitLabClient {
-            http: b.build()?,
-            policy,
-        })
-    }
-
-    /// The HTTP client (policy-checked DNS, the private CA, no redirects) for other GitLab calls.
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
+impl GitLab<'_> {
     pub async fn check(
         &self,
         base: &HostAddress,
         token: &SecretString,
     ) -> Result<TokenCheck, HostError> {
         // IP literals never reach the resolver: check them here.
-        if let Some(ip) = literal_ip(base) {
-            self.policy
-                .check(ip)
-                .map_err(|_| HostError::AddressForbidden)?;
-        }
+        self.0.check_literal(base)?;
         let user: User = match self.get(base, "/user", token).await? {
             Ok(u) => u,
             Err((status, body)) => return Err(status_error(status, &body)),
@@ -203,16 +119,13 @@ impl GitLabClient {
 
     /// `DELETE /personal_access_tokens/self`: the token stops working everywhere.
     pub async fn revoke(&self, base: &HostAddress, token: &SecretString) -> Result<(), HostError> {
-        if let Some(ip) = literal_ip(base) {
-            self.policy
-                .check(ip)
-                .map_err(|_| HostError::AddressForbidden)?;
-        }
+        self.0.check_literal(base)?;
         let mut value =
             header::HeaderValue::from_str(token.expose()).map_err(|_| HostError::TokenInvalid)?;
         value.set_sensitive(true);
         let resp = self
-            .http
+            .0
+            .http()
             .delete(base.api("/personal_access_tokens/self"))
             .header("PRIVATE-TOKEN", value)
             .send()
@@ -238,7 +151,8 @@ impl GitLabClient {
             header::HeaderValue::from_str(token.expose()).map_err(|_| HostError::TokenInvalid)?;
         value.set_sensitive(true);
         let resp = self
-            .http
+            .0
+            .http()
             .get(base.api(path))
             .header("PRIVATE-TOKEN", value)
             .header(header::ACCEPT, "application/json")
@@ -249,11 +163,11 @@ impl GitLabClient {
         let answer = Answer::read(resp).await?;
         if status == StatusCode::OK {
             if !answer.is_json {
-                return Err(HostError::NotGitLab);
+                return Err(HostError::UnexpectedAnswer);
             }
             return serde_json::from_slice(&answer.body)
                 .map(Ok)
-                .map_err(|_| HostError::NotGitLab);
+                .map_err(|_| HostError::UnexpectedAnswer);
         }
         Ok(Err((status, answer)))
     }
@@ -311,59 +225,9 @@ fn status_error(status: StatusCode, a: &Answer) -> HostError {
         300..=399 => HostError::Redirected {
             location: a.location.clone(),
         },
-        404 | 405 => HostError::NotGitLab,
-        s if !a.is_json && s < 500 => HostError::NotGitLab,
+        404 | 405 => HostError::UnexpectedAnswer,
+        s if !a.is_json && s < 500 => HostError::UnexpectedAnswer,
         s => HostError::Upstream { status: s },
-    }
-}
-
-/// Turns a transport failure into the reason a user can act on.
-pub fn classify(e: &reqwest::Error) -> HostError {
-    if e.is_timeout() {
-        return HostError::Timeout;
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    let mut text = String::new();
-    while let Some(s) = source {
-        if s.downcast_ref::<Forbidden>().is_some() {
-            return HostError::AddressForbidden;
-        }
-        if s.downcast_ref::<DnsFailure>().is_some() {
-            return HostError::DnsFailed;
-        }
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            match io.kind() {
-                ConnectionRefused => return HostError::ConnectionRefused,
-                TimedOut => return HostError::Timeout,
-                HostUnreachable | NetworkUnreachable | ConnectionReset | ConnectionAborted => {
-                    return HostError::Unreachable
-                }
-                _ => {}
-            }
-        }
-        text.push_str(&s.to_string().to_ascii_lowercase());
-        text.push(' ');
-        source = s.source();
-    }
-    if ["certificate", "tls", "handshake", "unknownissuer", "ssl"]
-        .iter()
-        .any(|w| text.contains(w))
-    {
-        return HostError::Tls;
-    }
-    if e.is_connect() {
-        HostError::Unreachable
-    } else {
-        HostError::NotGitLab
-    }
-}
-
-pub(crate) fn literal_ip(base: &HostAddress) -> Option<std::net::IpAddr> {
-    match base.url().host()? {
-        url::Host::Ipv4(v4) => Some(v4.into()),
-        url::Host::Ipv6(v6) => Some(v6.into()),
-        url::Host::Domain(_) => None,
     }
 }
 
@@ -428,54 +292,12 @@ mod tests {
         );
         assert_eq!(
             status_error(StatusCode::NOT_FOUND, &answer("<html>", false)),
-            HostError::NotGitLab
+            HostError::UnexpectedAnswer
         );
         assert_eq!(
             status_error(StatusCode::BAD_GATEWAY, &answer("", false)),
             HostError::Upstream { status: 502 }
         );
-    }
-
-    #[test]
-    fn validates_tokens_and_cas() {
-        assert_eq!(parse_token("  ").unwrap_err(), InputError::TokenEmpty);
-        assert_eq!(
-            parse_token("abc def").unwrap_err(),
-            InputError::TokenMalformed
-        );
-        assert_eq!(parse_token("tök").unwrap_err(), InputError::TokenMalformed);
-        assert_eq!(
-            parse_token(" glpat-fake-1 ").unwrap().expose(),
-            "glpat-fake-1"
-        );
-        assert!(parse_ca(None).unwrap().is_empty());
-        assert!(parse_ca(Some("  ")).unwrap().is_empty());
-        assert_eq!(parse_ca(Some("hello")).unwrap_err(), InputError::CaInvalid);
-        let pem = include_str!("../../fake-hosts/tls/ca.pem");
-        assert_eq!(parse_ca(Some(pem)).unwrap().len(), 1);
-        // PEM-shaped, but not a certificate: the DER inside, the base64, the framing.
-        let not_der =
-            "-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----";
-        for bad in [
-            not_der.to_string(),
-            "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----".to_string(),
-            "-----BEGIN CERTIFICATE-----\nMIIB".to_string(),
-            format!("{pem}\n{not_der}"),
-        ] {
-            assert_eq!(
-                parse_ca(Some(&bad)).unwrap_err(),
-                InputError::CaInvalid,
-                "{bad}"
-            );
-        }
-        // What passes builds a client.
-        let two = format!("{pem}\n{pem}");
-        let certs = parse_ca(Some(&two)).unwrap();
-        assert_eq!(certs.len(), 2);
-        let policy = OutboundPolicy {
-            allow_loopback: false,
-        };
-        assert!(GitLabClient::new(policy, Duration::from_secs(1), certs).is_ok());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! With several replicas a tenant may have `PER_TENANT` calls running on each, which still
 //! bounds what one tenant can ask of a code host through us.
 
-use super::gitlab::classify;
+use super::instance::classify;
 use app::api::HostError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

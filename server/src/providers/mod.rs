@@ -5,9 +5,9 @@
 pub mod address;
 pub mod avatar;
 pub mod gitlab;
+pub mod instance;
 pub mod limits;
 pub mod net;
 pub mod oauth;
-pub mod repos;
 #[cfg(test)]
 mod test_support;

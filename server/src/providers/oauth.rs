@@ -1,33 +1,77 @@
-//! OAuth authorization-code flows for GitHub and Gitee, with the `oauth2` crate: authorize URLs
-//! (PKCE S256 for GitHub), code exchange, and the account lookup. Base URLs come from
-//! configuration (GitHub Enterprise Server, a Gitee stand-in in tests). Every answer, the
+//! OAuth authorization-code flows with the `oauth2` crate: authorize URLs (PKCE S256 where the
+//! host supports it), code exchange, refresh and the account lookup, driven by each host's
+//! [`OAuthSpec`]. Base URLs come from configuration (GitHub Enterprise Server, stand-ins in
+//! tests). Every answer, the
 //! token exchanges included, is read within [`super::limits::MAX_ANSWER`].
 
-use super::gitlab::classify;
-use super::limits::{parse_json, read_bounded, MAX_ANSWER};
+use super::instance::classify;
+use super::limits::{read_bounded, MAX_ANSWER};
 use crate::secret::SecretString;
 use crate::util::now_secs;
 use app::api::{Account, HostError, Provider};
-use oauth2::basic::BasicClient;
+pub use oauth2::AuthType;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    Scope, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
 };
 use reqwest::header;
 use serde::Deserialize;
 use std::time::Duration;
 
-type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+/// Token answers may name the granted scopes in `scopes` (Bitbucket) instead of OAuth's `scope`.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+pub struct HostTokenFields {
+    #[serde(default)]
+    scopes: Option<String>,
+}
+
+impl oauth2::ExtraTokenFields for HostTokenFields {}
+
+type TokenAnswer = oauth2::StandardTokenResponse<HostTokenFields, oauth2::basic::BasicTokenType>;
+
+type HostClient = oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    TokenAnswer,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// How one code host does OAuth, as data (each host module has one; see `crate::hosts`).
+pub struct OAuthSpec {
+    pub provider: Provider,
+    /// Authorize page, relative to the web base (`/login/oauth/authorize`).
+    pub authorize_path: &'static str,
+    /// Token endpoint, relative to the web base.
+    pub token_path: &'static str,
+    /// Account lookup, relative to the API base (`/user`).
+    pub user_path: &'static str,
+    /// What we ask for (and warn about when not granted).
+    pub scopes: &'static [&'static str],
+    /// Whether the authorize URL carries `scope` (Bitbucket takes the consumer's scopes).
+    pub send_scopes: bool,
+    pub pkce: bool,
+    /// How the app authenticates at the token endpoint.
+    pub client_auth: AuthType,
+    /// Extra authorize parameters (GitHub: let the user pick the account).
+    pub authorize_extra: &'static [(&'static str, &'static str)],
+    /// The account in the host's user JSON; `None` when it does not parse.
+    pub parse_user: fn(&[u8]) -> Option<Account>,
+}
 
 /// One configured OAuth code host.
 pub struct OAuthProvider {
     pub provider: Provider,
-    client: Client,
-    /// Where the account is looked up (`…/user`).
+    client: HostClient,
+    /// Where the account is looked up.
     api_base: String,
-    scopes: &'static [&'static str],
-    pkce: bool,
+    spec: &'static OAuthSpec,
     http: reqwest::Client,
     client_id: String,
     client_secret: SecretString,
@@ -48,10 +92,11 @@ struct ErrorBody {
     error: String,
 }
 
+/// The user JSON of GitHub and of hosts that copy its shape (Gitee, Gitea).
 #[derive(Deserialize)]
-struct User {
+pub struct GitHubStyleUser {
     login: String,
-    #[serde(default)]
+    #[serde(default, alias = "full_name")]
     name: Option<String>,
     #[serde(default)]
     avatar_url: Option<String>,
@@ -59,27 +104,39 @@ struct User {
     html_url: Option<String>,
 }
 
-impl User {
-    /// What we keep and show of the account: bounded text, and only links that are plain
-    /// http(s) URLs (a host's answer is not trusted: no `javascript:`, no markup).
-    fn into_account(self) -> Account {
-        Account {
-            login: self.login.chars().take(255).collect(),
-            name: self.name.map(|n| n.chars().take(255).collect()),
-            avatar_url: self
-                .avatar_url
-                .filter(|u| app::format::safe_http_url(u).is_some()),
-            web_url: self
-                .html_url
-                .filter(|u| app::format::safe_http_url(u).is_some()),
-        }
+/// [`OAuthSpec::parse_user`] for GitHub-shaped user JSON.
+pub fn github_style_user(body: &[u8]) -> Option<Account> {
+    let u: GitHubStyleUser = serde_json::from_slice(body).ok()?;
+    Some(account(
+        &u.login,
+        u.name.as_deref(),
+        u.avatar_url,
+        u.html_url,
+    ))
+}
+
+/// What we keep and show of an account: bounded text, and only links that are plain http(s)
+/// URLs (a host's answer is not trusted: no `javascript:`, no markup). An empty name is none.
+pub fn account(
+    login: &str,
+    name: Option<&str>,
+    avatar_url: Option<String>,
+    web_url: Option<String>,
+) -> Account {
+    Account {
+        login: login.chars().take(255).collect(),
+        name: name
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| n.chars().take(255).collect()),
+        avatar_url: avatar_url.filter(|u| app::format::safe_http_url(u).is_some()),
+        web_url: web_url.filter(|u| app::format::safe_http_url(u).is_some()),
     }
 }
 
 impl OAuthProvider {
-    /// `web` is the host's web base (`https://github.com`, `https://gitee.com`), `api` its REST base.
+    /// `web` is the host's web base (`https://github.com`), `api` its REST base.
     pub fn new(
-        provider: Provider,
+        spec: &'static OAuthSpec,
         web: &str,
         api: &str,
         client_id: &str,
@@ -87,29 +144,13 @@ impl OAuthProvider {
         redirect: &str,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
-        let (authorize, token, scopes, pkce): (String, String, &'static [&'static str], bool) =
-            match provider {
-                Provider::GitHub => (
-                    format!("{web}/login/oauth/authorize"),
-                    format!("{web}/login/oauth/access_token"),
-                    &["repo", "read:user"],
-                    true,
-                ),
-                Provider::Gitee => (
-                    format!("{web}/oauth/authorize"),
-                    format!("{web}/oauth/token"),
-                    &["user_info", "projects"],
-                    false,
-                ),
-                other => anyhow::bail!("{} does not bind through OAuth", other.as_str()),
-            };
-        let client = BasicClient::new(ClientId::new(client_id.to_string()))
+        let web = web.trim_end_matches('/');
+        let client: HostClient = oauth2::Client::new(ClientId::new(client_id.to_string()))
             .set_client_secret(ClientSecret::new(client_secret.expose().to_string()))
-            .set_auth_uri(AuthUrl::new(authorize)?)
-            .set_token_uri(TokenUrl::new(token)?)
+            .set_auth_uri(AuthUrl::new(format!("{web}{}", spec.authorize_path))?)
+            .set_token_uri(TokenUrl::new(format!("{web}{}", spec.token_path))?)
             .set_redirect_uri(RedirectUrl::new(redirect.to_string())?)
-            // Both hosts take the client secret in the form body.
-            .set_auth_type(AuthType::RequestBody);
+            .set_auth_type(spec.client_auth.clone());
         // Gitee refuses requests without a User-Agent; GitHub's API asks for one too.
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -118,11 +159,10 @@ impl OAuthProvider {
             .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(OAuthProvider {
-            provider,
+            provider: spec.provider,
             client,
             api_base: api.trim_end_matches('/').to_string(),
-            scopes,
-            pkce,
+            spec,
             http,
             client_id: client_id.to_string(),
             client_secret: client_secret.clone(),
@@ -147,25 +187,31 @@ impl OAuthProvider {
     }
 
     pub fn scopes(&self) -> &'static [&'static str] {
-        self.scopes
+        self.spec.scopes
+    }
+
+    /// The app's own credentials (GitHub's revocation authenticates with them).
+    pub fn client_credentials(&self) -> (&str, &SecretString) {
+        (&self.client_id, &self.client_secret)
     }
 
     /// The authorize URL for `state`, and the PKCE verifier to keep server-side.
     pub fn authorize_url(&self, state: &str) -> (String, Option<SecretString>) {
         let state = state.to_string();
         let mut req = self.client.authorize_url(move || CsrfToken::new(state));
-        for s in self.scopes {
-            req = req.add_scope(Scope::new(s.to_string()));
+        if self.spec.send_scopes {
+            for s in self.spec.scopes {
+                req = req.add_scope(Scope::new(s.to_string()));
+            }
         }
         let mut verifier = None;
-        if self.pkce {
+        if self.spec.pkce {
             let (challenge, v) = PkceCodeChallenge::new_random_sha256();
             req = req.set_pkce_challenge(challenge);
             verifier = Some(SecretString::new(v.secret().clone()));
         }
-        if self.provider == Provider::GitHub {
-            // Let the user pick which GitHub account to authorize.
-            req = req.add_extra_param("prompt", "select_account");
+        for (k, v) in self.spec.authorize_extra {
+            req = req.add_extra_param(*k, *v);
         }
         (req.url().0.to_string(), verifier)
     }
@@ -191,16 +237,17 @@ impl OAuthProvider {
             .refresh_token()
             .map(|r| SecretString::new(r.secret().clone()));
         let expires_at = token.expires_in().map(|d| now_secs() + d.as_secs() as i64);
-        let token_scopes: Vec<String> = token
+        let mut token_scopes: Vec<String> = token
             .scopes()
-            .map(|s| {
-                s.iter()
-                    .flat_map(|s| s.split([',', ' ']))
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
+            .map(|s| s.iter().map(|s| s.to_string()).collect())
+            .or_else(|| token.extra_fields().scopes.clone().map(|s| vec![s]))
             .unwrap_or_default();
+        token_scopes = token_scopes
+            .iter()
+            .flat_map(|s| s.split([',', ' ']))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
         let (account, header_scopes) = self.user(&access_token).await?;
         Ok(Authorized {
             account,
@@ -220,10 +267,7 @@ impl OAuthProvider {
         &self,
         token: &SecretString,
     ) -> Result<(Account, Option<Vec<String>>), HostError> {
-        let url = match self.provider {
-            Provider::Gitee => format!("{}/api/v5/user", self.api_base),
-            _ => format!("{}/user", self.api_base),
-        };
+        let url = format!("{}{}", self.api_base, self.spec.user_path);
         let mut auth = header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .map_err(|_| HostError::UserLookupFailed)?;
         auth.set_sensitive(true);
@@ -280,35 +324,8 @@ impl OAuthProvider {
                     .collect()
             });
         let body = read_bounded(resp, MAX_ANSWER).await?;
-        let user: User = parse_json(&body, HostError::UserLookupFailed)?;
-        Ok((user.into_account(), scopes))
-    }
-}
-
-impl OAuthProvider {
-    /// GitHub: `DELETE /applications/{client_id}/grant` (Basic auth with the app's credentials)
-    /// removes our app's authorization and every token of it. Gitee has no such API.
-    pub async fn revoke(&self, token: &SecretString) -> Result<(), HostError> {
-        if self.provider != Provider::GitHub {
-            return Err(HostError::Upstream { status: 501 });
-        }
-        let resp = self
-            .http
-            .delete(format!(
-                "{}/applications/{}/grant",
-                self.api_base, self.client_id
-            ))
-            .basic_auth(&self.client_id, Some(self.client_secret.expose()))
-            .header(header::ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
-            .json(&serde_json::json!({ "access_token": token.expose() }))
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
-        match resp.status().as_u16() {
-            204 | 200 => Ok(()),
-            s => Err(HostError::Upstream { status: s }),
-        }
+        let account = (self.spec.parse_user)(&body).ok_or(HostError::UserLookupFailed)?;
+        Ok((account, scopes))
     }
 }
 
@@ -434,7 +451,7 @@ mod bounded_tests {
         for base in ["huge", "huge-chunked"] {
             let url = format!("{}/{base}", fake.http_url());
             let app = OAuthProvider::new(
-                Provider::GitHub,
+                &crate::hosts::github::OAUTH,
                 &url,
                 &url,
                 "id",

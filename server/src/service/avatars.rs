@@ -52,7 +52,13 @@ impl CodeSources {
     }
 
     pub(super) fn pending_view(&self, id: &str, item: &PendingItem) -> PendingBinding {
-        pending_view(id, item, self.pending_avatar_url(id, item.avatar.as_ref()))
+        let bind = self.host(item.provider).info().bind;
+        pending_view(
+            id,
+            item,
+            bind,
+            self.pending_avatar_url(id, item.avatar.as_ref()),
+        )
     }
 
     /// Fetches an account's avatar through the outbound policy, holding one of the tenant's

@@ -227,18 +227,24 @@ pub(crate) fn flow(state_hash: &str, tenant: &str, created_at: i64) -> FlowRecor
     }
 }
 
-pub(crate) fn entry(tenant: &str, at: i64, action: &str) -> AuditEntry {
+/// An audit entry told apart from others by `tag` (its request id is `req-<tag>`).
+pub(crate) fn entry(tenant: &str, at: i64, tag: &str) -> AuditEntry {
     AuditEntry {
         at,
         tenant: tenant.into(),
         actor: "u1".into(),
         actor_name: None,
-        action: action.into(),
+        action: app::api::ActivityAction::Bind,
         provider: Some(Provider::GitLab),
         account: Some("alice".into()),
-        outcome: "ok".into(),
-        request_id: format!("req-{action}"),
+        outcome: app::api::ActivityOutcome::Ok,
+        request_id: format!("req-{tag}"),
     }
+}
+
+/// The tag an [`entry`] was made with.
+pub(crate) fn tag(e: &AuditEntry) -> &str {
+    e.request_id.trim_start_matches("req-")
 }
 
 /// (tenant, provider) of bindings, for comparing sets.

@@ -3,7 +3,7 @@
 //! None of them holds a token in the clear: tokens and verifiers are `Sealed`.
 
 use crate::crypto::Sealed;
-use app::api::{Account, Provider};
+use app::api::{Account, ActivityAction, ActivityOutcome, Provider, ReauthReason};
 use serde::{Deserialize, Serialize};
 
 /// One stored binding: a tenant's account on one code host.
@@ -37,7 +37,7 @@ pub struct StoredBinding {
     pub refreshed_at: Option<i64>,
     /// Set when the binding can no longer be used (refresh refused, token revoked): why.
     #[serde(default)]
-    pub reauth_reason: Option<String>,
+    pub reauth_reason: Option<ReauthReason>,
     /// When the token was last checked at the code host (Unix seconds).
     #[serde(default)]
     pub last_checked_at: Option<i64>,
@@ -84,12 +84,10 @@ pub struct AuditEntry {
     /// build service and for entries written before names were recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
-    /// `bind`, `unbind`, `credential_issued`, `refresh_failed`, `refreshed`.
-    pub action: String,
+    pub action: ActivityAction,
     pub provider: Option<Provider>,
     pub account: Option<String>,
-    /// `ok`, or what went wrong.
-    pub outcome: String,
+    pub outcome: ActivityOutcome,
     pub request_id: String,
 }
 

@@ -113,7 +113,7 @@ impl AuditLog for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::conformance::entry;
+    use crate::store::conformance::{entry, tag};
     use crate::store::AuditLog;
 
     #[test]
@@ -135,14 +135,11 @@ mod tests {
         s.append(entry("t2", 1_800_000_100, "other")).await.unwrap();
         let (first, cursor) = s.page("t1", None, 3).await.unwrap();
         assert_eq!(
-            first.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            first.iter().map(tag).collect::<Vec<_>>(),
             ["a4", "a3", "a2"]
         );
         let (rest, cursor2) = s.page("t1", cursor, 3).await.unwrap();
-        assert_eq!(
-            rest.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-            ["a1", "a0"]
-        );
+        assert_eq!(rest.iter().map(tag).collect::<Vec<_>>(), ["a1", "a0"]);
         assert!(cursor2.is_none());
         assert_eq!(s.page("t2", None, 10).await.unwrap().0.len(), 1);
     }

@@ -3,7 +3,7 @@
 use crate::identity::{IdentityError, IdentityVerifier, IDENTITY_COOKIE};
 use crate::util::now_secs;
 use app::api::service::{Caller, FramePolicy};
-use app::api::ApiError;
+use app::api::{ApiError, TenantId};
 use app::i18n::{Locale, Msg, LOCALE_COOKIE};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -165,23 +165,27 @@ pub async fn authenticate(State(auth): State<Arc<Auth>>, mut req: Request, next:
         None => Ok(Caller {
             user_id: "local-user".into(),
             user_name: "Local developer".into(),
-            tenant: "local".into(),
+            tenant: TenantId::parse("local").expect("a valid id"),
             local_mode: true,
             request_id,
         }),
         Some(v) => identity_token(req.headers())
             .ok_or(IdentityError::Missing)
             .and_then(|t| v.verify(&t, now_secs()))
-            .map(|c| Caller {
-                user_name: c
-                    .name
-                    .clone()
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| c.sub.clone()),
-                user_id: c.sub,
-                tenant: c.tenant,
-                local_mode: false,
-                request_id,
+            .and_then(|c| {
+                // `verify` checked the id; the type says so from here on.
+                let tenant = TenantId::parse(&c.tenant).ok_or(IdentityError::BadClaims)?;
+                Ok(Caller {
+                    user_name: c
+                        .name
+                        .clone()
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| c.sub.clone()),
+                    user_id: c.sub,
+                    tenant,
+                    local_mode: false,
+                    request_id,
+                })
             }),
     };
     match caller {

@@ -1,5 +1,6 @@
-//! OAuth routes: `/oauth/{github,gitee}/start` sends the browser to the code host;
-//! `/oauth/{github,gitee}/callback` (one path per code host: mix-up defence) finishes the flow
+//! OAuth routes, for every host that binds through OAuth: `/oauth/{host}/start` sends the
+//! browser to the code host; `/oauth/{host}/callback` (one path per code host: mix-up
+//! defence) finishes the flow
 //! and reports to the page: to the opener by `postMessage` when it ran in a popup, else by
 //! redirecting back to the table. Neither a code nor a token ever goes into a URL we make.
 
@@ -7,7 +8,7 @@ use super::middleware::{cookie, request_locale};
 use crate::oauth_flow::{CallbackQuery, OAuthFlows};
 use crate::service::CodeSources;
 use app::api::service::Caller;
-use app::api::{ApiError, Provider};
+use app::api::{ApiError, BindMethod, Provider};
 use app::i18n::Msg;
 use axum::extract::{Extension, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -31,7 +32,12 @@ pub struct OAuthRoutes {
 
 pub fn routes(state: OAuthRoutes) -> Router {
     let mut r = Router::new();
-    for p in [Provider::GitHub, Provider::Gitee] {
+    // Every host that binds through OAuth (configured or not: an unconfigured one answers
+    // `NotConfigured` on start, rather than a 404 that looks like a wrong link).
+    let oauth_hosts = Provider::ALL
+        .into_iter()
+        .filter(|p| state.flows.hosts().get(*p).info().bind == BindMethod::OAuth);
+    for p in oauth_hosts {
         r = r
             .route(
                 &format!("/oauth/{}/start", p.as_str()),

@@ -9,7 +9,9 @@ fn tenant_param() -> serde_json::Value {
 
 /// The API description (OpenAPI 3.0). Under a base path, its one server is that path (relative
 /// to where the document was fetched from), so the paths below resolve under it.
-pub fn document(base_path: &str) -> serde_json::Value {
+/// `listing` names the code sources whose repositories can be listed.
+pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
+    let all: Vec<&str> = app::api::Provider::ALL.iter().map(|p| p.as_str()).collect();
     let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let mut doc = json!({
         "openapi": "3.0.3",
@@ -22,7 +24,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
                     "security": [{"serviceToken": []}],
                     "parameters": [
                         tenant_param(),
-                        {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": ["devcloud", "github", "gitlab", "gitee"]}}
+                        {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": all}}
                     ],
                     "responses": {
                         "200": {"description": "The credential", "headers": {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}},
@@ -44,7 +46,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
                     "security": [{"serviceToken": []}],
                     "parameters": [
                         tenant_param(),
-                        {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": ["github", "gitlab", "gitee"]}},
+                        {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": listing}},
                         {"name": "search", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 100}},
                         {"name": "page", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}
                     ],
@@ -64,7 +66,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
                     "security": [{"serviceToken": []}],
                     "parameters": [
                         tenant_param(),
-                        {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": ["github", "gitlab", "gitee"]}},
+                        {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": listing}},
                         {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
                     ],
                     "responses": {
@@ -84,7 +86,7 @@ pub fn document(base_path: &str) -> serde_json::Value {
                     "type": "object",
                     "required": ["provider", "base_url", "account"],
                     "properties": {
-                        "provider": {"type": "string", "enum": ["devcloud", "github", "gitlab", "gitee"]},
+                        "provider": {"type": "string", "enum": all},
                         "base_url": {"type": "string", "description": "The code host's web/clone base: the GitLab address, GitHub or Gitee base, or for DevCloud the CodeArts Repo HTTPS clone host of the region (`CODESOURCE_DEVCLOUD_URL`)"},
                         "api_url": {"type": "string", "nullable": true},
                         "account": {"type": "string"},

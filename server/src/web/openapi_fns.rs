@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 /// (endpoint, operation id, summary, request body schema)
 fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
-    let provider = json!({"type": "string", "enum": ["devcloud", "github", "gitlab", "gitee"]});
+    let ids: Vec<&str> = app::api::Provider::ALL.iter().map(|p| p.as_str()).collect();
+    let provider = json!({"type": "string", "enum": ids});
     let id = json!({"type": "string", "pattern": "^[0-9a-f]{32}$"});
     // Unknown fields are ignored, as JSON APIs usually do.
     let obj = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required, "additionalProperties": true});
@@ -20,13 +21,13 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
             obj(json!({}), &[]),
         ),
         (
-            "code-sources/gitlab/check",
-            "checkGitlab",
-            "Checks a GitLab address and token (calls that GitLab)",
+            "code-sources/token/check",
+            "checkToken",
+            "Checks an address and personal access token at an access-token host (calls that host)",
             obj(
-                json!({"address": {"type": "string", "maxLength": ADDRESS_MAX}, "token": {"type": "string", "maxLength": TOKEN_MAX},
+                json!({"provider": provider.clone(), "address": {"type": "string", "maxLength": ADDRESS_MAX}, "token": {"type": "string", "maxLength": TOKEN_MAX},
                        "ca_pem": {"type": "string", "nullable": true, "maxLength": CA_PEM_MAX}}),
-                &["address", "token"],
+                &["provider", "address", "token"],
             ),
         ),
         (

@@ -4,9 +4,8 @@
 
 use super::middleware::RequestId;
 use crate::credentials::{CredentialError, Credentials};
-use crate::identity::valid_id;
 use crate::secret::SecretString;
-use app::api::Provider;
+use app::api::{Provider, TenantId};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -118,18 +117,21 @@ async fn credential(
     if let Err(refused) = authorize(&state, &headers) {
         return refused.into_response();
     }
-    if !valid_id(&tenant) {
+    let Some(tenant) = TenantId::parse(&tenant) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_tenant",
             "The tenant id is not valid.",
         );
-    }
+    };
     let Some(provider) = Provider::parse(&provider) else {
         return error(
             StatusCode::NOT_FOUND,
             "unknown_provider",
-            "Unknown code source: use devcloud, github, gitlab or gitee.",
+            &format!(
+                "Unknown code source: use one of {}.",
+                provider_ids(|_| true)
+            ),
         );
     };
     match state
@@ -148,24 +150,36 @@ fn target(
     headers: &HeaderMap,
     tenant: &str,
     provider: &str,
-) -> Result<Provider, Box<Response>> {
+) -> Result<(TenantId, Provider), Box<Response>> {
     authorize(state, headers).map_err(|r| Box::new(r.into_response()))?;
-    if !valid_id(tenant) {
-        return Err(Box::new(error(
+    let tenant = TenantId::parse(tenant).ok_or_else(|| {
+        Box::new(error(
             StatusCode::BAD_REQUEST,
             "invalid_tenant",
             "The tenant id is not valid.",
-        )));
-    }
-    Provider::parse(provider)
-        .filter(|p| *p != Provider::DevCloud)
+        ))
+    })?;
+    let lists = |p: Provider| state.repos.lists(p);
+    let provider = Provider::parse(provider)
+        .filter(|p| lists(*p))
         .ok_or_else(|| {
             Box::new(error(
                 StatusCode::NOT_FOUND,
                 "unknown_provider",
-                "Use github, gitlab or gitee.",
+                &format!("Use one of {}.", provider_ids(lists)),
             ))
-        })
+        })?;
+    Ok((tenant, provider))
+}
+
+/// The ids of the code sources `keep` accepts, for error messages.
+fn provider_ids(keep: impl Fn(Provider) -> bool) -> String {
+    Provider::ALL
+        .into_iter()
+        .filter(|p| keep(*p))
+        .map(Provider::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn repo_error(e: crate::repositories::RepoError, request_id: &str) -> Response {
@@ -180,12 +194,22 @@ fn repo_error(e: crate::repositories::RepoError, request_id: &str) -> Response {
         ),
         RepoError::Host(h) => {
             tracing::info!(request_id, outcome = ?h, "repository listing failed at the code host");
-            error(
+            (
                 StatusCode::BAD_GATEWAY,
-                "code_host_error",
-                &format!("The code host did not answer as expected: {h:?}"),
+                Json(json!({"error": "code_host_error", "message": "The code host did not answer as expected.", "host_error": h})),
             )
+                .into_response()
         }
+        RepoError::Unsupported => error(
+            StatusCode::NOT_FOUND,
+            "unknown_provider",
+            "This code source lists no repositories.",
+        ),
+        RepoError::Invalid(_) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "The repository id is not one a listing handed out.",
+        ),
     }
 }
 
@@ -196,8 +220,8 @@ async fn repositories(
     Query(q): Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let provider = match target(&state, &headers, &tenant, &provider) {
-        Ok(p) => p,
+    let (tenant, provider) = match target(&state, &headers, &tenant, &provider) {
+        Ok(t) => t,
         Err(r) => return *r,
     };
     // Lenient parsing, so a malformed parameter gets our JSON error, not a framework text reply.
@@ -229,8 +253,8 @@ async fn branches(
     Path((tenant, provider, id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let provider = match target(&state, &headers, &tenant, &provider) {
-        Ok(p) => p,
+    let (tenant, provider) = match target(&state, &headers, &tenant, &provider) {
+        Ok(t) => t,
         Err(r) => return *r,
     };
     match state
@@ -301,5 +325,10 @@ fn credential_error(e: CredentialError, request_id: &str) -> Response {
 }
 
 async fn openapi(State(st): State<ServiceApi>) -> Json<serde_json::Value> {
-    Json(super::openapi::document(&st.base_path))
+    let listing: Vec<&str> = Provider::ALL
+        .into_iter()
+        .filter(|p| st.repos.lists(*p))
+        .map(Provider::as_str)
+        .collect();
+    Json(super::openapi::document(&st.base_path, &listing))
 }

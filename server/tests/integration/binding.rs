@@ -4,7 +4,7 @@ use crate::support::*;
 use serde_json::json;
 
 #[tokio::test]
-async fn page_lists_the_four_code_hosts_with_devcloud_bound() {
+async fn page_lists_every_code_host_with_devcloud_bound() {
     let app = spawn_app(Options::default()).await;
     let page = app.page().await;
     let rows = page["rows"].as_array().unwrap();
@@ -12,7 +12,31 @@ async fn page_lists_the_four_code_hosts_with_devcloud_bound() {
         .iter()
         .map(|r| r["provider"].as_str().unwrap())
         .collect();
-    assert_eq!(order, ["devcloud", "github", "gitlab", "gitee"]);
+    assert_eq!(
+        order,
+        [
+            "devcloud",
+            "github",
+            "gitlab",
+            "gitee",
+            "bitbucket",
+            "gitea"
+        ]
+    );
+    // How each binds and unbinds comes with the row, as data.
+    let host = |i: usize| &rows[i]["host"];
+    assert_eq!(host(0)["bind"], "Default");
+    assert_eq!(host(1)["bind"], "OAuth");
+    assert_eq!(host(1)["revocation"], "Automatic");
+    assert_eq!(host(2)["bind"], "AccessToken");
+    assert_eq!(host(2)["revocation"], "Optional");
+    assert_eq!(host(4)["revocation"], "Manual");
+    assert_eq!(host(5)["bind"], "AccessToken");
+    assert_eq!(
+        host(5)["default_address"],
+        json!(null),
+        "Gitea has no public default"
+    );
     assert_eq!(rows[0]["status"], "Bound");
     assert_eq!(rows[0]["is_default"], true);
     // GitHub and Gitee are configured (fake OAuth apps) in these tests.
@@ -21,7 +45,7 @@ async fn page_lists_the_four_code_hosts_with_devcloud_bound() {
     assert_eq!(rows[3]["status"], "Unbound");
     assert_eq!(page["viewer"]["local_mode"], true);
     assert_eq!(page["build_node_cidrs"], json!(["192.0.2.0/24"]));
-    assert_eq!(page["gitlab_default_address"], "https://gitlab.com");
+    assert_eq!(rows[2]["host"]["default_address"], "https://gitlab.com");
 }
 
 #[tokio::test]
@@ -122,9 +146,13 @@ async fn unbind_removes_the_binding_once() {
         .await;
     assert_eq!((status, err), (409, json!("DefaultBinding")));
     let (status, err) = app
-        .call("code-sources/unbind", json!({"provider": "bitbucket"}))
+        .call("code-sources/unbind", json!({"provider": "sourceforge"}))
         .await;
     assert_eq!((status, err), (422, json!({"Invalid": "UnknownProvider"})));
+    let (status, err) = app
+        .call("code-sources/unbind", json!({"provider": "bitbucket"}))
+        .await;
+    assert_eq!((status, err), (404, json!("NotBound")));
 }
 
 #[tokio::test]

@@ -118,8 +118,8 @@ async fn a_pem_shaped_non_certificate_is_an_input_error() {
     for ca in [not_der, not_base64, unterminated, good_then_bad.as_str()] {
         let (status, body) = app
             .call(
-                "code-sources/gitlab/check",
-                json!({"address": app.fake.https_url(), "token": "glpat-fake-alice", "ca_pem": ca}),
+                "code-sources/token/check",
+                json!({"provider": "gitlab", "address": app.fake.https_url(), "token": "glpat-fake-alice", "ca_pem": ca}),
             )
             .await;
         assert_eq!(
@@ -131,8 +131,8 @@ async fn a_pem_shaped_non_certificate_is_an_input_error() {
     // The real CA still works.
     let (status, body) = app
         .call(
-            "code-sources/gitlab/check",
-            json!({"address": app.fake.https_url(), "token": "glpat-fake-alice", "ca_pem": fake_hosts::TEST_CA_PEM}),
+            "code-sources/token/check",
+            json!({"provider": "gitlab", "address": app.fake.https_url(), "token": "glpat-fake-alice", "ca_pem": fake_hosts::TEST_CA_PEM}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -147,8 +147,8 @@ async fn a_tenant_runs_at_most_four_outbound_calls_at_once() {
         async move {
             app.call_as(
                 tenant,
-                "code-sources/gitlab/check",
-                json!({"address": address, "token": "glpat-fake-alice", "ca_pem": null}),
+                "code-sources/token/check",
+                json!({"provider": "gitlab", "address": address, "token": "glpat-fake-alice", "ca_pem": null}),
             )
             .await
         }
@@ -166,7 +166,10 @@ async fn a_tenant_runs_at_most_four_outbound_calls_at_once() {
     assert!(took < Duration::from_secs(1), "globex waited {took:?}");
     for (status, body) in results {
         // Held calls end in a 404: not a GitLab.
-        assert_eq!((status, host_error(&body)), (502, json!("NotGitLab")));
+        assert_eq!(
+            (status, host_error(&body)),
+            (502, json!("UnexpectedAnswer"))
+        );
     }
     let stats = limit_stats(&app).await;
     assert_eq!(stats["held_total"], 8, "{stats}");
@@ -181,8 +184,8 @@ async fn a_tenant_over_its_limit_for_too_long_is_told_to_retry() {
     let results = futures_util::future::join_all((0..12).map(|_| {
         app.call_as(
             "acme",
-            "code-sources/gitlab/check",
-            json!({"address": held, "token": "glpat-fake-alice", "ca_pem": null}),
+            "code-sources/token/check",
+            json!({"provider": "gitlab", "address": held, "token": "glpat-fake-alice", "ca_pem": null}),
         )
     }))
     .await;

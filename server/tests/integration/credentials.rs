@@ -48,10 +48,10 @@ async fn issues_gitlab_credentials_and_answers_every_case() {
     // A usable address, not a placeholder: the default region's CodeArts Repo host.
     assert_eq!(
         c["base_url"],
-        codesource_server::config::DEFAULT_DEVCLOUD_URL,
+        codesource_server::hosts::devcloud::DEFAULT_URL,
         "{c}"
     );
-    let (status, _, _) = app.credential("local", "bitbucket", t).await;
+    let (status, _, _) = app.credential("local", "sourceforge", t).await;
     assert_eq!(status, 404);
     let (status, _, _) = app.credential("someone-else", "gitlab", t).await;
     assert_eq!(status, 404, "another tenant has no such binding");
@@ -209,7 +209,10 @@ async fn a_host_that_cannot_refresh_right_now_gets_503_not_reauthorization() {
 #[tokio::test]
 async fn devcloud_credential_carries_the_configured_address() {
     let app = spawn_app(Options {
-        tweak: |c| c.devcloud_url = "https://codehub.devcloud.cn-east-3.huaweicloud.com".into(),
+        tweak: |c| {
+            c.hosts.get_mut(Provider::DevCloud).url =
+                Some("https://codehub.devcloud.cn-east-3.huaweicloud.com".into())
+        },
         ..Default::default()
     })
     .await;

@@ -67,8 +67,8 @@ async fn input_problems() {
     }
     let (status, body) = app
         .call(
-            "code-sources/gitlab/check",
-            json!({"address": url, "token": "glpat-fake-alice", "ca_pem": "not a cert"}),
+            "code-sources/token/check",
+            json!({"provider": "gitlab", "address": url, "token": "glpat-fake-alice", "ca_pem": "not a cert"}),
         )
         .await;
     assert_eq!((status, body), (422, json!({"Invalid": "CaInvalid"})));
@@ -79,7 +79,7 @@ async fn servers_that_are_not_gitlab() {
     let app = spawn_app(Options::default()).await;
     let url = app.fake.http_url();
     let (_, b) = failure(&app, &format!("{url}/not-gitlab"), "glpat-fake-alice").await;
-    assert_eq!(host_error(&b), json!("NotGitLab"));
+    assert_eq!(host_error(&b), json!("UnexpectedAnswer"));
     let (_, b) = failure(&app, &format!("{url}/redirect"), "glpat-fake-alice").await;
     assert_eq!(
         host_error(&b),
@@ -124,8 +124,8 @@ async fn tls_needs_the_private_ca() {
     assert_eq!(host_error(&b), json!("Tls"), "{b}");
     let (status, pending) = app
         .call(
-            "code-sources/gitlab/check",
-            json!({"address": url, "token": "glpat-fake-alice", "ca_pem": fake_hosts::TEST_CA_PEM}),
+            "code-sources/token/check",
+            json!({"provider": "gitlab", "address": url, "token": "glpat-fake-alice", "ca_pem": fake_hosts::TEST_CA_PEM}),
         )
         .await;
     assert_eq!(status, 200, "{pending}");

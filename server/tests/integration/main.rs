@@ -4,10 +4,12 @@
 mod activity;
 mod avatars;
 mod binding;
+mod bitbucket;
 mod bounded;
 mod credentials;
 mod embedding;
 mod failures;
+mod gitea;
 mod hardening;
 mod health;
 mod latency;

@@ -193,8 +193,8 @@ impl Replica {
     pub async fn check(&self, tenant: &str, address: &str, token: &str) -> (u16, Value) {
         self.call(
             tenant,
-            "code-sources/gitlab/check",
-            json!({"address": address, "token": token, "ca_pem": null}),
+            "code-sources/token/check",
+            json!({"provider": "gitlab", "address": address, "token": token, "ca_pem": null}),
         )
         .await
     }

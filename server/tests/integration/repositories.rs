@@ -98,14 +98,15 @@ async fn github_and_gitee_repositories_and_branches() {
         )
         .await;
     assert_eq!((status, b.as_array().unwrap().len()), (200, 2));
-    let (status, _) = app
+    let (status, body) = app
         .call(
             "code-sources/branches",
             json!({"provider": "gitee", "repo_id": "../../admin"}),
         )
         .await;
     assert_eq!(
-        status, 502,
+        (status, body),
+        (422, json!({"Invalid": "RepoIdMalformed"})),
         "repository ids are checked before they go into a URL"
     );
 }

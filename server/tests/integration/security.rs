@@ -120,9 +120,9 @@ async fn oversized_requests_are_refused() {
     let huge = "x".repeat(200 * 1024);
     let r = app
         .http
-        .post(format!("{}/api/code-sources/gitlab/check", app.base))
+        .post(format!("{}/api/code-sources/token/check", app.base))
         .header("sec-fetch-site", "same-origin")
-        .json(&json!({"address": "gitlab.com", "token": "t", "ca_pem": huge}))
+        .json(&json!({"provider": "gitlab", "address": "gitlab.com", "token": "t", "ca_pem": huge}))
         .send()
         .await
         .unwrap();

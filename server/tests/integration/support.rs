@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub use app::api::Provider;
 use codesource_server::identity::sign_hs256;
 use codesource_server::Config;
 use leptos::prelude::LeptosOptions;
@@ -86,16 +87,26 @@ pub async fn spawn_app(opts: Options) -> TestApp {
     config.public_url = Some(format!("http://{addr}"));
     if opts.oauth {
         let fake = fake.http_url();
-        config.github_url = format!("{fake}/github");
-        config.github_api_url = format!("{fake}/github-api");
-        config.gitee_url = format!("{fake}/gitee");
         let secret = if opts.wrong_github_secret {
             "not-the-secret"
         } else {
             fake_hosts::GITHUB_APP.1
         };
-        config.github_app = Some(app(fake_hosts::GITHUB_APP.0, secret));
-        config.gitee_app = Some(app(fake_hosts::GITEE_APP.0, fake_hosts::GITEE_APP.1));
+        let hosts = &mut config.hosts;
+        let github = hosts.get_mut(Provider::GitHub);
+        github.url = Some(format!("{fake}/github"));
+        github.api_url = Some(format!("{fake}/github-api"));
+        github.app = Some(app(fake_hosts::GITHUB_APP.0, secret));
+        let gitee = hosts.get_mut(Provider::Gitee);
+        gitee.url = Some(format!("{fake}/gitee"));
+        gitee.app = Some(app(fake_hosts::GITEE_APP.0, fake_hosts::GITEE_APP.1));
+        let bitbucket = hosts.get_mut(Provider::Bitbucket);
+        bitbucket.url = Some(format!("{fake}/bitbucket"));
+        bitbucket.api_url = Some(format!("{fake}/bitbucket-api"));
+        bitbucket.app = Some(app(
+            fake_hosts::BITBUCKET_APP.0,
+            fake_hosts::BITBUCKET_APP.1,
+        ));
     }
     config.service_token = Some(codesource_server::secret::SecretString::new(
         SERVICE_TOKEN.into(),
@@ -218,8 +229,8 @@ impl TestApp {
 
     pub async fn check(&self, address: &str, token: &str) -> (u16, Value) {
         self.call(
-            "code-sources/gitlab/check",
-            json!({"address": address, "token": token, "ca_pem": null}),
+            "code-sources/token/check",
+            json!({"provider": "gitlab", "address": address, "token": token, "ca_pem": null}),
         )
         .await
     }

@@ -2,8 +2,12 @@
 //! (possibly hostile) GitLab instance answers.
 
 use super::*;
+use crate::providers::instance::{parse_ca, parse_token, InstanceClient};
+use crate::providers::net::OutboundPolicy;
 use crate::providers::test_support::hostile_text;
+use app::api::InputError;
 use proptest::prelude::*;
+use std::time::Duration;
 
 const CA: &str = include_str!("../../../fake-hosts/tls/ca.pem");
 
@@ -62,7 +66,7 @@ proptest! {
             )),
             429 => prop_assert_eq!(e, HostError::RateLimited { retry_after_secs: Some(3) }),
             300..=399 => prop_assert_eq!(e, HostError::Redirected { location: None }),
-            404 | 405 => prop_assert_eq!(e, HostError::NotGitLab),
+            404 | 405 => prop_assert_eq!(e, HostError::UnexpectedAnswer),
             // The host's scope list is never echoed from an error body.
             403 => {
                 let echoed = matches!(e, HostError::InsufficientScope { ref scopes } if !scopes.is_empty());
@@ -148,7 +152,7 @@ proptest! {
         match parse_ca(Some(&pem)) {
             Ok(ca) => {
                 let policy = OutboundPolicy { allow_loopback: false };
-                let built = GitLabClient::new(policy, Duration::from_secs(1), ca);
+                let built = InstanceClient::new(policy, Duration::from_secs(1), ca);
                 prop_assert!(built.is_ok(), "parse_ca accepted what the client refuses: {pem:?}");
             }
             Err(e) => prop_assert_eq!(e, InputError::CaInvalid),

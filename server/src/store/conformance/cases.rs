@@ -5,6 +5,7 @@
 use super::{binding, entry, keys};
 use crate::store::{Store, StoredBinding};
 use app::api::Provider::{self, DevCloud, GitHub, GitLab, Gitee};
+use app::api::ReauthReason;
 
 pub use super::ephemeral::*;
 
@@ -51,7 +52,7 @@ pub async fn replace_only_when_unchanged(s: &dyn Store) {
     assert!(s.replace(&a, &b).await.unwrap());
     assert_eq!(s.get("t1", GitLab).await.unwrap().unwrap(), b);
     let c = StoredBinding {
-        reauth_reason: Some("revoked".into()),
+        reauth_reason: Some(ReauthReason::TokenRevoked),
         ..a.clone()
     };
     assert!(!s.replace(&a, &c).await.unwrap(), "stale old must lose");
@@ -114,7 +115,9 @@ pub async fn claim_due_rules(s: &dyn Store) {
         with("t1", GitHub, &|b| b.last_checked_at = Some(NOW - 7200)), // due
         with("t1", Gitee, &|b| b.last_checked_at = Some(NOW - 10)), // checked recently
         with("t1", DevCloud, &|b| b.check_claimed_until = Some(NOW)), // claim ended: due
-        with("t3", GitLab, &|b| b.reauth_reason = Some("revoked".into())),
+        with("t3", GitLab, &|b| {
+            b.reauth_reason = Some(ReauthReason::TokenRevoked)
+        }),
         with("t3", GitHub, &|b| b.check_claimed_until = Some(NOW + 100)), // claimed
         with("t2", GitLab, &|_| {}),                                      // due, another tenant
     ];
@@ -192,7 +195,7 @@ pub async fn counts_by_provider_and_reauth(s: &dyn Store) {
     s.put(&binding("t2", GitLab, "b")).await.unwrap();
     s.put(&binding("t1", GitHub, "c")).await.unwrap();
     let mut broken = binding("t3", GitLab, "d");
-    broken.reauth_reason = Some("refresh refused".into());
+    broken.reauth_reason = Some(ReauthReason::RefreshRefused("invalid_grant".into()));
     s.put(&broken).await.unwrap();
     let mut counts = s.counts().await.unwrap();
     counts.sort();
@@ -211,7 +214,7 @@ pub async fn audit_pages_newest_first(s: &dyn Store) {
     }
     s.append(entry("t10", NOW + 200, "other")).await.unwrap();
     let actions = |page: &[crate::store::AuditEntry]| -> Vec<String> {
-        page.iter().map(|e| e.action.clone()).collect()
+        page.iter().map(|e| super::tag(e).to_string()).collect()
     };
     let (first, cursor) = s.page("t1", None, 2).await.unwrap();
     assert_eq!(actions(&first), ["a4", "a3"]);
@@ -254,7 +257,7 @@ pub async fn audit_scan_copies_everything(s: &dyn Store) {
         }
     }
     assert_eq!(copied.len(), written.len(), "each entry once");
-    copied.sort_by(|a, b| a.action.cmp(&b.action));
+    copied.sort_by(|a, b| a.request_id.cmp(&b.request_id));
     assert_eq!(copied, written);
     let (again, _) = s.scan_audit(None, 100).await.unwrap();
     assert_eq!(again.len(), 7);

@@ -1,0 +1,142 @@
+//! Gitee: an OAuth app (no PKCE; the client secret in the form body, and a `User-Agent` on
+//! every call or Gitee refuses it), `GET /api/v5/user`, repositories from
+//! `/api/v5/user/repos` (searched upstream with `q`; the `total_count` header says when there
+//! are more), GitHub-shaped answers. Gitee has no revocation API; git user is the login.
+
+use super::github::{self, GitHubStyleRepo, NamedBranch};
+use super::http::{self, Auth};
+use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
+use crate::config::HostConfig;
+use crate::providers::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
+use crate::secret::SecretString;
+use crate::util::query_encode;
+use app::api::{BindMethod, Branch, HostError, HostInfo, Provider, RepoPage, RevocationPolicy};
+
+pub const OAUTH: OAuthSpec = OAuthSpec {
+    provider: Provider::Gitee,
+    authorize_path: "/oauth/authorize",
+    token_path: "/oauth/token",
+    user_path: "/api/v5/user",
+    scopes: &["user_info", "projects"],
+    send_scopes: true,
+    pkce: false,
+    client_auth: AuthType::RequestBody,
+    authorize_extra: &[],
+    parse_user: github_style_user,
+};
+
+pub struct Gitee {
+    web: String,
+    app: Option<OAuthProvider>,
+}
+
+impl Gitee {
+    pub fn new(c: &HostConfig, redirect: &str, out: Outbound) -> anyhow::Result<Self> {
+        let web = c.url_or("https://gitee.com");
+        // The API lives on the web host (`/api/v5`).
+        let app = github::app(&OAUTH, c.app.as_ref(), &web, &web, redirect, out)?;
+        Ok(Gitee { web, app })
+    }
+
+    fn app(&self) -> Result<&OAuthProvider, HostError> {
+        self.app.as_ref().ok_or(HostError::Unreachable)
+    }
+
+    fn api(&self) -> String {
+        format!("{}/api/v5", self.web)
+    }
+}
+
+#[async_trait::async_trait]
+impl CodeHost for Gitee {
+    fn provider(&self) -> Provider {
+        Provider::Gitee
+    }
+
+    fn info(&self) -> HostInfo {
+        HostInfo {
+            provider: Provider::Gitee,
+            bind: BindMethod::OAuth,
+            revocation: RevocationPolicy::Manual,
+            default_address: None,
+            scopes: OAUTH.scopes.iter().map(|s| s.to_string()).collect(),
+            repositories: true,
+        }
+    }
+
+    fn configured(&self) -> bool {
+        self.app.is_some()
+    }
+
+    fn oauth(&self) -> Option<&OAuthProvider> {
+        self.app.as_ref()
+    }
+
+    fn repos(&self) -> Option<&dyn RepoHost> {
+        Some(self)
+    }
+
+    async fn validate(&self, _at: Instance<'_>, token: &SecretString) -> Result<(), HostError> {
+        self.app()?.validate(token).await
+    }
+
+    fn credential(&self, _at: Instance<'_>, account: &str) -> CredentialShape {
+        CredentialShape {
+            base_url: self.web.clone(),
+            api_url: Some(self.api()),
+            git_username: Some(account.to_string()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl RepoHost for Gitee {
+    async fn repositories(
+        &self,
+        _at: Instance<'_>,
+        token: &SecretString,
+        search: &str,
+        page: u32,
+    ) -> Result<RepoPage, HostError> {
+        let url = format!(
+            "{}/user/repos?per_page={PER_PAGE}&page={page}&sort=updated&q={}",
+            self.api(),
+            query_encode(search)
+        );
+        let answer = http::get(self.app()?.http(), &url, Auth::Bearer(token))
+            .await?
+            .ok()?;
+        let more = answer
+            .header("total_count")
+            .and_then(|t| t.trim().parse::<u32>().ok())
+            .is_some_and(|total| page * PER_PAGE < total);
+        let repos: Vec<GitHubStyleRepo> = answer.json()?;
+        let items = repos
+            .into_iter()
+            .map(GitHubStyleRepo::into_repository)
+            .collect();
+        Ok(RepoPage {
+            items,
+            page,
+            next_page: more.then_some(page + 1),
+        })
+    }
+
+    async fn branches(
+        &self,
+        _at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoId,
+    ) -> Result<Vec<Branch>, HostError> {
+        let url = format!(
+            "{}/repos/{}/branches?per_page=100",
+            self.api(),
+            repo.as_str()
+        );
+        let branches: Vec<NamedBranch> = http::get(self.app()?.http(), &url, Auth::Bearer(token))
+            .await?
+            .ok()?
+            .json()?;
+        Ok(github::mark_default(branches, None))
+    }
+}

@@ -1,0 +1,225 @@
+//! One model of a code host. Each host is a module with a type implementing [`CodeHost`]: how
+//! it binds (OAuth app or address + personal access token), its endpoints, how a token is
+//! checked, refreshed and revoked, its repositories and branches, the shape of the credential
+//! the build service gets, and the [`HostInfo`] the page reads instead of branching on the
+//! host. [`Hosts::from_config`] is the registry: one line per host, an exhaustive match, so a
+//! host added to `Provider` does not compile until it is registered.
+//!
+//! Adding a host: its module here, its fake in `fake-hosts`, its texts in `app::i18n`
+//! (`host_text`), one line in [`Hosts::from_config`].
+
+pub mod bitbucket;
+pub mod devcloud;
+pub mod gitea;
+pub mod gitee;
+pub mod github;
+pub mod gitlab;
+mod http;
+mod repo_id;
+
+pub use repo_id::RepoId;
+
+use crate::config::Config;
+use crate::providers::address::HostAddress;
+use crate::providers::instance::{parse_ca, InstanceClient};
+use crate::providers::net::OutboundPolicy;
+use crate::providers::oauth::OAuthProvider;
+use crate::secret::SecretString;
+use crate::store::StoredBinding;
+use app::api::{Account, Branch, HostError, HostInfo, Provider, RepoPage, Revocation};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a binding lives: the configured instance (OAuth hosts), or the address and CA the
+/// user gave (access-token hosts).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Instance<'a> {
+    pub address: Option<&'a str>,
+    pub ca_pem: Option<&'a str>,
+}
+
+impl<'a> Instance<'a> {
+    pub fn of(b: &'a StoredBinding) -> Self {
+        Instance {
+            address: b.address.as_deref(),
+            ca_pem: b.ca_pem.as_deref(),
+        }
+    }
+}
+
+/// How the build service uses a token at a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialShape {
+    /// Where repositories are cloned from.
+    pub base_url: String,
+    pub api_url: Option<String>,
+    /// The user name for git over HTTPS, the token being the password.
+    pub git_username: Option<String>,
+}
+
+/// What checking a personal access token found.
+#[derive(Debug, Clone)]
+pub struct TokenCheck {
+    pub account: Account,
+    pub scopes: Vec<String>,
+    pub scopes_unknown: bool,
+    /// `YYYY-MM-DD`.
+    pub expires_at: Option<String>,
+}
+
+/// What every host gets to reach the network with.
+#[derive(Clone, Copy, Debug)]
+pub struct Outbound {
+    pub policy: OutboundPolicy,
+    pub timeout: Duration,
+}
+
+impl Outbound {
+    /// A client for a user-given instance (policy-checked, the user's CA), and its address.
+    pub fn instance(&self, at: Instance<'_>) -> Result<(HostAddress, InstanceClient), HostError> {
+        let address = HostAddress::parse(at.address.unwrap_or(""))
+            .map_err(|_| HostError::UnexpectedAnswer)?;
+        // Stored CAs were checked when the binding was made.
+        let ca = parse_ca(at.ca_pem).unwrap_or_default();
+        let client = InstanceClient::new(self.policy, self.timeout, ca)
+            .map_err(|_| HostError::Unreachable)?;
+        client.check_literal(&address)?;
+        Ok((address, client))
+    }
+}
+
+/// A code host.
+#[async_trait::async_trait]
+pub trait CodeHost: Send + Sync {
+    fn provider(&self) -> Provider;
+
+    /// What the page needs to know, as data.
+    fn info(&self) -> HostInfo;
+
+    /// Whether the operator has set it up (an OAuth host needs a registered app).
+    fn configured(&self) -> bool {
+        true
+    }
+
+    /// OAuth hosts: the configured app (authorize, exchange, refresh).
+    fn oauth(&self) -> Option<&OAuthProvider> {
+        None
+    }
+
+    /// Access-token hosts: checks an address and a token (the Bind dialog).
+    fn access_token(&self) -> Option<&dyn AccessTokenHost> {
+        None
+    }
+
+    /// Hosts whose repositories can be listed.
+    fn repos(&self) -> Option<&dyn RepoHost> {
+        None
+    }
+
+    /// Whether a stored token still works (the health check).
+    async fn validate(&self, at: Instance<'_>, token: &SecretString) -> Result<(), HostError>;
+
+    /// Revokes a removed binding's token upstream. Hosts without an API for it say
+    /// [`Revocation::Manual`] without calling anything.
+    async fn revoke(
+        &self,
+        _at: Instance<'_>,
+        _token: &SecretString,
+    ) -> Result<Revocation, HostError> {
+        Ok(Revocation::Manual)
+    }
+
+    /// The credential's shape for a binding at `at` of `account`.
+    fn credential(&self, at: Instance<'_>, account: &str) -> CredentialShape;
+}
+
+/// Binding by address and personal access token.
+#[async_trait::async_trait]
+pub trait AccessTokenHost: Send + Sync {
+    async fn check(
+        &self,
+        client: &InstanceClient,
+        address: &HostAddress,
+        token: &SecretString,
+    ) -> Result<TokenCheck, HostError>;
+}
+
+/// Repositories and branches of the bound account.
+#[async_trait::async_trait]
+pub trait RepoHost: Send + Sync {
+    async fn repositories(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        search: &str,
+        page: u32,
+    ) -> Result<RepoPage, HostError>;
+
+    async fn branches(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoId,
+    ) -> Result<Vec<Branch>, HostError>;
+}
+
+/// Repositories per page in listings.
+pub const PER_PAGE: u32 = 20;
+
+/// The registry: every host, configured from the operator's settings.
+pub struct Hosts {
+    /// In `Provider::ALL` order.
+    hosts: Vec<Arc<dyn CodeHost>>,
+}
+
+/// Redirect URI registered at the code host for `provider`.
+pub fn callback_url(public_base: &str, provider: Provider) -> String {
+    format!(
+        "{}/oauth/{}/callback",
+        public_base.trim_end_matches('/'),
+        provider.as_str()
+    )
+}
+
+impl Hosts {
+    /// `public_base` is our external URL with the base path (OAuth redirect URIs).
+    pub fn from_config(config: &Config, public_base: &str) -> anyhow::Result<Hosts> {
+        let out = Outbound {
+            policy: OutboundPolicy {
+                allow_loopback: config.allow_loopback,
+            },
+            timeout: config.provider_timeout,
+        };
+        let mut hosts: Vec<Arc<dyn CodeHost>> = Vec::new();
+        for p in Provider::ALL {
+            let c = config.hosts.get(p);
+            let redirect = callback_url(public_base, p);
+            let host: Arc<dyn CodeHost> = match p {
+                Provider::DevCloud => Arc::new(devcloud::DevCloud::new(c)),
+                Provider::GitHub => Arc::new(github::GitHub::new(c, &redirect, out)?),
+                Provider::GitLab => Arc::new(gitlab::GitLab::new(c, out)),
+                Provider::Gitee => Arc::new(gitee::Gitee::new(c, &redirect, out)?),
+                Provider::Bitbucket => Arc::new(bitbucket::Bitbucket::new(c, &redirect, out)?),
+                Provider::Gitea => Arc::new(gitea::Gitea::new(c, out)),
+            };
+            hosts.push(host);
+        }
+        Ok(Hosts { hosts })
+    }
+
+    pub fn get(&self, p: Provider) -> &dyn CodeHost {
+        let i = Provider::ALL
+            .iter()
+            .position(|q| *q == p)
+            .expect("every provider is in Provider::ALL");
+        self.hosts[i].as_ref()
+    }
+
+    /// Every host, in table order.
+    pub fn all(&self) -> impl Iterator<Item = &dyn CodeHost> {
+        self.hosts.iter().map(|h| h.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,144 @@
+//! The registry: every code host is in it, each under its own name, with data the page can use.
+
+use super::*;
+use crate::config::OAuthApp;
+use app::api::{BindMethod, RevocationPolicy};
+
+/// A configuration with an OAuth app for every host that binds through OAuth.
+fn full_config() -> Config {
+    let mut c = Config::defaults();
+    for p in Provider::ALL {
+        c.hosts.get_mut(p).app = Some(OAuthApp {
+            client_id: format!("{}-id", p.as_str()),
+            client_secret: SecretString::new("secret".into()),
+        });
+    }
+    c
+}
+
+/// Fails when a host is added to `Provider` but not to `Provider::ALL`: the match has no
+/// catch-all, so a new variant does not compile here until it is listed.
+fn listed(p: Provider) -> bool {
+    match p {
+        Provider::DevCloud
+        | Provider::GitHub
+        | Provider::GitLab
+        | Provider::Gitee
+        | Provider::Bitbucket
+        | Provider::Gitea => Provider::ALL.contains(&p),
+    }
+}
+
+#[test]
+fn every_host_is_registered_under_its_own_name() {
+    let hosts = Hosts::from_config(&full_config(), "https://cs.example").unwrap();
+    assert_eq!(hosts.all().count(), Provider::ALL.len());
+    for p in Provider::ALL {
+        assert!(listed(p), "{p:?} is not in Provider::ALL");
+        let h = hosts.get(p);
+        assert_eq!(
+            h.provider(),
+            p,
+            "the registry line for {p:?} builds another host"
+        );
+        assert_eq!(h.info().provider, p);
+        assert!(h.configured(), "{p:?}");
+        // What the page is told matches what the host can do.
+        let info = h.info();
+        match info.bind {
+            BindMethod::OAuth => assert!(h.oauth().is_some(), "{p:?}"),
+            BindMethod::AccessToken => assert!(h.access_token().is_some(), "{p:?}"),
+            BindMethod::Default => {
+                assert_eq!(info.revocation, RevocationPolicy::NotApplicable)
+            }
+        }
+        assert_eq!(info.repositories, h.repos().is_some(), "{p:?}");
+    }
+    // Table order: the seed's four, then Bitbucket and Gitea.
+    let order: Vec<&str> = hosts.all().map(|h| h.provider().as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "devcloud",
+            "github",
+            "gitlab",
+            "gitee",
+            "bitbucket",
+            "gitea"
+        ]
+    );
+}
+
+#[test]
+fn oauth_hosts_without_an_app_are_not_configured() {
+    let hosts = Hosts::from_config(&Config::defaults(), "https://cs.example").unwrap();
+    for p in [Provider::GitHub, Provider::Gitee, Provider::Bitbucket] {
+        assert!(!hosts.get(p).configured(), "{p:?}");
+        assert!(hosts.get(p).oauth().is_none());
+    }
+    for p in [Provider::DevCloud, Provider::GitLab, Provider::Gitea] {
+        assert!(hosts.get(p).configured(), "{p:?}");
+    }
+}
+
+#[test]
+fn credentials_have_each_hosts_shape() {
+    let hosts = Hosts::from_config(&full_config(), "https://cs.example").unwrap();
+    let at = Instance {
+        address: Some("https://git.example"),
+        ca_pem: None,
+    };
+    let shape = |p| hosts.get(p).credential(at, "alice");
+    assert_eq!(
+        shape(Provider::Bitbucket),
+        CredentialShape {
+            base_url: "https://bitbucket.org".into(),
+            api_url: Some("https://api.bitbucket.org/2.0".into()),
+            git_username: Some("x-token-auth".into()),
+        }
+    );
+    assert_eq!(
+        shape(Provider::Gitea),
+        CredentialShape {
+            base_url: "https://git.example".into(),
+            api_url: Some("https://git.example/api/v1".into()),
+            git_username: Some("alice".into()),
+        }
+    );
+    assert_eq!(
+        shape(Provider::GitLab).git_username.as_deref(),
+        Some("oauth2")
+    );
+    assert_eq!(
+        shape(Provider::GitHub).git_username.as_deref(),
+        Some("x-access-token")
+    );
+    assert_eq!(
+        shape(Provider::Gitee).git_username.as_deref(),
+        Some("alice")
+    );
+    assert_eq!(shape(Provider::DevCloud).git_username, None);
+}
+
+#[test]
+fn bitbucket_authorize_url_names_no_scopes_and_gitee_does() {
+    let hosts = Hosts::from_config(&full_config(), "https://cs.example").unwrap();
+    let (url, verifier) = hosts
+        .get(Provider::Bitbucket)
+        .oauth()
+        .unwrap()
+        .authorize_url("state123");
+    assert!(
+        url.starts_with("https://bitbucket.org/site/oauth2/authorize?"),
+        "{url}"
+    );
+    assert!(!url.contains("scope="), "{url}");
+    assert!(url.contains("redirect_uri=https%3A%2F%2Fcs.example%2Foauth%2Fbitbucket%2Fcallback"));
+    assert!(verifier.is_none());
+    let (url, _) = hosts
+        .get(Provider::Gitee)
+        .oauth()
+        .unwrap()
+        .authorize_url("s");
+    assert!(url.contains("scope=user_info+projects"), "{url}");
+}
