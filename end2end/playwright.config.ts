@@ -36,7 +36,7 @@ const serverEnv = {
   RUST_LOG: process.env.RUST_LOG ?? 'info',
 } as Record<string, string>;
 
-// The fake GitHub and Gitee apps.
+// The fake GitHub, Gitee and Bitbucket apps.
 const oauthEnv = {
   CODESOURCE_GITHUB_URL: `${FAKE}/github`,
   CODESOURCE_GITHUB_API_URL: `${FAKE}/github-api`,
@@ -45,6 +45,10 @@ const oauthEnv = {
   CODESOURCE_GITEE_URL: `${FAKE}/gitee`,
   CODESOURCE_GITEE_CLIENT_ID: 'fake-gitee-client',
   CODESOURCE_GITEE_CLIENT_SECRET: 'fake-gitee-secret',
+  CODESOURCE_BITBUCKET_URL: `${FAKE}/bitbucket`,
+  CODESOURCE_BITBUCKET_API_URL: `${FAKE}/bitbucket-api`,
+  CODESOURCE_BITBUCKET_CLIENT_ID: 'fake-bitbucket-client',
+  CODESOURCE_BITBUCKET_CLIENT_SECRET: 'fake-bitbucket-secret',
 };
 
 /** One of two replicas on one PostgreSQL, both behind the proxy's one address. */

@@ -1,9 +1,11 @@
 //! Translations (zh-CN and English). Every user-facing string lives in the `messages!` table below;
 //! components ask for a [`Msg`] in the current [`Locale`].
 
-use crate::api::{ActivityAction, ActivityOutcome, ApiError, HostError, InputError};
-use crate::api::{Provider, ReauthReason};
+use crate::api::{ApiError, HostError, InputError};
 use serde::{Deserialize, Serialize};
+
+mod domain;
+pub use domain::{action_text, host_texts, outcome_text, reason_text, HostTexts};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Locale {
@@ -280,88 +282,6 @@ messages! {
     UnauthorizedTitle => "Sign-in required", "需要登录";
     UnauthorizedBody => "This page needs a valid console sign-in. Your session may have expired: sign in to the console again.", "此页面需要有效的控制台登录。登录可能已过期，请重新登录控制台。";
     NotFoundTitle => "Page not found", "页面不存在";
-}
-
-/// Why a binding needs re-authorization, in words.
-pub fn reason_text(locale: Locale, reason: &ReauthReason) -> String {
-    let msg = match reason {
-        ReauthReason::TokenInvalid => Msg::ReasonTokenInvalid,
-        ReauthReason::TokenExpired => Msg::ReasonTokenExpired,
-        ReauthReason::TokenRevoked => Msg::ReasonTokenRevoked,
-        ReauthReason::InsufficientScope => Msg::ReasonScope,
-        ReauthReason::CannotRefresh => Msg::ReasonCannotRefresh,
-        ReauthReason::RefreshRefused(code) => {
-            return fill(Msg::ReasonRefreshRefused.text(locale), &[code]);
-        }
-    };
-    msg.text(locale).to_string()
-}
-
-/// What an activity-log line records, in words.
-pub fn action_text(locale: Locale, action: ActivityAction) -> &'static str {
-    match action {
-        ActivityAction::Bind => Msg::ActionBind,
-        ActivityAction::Unbind => Msg::ActionUnbind,
-        ActivityAction::Reauthorize => Msg::ActionReauthorize,
-        ActivityAction::CredentialIssued => Msg::ActionCredential,
-        ActivityAction::RefreshFailed => Msg::ActionRefreshFailed,
-    }
-    .text(locale)
-}
-
-/// How an activity ended, in words; `host` names the code host.
-pub fn outcome_text(locale: Locale, outcome: &ActivityOutcome, host: &str) -> String {
-    match outcome {
-        ActivityOutcome::Ok => Msg::OutcomeOk.text(locale).to_string(),
-        ActivityOutcome::NeedsReauth(r) => fill(
-            Msg::OutcomeNeedsReauth.text(locale),
-            &[&reason_text(locale, r)],
-        ),
-        ActivityOutcome::Failed(Some(e)) => error_text(locale, &ApiError::Host(e.clone()), host).0,
-        ActivityOutcome::Failed(None) => Msg::OutcomeFailed.text(locale).to_string(),
-    }
-}
-
-/// The texts only some hosts have, by host: what the OAuth dialog says it asks for, what the
-/// unbind dialog says about revoking where the host has no API for it, and the access-token
-/// dialog's help for the address and the token.
-#[derive(Clone, Copy, Default)]
-pub struct HostTexts {
-    pub oauth_scopes: Option<Msg>,
-    pub manual_revoke: Option<Msg>,
-    pub address_help: Option<Msg>,
-    pub token_help: Option<Msg>,
-}
-
-pub fn host_texts(p: Provider) -> HostTexts {
-    match p {
-        Provider::DevCloud => HostTexts::default(),
-        Provider::GitHub => HostTexts {
-            oauth_scopes: Some(Msg::OAuthScopesGitHub),
-            ..HostTexts::default()
-        },
-        Provider::GitLab => HostTexts {
-            address_help: Some(Msg::AddressHelpGitLab),
-            token_help: Some(Msg::TokenHelpGitLab),
-            ..HostTexts::default()
-        },
-        Provider::Gitee => HostTexts {
-            oauth_scopes: Some(Msg::OAuthScopesGitee),
-            manual_revoke: Some(Msg::ManualRevokeGitee),
-            ..HostTexts::default()
-        },
-        Provider::Bitbucket => HostTexts {
-            oauth_scopes: Some(Msg::OAuthScopesBitbucket),
-            manual_revoke: Some(Msg::ManualRevokeBitbucket),
-            ..HostTexts::default()
-        },
-        Provider::Gitea => HostTexts {
-            manual_revoke: Some(Msg::ManualRevokeGitea),
-            address_help: Some(Msg::AddressHelpGitea),
-            token_help: Some(Msg::TokenHelpGitea),
-            ..HostTexts::default()
-        },
-    }
 }
 
 /// Fills `{}` placeholders in order.

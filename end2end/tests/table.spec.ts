@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 import { freshTenant, openPage, row, signIn, snap } from './helpers';
 import { LOCAL_URL } from './env';
 
-test('lists DevCloud, GitHub, GitLab and Gitee in order, DevCloud bound by default', async ({ page, context }, info) => {
+test('lists DevCloud, GitHub, GitLab, Gitee, Bitbucket and Gitea in order, DevCloud bound by default', async ({ page, context }, info) => {
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
@@ -11,7 +11,7 @@ test('lists DevCloud, GitHub, GitLab and Gitee in order, DevCloud bound by defau
   await openPage(page);
 
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Code source configuration');
-  await expect(page.locator('tbody .source-name')).toHaveText(['DevCloud', 'GitHub', 'GitLab', 'Gitee']);
+  await expect(page.locator('tbody .source-name')).toHaveText(['DevCloud', 'GitHub', 'GitLab', 'Gitee', 'Bitbucket', 'Gitea']);
   await expect(page.getByRole('rowheader', { name: 'GitLab', exact: true })).toBeVisible();
   await expect(page.getByRole('columnheader')).toHaveText([
     'Code source', 'Status', 'Bound account', 'Address', 'Bound at', 'Actions',
@@ -34,9 +34,9 @@ test('lists DevCloud, GitHub, GitLab and Gitee in order, DevCloud bound by defau
 test('local mode shows its badge and works without a console sign-in', async ({ page }) => {
   await openPage(page, LOCAL_URL);
   await expect(page.getByText('Local mode')).toBeVisible();
-  await expect(page.getByRole('rowheader')).toHaveCount(4);
-  // This server has no OAuth apps registered: GitHub and Gitee say so.
-  for (const name of ['GitHub', 'Gitee']) {
+  await expect(page.getByRole('rowheader')).toHaveCount(6);
+  // This server has no OAuth apps registered: GitHub, Gitee and Bitbucket say so.
+  for (const name of ['GitHub', 'Gitee', 'Bitbucket']) {
     const r = row(page, name);
     await expect(r.getByText('Not configured', { exact: true })).toBeVisible();
     await expect(r.getByRole('button', { name: `Bind ${name}` })).toBeDisabled();

@@ -7,24 +7,19 @@ use crate::config::Config;
 use crate::credentials::CredentialError;
 use crate::crypto::Cipher;
 use crate::health::Health;
-use crate::hosts::{CodeHost, Instance};
+use crate::hosts::CodeHost;
 use crate::oauth_flow::OAuthFlows;
 use crate::pending::Pending;
-use crate::providers::address::HostAddress;
 use crate::providers::avatar;
-use crate::providers::instance::{self, InstanceClient};
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::repositories::{RepoError, Repositories};
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store, StoreError};
-use crate::store::{StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
 use app::api::service::{Caller, CodeSourceService, TokenCheckInput};
-use app::api::{
-    Account, ApiError, CodeSourceRow, PageData, PendingBinding, Provider, RowStatus, Viewer,
-};
-use app::api::{ActivityAction, ActivityEntry, ActivityOutcome, ActivityPage, BindMethod, Branch};
-use app::api::{RepoPage, Revocation, RevocationPolicy};
+use app::api::{ActivityAction, ActivityEntry, ActivityOutcome, ActivityPage, Branch};
+use app::api::{ApiError, CodeSourceRow, PageData, PendingBinding, Provider, Viewer};
+use app::api::{RepoPage, Revocation};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,7 +42,9 @@ pub struct CodeSources {
 }
 
 mod avatars;
-use avatars::{shown_account, sized};
+mod bind;
+mod rows;
+mod unbind;
 
 impl CodeSources {
     pub fn new(
@@ -107,7 +104,8 @@ impl CodeSources {
         let aad = aad(&caller.tenant, provider);
         let avatar = match avatar::client(self.policy, self.timeout) {
             Ok(http) => {
-                let url = a.account.avatar_url.as_deref().map(|u| sized(provider, u));
+                let host = self.host(provider);
+                let url = a.account.avatar_url.as_deref().map(|u| host.avatar_url(u));
                 self.fetch_avatar(caller, provider, &http, url.as_deref())
                     .await
             }
@@ -134,98 +132,6 @@ impl CodeSources {
             .insert(&caller.tenant, item)
             .await
             .map_err(|e| store_failed(caller, "keeping the authorization failed", &e))
-    }
-}
-
-fn pending_view(
-    id: &str,
-    item: &PendingItem,
-    bind: BindMethod,
-    avatar_url: Option<String>,
-) -> PendingBinding {
-    PendingBinding {
-        id: id.to_string(),
-        provider: item.provider,
-        bind,
-        account: shown_account(&item.account, avatar_url),
-        address: item.address.clone(),
-        scopes: item.scopes.clone(),
-        expires_at: item.expires_at.clone(),
-        scopes_unknown: item.scopes_unknown,
-        missing_scopes: item.missing_scopes.clone(),
-    }
-}
-
-impl CodeSources {
-    fn row(&self, caller: &Caller, p: Provider, stored: Option<&StoredBinding>) -> CodeSourceRow {
-        let host = self.host(p);
-        let info = host.info();
-        if let BindMethod::Default = info.bind {
-            return CodeSourceRow {
-                provider: p,
-                host: info,
-                status: RowStatus::Bound,
-                account: Some(Account {
-                    login: caller.tenant.to_string(),
-                    name: Some(caller.user_name.clone()),
-                    avatar_url: None,
-                    web_url: None,
-                }),
-                address: None,
-                bound_at: None,
-                is_default: true,
-                token_expires_at: None,
-                reason: None,
-                last_checked_at: None,
-            };
-        }
-        match stored {
-            Some(b) => CodeSourceRow {
-                provider: p,
-                host: info,
-                status: self.status(b),
-                reason: b.reauth_reason.clone(),
-                last_checked_at: b.last_checked_at,
-                account: Some(shown_account(
-                    &b.account,
-                    self.avatar_url(p, b.avatar.as_ref()),
-                )),
-                address: b.address.clone(),
-                bound_at: Some(b.bound_at),
-                is_default: false,
-                token_expires_at: b.token_expires_at.clone(),
-            },
-            None => CodeSourceRow {
-                provider: p,
-                host: info,
-                status: if host.configured() {
-                    RowStatus::Unbound
-                } else {
-                    RowStatus::NotConfigured
-                },
-                account: None,
-                address: None,
-                bound_at: None,
-                is_default: false,
-                token_expires_at: None,
-                reason: None,
-                last_checked_at: None,
-            },
-        }
-    }
-
-    fn status(&self, b: &StoredBinding) -> RowStatus {
-        let today = now_secs().div_euclid(86_400);
-        let expiring = b
-            .token_expires_at
-            .as_deref()
-            .and_then(app::format::days_from_date)
-            .is_some_and(|d| d - today <= self.expiry_warning_days);
-        match (&b.reauth_reason, expiring) {
-            (Some(_), _) => RowStatus::NeedsReauth,
-            (None, true) => RowStatus::ExpiringSoon,
-            (None, false) => RowStatus::Bound,
-        }
     }
 }
 
@@ -307,34 +213,6 @@ impl CodeSources {
     }
 }
 
-impl CodeSources {
-    /// Revokes a removed binding's token at its code host; failures are logged and reported.
-    async fn revoke_upstream(&self, caller: &Caller, old: &StoredBinding) -> Revocation {
-        let token = match self
-            .cipher
-            .open(&old.token, &aad(&caller.tenant, old.provider))
-        {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::error!(request_id = %caller.request_id, error = %e, "cannot decrypt the token to revoke");
-                return Revocation::Failed;
-            }
-        };
-        let revoke = self.host(old.provider).revoke(Instance::of(old), &token);
-        let result = self.oauth.limits().run(&caller.tenant, revoke).await;
-        match result {
-            Ok(done) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = old.provider.as_str(), outcome = ?done, "token revoked upstream");
-                done
-            }
-            Err(e) => {
-                tracing::warn!(request_id = %caller.request_id, tenant = %caller.tenant, provider = old.provider.as_str(), outcome = ?e, "revoking upstream failed");
-                Revocation::Failed
-            }
-        }
-    }
-}
-
 #[async_trait::async_trait]
 impl CodeSourceService for CodeSources {
     async fn page(&self, caller: &Caller) -> Result<PageData, ApiError> {
@@ -374,71 +252,7 @@ impl CodeSourceService for CodeSources {
         caller: &Caller,
         input: TokenCheckInput,
     ) -> Result<PendingBinding, ApiError> {
-        let provider = input.provider;
-        let host = self
-            .host(provider)
-            .access_token()
-            .ok_or(ApiError::Unsupported)?;
-        let address = HostAddress::parse(&input.address)?;
-        let token = instance::parse_token(input.token.expose())?;
-        // Fully validated: building the client cannot fail on the CA (a failure here is ours).
-        let ca = instance::parse_ca(input.ca_pem.as_deref())?;
-        let client = InstanceClient::new(self.policy, self.timeout, ca)
-            .map_err(|e| internal(caller, "building the code host client failed", &e))?;
-        let started = std::time::Instant::now();
-        let outcome = self
-            .oauth
-            .limits()
-            .run(&caller.tenant, host.check(&client, &address, &token))
-            .await;
-        crate::metrics::metrics().provider_call(
-            provider.as_str(),
-            if outcome.is_ok() { "ok" } else { "error" },
-            started.elapsed(),
-        );
-        match &outcome {
-            Ok(c) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                address = %address.as_str(), account = %c.account.login, outcome = "checked", "token checked")
-            }
-            Err(e) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                address = %address.as_str(), outcome = ?e, "token check failed")
-            }
-        }
-        let check = outcome?;
-        let avatar = self
-            .fetch_avatar(
-                caller,
-                provider,
-                client.http(),
-                check.account.avatar_url.as_deref(),
-            )
-            .await;
-        let item = PendingItem {
-            provider,
-            avatar,
-            account: check.account,
-            address: Some(address.as_str().to_string()),
-            ca_pem: input.ca_pem.filter(|c| !c.trim().is_empty()),
-            scopes: check.scopes,
-            scopes_unknown: check.scopes_unknown,
-            expires_at: check.expires_at,
-            access_expires_at: None,
-            missing_scopes: vec![],
-            token: self.cipher.seal(&token, &aad(&caller.tenant, provider)),
-            refresh_token: None,
-        };
-        let avatar = item.avatar.clone();
-        let view = pending_view("", &item, BindMethod::AccessToken, None);
-        let id = self
-            .pending
-            .insert(&caller.tenant, item)
-            .await
-            .map_err(|e| store_failed(caller, "keeping the checked account failed", &e))?;
-        let mut view = PendingBinding { id, ..view };
-        view.account.avatar_url = self.pending_avatar_url(&view.id, avatar.as_ref());
-        Ok(view)
+        self.check_token_now(caller, input).await
     }
 
     async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError> {
@@ -470,54 +284,7 @@ impl CodeSourceService for CodeSources {
         caller: &Caller,
         pending_id: String,
     ) -> Result<CodeSourceRow, ApiError> {
-        self::pending_id(&pending_id)?;
-        let item = self
-            .pending
-            .take(&caller.tenant, &pending_id)
-            .await
-            .map_err(|e| store_failed(caller, "taking the pending binding failed", &e))?
-            .ok_or(ApiError::PendingExpired)?;
-        let binding = StoredBinding {
-            v: RECORD_VERSION,
-            tenant: caller.tenant.to_string(),
-            provider: item.provider,
-            // Sealed at check time for exactly this row (tenant, provider).
-            token: item.token,
-            refresh_token: item.refresh_token,
-            reauth_reason: None,
-            last_checked_at: Some(now_secs()),
-            check_claimed_until: None,
-            access_expires_at: item.access_expires_at,
-            refreshed_at: None,
-            account: item.account,
-            address: item.address,
-            ca_pem: item.ca_pem,
-            scopes: item.scopes,
-            token_expires_at: item.expires_at,
-            bound_at: now_secs(),
-            bound_by: caller.user_id.clone(),
-            avatar: item.avatar,
-        };
-        // Re-authorizing replaces a binding; the activity log says which it was.
-        let replaced = self
-            .store
-            .put(&binding)
-            .await
-            .map_err(|e| store_failed(caller, "storing the binding failed", &e))?;
-        tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = binding.provider.as_str(),
-            account = %binding.account.login, outcome = "bound", "binding stored");
-        self.record(
-            caller,
-            if replaced {
-                ActivityAction::Reauthorize
-            } else {
-                ActivityAction::Bind
-            },
-            binding.provider,
-            &binding.account.login,
-        )
-        .await;
-        Ok(self.row(caller, binding.provider, Some(&binding)))
+        self.confirm_now(caller, pending_id).await
     }
 
     async fn activity(
@@ -591,29 +358,6 @@ impl CodeSourceService for CodeSources {
         provider: Provider,
         revoke: bool,
     ) -> Result<Revocation, ApiError> {
-        let policy = self.host(provider).info().revocation;
-        if let RevocationPolicy::NotApplicable = policy {
-            return Err(ApiError::DefaultBinding);
-        }
-        let old = self
-            .store
-            .delete(&caller.tenant, provider)
-            .await
-            .map_err(|e| store_failed(caller, "deleting the binding failed", &e))?;
-        let Some(old) = old else {
-            return Err(ApiError::NotBound);
-        };
-        tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-            account = %old.account.login, outcome = "unbound", "binding deleted");
-        self.record(caller, ActivityAction::Unbind, provider, &old.account.login)
-            .await;
-        // The local binding is gone whatever happens upstream.
-        let revocation = match policy {
-            RevocationPolicy::Automatic => self.revoke_upstream(caller, &old).await,
-            RevocationPolicy::Optional if revoke => self.revoke_upstream(caller, &old).await,
-            RevocationPolicy::Optional => Revocation::NotRequested,
-            RevocationPolicy::Manual | RevocationPolicy::NotApplicable => Revocation::Manual,
-        };
-        Ok(revocation)
+        self.unbind_now(caller, provider, revoke).await
     }
 }

@@ -40,6 +40,18 @@ impl Provider {
         }
     }
 
+    /// The letters of the row's logo badge.
+    pub fn glyph(self) -> &'static str {
+        match self {
+            Provider::DevCloud => "D",
+            Provider::GitHub => "GH",
+            Provider::GitLab => "GL",
+            Provider::Gitee => "G",
+            Provider::Bitbucket => "BB",
+            Provider::Gitea => "Gt",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Provider> {
         Provider::ALL.into_iter().find(|p| p.as_str() == s)
     }

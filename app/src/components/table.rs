@@ -1,7 +1,7 @@
 //! The code source table: one row per code host, in the manual's order.
 
 use super::{action_id, AccountCell, LocalTime};
-use crate::api::{BindMethod, CodeSourceRow, Provider, RowStatus};
+use crate::api::{BindMethod, CodeSourceRow, RowStatus};
 use crate::i18n::{fill, reason_text, Msg};
 use crate::pages::{DialogState, PageCtx};
 use crate::{t, use_locale};
@@ -40,7 +40,7 @@ fn SourceRow(row: CodeSourceRow) -> impl IntoView {
         <tr data-provider=p.as_str()>
             <th scope="row" class="source">
                 <span class=format!("provider-icon icon-{}", p.as_str()) aria-hidden="true">
-                    {provider_glyph(p)}
+                    {p.glyph()}
                 </span>
                 <span class="source-name">{p.display_name()}</span>
             </th>
@@ -118,17 +118,6 @@ fn AddressCell(address: String) -> impl IntoView {
                 }}
             </button>
         </span>
-    }
-}
-
-fn provider_glyph(p: Provider) -> &'static str {
-    match p {
-        Provider::DevCloud => "D",
-        Provider::GitHub => "GH",
-        Provider::GitLab => "GL",
-        Provider::Gitee => "G",
-        Provider::Bitbucket => "BB",
-        Provider::Gitea => "Gt",
     }
 }
 

@@ -130,6 +130,21 @@ impl CodeHost for GitHub {
         }
     }
 
+    /// GitHub's avatar service scales on request (`s`): ask for what a row shows (2× its
+    /// 24 px, with room), not the 460 px original.
+    fn avatar_url(&self, url: &str) -> String {
+        match url::Url::parse(url) {
+            Ok(mut u)
+                if u.host_str() == Some("avatars.githubusercontent.com")
+                    && !u.query_pairs().any(|(k, _)| k == "s") =>
+            {
+                u.query_pairs_mut().append_pair("s", "96");
+                u.to_string()
+            }
+            _ => url.to_string(),
+        }
+    }
+
     fn credential(&self, _at: Instance<'_>, _account: &str) -> CredentialShape {
         CredentialShape {
             base_url: self.web.clone(),

@@ -129,6 +129,12 @@ pub trait CodeHost: Send + Sync {
         Ok(Revocation::Manual)
     }
 
+    /// The URL to fetch the account's avatar from, given the one the host named (a host whose
+    /// avatar service scales on request asks for the size a row shows).
+    fn avatar_url(&self, url: &str) -> String {
+        url.to_string()
+    }
+
     /// The credential's shape for a binding at `at` of `account`.
     fn credential(&self, at: Instance<'_>, account: &str) -> CredentialShape;
 }

@@ -8,6 +8,10 @@ use app::api::InputError;
 pub struct RepoId(String);
 
 impl RepoId {
+    /// What the API document promises is accepted (a little narrower than [`RepoId::parse`]:
+    /// segments of `[A-Za-z0-9_-]` joined by single `.` or `/`), for contract tests.
+    pub const PATTERN: &'static str = "^[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)*$";
+
     pub fn parse(id: &str) -> Result<RepoId, InputError> {
         let ok = !id.is_empty()
             && id.len() <= 200

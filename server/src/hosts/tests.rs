@@ -142,3 +142,17 @@ fn bitbucket_authorize_url_names_no_scopes_and_gitee_does() {
         .authorize_url("s");
     assert!(url.contains("scope=user_info+projects"), "{url}");
 }
+
+#[test]
+fn github_avatars_are_asked_for_at_row_size() {
+    let hosts = Hosts::from_config(&full_config(), "https://cs.example").unwrap();
+    let gh = hosts.get(Provider::GitHub);
+    assert_eq!(
+        gh.avatar_url("https://avatars.githubusercontent.com/u/1?v=4"),
+        "https://avatars.githubusercontent.com/u/1?v=4&s=96"
+    );
+    let sized = "https://avatars.githubusercontent.com/u/1?s=40";
+    assert_eq!(gh.avatar_url(sized), sized);
+    let other = "https://gitlab.example/uploads/a.png";
+    assert_eq!(hosts.get(Provider::GitLab).avatar_url(other), other);
+}

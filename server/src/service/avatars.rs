@@ -1,28 +1,12 @@
 //! Avatars: fetched at check time through the outbound policy (see `providers::avatar`), kept
 //! with the pending item and then the binding, and handed to the page only as our own URL.
 
-use super::{pending_view, CodeSources};
+use super::rows::pending_view;
+use super::CodeSources;
 use crate::providers::avatar;
 use crate::store::{PendingItem, StoreError, StoredAvatar};
 use app::api::service::Caller;
 use app::api::{Account, PendingBinding, Provider};
-
-/// GitHub's avatar service scales on request (`s`): ask for what a row shows (2× its 24 px,
-/// with room), not the 460 px original. Other hosts' URLs are fetched as given (GitLab's
-/// gravatar URLs already carry a size).
-pub(super) fn sized(provider: Provider, url: &str) -> String {
-    let Ok(mut u) = url::Url::parse(url) else {
-        return url.to_string();
-    };
-    if provider == Provider::GitHub
-        && u.host_str() == Some("avatars.githubusercontent.com")
-        && !u.query_pairs().any(|(k, _)| k == "s")
-    {
-        u.query_pairs_mut().append_pair("s", "96");
-        return u.to_string();
-    }
-    url.to_string()
-}
 
 /// The account as the page sees it: `avatar_url` is our own URL for the avatar we keep, or
 /// `None`; never the host's.

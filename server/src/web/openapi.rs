@@ -67,7 +67,7 @@ pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
                     "parameters": [
                         tenant_param(),
                         {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": listing}},
-                        {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+                        {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN}}
                     ],
                     "responses": {
                         "200": {"description": "The branches", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Branch"}}}}},

@@ -77,7 +77,7 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
             "listBranchesOfPage",
             "A repository's branches",
             obj(
-                json!({"provider": provider, "repo_id": {"type": "string", "minLength": 1, "maxLength": 200}}),
+                json!({"provider": provider, "repo_id": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN}}),
                 &["provider", "repo_id"],
             ),
         ),

@@ -1,0 +1,127 @@
+//! Texts of the domain's typed codes (re-authorization reasons, activity actions and outcomes)
+//! and the texts only some code hosts have, looked up by host so that components need not
+//! branch on which host they show.
+
+use super::{error_text, fill, Locale, Msg};
+use crate::api::{ActivityAction, ActivityOutcome, ApiError, Provider, ReauthReason};
+
+/// Why a binding needs re-authorization, in words.
+pub fn reason_text(locale: Locale, reason: &ReauthReason) -> String {
+    let msg = match reason {
+        ReauthReason::TokenInvalid => Msg::ReasonTokenInvalid,
+        ReauthReason::TokenExpired => Msg::ReasonTokenExpired,
+        ReauthReason::TokenRevoked => Msg::ReasonTokenRevoked,
+        ReauthReason::InsufficientScope => Msg::ReasonScope,
+        ReauthReason::CannotRefresh => Msg::ReasonCannotRefresh,
+        ReauthReason::RefreshRefused(code) => {
+            return fill(Msg::ReasonRefreshRefused.text(locale), &[code]);
+        }
+    };
+    msg.text(locale).to_string()
+}
+
+/// What an activity-log line records, in words.
+pub fn action_text(locale: Locale, action: ActivityAction) -> &'static str {
+    match action {
+        ActivityAction::Bind => Msg::ActionBind,
+        ActivityAction::Unbind => Msg::ActionUnbind,
+        ActivityAction::Reauthorize => Msg::ActionReauthorize,
+        ActivityAction::CredentialIssued => Msg::ActionCredential,
+        ActivityAction::RefreshFailed => Msg::ActionRefreshFailed,
+    }
+    .text(locale)
+}
+
+/// How an activity ended, in words; `host` names the code host.
+pub fn outcome_text(locale: Locale, outcome: &ActivityOutcome, host: &str) -> String {
+    match outcome {
+        ActivityOutcome::Ok => Msg::OutcomeOk.text(locale).to_string(),
+        ActivityOutcome::NeedsReauth(r) => fill(
+            Msg::OutcomeNeedsReauth.text(locale),
+            &[&reason_text(locale, r)],
+        ),
+        ActivityOutcome::Failed(Some(e)) => error_text(locale, &ApiError::Host(e.clone()), host).0,
+        ActivityOutcome::Failed(None) => Msg::OutcomeFailed.text(locale).to_string(),
+    }
+}
+
+/// The texts only some hosts have, by host: what the OAuth dialog says it asks for, what the
+/// unbind dialog says about revoking where the host has no API for it, and the access-token
+/// dialog's help for the address and the token.
+#[derive(Clone, Copy, Default)]
+pub struct HostTexts {
+    pub oauth_scopes: Option<Msg>,
+    pub manual_revoke: Option<Msg>,
+    pub address_help: Option<Msg>,
+    pub token_help: Option<Msg>,
+}
+
+pub fn host_texts(p: Provider) -> HostTexts {
+    match p {
+        Provider::DevCloud => HostTexts::default(),
+        Provider::GitHub => HostTexts {
+            oauth_scopes: Some(Msg::OAuthScopesGitHub),
+            ..HostTexts::default()
+        },
+        Provider::GitLab => HostTexts {
+            address_help: Some(Msg::AddressHelpGitLab),
+            token_help: Some(Msg::TokenHelpGitLab),
+            ..HostTexts::default()
+        },
+        Provider::Gitee => HostTexts {
+            oauth_scopes: Some(Msg::OAuthScopesGitee),
+            manual_revoke: Some(Msg::ManualRevokeGitee),
+            ..HostTexts::default()
+        },
+        Provider::Bitbucket => HostTexts {
+            oauth_scopes: Some(Msg::OAuthScopesBitbucket),
+            manual_revoke: Some(Msg::ManualRevokeBitbucket),
+            ..HostTexts::default()
+        },
+        Provider::Gitea => HostTexts {
+            manual_revoke: Some(Msg::ManualRevokeGitea),
+            address_help: Some(Msg::AddressHelpGitea),
+            token_help: Some(Msg::TokenHelpGitea),
+            ..HostTexts::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::HostError;
+
+    #[test]
+    fn typed_codes_have_text_in_both_languages() {
+        for l in [Locale::En, Locale::Zh] {
+            for a in ActivityAction::ALL {
+                assert!(!action_text(l, a).is_empty());
+            }
+            let refused = ReauthReason::RefreshRefused("invalid_grant".into());
+            assert!(reason_text(l, &refused).contains("invalid_grant"));
+            let failed = ActivityOutcome::Failed(Some(HostError::Timeout));
+            assert!(outcome_text(l, &failed, "Bitbucket").contains("Bitbucket"));
+            assert_ne!(
+                outcome_text(l, &ActivityOutcome::Failed(None), "x"),
+                "Failed(None)",
+                "never a Rust debug string"
+            );
+        }
+    }
+
+    /// Every host has the texts its kind of binding needs.
+    #[test]
+    fn hosts_have_their_texts() {
+        for p in Provider::ALL {
+            let t = host_texts(p);
+            assert_eq!(t.address_help.is_some(), t.token_help.is_some(), "{p:?}");
+            assert!(
+                !(t.oauth_scopes.is_some() && t.token_help.is_some()),
+                "{p:?} binds one way"
+            );
+        }
+        assert!(host_texts(Provider::Bitbucket).manual_revoke.is_some());
+        assert!(host_texts(Provider::Gitea).token_help.is_some());
+    }
+}
