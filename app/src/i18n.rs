@@ -186,7 +186,7 @@ messages! {
     ErrTokenRevoked => "The token has been revoked.", "该 Token 已被撤销。";
     ErrTokenRevokedHint => "Create a new personal access token in {} and bind again.", "请在 {} 中创建新的个人访问令牌后重新绑定。";
     ErrScope => "The token cannot read repositories.", "该 Token 没有读取仓库的权限。";
-    ErrScopeHint => "Create a new token with the scopes the bind dialog names (for GitLab, read_registry alone is not enough).", "请按绑定对话框中列出的权限范围创建新的 Token（GitLab 仅有 read_registry 不够）。";
+    ErrScopeHint => "Create a new token with the scopes the bind dialog names.", "请按绑定对话框中列出的权限范围创建新的 Token。";
     ErrScopeHas => "The token has: {}", "该 Token 的权限：{}";
     ErrRateLimited => "{} is limiting requests right now.", "{} 当前限制了请求频率。";
     ErrRateLimitedHint => "Wait a moment and try again.", "请稍后重试。";
