@@ -5,11 +5,14 @@
 //! - `codesource copy-from-sled [DIR]`: copies a sled data directory (default: the configured
 //!   one) into PostgreSQL.
 //! - `codesource rotate-key`: re-seals every stored token with the active key.
+//! - `codesource precompress DIR...`: writes the best brotli and gzip variants of the built
+//!   static files (the site root, the widget) beside them; run after each build.
 
 use leptos::prelude::get_configuration;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: codesource [serve | migrate | copy-from-sled [DIR] | rotate-key]";
+const USAGE: &str =
+    "usage: codesource [serve | migrate | copy-from-sled [DIR] | rotate-key | precompress DIR...]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,6 +34,7 @@ async fn main() -> ExitCode {
         ["copy-from-sled"] => commands::copy_from_sled(&config, &config.data_dir).await,
         ["copy-from-sled", dir] => commands::copy_from_sled(&config, dir.as_ref()).await,
         ["rotate-key"] => commands::rotate_key(&config).await,
+        ["precompress", ref dirs @ ..] if !dirs.is_empty() => commands::precompress(dirs),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             Ok(())
@@ -50,7 +54,7 @@ async fn main() -> ExitCode {
 }
 
 mod commands {
-    use anyhow::bail;
+    use anyhow::{bail, Context};
     use codesource_server::config::StoreConfig;
     use codesource_server::{store, Config};
 
@@ -75,6 +79,20 @@ mod commands {
             "copied from {}: {} bindings, {} pending items, {} OAuth flows, {} activity entries ({} already there)",
             dir.display(), c.bindings, c.pending, c.flows, c.audit, c.audit_skipped
         );
+        Ok(())
+    }
+
+    pub fn precompress(dirs: &[&str]) -> anyhow::Result<()> {
+        for dir in dirs {
+            let started = std::time::Instant::now();
+            let (written, removed) =
+                codesource_server::web::assets::precompress(std::path::Path::new(dir))
+                    .with_context(|| format!("precompressing {dir}"))?;
+            println!(
+                "{dir}: {written} files compressed (brotli 11, gzip 9), {removed} stale variants removed, {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
         Ok(())
     }
 
