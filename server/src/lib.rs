@@ -10,6 +10,7 @@
 // Leptos view types of the whole page get deep when the server renders them.
 #![recursion_limit = "256"]
 
+pub mod bench_seed;
 pub mod config;
 pub mod credentials;
 pub mod crypto;
