@@ -10,7 +10,8 @@
 # tenants), and loads each endpoint with wrk (one thread; the server has the rest of the cores):
 # /healthz, the page (/), a hashed asset (the bundle's JS, brotli), the table's server function
 # (code-sources/page) and the credential API. Prints Markdown for the README's Performance
-# section: req/s, p50/p99, the ratio to /healthz, the server's peak RSS, the bundle sizes.
+# section: req/s, p50/p99, the ratio to /healthz, the server's peak RSS, the time until Bind is
+# clickable in Chromium cold and warm (bench/tti.mjs), the bundle sizes.
 # Needs: the tools of .ci/install-tools.sh, and wrk (Debian; installed here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,8 +44,9 @@ bin=$target/server-release/codesource
 
 work=$(mktemp -d)
 pids=()
+server_pid=
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}" $server_pid; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -79,7 +81,6 @@ server_env=(env -i PATH="$PATH" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_OUTPUT
   CODESOURCE_ENCRYPTION_KEY="$ENCRYPTION_KEY" CODESOURCE_SERVICE_TOKEN=$SERVICE_TOKEN
   CODESOURCE_ALLOW_LOOPBACK=true CODESOURCE_HEALTH_INTERVAL_SECS=0
   CODESOURCE_PUBLIC_URL="$BASE")
-server_pid=
 start_server() {
   "${server_env[@]}" "$bin" >>"$work/server.log" 2>&1 &
   server_pid=$!
@@ -87,7 +88,11 @@ start_server() {
   cat "$work/server.log" >&2
   exit 1
 }
-stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; }
+stop_server() {
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
 seed_store() { "${server_env[@]}" "$bin" bench-seed "$1" >&2; }
 
 # Binds GitLab for tenant "bench" through the server functions (check, then confirm).
@@ -168,6 +173,8 @@ bind_bench
 peak_rss=0
 with_rss measure small
 rss_small=$peak_rss
+echo "time to a clickable Bind (Chromium)…" >&2
+node bench/tti.mjs "$BASE/" "$jwt" "${TTI_RUNS:-7}" >"$work/tti"
 stop_server
 
 echo "$BINDINGS bindings: seeding…" >&2
@@ -196,6 +203,8 @@ for k, label in names.items():
 print()
 print(f"Server peak RSS under load: {int(sys.argv[4]) / 1024:.0f} MiB with 10 bindings, {int(sys.argv[5]) / 1024:.0f} MiB with {n:,}.")
 PY
+echo
+cat "$work/tti"
 echo
 echo "| Bundle | wasm bytes | JS bytes | raw total | brotli total |"
 echo "|---|---|---|---|---|"

@@ -120,6 +120,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         store: store.clone(),
         token: config.service_token.as_ref().map(|t| Arc::new(t.clone())),
         base_path: config.base_path.clone(),
+        counts: Default::default(),
     };
     let services_for_avatars = services.clone();
     let oauth = web::oauth::OAuthRoutes {

@@ -1,5 +1,6 @@
 //! On-the-fly compression of dynamic answers (the page's HTML, server-function JSON, listings),
-//! brotli or gzip as the client prefers, at a quality that costs little CPU per request.
+//! gzip at a level that costs little CPU per request. (Static files are precompressed, brotli
+//! included: see web/assets.)
 
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -17,10 +18,12 @@ pub fn layer() -> CompressionLayer<impl Predicate> {
         .and(NotForContentType::const_new("application/wasm"))
         .and(NotForContentType::const_new("font/"));
     CompressionLayer::new()
-        .br(true)
+        // gzip only: a brotli stream allocates its window and hash tables per response (MiBs),
+        // which cut the page's throughput by two thirds and grew the server by ~2 MB per open
+        // connection under load (bench/perf.sh); for ~8 KB of HTML gzip is within a few percent.
+        .br(false)
         .gzip(true)
-        // brotli 4 / gzip 4: most of the saving for HTML and JSON at a fraction of the CPU of
-        // the default levels.
+        // Level 4: most of the saving for HTML and JSON at a fraction of the CPU of the default.
         .quality(CompressionLevel::Precise(4))
         .compress_when(predicate)
 }

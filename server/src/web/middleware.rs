@@ -115,10 +115,8 @@ pub async fn security_headers(
 }
 
 fn is_public_asset(path: &str) -> bool {
-    path.starts_with("/pkg/")
-        || path.starts_with("/widget/")
-        || path == "/favicon.svg"
-        || path == "/favicon.ico"
+    // `/favicon.<hash>.svg` too: the page links the hashed name (web/assets).
+    path.starts_with("/pkg/") || path.starts_with("/widget/") || path.starts_with("/favicon.")
 }
 
 /// How callers are identified.

@@ -5,6 +5,7 @@
 pub mod assets;
 mod avatars;
 mod base_path;
+pub mod binding_counts;
 mod compression;
 mod cors;
 mod cross_site;
