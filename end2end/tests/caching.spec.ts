@@ -5,7 +5,7 @@
 import { expect, test, type CDPSession, type Page } from '@playwright/test';
 import { freshTenant, openPage, signIn } from './helpers';
 
-type Seen = { url: string; status?: number; fromCache: boolean };
+type Seen = { url: string; status?: number; fromCache: boolean; cacheControl?: string };
 
 /** Every request of the page's own static files while `action` runs, and where each came from. */
 async function assetRequests(page: Page, cdp: CDPSession, action: () => Promise<void>): Promise<Seen[]> {
@@ -18,10 +18,15 @@ async function assetRequests(page: Page, cdp: CDPSession, action: () => Promise<
     const s = seen.get(e.requestId);
     if (s) s.fromCache = true;
   };
-  const onResponse = (e: { requestId: string; response: { status: number; fromDiskCache?: boolean } }) => {
+  const onResponse = (e: {
+    requestId: string;
+    response: { status: number; fromDiskCache?: boolean; headers: Record<string, string> };
+  }) => {
     const s = seen.get(e.requestId);
     if (!s) return;
     s.status = e.response.status;
+    const h = Object.entries(e.response.headers).find(([k]) => k.toLowerCase() === 'cache-control');
+    s.cacheControl = h?.[1];
     if (e.response.fromDiskCache) s.fromCache = true;
   };
   cdp.on('Network.requestWillBeSent', onSent);
@@ -46,12 +51,17 @@ test('a warm reload takes every asset from the cache and still hydrates', async 
     expect(names.some((n) => /\.[0-9a-f]{16}\./.test(n) && n.endsWith(ext)), `hashed ${ext} in ${names}`).toBe(true);
   }
   expect(cold.filter((s) => s.fromCache), 'nothing cached yet').toEqual([]);
+  // Not the browser's guess (heuristic freshness from Last-Modified): the server's word.
+  for (const s of cold) expect(s.cacheControl, s.url).toBe('public, max-age=31536000, immutable');
 
   // A reload (the page itself is revalidated; its files must not be).
   const warm = await assetRequests(page, cdp, async () => {
     await page.reload();
     await openPage(page, page.url());
   });
+  // Chromium reports cache hits too: the reload did ask for each file, and got it locally.
+  const warmNames = new Set(warm.map((s) => new URL(s.url).pathname));
+  for (const name of names) expect(warmNames, `${name} requested on reload`).toContain(name);
   const fromNetwork = warm.filter((s) => !s.fromCache);
   expect(fromNetwork, 'assets fetched again on a warm reload').toEqual([]);
   // And the same through a new navigation to the page.
