@@ -26,8 +26,10 @@ if (!databaseUrl) {
 
 const serverEnv = {
   ...process.env,
-  LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(target, 'site'),
-  CODESOURCE_WIDGET_DIR: process.env.CODESOURCE_WIDGET_DIR ?? path.join(target, 'widget'),
+  // cargo-leptos (site-root) and Trunk (dist) write these under the workspace's own target/,
+  // whatever CARGO_TARGET_DIR says; only the binaries live there.
+  LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target', 'site'),
+  CODESOURCE_WIDGET_DIR: process.env.CODESOURCE_WIDGET_DIR ?? path.join(root, 'target', 'widget'),
   CODESOURCE_ALLOW_LOOPBACK: 'true',
   CODESOURCE_BUILD_NODE_CIDRS: '192.0.2.0/24,198.51.100.0/25',
   // The operator's default GitLab: the fake one, by name (a private GitLab is given by IP).

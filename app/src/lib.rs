@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod assets;
 mod components;
 pub mod embed;
 pub mod format;
@@ -21,7 +22,7 @@ pub mod zone;
 
 use i18n::{Locale, Msg};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     StaticSegment,
@@ -38,6 +39,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = initial_theme().attr();
     // The zone the times are rendered in; the browser reads it back for its first render.
     let zone = zone::initial_zone();
+    // Hashed URLs from the server (it serves the files from memory); plain ones otherwise.
+    let urls = use_context::<assets::AssetUrls>().unwrap_or_else(|| {
+        assets::AssetUrls::plain(&site.base, &options.site_pkg_dir, &options.output_name)
+    });
     view! {
         <!DOCTYPE html>
         <html class="cs-document" lang=locale.tag() data-theme=theme data-tz=zone.name().to_string()>
@@ -47,8 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The browser side reads the prefix back from here (server functions, assets).
                 <meta name="codesource-base" content=site.base.clone() />
                 <meta name="codesource-embed-origins" content=site.embed_origins.join(" ") />
-                <link rel="icon" type="image/svg+xml" href=site.url("/favicon.svg") />
-                <HydrationScripts options root=site.base.clone() />
+                <assets::PageAssets urls />
                 <MetaTags />
             </head>
             <body class="cs-page">
@@ -100,8 +104,16 @@ pub fn App() -> impl IntoView {
     // the full path, so only its router is told the base.
     let route_base =
         (cfg!(not(feature = "ssr")) && !site.base.is_empty()).then(|| site.base.clone());
+    // The page links its stylesheet in the shell (`assets::PageAssets`, by hashed URL); the
+    // widget has no shell and adds it here.
+    #[cfg(feature = "csr")]
+    let stylesheet = Some(view! {
+        <leptos_meta::Stylesheet id="leptos" href=site.url("/pkg/codesource.css") />
+    });
+    #[cfg(not(feature = "csr"))]
+    let stylesheet: Option<()> = None;
     view! {
-        <Stylesheet id="leptos" href=site.url("/pkg/codesource.css") />
+        {stylesheet}
         <Title text=move || Msg::PageTitle.text(locale.get()) />
         <div class="cs-app" data-theme=move || theme.get().attr() lang=move || locale.get().tag()>
             <Router base=route_base.unwrap_or_default()>

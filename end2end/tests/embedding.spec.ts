@@ -64,7 +64,7 @@ test('in an iframe with popups blocked: says so instead of sending the frame to 
 });
 
 test('only the listed console origins can frame the page', async ({ page }) => {
-  // The local instance allows http://localhost:3101 only.
+  // The local instance allows the fake hosts by name (http://localhost:…) only.
   const local = encodeURIComponent(`http://127.0.0.1:${PORTS.local}/`);
   await page.goto(`${OTHER_CONSOLE}/embed?src=${local}`);
   await expect(page.frameLocator('iframe').getByRole('table')).toBeVisible();

@@ -1,6 +1,7 @@
 // Tenant isolation through the browser, and the language switch.
 import { expect, test } from '@playwright/test';
 import { bindGitLab, freshTenant, openPage, row, signIn, snap } from './helpers';
+import { FAKE_HTTP_BY_IP } from './env';
 
 test("tenant B never sees tenant A's binding", async ({ browser }, info) => {
   const a = await browser.newContext();
@@ -47,7 +48,7 @@ test.describe('in Chinese', () => {
     await snap(page, 'table-zh');
     await page.getByRole('button', { name: '绑定 GitLab' }).click();
     const dialog = page.getByRole('dialog', { name: '绑定 GitLab 账号' });
-    await dialog.getByLabel('代码源地址').fill('http://127.0.0.1:3101');
+    await dialog.getByLabel('代码源地址').fill(FAKE_HTTP_BY_IP);
     await expect(dialog.getByRole('heading', { name: '在私有 GitLab 上放通构建节点' })).toBeVisible();
     await snap(page, 'gitlab-dialog-zh');
     await dialog.getByLabel('私有 Token').fill('glpat-fake-expired');

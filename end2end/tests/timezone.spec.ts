@@ -4,6 +4,7 @@
 // hydrated page show the same text, and nothing moves when the wasm takes over.
 import { expect, test, type Page } from '@playwright/test';
 import { bindGitLab, freshTenant, openPage, row, signIn, snap } from './helpers';
+import { FAKE_HTTP_BY_NAME } from './env';
 
 test.use({ timezoneId: 'Asia/Shanghai' });
 
@@ -143,7 +144,7 @@ test('a long address is cut, yet reachable by pointer, keyboard and screen reade
   // (Through the CSSOM: the page's CSP allows no inline <style>.)
   await cell.locator('.address-line').evaluate((e: HTMLElement) => (e.style.width = '90px'));
   const text = cell.locator('.address-text');
-  const full = 'http://localhost:3101';
+  const full = FAKE_HTTP_BY_NAME;
   await expect(text).toHaveText(full);
   expect(await text.evaluate((e) => e.scrollWidth > e.clientWidth), 'cut with an ellipsis').toBe(true);
   await expect(text).toHaveAttribute('title', full);

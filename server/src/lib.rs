@@ -11,6 +11,7 @@
 // Leptos view types of the whole page get deep when the server renders them.
 #![recursion_limit = "256"]
 
+pub mod bench_seed;
 pub mod config;
 pub mod credentials;
 pub mod crypto;
@@ -113,6 +114,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         store: store.clone(),
         token: config.service_token.as_ref().map(|t| Arc::new(t.clone())),
         base_path: config.base_path.clone(),
+        counts: Default::default(),
     };
     let services_for_avatars = services.clone();
     let oauth = web::oauth::OAuthRoutes {
@@ -130,6 +132,19 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         widget_origins: config.widget_origins.clone(),
         base_path: config.base_path.clone(),
     };
+    // Read (and, without build-time variants, compressed) once, off the async threads.
+    let (site_assets, widget_assets) = {
+        let site = std::path::PathBuf::from(leptos_options.site_root.as_ref());
+        let widget = config.widget_dir.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+            Ok((
+                Arc::new(web::assets::AssetDir::load(&site)?),
+                Arc::new(web::assets::AssetDir::load(&widget)?),
+            ))
+        })
+        .await?
+        .context("reading the static files")?
+    };
     let embedded = !config.frame_ancestors.is_empty() || !config.widget_origins.is_empty();
     if embedded && !secure {
         tracing::warn!("embedding in another site needs an https CODESOURCE_PUBLIC_URL: browsers only send SameSite=None cookies over https");
@@ -144,7 +159,8 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
             frame_ancestors: config.frame_ancestors.clone(),
             widget_origins: config.widget_origins.clone(),
             base_path: config.base_path.clone(),
-            widget_dir: config.widget_dir.clone(),
+            site_assets,
+            widget_assets,
             secure,
             service_api,
             avatars: services_for_avatars,

@@ -5,11 +5,15 @@
 //! - `codesource copy-from-sled [DIR]`: copies a sled data directory (default: the configured
 //!   one) into PostgreSQL.
 //! - `codesource rotate-key`: re-seals every stored token with the active key.
+//! - `codesource precompress DIR...`: writes the best brotli and gzip variants of the built
+//!   static files (the site root, the widget) beside them; run after each build.
+//! - `codesource bench-seed N`: N bindings straight into the sled store, for `bench/perf.sh`.
 
 use leptos::prelude::get_configuration;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: codesource [serve | migrate | copy-from-sled [DIR] | rotate-key]";
+const USAGE: &str =
+    "usage: codesource [serve | migrate | copy-from-sled [DIR] | rotate-key | precompress DIR...]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,6 +35,9 @@ async fn main() -> ExitCode {
         ["copy-from-sled"] => commands::copy_from_sled(&config, &config.data_dir).await,
         ["copy-from-sled", dir] => commands::copy_from_sled(&config, dir.as_ref()).await,
         ["rotate-key"] => commands::rotate_key(&config).await,
+        ["precompress", ref dirs @ ..] if !dirs.is_empty() => commands::precompress(dirs),
+        // Not in the usage line: a benchmark tool, not an operator's command.
+        ["bench-seed", n] => commands::bench_seed(&config, n),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             Ok(())
@@ -50,7 +57,7 @@ async fn main() -> ExitCode {
 }
 
 mod commands {
-    use anyhow::bail;
+    use anyhow::{bail, Context};
     use codesource_server::config::StoreConfig;
     use codesource_server::{store, Config};
 
@@ -74,6 +81,34 @@ mod commands {
         println!(
             "copied from {}: {} bindings, {} pending items, {} OAuth flows, {} activity entries ({} already there)",
             dir.display(), c.bindings, c.pending, c.flows, c.audit, c.audit_skipped
+        );
+        Ok(())
+    }
+
+    pub fn precompress(dirs: &[&str]) -> anyhow::Result<()> {
+        for dir in dirs {
+            let started = std::time::Instant::now();
+            let (written, removed) =
+                codesource_server::web::assets::precompress(std::path::Path::new(dir))
+                    .with_context(|| format!("precompressing {dir}"))?;
+            println!(
+                "{dir}: {written} files compressed (brotli 11, gzip 9), {removed} stale variants removed, {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    }
+
+    pub fn bench_seed(config: &Config, n: &str) -> anyhow::Result<()> {
+        let n: usize = n
+            .parse()
+            .context("bench-seed N: N is a number of bindings")?;
+        let started = std::time::Instant::now();
+        let tenants = codesource_server::bench_seed::seed(config, n)?;
+        println!(
+            "{n} bindings across {tenants} tenants written to {} in {:.1} s",
+            config.data_dir.display(),
+            started.elapsed().as_secs_f64()
         );
         Ok(())
     }

@@ -106,18 +106,17 @@ pub async fn security_headers(
         // Avatars say themselves how they are cached (`private`: the viewer's browser only).
     } else if !public_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    } else if widget_asset {
-        // Stable names (consoles import them by URL): revalidate, so an upgrade reaches them.
+    } else if widget_asset && !h.contains_key(header::CACHE_CONTROL) {
+        // Files answer with their own caching (web/assets); anything else under /widget/
+        // (a 404) is revalidated.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     resp
 }
 
 fn is_public_asset(path: &str) -> bool {
-    path.starts_with("/pkg/")
-        || path.starts_with("/widget/")
-        || path == "/favicon.svg"
-        || path == "/favicon.ico"
+    // `/favicon.<hash>.svg` too: the page links the hashed name (web/assets).
+    path.starts_with("/pkg/") || path.starts_with("/widget/") || path.starts_with("/favicon.")
 }
 
 /// How callers are identified.

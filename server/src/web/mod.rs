@@ -2,8 +2,11 @@
 //! stack every request passes (request id and logging, security headers, size limit,
 //! identity, cross-site defence).
 
+pub mod assets;
 mod avatars;
 mod base_path;
+pub mod binding_counts;
+mod compression;
 mod cors;
 mod cross_site;
 mod middleware;
@@ -41,8 +44,10 @@ pub struct WebState {
     pub widget_origins: Vec<String>,
     /// Everything is served under this prefix (`""`: at the root).
     pub base_path: String,
-    /// The widget's files (Trunk's output).
-    pub widget_dir: std::path::PathBuf,
+    /// The page's bundle, stylesheet and favicon (cargo-leptos' site root), in memory.
+    pub site_assets: Arc<assets::AssetDir>,
+    /// The widget's files (Trunk's output), in memory.
+    pub widget_assets: Arc<assets::AssetDir>,
     /// Whether the public URL is https (cookies get `Secure`).
     pub secure: bool,
     pub service_api: service_api::ServiceApi,
@@ -69,10 +74,12 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
     let cookies = CookieAttributes(cookie_attributes(&state));
     let site =
         Site::new(&state.base_path, false).with_embed_origins(frames.message_origins.clone());
+    let asset_urls = page_asset_urls(&leptos_options, &state.site_assets, &site);
     let context = {
         let frames = frames.clone();
         let site = site.clone();
         move || {
+            provide_context(asset_urls.clone());
             provide_context(services.clone());
             provide_context(frames.clone());
             provide_context(cookies.clone());
@@ -85,8 +92,10 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            context, shell,
+        // Our files from memory; anything else is the app's 404 page.
+        .fallback(with_assets(
+            state.site_assets.clone(),
+            leptos_axum::file_and_error_handler_with_context(context, shell),
         ))
         .with_state(leptos_options)
         .merge(oauth::routes(state.oauth))
@@ -110,9 +119,11 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
         )
         .merge(service_api::routes(state.service_api))
         // Public files, like /pkg/: the widget's code holds no data.
-        .nest_service(
-            "/widget",
-            tower_http::services::ServeDir::new(&state.widget_dir),
+        .merge(
+            Router::new()
+                .route("/widget/", get(widget_file))
+                .route("/widget/{*path}", get(widget_file))
+                .with_state(state.widget_assets.clone()),
         )
         // Identity and the cross-site check first; then only JSON bodies reach the server
         // functions (`server_fn_guard`).
@@ -123,6 +134,9 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
                     middleware::authenticate,
                 )),
         )
+        // Pages, server-function answers, listings: compressed on the fly when the client takes
+        // it and it pays (over 1 KiB). Assets come precompressed and are left alone.
+        .layer(compression::layer())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(
@@ -171,4 +185,73 @@ fn cookie_attributes(state: &WebState) -> String {
     } else {
         format!("Path={path}; SameSite=Lax")
     }
+}
+
+/// The hashed URLs of the page's bundle, stylesheet and favicon (plain ones for any file the
+/// site root lacks, e.g. in tests without a build).
+fn page_asset_urls(
+    options: &LeptosOptions,
+    assets: &assets::AssetDir,
+    site: &Site,
+) -> app::assets::AssetUrls {
+    let pkg = &options.site_pkg_dir;
+    let name = &options.output_name;
+    let url = |path: String| site.url(&format!("/{}", assets.hashed(&path).unwrap_or(&path)));
+    // cargo-leptos names the wasm `<name>.wasm`; a plain wasm-bindgen build `<name>_bg.wasm`.
+    let wasm = [
+        format!("{pkg}/{name}.wasm"),
+        format!("{pkg}/{name}_bg.wasm"),
+    ]
+    .into_iter()
+    .find(|p| assets.hashed(p).is_some())
+    .unwrap_or_else(|| format!("{pkg}/{name}.wasm"));
+    app::assets::AssetUrls {
+        js: url(format!("{pkg}/{name}.js")),
+        wasm: url(wasm),
+        css: url(format!("{pkg}/{name}.css")),
+        favicon: url("favicon.svg".into()),
+    }
+}
+
+/// The app's fallback, with the site's files answered from memory first.
+fn with_assets<H, F>(
+    assets: Arc<assets::AssetDir>,
+    handler: H,
+) -> impl Fn(
+    axum::http::Uri,
+    axum::extract::State<LeptosOptions>,
+    axum::extract::Request,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static
+where
+    H: Fn(axum::http::Uri, axum::extract::State<LeptosOptions>, axum::extract::Request) -> F
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    F: std::future::Future<Output = axum::response::Response> + Send + 'static,
+{
+    move |uri, state, req| {
+        let path = uri.path().trim_start_matches('/');
+        match assets.respond(req.method(), path, req.headers()) {
+            Some(resp) => Box::pin(std::future::ready(resp)),
+            None => Box::pin(handler(uri, state, req)),
+        }
+    }
+}
+
+async fn widget_file(
+    axum::extract::State(assets): axum::extract::State<Arc<assets::AssetDir>>,
+    path: Option<axum::extract::Path<String>>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = path.map(|p| p.0).unwrap_or_else(|| "index.html".into());
+    assets
+        .respond(&method, &path, &headers)
+        .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }

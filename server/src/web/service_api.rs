@@ -24,6 +24,8 @@ pub struct ServiceApi {
     pub token: Option<Arc<SecretString>>,
     /// `CODESOURCE_BASE_PATH`: the document's server URL, so clients call `<base>/api/v1/…`.
     pub base_path: String,
+    /// The bindings gauge of `/metrics`, counted at most once a minute.
+    pub counts: Arc<super::binding_counts::BindingCounts>,
 }
 
 pub fn routes(state: ServiceApi) -> Router {
@@ -273,7 +275,7 @@ async fn metrics(State(state): State<ServiceApi>, headers: HeaderMap) -> Respons
         return refused.into_response();
     }
     let mut bindings = std::collections::BTreeMap::new();
-    match state.store.counts().await {
+    match state.counts.get(state.store.as_ref()).await {
         Ok(counts) => {
             for (provider, reauth, n) in counts {
                 let status = if reauth {

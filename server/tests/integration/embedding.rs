@@ -159,7 +159,9 @@ async fn widget_origins_get_cors_and_pass_the_cross_site_check() {
     let h = asset.headers();
     assert_eq!(h["access-control-allow-origin"], CONSOLE);
     assert!(h["content-type"].to_str().unwrap().contains("javascript"));
-    assert_eq!(h["cache-control"], "no-cache");
+    // The stable entry: briefly cached, then revalidated by ETag (web/assets).
+    assert_eq!(h["cache-control"], "public, max-age=300");
+    assert!(h.contains_key("etag"));
     assert!(asset
         .text()
         .await

@@ -2,6 +2,7 @@
 //! One binary on purpose: one link step instead of one per file.
 
 mod activity;
+mod assets;
 mod avatars;
 mod binding;
 mod bitbucket;

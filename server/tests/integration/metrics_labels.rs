@@ -112,3 +112,24 @@ async fn random_paths_under_a_base_path_do_not_create_series() {
     app.bearer = None;
     assert_bounded(&app).await;
 }
+
+/// Counting the bindings reads every stored record (seconds for a million), so scrapes within a
+/// minute reuse the last count.
+#[tokio::test]
+async fn the_bindings_gauge_is_counted_at_most_once_a_minute() {
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitlab("glpat-fake-alice").await;
+    let gauge = "codesource_bindings{provider=\"gitlab\",status=\"bound\"} 1";
+    assert!(app.metrics().await.contains(gauge));
+    let (status, _) = app
+        .call(
+            "code-sources/unbind",
+            json!({"provider": "gitlab", "revoke": false}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        app.metrics().await.contains(gauge),
+        "counted again too soon"
+    );
+}

@@ -39,6 +39,9 @@ pub struct Options {
     pub health_interval: Option<Duration>,
     /// Last word on the configuration (base path, embedding origins, ...).
     pub tweak: fn(&mut Config),
+    /// The built site (bundle, stylesheet) and widget to serve; none by default.
+    pub site_root: Option<std::path::PathBuf>,
+    pub widget_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -52,6 +55,8 @@ impl Default for Options {
             expiry_warning_days: None,
             health_interval: None,
             tweak: |_| {},
+            site_root: None,
+            widget_dir: None,
         }
     }
 }
@@ -118,8 +123,14 @@ pub async fn spawn_app(opts: Options) -> TestApp {
     if let Some(ttl) = opts.pending_ttl {
         config.pending_ttl = ttl;
     }
+    if let Some(dir) = &opts.widget_dir {
+        config.widget_dir = dir.clone();
+    }
     (opts.tweak)(&mut config);
-    let leptos = LeptosOptions::builder().output_name("codesource").build();
+    let mut leptos = LeptosOptions::builder().output_name("codesource").build();
+    if let Some(root) = &opts.site_root {
+        leptos.site_root = root.to_string_lossy().as_ref().into();
+    }
     let router = codesource_server::build(&config, leptos)
         .await
         .expect("server builds");

@@ -1,0 +1,73 @@
+// Caching: after the first visit, a reload fetches none of the page's files again (bundle,
+// wasm, stylesheet, favicon all come from the browser's memory or disk cache: hashed names
+// are `immutable`), and the page hydrates from them. Chromium's own record of each request
+// (CDP Network events) says where an answer came from.
+import { expect, test, type CDPSession, type Page } from '@playwright/test';
+import { freshTenant, openPage, signIn } from './helpers';
+
+type Seen = { url: string; status?: number; fromCache: boolean; cacheControl?: string };
+
+/** Every request of the page's own static files while `action` runs, and where each came from. */
+async function assetRequests(page: Page, cdp: CDPSession, action: () => Promise<void>): Promise<Seen[]> {
+  const seen = new Map<string, Seen>();
+  const isAsset = (url: string) => /\/(pkg\/|favicon)/.test(new URL(url).pathname);
+  const onSent = (e: { requestId: string; request: { url: string } }) => {
+    if (isAsset(e.request.url)) seen.set(e.requestId, { url: e.request.url, fromCache: false });
+  };
+  const onCached = (e: { requestId: string }) => {
+    const s = seen.get(e.requestId);
+    if (s) s.fromCache = true;
+  };
+  const onResponse = (e: {
+    requestId: string;
+    response: { status: number; fromDiskCache?: boolean; headers: Record<string, string> };
+  }) => {
+    const s = seen.get(e.requestId);
+    if (!s) return;
+    s.status = e.response.status;
+    const h = Object.entries(e.response.headers).find(([k]) => k.toLowerCase() === 'cache-control');
+    s.cacheControl = h?.[1];
+    if (e.response.fromDiskCache) s.fromCache = true;
+  };
+  cdp.on('Network.requestWillBeSent', onSent);
+  cdp.on('Network.requestServedFromCache', onCached);
+  cdp.on('Network.responseReceived', onResponse);
+  await action();
+  cdp.off('Network.requestWillBeSent', onSent);
+  cdp.off('Network.requestServedFromCache', onCached);
+  cdp.off('Network.responseReceived', onResponse);
+  return [...seen.values()];
+}
+
+test('a warm reload takes every asset from the cache and still hydrates', async ({ page, context }, info) => {
+  await signIn(context, freshTenant(info));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+
+  const cold = await assetRequests(page, cdp, () => openPage(page));
+  const names = cold.map((s) => new URL(s.url).pathname);
+  // The first visit loads the hashed bundle, wasm and stylesheet from the server.
+  for (const ext of ['.js', '.wasm', '.css']) {
+    expect(names.some((n) => /\.[0-9a-f]{16}\./.test(n) && n.endsWith(ext)), `hashed ${ext} in ${names}`).toBe(true);
+  }
+  expect(cold.filter((s) => s.fromCache), 'nothing cached yet').toEqual([]);
+  // Not the browser's guess (heuristic freshness from Last-Modified): the server's word.
+  for (const s of cold) expect(s.cacheControl, s.url).toBe('public, max-age=31536000, immutable');
+
+  // A reload (the page itself is revalidated; its files must not be).
+  const warm = await assetRequests(page, cdp, async () => {
+    await page.reload();
+    await openPage(page, page.url());
+  });
+  // Chromium reports cache hits too: the reload did ask for each file, and got it locally.
+  const warmNames = new Set(warm.map((s) => new URL(s.url).pathname));
+  for (const name of names) expect(warmNames, `${name} requested on reload`).toContain(name);
+  const fromNetwork = warm.filter((s) => !s.fromCache);
+  expect(fromNetwork, 'assets fetched again on a warm reload').toEqual([]);
+  // And the same through a new navigation to the page.
+  const again = await assetRequests(page, cdp, () => openPage(page));
+  expect(again.filter((s) => !s.fromCache)).toEqual([]);
+  // Hydrated from the cached bundle: the dialogs open.
+  await page.getByRole('button', { name: 'Bind GitLab' }).click();
+  await expect(page.getByRole('dialog', { name: 'Bind GitLab account' })).toBeVisible();
+});

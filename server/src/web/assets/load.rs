@@ -1,0 +1,244 @@
+//! Reading a directory of built files into memory: content hashes, hashed names, and the
+//! references between the files rewritten to those names.
+//!
+//! The page's HTML names its bundle by hashed URL (the shell asks [`super::AssetDir`]). The
+//! widget cannot: consoles import its entry `codesource-widget.js` by a stable URL. So the entry
+//! keeps its name, but every file name it mentions (`./app.js`, `app_bg.wasm`, `main.css`), and
+//! the ones those mention, are rewritten to hashed names here, leaves first; then only the small
+//! entry is revalidated and everything it pulls in is immutable.
+
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::Path;
+
+/// One file as read, before compression.
+pub struct Raw {
+    pub bytes: Vec<u8>,
+    pub hash: String,
+    /// `dir/name.<hash>.ext`, relative to the directory.
+    pub hashed_path: String,
+}
+
+/// A directory as read.
+pub struct Dir {
+    /// Every file by relative path (`/`-separated), rewritten and hashed.
+    pub files: BTreeMap<String, Raw>,
+    /// The compressed variants found on disk (`<hashed name>.br`, `.gz`) by relative path.
+    pub variants: HashMap<String, Vec<u8>>,
+}
+
+pub fn read_dir(root: &Path) -> io::Result<Dir> {
+    let mut files = BTreeMap::new();
+    let mut variants = HashMap::new();
+    walk(root, "", &mut files, &mut variants)?;
+    Ok(Dir {
+        files: resolve(files),
+        variants,
+    })
+}
+
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    variants: &mut HashMap<String, Vec<u8>>,
+) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = format!("{prefix}{name}");
+        if entry.file_type()?.is_dir() {
+            walk(&entry.path(), &format!("{rel}/"), files, variants)?;
+        } else if name.ends_with(".br") || name.ends_with(".gz") {
+            variants.insert(rel, std::fs::read(entry.path())?);
+        } else {
+            files.insert(rel, std::fs::read(entry.path())?);
+        }
+    }
+    Ok(())
+}
+
+/// Hashes every file; text files first get the names of their (already hashed) siblings
+/// rewritten. A file waits while it mentions a sibling that is not hashed yet; files caught in
+/// a cycle (none in our builds) are hashed as they are.
+fn resolve(mut pending: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Raw> {
+    let mut done: BTreeMap<String, Raw> = BTreeMap::new();
+    loop {
+        let ready: Vec<String> = pending
+            .iter()
+            .filter(|(path, bytes)| {
+                !is_text(path)
+                    || !pending
+                        .keys()
+                        .any(|other| other != *path && mentions(bytes, path, other))
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        let stuck = ready.is_empty();
+        let batch = if stuck {
+            pending.keys().cloned().collect()
+        } else {
+            ready
+        };
+        for path in batch {
+            let mut bytes = pending.remove(&path).expect("listed above");
+            if is_text(&path) && !stuck {
+                bytes = rewrite(bytes, &path, &done);
+            }
+            done.insert(path.clone(), hashed(path, bytes));
+        }
+        if pending.is_empty() {
+            return done;
+        }
+    }
+}
+
+fn hashed(path: String, bytes: Vec<u8>) -> Raw {
+    let digest = Sha256::digest(&bytes);
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let (dir, name) = split(&path);
+    let hashed_name = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{hash}.{ext}"),
+        _ => format!("{name}.{hash}"),
+    };
+    Raw {
+        bytes,
+        hashed_path: format!("{dir}{hashed_name}"),
+        hash,
+    }
+}
+
+/// `("pkg/", "app.js")` from `"pkg/app.js"`.
+fn split(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(i) => path.split_at(i + 1),
+        None => ("", path),
+    }
+}
+
+fn is_text(path: &str) -> bool {
+    [".js", ".mjs", ".css", ".html"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}
+
+/// Whether `bytes` (the file at `path`) names `other`, a file in the same directory, as a
+/// whole name (`./app.js`, `"app.js"`; not `myapp.js` or `app.json`).
+fn mentions(bytes: &[u8], path: &str, other: &str) -> bool {
+    let (dir, _) = split(path);
+    let (other_dir, name) = split(other);
+    dir == other_dir && !occurrences(bytes, name.as_bytes()).is_empty()
+}
+
+fn occurrences(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    let mut found = Vec::new();
+    if needle.is_empty() || hay.len() < needle.len() {
+        return found;
+    }
+    for i in 0..=hay.len() - needle.len() {
+        if &hay[i..i + needle.len()] == needle
+            && (i == 0 || !name_char(hay[i - 1]))
+            && hay
+                .get(i + needle.len())
+                .is_none_or(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
+        {
+            found.push(i);
+        }
+    }
+    found
+}
+
+/// Replaces every whole mention of a hashed sibling's name with its hashed name.
+fn rewrite(mut bytes: Vec<u8>, path: &str, done: &BTreeMap<String, Raw>) -> Vec<u8> {
+    let (dir, _) = split(path);
+    for (other, raw) in done {
+        let (other_dir, name) = split(other);
+        if other_dir != dir {
+            continue;
+        }
+        let at = occurrences(&bytes, name.as_bytes());
+        if at.is_empty() {
+            continue;
+        }
+        let (_, new_name) = split(&raw.hashed_path);
+        let mut out = Vec::with_capacity(bytes.len() + at.len() * 17);
+        let mut last = 0;
+        for i in at {
+            out.extend_from_slice(&bytes[last..i]);
+            out.extend_from_slice(new_name.as_bytes());
+            last = i + name.len();
+        }
+        out.extend_from_slice(&bytes[last..]);
+        bytes = out;
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> BTreeMap<String, Raw> {
+        resolve(
+            list.iter()
+                .map(|(p, b)| (p.to_string(), b.as_bytes().to_vec()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_entry_names_hashed_files_and_keeps_its_own_name() {
+        let out = files(&[
+            (
+                "w/entry.js",
+                "import init from './app.js'; new URL('app_bg.wasm', here); 'main.css'",
+            ),
+            ("w/app.js", "fetch(new URL('app_bg.wasm', import.meta.url))"),
+            ("w/app_bg.wasm", "\0asm"),
+            ("w/main.css", ".cs-app{}"),
+        ]);
+        let name = |p: &str| split(&out[p].hashed_path).1.to_string();
+        let entry = String::from_utf8(out["w/entry.js"].bytes.clone()).unwrap();
+        assert!(
+            entry.contains(&format!("'./{}'", name("w/app.js"))),
+            "{entry}"
+        );
+        assert!(
+            entry.contains(&format!("'{}'", name("w/app_bg.wasm"))),
+            "{entry}"
+        );
+        assert!(
+            entry.contains(&format!("'{}'", name("w/main.css"))),
+            "{entry}"
+        );
+        let app = String::from_utf8(out["w/app.js"].bytes.clone()).unwrap();
+        assert!(app.contains(&name("w/app_bg.wasm")));
+        assert!(name("w/app.js").starts_with("app.") && name("w/app.js").ends_with(".js"));
+    }
+
+    #[test]
+    fn only_whole_names_are_rewritten() {
+        let out = files(&[
+            ("a.js", "myapp.js app.json app.jsx ./app.js"),
+            ("app.js", "x"),
+        ]);
+        let text = String::from_utf8(out["a.js"].bytes.clone()).unwrap();
+        let hashed = &out["app.js"].hashed_path;
+        assert_eq!(text, format!("myapp.js app.json app.jsx ./{hashed}"));
+    }
+
+    #[test]
+    fn a_change_in_a_leaf_changes_the_hash_of_what_names_it() {
+        let a = files(&[("e.js", "'./b.wasm'"), ("b.wasm", "1")]);
+        let b = files(&[("e.js", "'./b.wasm'"), ("b.wasm", "2")]);
+        assert_ne!(a["e.js"].hash, b["e.js"].hash);
+    }
+
+    #[test]
+    fn cycles_do_not_hang() {
+        let out = files(&[("a.js", "b.js"), ("b.js", "a.js")]);
+        assert_eq!(out.len(), 2);
+    }
+}
