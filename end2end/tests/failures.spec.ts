@@ -7,7 +7,7 @@ const cases: Array<{ what: string; address: string | null; token: string; title:
   { what: 'unknown token', address: null, token: 'glpat-fake-unknown', title: 'GitLab does not accept this token.', hint: /copied the whole token/ },
   { what: 'expired token', address: null, token: 'glpat-fake-expired', title: 'The token has expired.', hint: /Create a new personal access token/ },
   { what: 'revoked token', address: null, token: 'glpat-fake-revoked', title: 'The token has been revoked.', hint: /Create a new personal access token/ },
-  { what: 'read_registry only', address: null, token: 'glpat-fake-registry', title: 'The token cannot read repositories.', hint: /scopes the bind dialog names\. The token has: read_registry/ },
+  { what: 'read_registry only', address: null, token: 'glpat-fake-registry', title: 'The token cannot read repositories.', hint: /scopes the bind dialog names/ },
   { what: 'read_user only', address: null, token: 'glpat-fake-readuser', title: 'The token cannot read repositories.', hint: /The token has: read_user/ },
   { what: 'rate limited', address: null, token: 'glpat-fake-ratelimit', title: 'GitLab is limiting requests right now.', hint: /Try again in 30 seconds/ },
   { what: 'not a GitLab', address: `${FAKE_HTTP_BY_IP}/not-gitlab`, token: 'glpat-fake-alice', title: 'The address does not answer like a GitLab server.', hint: /root address/ },

@@ -86,6 +86,13 @@ async fn malformed_server_function_calls_are_client_errors() {
             invalid(InputError::InvalidArguments),
         );
     }
+    // An array where the arguments object goes: serde would read `[null]` as `{before: null}`
+    // (schemathesis found it); only an object is arguments.
+    assert_api_error(
+        post(&app, "code-sources/activity", json, "[null]".to_string()).await,
+        422,
+        invalid(InputError::InvalidArguments),
+    );
     // Any other content type, even with a JSON body: 415.
     for content_type in [
         "text/plain",

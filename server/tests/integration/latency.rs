@@ -50,7 +50,27 @@ async fn sequential_requests_on_one_connection_do_not_stall() {
     e.remove("CODESOURCE_ENCRYPTION_KEY");
     let server = Replica::start(&e).await;
     let addr = server.base.trim_start_matches("http://").to_string();
-    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // With Nagle on, about half the requests of every round wait ~40 ms. A busy machine (the
+    // other tests run beside this one) slows some rounds down too, but not every round: the
+    // test passes when one of three rounds has fewer than 5 slow requests.
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let took = round(&addr).await;
+        let stalled = took
+            .iter()
+            .filter(|t| **t >= Duration::from_millis(35))
+            .count();
+        if stalled < 5 {
+            return;
+        }
+        rounds.push(format!("{stalled} of 20 took ≥ 35 ms: {took:?}"));
+    }
+    panic!("every round stalled:\n{}", rounds.join("\n"));
+}
+
+/// 20 page requests, one after another, on one new keep-alive connection.
+async fn round(addr: &str) -> Vec<Duration> {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nAccept: text/html\r\n\r\n");
     let mut took = Vec::new();
     for _ in 0..20 {
@@ -65,13 +85,5 @@ async fn sequential_requests_on_one_connection_do_not_stall() {
         assert!(resp.len() > 2_000, "a page in more than one segment");
         took.push(started.elapsed());
     }
-    let stalled = took
-        .iter()
-        .filter(|t| **t >= Duration::from_millis(35))
-        .count();
-    // With Nagle on, most requests wait ~40 ms; allow a few slow ones on a busy machine.
-    assert!(
-        stalled < 5,
-        "{stalled} of 20 requests took ≥ 35 ms: {took:?}"
-    );
+    took
 }
