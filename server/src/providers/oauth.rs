@@ -1,8 +1,8 @@
 //! OAuth authorization-code flows with the `oauth2` crate: authorize URLs (PKCE S256 where the
 //! host supports it), code exchange, refresh and the account lookup, driven by each host's
 //! [`OAuthSpec`]. Base URLs come from configuration (GitHub Enterprise Server, stand-ins in
-//! tests). Every answer, the
-//! token exchanges included, is read within [`super::limits::MAX_ANSWER`].
+//! tests). Every answer, the token exchanges included, is read within
+//! [`super::limits::MAX_ANSWER`].
 
 use super::instance::classify;
 use super::limits::{read_bounded, MAX_ANSWER};
