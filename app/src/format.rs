@@ -241,18 +241,6 @@ pub fn safe_http_url(url: &str) -> Option<&str> {
     ok.then_some(url)
 }
 
-/// Whether an address typed into the GitLab dialog points at gitlab.com (no whitelist needed).
-/// A loose, display-only check; the server parses addresses for real.
-pub fn is_gitlab_com(address: &str) -> bool {
-    let a = address.trim().to_ascii_lowercase();
-    let a = a
-        .strip_prefix("https://")
-        .or_else(|| a.strip_prefix("http://"))
-        .unwrap_or(&a);
-    let host = a.split(['/', ':']).next().unwrap_or("");
-    host == "gitlab.com" || host == "www.gitlab.com"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,14 +303,5 @@ mod tests {
         assert!(safe_http_url("https://a/\" onerror=x").is_none());
         assert!(safe_http_url("//evil.example/x").is_none());
         assert!(safe_http_url("https:///x").is_none());
-    }
-
-    #[test]
-    fn recognises_gitlab_com() {
-        assert!(is_gitlab_com("https://gitlab.com"));
-        assert!(is_gitlab_com("gitlab.com/"));
-        assert!(!is_gitlab_com("https://gitlab.example.com"));
-        assert!(!is_gitlab_com("10.0.0.5"));
-        assert!(!is_gitlab_com("gitlab.com.evil.example"));
     }
 }

@@ -152,9 +152,10 @@ impl Config {
     }
 
     pub fn from_vars(vars: &HashMap<String, String>) -> anyhow::Result<(Self, Vec<String>)> {
+        let host_vars = hosts::known_vars();
         let mut warnings: Vec<String> = vars
             .keys()
-            .filter(|k| !KNOWN_VARS.contains(&k.as_str()) && !hosts::known_vars().contains(k))
+            .filter(|k| !KNOWN_VARS.contains(&k.as_str()) && !host_vars.contains(k))
             .map(|k| format!("unknown setting {k} is ignored (check the spelling; see README)"))
             .collect();
         warnings.sort();

@@ -79,7 +79,7 @@ impl Bitbucket {
     }
 
     fn app(&self) -> Result<&OAuthProvider, HostError> {
-        self.app.as_ref().ok_or(HostError::Unreachable)
+        super::required(self.app.as_ref())
     }
 
     async fn get<T: serde::de::DeserializeOwned>(
@@ -111,20 +111,12 @@ impl CodeHost for Bitbucket {
         }
     }
 
-    fn configured(&self) -> bool {
-        self.app.is_some()
-    }
-
     fn oauth(&self) -> Option<&OAuthProvider> {
         self.app.as_ref()
     }
 
     fn repos(&self) -> Option<&dyn RepoHost> {
         Some(self)
-    }
-
-    async fn validate(&self, _at: Instance<'_>, token: &SecretString) -> Result<(), HostError> {
-        self.app()?.validate(token).await
     }
 
     fn credential(&self, _at: Instance<'_>, _account: &str) -> CredentialShape {
@@ -197,11 +189,7 @@ impl RepoHost for Bitbucket {
                 full_name: r.full_name,
             })
             .collect();
-        Ok(RepoPage {
-            items,
-            page,
-            next_page: paged.next.is_some().then_some(page + 1),
-        })
+        Ok(super::repo_page(items, page, paged.next.is_some()))
     }
 
     async fn branches(

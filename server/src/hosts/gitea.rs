@@ -110,8 +110,7 @@ impl CodeHost for Gitea {
     }
 
     async fn validate(&self, at: Instance<'_>, token: &SecretString) -> Result<(), HostError> {
-        let (address, client) = self.out.instance(at)?;
-        self.check(&client, &address, token).await.map(|_| ())
+        super::validate_token(&self.out, self, at, token).await
     }
 
     fn credential(&self, at: Instance<'_>, account: &str) -> CredentialShape {
@@ -178,11 +177,7 @@ impl RepoHost for Gitea {
                 .header("x-total-count")
                 .and_then(|t| t.trim().parse::<u32>().ok())
                 .is_some_and(|total| page * PER_PAGE < total);
-        Ok(RepoPage {
-            items,
-            page,
-            next_page: more.then_some(page + 1),
-        })
+        Ok(super::repo_page(items, page, more))
     }
 
     async fn branches(

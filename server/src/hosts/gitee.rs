@@ -39,7 +39,7 @@ impl Gitee {
     }
 
     fn app(&self) -> Result<&OAuthProvider, HostError> {
-        self.app.as_ref().ok_or(HostError::Unreachable)
+        super::required(self.app.as_ref())
     }
 
     fn api(&self) -> String {
@@ -64,20 +64,12 @@ impl CodeHost for Gitee {
         }
     }
 
-    fn configured(&self) -> bool {
-        self.app.is_some()
-    }
-
     fn oauth(&self) -> Option<&OAuthProvider> {
         self.app.as_ref()
     }
 
     fn repos(&self) -> Option<&dyn RepoHost> {
         Some(self)
-    }
-
-    async fn validate(&self, _at: Instance<'_>, token: &SecretString) -> Result<(), HostError> {
-        self.app()?.validate(token).await
     }
 
     fn credential(&self, _at: Instance<'_>, account: &str) -> CredentialShape {
@@ -115,11 +107,7 @@ impl RepoHost for Gitee {
             .into_iter()
             .map(GitHubStyleRepo::into_repository)
             .collect();
-        Ok(RepoPage {
-            items,
-            page,
-            next_page: more.then_some(page + 1),
-        })
+        Ok(super::repo_page(items, page, more))
     }
 
     async fn branches(

@@ -67,8 +67,7 @@ impl GitHub {
     }
 
     fn app(&self) -> Result<&OAuthProvider, HostError> {
-        // Bindings exist only where an app was configured; one removed since cannot be used.
-        self.app.as_ref().ok_or(HostError::Unreachable)
+        super::required(self.app.as_ref())
     }
 }
 
@@ -89,20 +88,12 @@ impl CodeHost for GitHub {
         }
     }
 
-    fn configured(&self) -> bool {
-        self.app.is_some()
-    }
-
     fn oauth(&self) -> Option<&OAuthProvider> {
         self.app.as_ref()
     }
 
     fn repos(&self) -> Option<&dyn RepoHost> {
         Some(self)
-    }
-
-    async fn validate(&self, _at: Instance<'_>, token: &SecretString) -> Result<(), HostError> {
-        self.app()?.validate(token).await
     }
 
     /// `DELETE /applications/{client_id}/grant` (Basic auth with the app's credentials)
@@ -216,11 +207,7 @@ impl RepoHost for GitHub {
             .map(GitHubStyleRepo::into_repository)
             .collect();
         filter(&mut items, search);
-        Ok(RepoPage {
-            items,
-            page,
-            next_page: answer.has_next_link().then_some(page + 1),
-        })
+        Ok(super::repo_page(items, page, answer.has_next_link()))
     }
 
     async fn branches(

@@ -56,11 +56,7 @@ impl CodeHost for GitLab {
     }
 
     async fn validate(&self, at: Instance<'_>, token: &SecretString) -> Result<(), HostError> {
-        let (address, client) = self.out.instance(at)?;
-        api::GitLab(&client)
-            .check(&address, token)
-            .await
-            .map(|_| ())
+        super::validate_token(&self.out, self, at, token).await
     }
 
     /// `DELETE /personal_access_tokens/self`: the token stops working everywhere.
@@ -146,11 +142,7 @@ impl RepoHost for GitLab {
                 full_name: p.path_with_namespace,
             })
             .collect();
-        Ok(RepoPage {
-            items,
-            page,
-            next_page: answer.has_next_link().then_some(page + 1),
-        })
+        Ok(super::repo_page(items, page, answer.has_next_link()))
     }
 
     async fn branches(

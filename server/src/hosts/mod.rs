@@ -26,7 +26,8 @@ use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::OAuthProvider;
 use crate::secret::SecretString;
 use crate::store::StoredBinding;
-use app::api::{Account, Branch, HostError, HostInfo, Provider, RepoPage, Revocation};
+use app::api::Revocation;
+use app::api::{Account, BindMethod, Branch, HostError, HostInfo, Provider, RepoPage};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,7 +99,10 @@ pub trait CodeHost: Send + Sync {
 
     /// Whether the operator has set it up (an OAuth host needs a registered app).
     fn configured(&self) -> bool {
-        true
+        match self.info().bind {
+            BindMethod::OAuth => self.oauth().is_some(),
+            BindMethod::AccessToken | BindMethod::Default => true,
+        }
     }
 
     /// OAuth hosts: the configured app (authorize, exchange, refresh).
@@ -116,8 +120,11 @@ pub trait CodeHost: Send + Sync {
         None
     }
 
-    /// Whether a stored token still works (the health check).
-    async fn validate(&self, at: Instance<'_>, token: &SecretString) -> Result<(), HostError>;
+    /// Whether a stored token still works (the health check). OAuth hosts: the account lookup
+    /// with their app; the others say how.
+    async fn validate(&self, _at: Instance<'_>, token: &SecretString) -> Result<(), HostError> {
+        required(self.oauth())?.validate(token).await
+    }
 
     /// Revokes a removed binding's token upstream. Hosts without an API for it say
     /// [`Revocation::Manual`] without calling anything.
@@ -171,6 +178,32 @@ pub trait RepoHost: Send + Sync {
 
 /// Repositories per page in listings.
 pub const PER_PAGE: u32 = 20;
+
+/// A page of a listing; `more` when the host said there is a next one.
+fn repo_page(items: Vec<app::api::Repository>, page: u32, more: bool) -> RepoPage {
+    RepoPage {
+        items,
+        page,
+        next_page: more.then_some(page + 1),
+    }
+}
+
+/// An OAuth host's app. A binding exists only where one was configured; if the operator has
+/// removed it since, the host cannot be used.
+fn required(app: Option<&OAuthProvider>) -> Result<&OAuthProvider, HostError> {
+    app.ok_or(HostError::Unreachable)
+}
+
+/// The health check of an access-token host: its bind-time check at the stored address.
+async fn validate_token(
+    out: &Outbound,
+    host: &dyn AccessTokenHost,
+    at: Instance<'_>,
+    token: &SecretString,
+) -> Result<(), HostError> {
+    let (address, client) = out.instance(at)?;
+    host.check(&client, &address, token).await.map(|_| ())
+}
 
 /// The registry: every host, configured from the operator's settings.
 pub struct Hosts {

@@ -45,16 +45,6 @@ pub async fn read_bounded(mut resp: reqwest::Response, max: usize) -> Result<Vec
     Ok(body)
 }
 
-/// Parses a JSON answer read with [`read_bounded`]; `invalid` is the error for one that does not
-/// parse as `T`. (Not one async function with the read: a generic `DeserializeOwned` held
-/// across an await makes the callers' futures fail the `Send` check.)
-pub fn parse_json<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-    invalid: HostError,
-) -> Result<T, HostError> {
-    serde_json::from_slice(body).map_err(|_| invalid)
-}
-
 /// Concurrency slots for outbound calls, per tenant (in this process, see the module docs).
 pub struct TenantLimits {
     per_tenant: usize,

@@ -181,11 +181,6 @@ impl OAuthProvider {
         &self.http
     }
 
-    /// The REST API base (GitHub: `https://api.github.com`; Gitee: `https://gitee.com`).
-    pub fn api_base(&self) -> &str {
-        &self.api_base
-    }
-
     pub fn scopes(&self) -> &'static [&'static str] {
         self.spec.scopes
     }
