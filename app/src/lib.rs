@@ -134,8 +134,11 @@ fn initial_theme() -> embed::Theme {
         use_context::<http::request::Parts>().and_then(|p| p.uri.query().map(str::to_string));
     #[cfg(not(feature = "ssr"))]
     let query = web_sys::window().and_then(|w| w.location().search().ok());
+    theme_in(query.as_deref())
+}
+
+fn theme_in(query: Option<&str>) -> embed::Theme {
     query
-        .as_deref()
         .and_then(|q| query_param(q, "theme"))
         .and_then(embed::Theme::parse)
         .unwrap_or_default()
@@ -157,7 +160,9 @@ fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
 fn initial_locale() -> Locale {
     #[cfg(feature = "ssr")]
     {
-        ssr::request_locale()
+        use_context::<http::request::Parts>()
+            .map(|p| ssr::request_locale(&p))
+            .unwrap_or_default()
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
@@ -175,15 +180,44 @@ fn initial_locale() -> Locale {
 }
 
 #[cfg(feature = "ssr")]
+pub use ssr::{render_inputs, RenderInputs};
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use super::i18n::{Locale, LOCALE_COOKIE};
     use http::{header, request::Parts, HeaderValue};
     use leptos::prelude::*;
 
-    pub fn request_locale() -> Locale {
-        let Some(parts) = use_context::<Parts>() else {
-            return Locale::default();
-        };
+    /// What a page render reads from the request besides its data. The server's page cache
+    /// keys on it (with the data), so it is computed by the same functions the render uses.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct RenderInputs {
+        pub locale: Locale,
+        pub theme: crate::embed::Theme,
+        pub zone: crate::format::Zone,
+    }
+
+    impl RenderInputs {
+        /// A short text naming these inputs (for a cache key).
+        pub fn key(&self) -> String {
+            format!(
+                "{}|{}|{}",
+                self.locale.tag(),
+                self.theme.attr().unwrap_or("auto"),
+                self.zone.name()
+            )
+        }
+    }
+
+    pub fn render_inputs(parts: &Parts) -> RenderInputs {
+        RenderInputs {
+            locale: request_locale(parts),
+            theme: super::theme_in(parts.uri.query()),
+            zone: request_zone(parts),
+        }
+    }
+
+    pub fn request_locale(parts: &Parts) -> Locale {
         if let Some(l) = parts
             .uri
             .query()
@@ -208,10 +242,7 @@ mod ssr {
     }
 
     /// The viewer's time zone: `?tz=`, else the `cs_tz` cookie, else UTC.
-    pub fn request_zone() -> crate::format::Zone {
-        let Some(parts) = use_context::<Parts>() else {
-            return crate::format::Zone::Utc;
-        };
+    pub fn request_zone(parts: &Parts) -> crate::format::Zone {
         let asked = parts
             .uri
             .query()

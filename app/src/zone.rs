@@ -24,7 +24,9 @@ pub fn use_zone() -> RwSignal<Zone> {
 pub(crate) fn initial_zone() -> Zone {
     #[cfg(feature = "ssr")]
     {
-        crate::ssr::request_zone()
+        use_context::<http::request::Parts>()
+            .map(|p| crate::ssr::request_zone(&p))
+            .unwrap_or_default()
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     provider_calls: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
     refreshes: Mutex<BTreeMap<&'static str, u64>>,
+    /// Page loads answered from the page cache, and those rendered (web/page_cache).
+    page_hits: AtomicU64,
+    page_renders: AtomicU64,
 }
 
 /// The process-wide registry.
@@ -91,6 +95,16 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// A page load: answered from memory (`hit`) or rendered.
+    pub fn page(&self, hit: bool) {
+        let counter = if hit {
+            &self.page_hits
+        } else {
+            &self.page_renders
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The text exposition format; `bindings` are (provider, status) counts.
     pub fn render(&self, bindings: &BTreeMap<(String, String), u64>) -> String {
         let mut out = String::new();
@@ -136,6 +150,17 @@ impl Metrics {
                 "codesource_token_refreshes_total{{outcome=\"{outcome}\"}} {n}"
             );
         }
+        out.push_str("# HELP codesource_page_loads_total Page loads, answered from the page cache or rendered.\n# TYPE codesource_page_loads_total counter\n");
+        for (result, n) in [
+            ("cached", &self.page_hits),
+            ("rendered", &self.page_renders),
+        ] {
+            let _ = writeln!(
+                out,
+                "codesource_page_loads_total{{result=\"{result}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
         out.push_str("# HELP codesource_bindings Bindings by provider and status.\n# TYPE codesource_bindings gauge\n");
         for ((provider, status), n) in bindings {
             let _ = writeln!(
@@ -174,6 +199,9 @@ mod tests {
         m.request(None, "/some/probe\"path", 404);
         m.provider_call("gitlab", "ok", Duration::from_millis(120));
         m.refresh("ok");
+        m.page(true);
+        m.page(true);
+        m.page(false);
         let mut b = BTreeMap::new();
         b.insert(("gitlab".to_string(), "bound".to_string()), 2);
         let text = m.render(&b);
@@ -186,6 +214,8 @@ mod tests {
         assert!(text.contains("codesource_provider_call_seconds_bucket{provider=\"gitlab\",outcome=\"ok\",le=\"0.1\"} 0"));
         assert!(text.contains("codesource_token_refreshes_total{outcome=\"ok\"} 1"));
         assert!(text.contains("codesource_bindings{provider=\"gitlab\",status=\"bound\"} 2"));
+        assert!(text.contains("codesource_page_loads_total{result=\"cached\"} 2"));
+        assert!(text.contains("codesource_page_loads_total{result=\"rendered\"} 1"));
     }
 
     #[test]

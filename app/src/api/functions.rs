@@ -12,6 +12,9 @@ use leptos::server_fn::codec::Json;
 /// The table, the viewer and the settings the dialogs need.
 #[server(endpoint = "code-sources/page", input = Json, client = super::client::WithCredentials)]
 pub async fn load_page() -> Result<PageData, ApiError> {
+    if let Some(prepared) = ssr::prepared_page() {
+        return Ok(prepared);
+    }
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.page(&caller).await)
 }
@@ -159,6 +162,14 @@ mod ssr {
             .cloned()
             .ok_or(ApiError::Unauthenticated)?;
         Ok((services, caller))
+    }
+
+    /// The data the server loaded for this page render, if it did (`PreparedPage`).
+    pub fn prepared_page() -> Option<super::PageData> {
+        use_context::<http::request::Parts>()?
+            .extensions
+            .get::<super::super::service::PreparedPage>()
+            .map(|p| p.0.clone())
     }
 
     fn missing(what: &str) -> ApiError {

@@ -77,6 +77,12 @@ pub trait CodeSourceService: Send + Sync + 'static {
 /// What the server provides in context.
 pub type Services = Arc<dyn CodeSourceService>;
 
+/// The table's data, already loaded by the server for this page request (its page cache keys
+/// on it): the render shows exactly this data instead of loading it a second time. Only the
+/// server's own middleware puts it into a request's extensions.
+#[derive(Clone, Debug)]
+pub struct PreparedPage(pub PageData);
+
 /// Who may frame the page: provided in context so the page's CSP can say so.
 #[derive(Clone, Debug)]
 pub struct FramePolicy {

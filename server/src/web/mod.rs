@@ -13,6 +13,7 @@ mod middleware;
 pub mod oauth;
 mod openapi;
 mod openapi_fns;
+pub mod page_cache;
 mod server_fn_guard;
 pub mod service_api;
 
@@ -87,6 +88,7 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
         }
     };
     let store = state.store.clone();
+    let page_cache = page_cache::PageCache::new(state.services.clone());
     let app = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
@@ -99,7 +101,12 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
         ))
         .with_state(leptos_options)
         .merge(oauth::routes(state.oauth))
-        .merge(avatars::routes(state.avatars));
+        .merge(avatars::routes(state.avatars))
+        // Inside `authenticate` (it needs the caller): `/` from memory when its data is unchanged.
+        .layer(axum::middleware::from_fn_with_state(
+            page_cache,
+            page_cache::serve,
+        ));
 
     let auth = state.auth.clone();
     let router = Router::new()

@@ -16,6 +16,7 @@ mod health;
 mod latency;
 mod metrics_labels;
 mod oauth;
+mod page_cache;
 mod process;
 mod replicas;
 mod repositories;

@@ -86,29 +86,41 @@ async fn cross_site_posts_are_refused() {
 }
 
 #[tokio::test]
-async fn pages_carry_security_headers_and_a_nonce_csp() {
+async fn pages_carry_security_headers_and_a_csp_naming_their_scripts() {
     let app = spawn_app(Options::default()).await;
     let resp = app.get("/").await;
     let h = resp.headers().clone();
     let csp = h["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+    assert!(csp.contains("script-src 'self' 'sha256-"), "{csp}");
+    assert!(
+        !csp.contains("'nonce-"),
+        "a cached page must not repeat a nonce: {csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert!(csp.contains("frame-ancestors 'self'"));
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["cache-control"], "no-store");
     assert!(h.contains_key("x-request-id"));
     let html = resp.text().await.unwrap();
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .unwrap()
-        .split('\'')
-        .next()
-        .unwrap();
+    // Every inline script of the page is allowed by its hash, and nothing else is.
+    let scripts = crate::page_cache::inline_scripts(&html);
     assert!(
-        html.contains(&format!("nonce=\"{nonce}\"")),
-        "the hydration script carries the nonce"
+        scripts.len() >= 2,
+        "the hydration script and the data: {html}"
     );
+    let allowed: Vec<&str> = csp
+        .split_whitespace()
+        .filter(|s| s.starts_with("'sha256-"))
+        .collect();
+    assert_eq!(allowed.len(), scripts.len(), "{csp}");
+    for text in &scripts {
+        let hash = format!("'sha256-{}'", crate::page_cache::sha256_b64(text));
+        assert!(
+            allowed.contains(&hash.as_str()),
+            "{text} not allowed by {csp}"
+        );
+    }
 
     let (status, _) = app.call("code-sources/page", json!({})).await;
     assert_eq!(status, 200);

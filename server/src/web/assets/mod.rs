@@ -11,7 +11,9 @@ mod compress;
 mod load;
 mod negotiate;
 
-pub use compress::Quality;
+// The page cache (web/page_cache) compresses and negotiates its entries the same way.
+pub use compress::{brotli, gzip, worth_it, Quality};
+pub use negotiate::accepts;
 
 use bytes::Bytes;
 use http::HeaderValue;
