@@ -2,7 +2,7 @@
 //! tenant's entries are contiguous and ordered by time. Old entries go in the retention sweep
 //! (`sled_ephemeral`).
 
-use super::sled_store::{backend, blocking, tenant_prefix};
+use super::sled_store::{backend, tenant_prefix};
 use super::{AuditEntry, AuditLog, SledStore, StoreError};
 use crate::util::hex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,13 +38,10 @@ impl AuditLog for SledStore {
             .fetch_add(1, Ordering::Relaxed);
         let k = key(&entry.tenant, entry.at, seq);
         let v = serde_json::to_vec(&entry).map_err(StoreError::Corrupt)?;
-        let tree = self.audit.clone();
-        blocking(move || {
-            tree.insert(k, v)?;
-            tree.flush()?;
-            Ok(())
-        })
-        .await
+        // The insert itself is in memory (sled's log buffer); only the fsync blocks, and that
+        // is shared with the entries written at the same time.
+        self.audit.insert(k, v).map_err(backend)?;
+        self.audit_flush.durable().await
     }
 
     async fn scan_audit(

@@ -19,6 +19,8 @@ pub struct SledStore {
     pub(super) pending: sled::Tree,
     pub(super) flows: sled::Tree,
     pub(super) leases: sled::Tree,
+    /// Activity entries share fsyncs (`sled_flush`).
+    pub(super) audit_flush: super::sled_flush::GroupFlush,
 }
 
 impl SledStore {
@@ -35,6 +37,7 @@ impl SledStore {
             pending: tree("pending/v1")?,
             flows: tree("oauth-flows/v1")?,
             leases: tree("leases/v1")?,
+            audit_flush: super::sled_flush::GroupFlush::new(db.clone()),
             db,
         })
     }
