@@ -105,8 +105,8 @@ bind_bench() {
   local call=(curl -fs -H "content-type: application/json" -H "origin: $BASE"
     -H "sec-fetch-site: same-origin" -H "cookie: console_identity=$jwt")
   local id
-  id=$("${call[@]}" "$BASE/api/code-sources/gitlab/check" \
-    -d "{\"address\":\"http://$FAKE\",\"token\":\"glpat-fake-alice\",\"ca_pem\":null}" |
+  id=$("${call[@]}" "$BASE/api/code-sources/token/check" \
+    -d "{\"provider\":\"gitlab\",\"address\":\"http://$FAKE\",\"token\":\"glpat-fake-alice\",\"ca_pem\":null}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   "${call[@]}" "$BASE/api/code-sources/confirm" -d "{\"pending_id\":\"$id\"}" >/dev/null
 }
