@@ -35,12 +35,17 @@ pub use seal::seal;
 /// Entries kept: one per tenant, language, theme and zone in use, each ~10 KB of HTML plus its
 /// two compressed forms and its key (~4 KB).
 pub const CAPACITY: usize = 512;
+/// Renders at a time (the cores of a small node).
+const FILLS: usize = 2;
 /// A rendered page larger than this is an error (ours is ~10 KB).
 const MAX_PAGE: usize = 2 * 1024 * 1024;
 
 pub struct PageCache {
     services: Services,
     entries: Mutex<LruCache<u64, Arc<Entry>>>,
+    /// Renders at a time. A burst of loads of one new page (64 connections at once) then makes
+    /// one entry that the rest take, instead of 64 renders and compressions side by side.
+    fills: tokio::sync::Semaphore,
     hasher: std::collections::hash_map::RandomState,
 }
 
@@ -59,6 +64,7 @@ impl PageCache {
             services,
             entries: Mutex::new(LruCache::new(NonZeroUsize::new(CAPACITY).expect("> 0"))),
             hasher: Default::default(),
+            fills: tokio::sync::Semaphore::new(FILLS),
         })
     }
 
@@ -95,6 +101,12 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     key.push(0);
     key.extend_from_slice(app::render_inputs(&parts).key().as_bytes());
     let hash = cache.hasher.hash_one(&key);
+    if let Some(entry) = cache.get(hash, &key) {
+        crate::metrics::metrics().page(true);
+        return entry.answer(&parts.headers);
+    }
+    // Wait for a turn to render, then look again: the page may have been made meanwhile.
+    let _turn = cache.fills.acquire().await;
     if let Some(entry) = cache.get(hash, &key) {
         crate::metrics::metrics().page(true);
         return entry.answer(&parts.headers);

@@ -35,13 +35,21 @@ pub fn brotli(data: &[u8], quality: Quality) -> Vec<u8> {
             Quality::Best => 11,
             Quality::Fast => 4,
         },
-        lgwin: 22,
+        // The window need not exceed the input: a 10 KB page gets 16 KB, not 4 MB, of it (and
+        // of the hash tables sized after it).
+        lgwin: window_bits(data.len()),
         size_hint: data.len(),
         ..Default::default()
     };
     let mut out = Vec::with_capacity(data.len() / 3);
     brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("compressing into memory");
     out
+}
+
+/// log2 of the smallest brotli window (10–22 bits) that holds `len` bytes.
+fn window_bits(len: usize) -> i32 {
+    let bits = usize::BITS - len.saturating_sub(1).leading_zeros();
+    bits.clamp(10, 22) as i32
 }
 
 pub fn gzip(data: &[u8], quality: Quality) -> Vec<u8> {
@@ -80,6 +88,15 @@ mod tests {
             assert_eq!(back, data);
             assert!(worth_it(data.len(), br.len()) && worth_it(data.len(), gz.len()));
         }
+    }
+
+    #[test]
+    fn the_window_fits_the_input() {
+        assert_eq!(window_bits(0), 10);
+        assert_eq!(window_bits(1024), 10);
+        assert_eq!(window_bits(1025), 11);
+        assert_eq!(window_bits(10_000), 14);
+        assert_eq!(window_bits(5 << 20), 22);
     }
 
     #[test]
