@@ -62,6 +62,15 @@ async function assetRequests(page: Page, cdp: CDPSession, action: () => Promise<
 
 test('a warm reload takes every asset from the cache and still hydrates', async ({ page, context }, info) => {
   await signIn(context, freshTenant(info));
+  // The second load of the page comes from the server's page cache, whose CSP allows the
+  // page's scripts by hash: the browser must find nothing to refuse.
+  await page.addInitScript(() => {
+    const w = window as unknown as { cspViolations: string[] };
+    w.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
 
@@ -90,6 +99,7 @@ test('a warm reload takes every asset from the cache and still hydrates', async 
   // And the same through a new navigation to the page.
   const again = await assetRequests(page, cdp, () => openPage(page));
   expect(again.filter((s) => !s.fromCache)).toEqual([]);
+  expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
   // Hydrated from the cached bundle: the dialogs open.
   await page.getByRole('button', { name: 'Bind GitLab' }).click();
   await expect(page.getByRole('dialog', { name: 'Bind GitLab account' })).toBeVisible();

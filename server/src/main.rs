@@ -23,6 +23,7 @@ const USAGE: &str =
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    memory::return_freed_pages();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // sled's writes wait for their flush on blocking threads; without a cap tokio starts one
@@ -188,5 +189,35 @@ async fn serve(config: codesource_server::Config) -> ExitCode {
             tracing::error!(error = %e, "server failed");
             ExitCode::FAILURE
         }
+    }
+}
+
+mod memory {
+    use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
+
+    /// `mi_option_arena_eager_commit` and `mi_option_purge_delay` in mimalloc 3's `mi_option_e`
+    /// (`mimalloc.h`; the crate names only some options).
+    const ARENA_EAGER_COMMIT: mi_option_t = 4;
+    const PURGE_DELAY: mi_option_t = 15;
+
+    /// mimalloc hands freed pages back to the system 10 ms late by default, and commits its
+    /// arenas eagerly on Linux (pages it purges from those are `MADV_FREE`d: still counted in
+    /// the process's RSS until the kernel needs them). Purging at once is set here. The first
+    /// arena is made before `main` runs, so eager commit can only be switched off from the
+    /// environment: `MIMALLOC_ARENA_EAGER_COMMIT=0` brought the peak RSS under load from ~100
+    /// to ~56 MB at the same throughput (README, Performance). An operator's `MIMALLOC_*`
+    /// variables win.
+    pub fn return_freed_pages() {
+        for (option, var, value) in [
+            (ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT", 0),
+            (PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 0),
+        ] {
+            if std::env::var_os(var).is_none() {
+                // SAFETY: plain option setters of the allocator in use; any value is valid.
+                unsafe { mi_option_set(option, value) };
+            }
+        }
+        // SAFETY: as above.
+        debug_assert_eq!(unsafe { mi_option_get(PURGE_DELAY) }, 0);
     }
 }

@@ -1,6 +1,7 @@
-//! On-the-fly compression of dynamic answers (the page's HTML, server-function JSON, listings),
-//! gzip at a level that costs little CPU per request. (Static files are precompressed, brotli
-//! included: see web/assets.)
+//! On-the-fly compression of dynamic answers (server-function JSON, listings, pages the page
+//! cache does not keep), gzip at a level that costs little CPU per request. (Static files are
+//! precompressed, brotli included: see web/assets; the page's HTML is compressed once per cached
+//! entry: web/page_cache. Both arrive with `Content-Encoding` set and are left alone here.)
 
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
