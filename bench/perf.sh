@@ -196,7 +196,7 @@ def rows(f):
     return {l.split()[0]: [float(x) for x in l.split()[1:]] for l in open(f) if l.strip()}
 small, large = rows(sys.argv[1]), rows(sys.argv[2])
 n = int(sys.argv[3])
-names = {"healthz": "`/healthz`", "page": "page `/` (gzip)", "asset": "hashed asset (JS, br)",
+names = {"healthz": "`/healthz`", "page": "page `/` (br)", "asset": "hashed asset (JS, br)",
          "list": "server fn `code-sources/page`", "credential": "credential API"}
 print(f"| Endpoint | req/s (10) | p50 / p99 ms (10) | vs `/healthz` | req/s ({n:,}) | p50 / p99 ms ({n:,}) | change |")
 print("|---|---|---|---|---|---|---|")
