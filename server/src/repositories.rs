@@ -3,7 +3,7 @@
 //! host's [`RepoHost`](crate::hosts::RepoHost) within the tenant's outbound-call slots.
 
 use crate::credentials::{CredentialError, Credentials};
-use crate::hosts::{Instance, RepoId};
+use crate::hosts::{Instance, RepoHost, RepoId};
 use crate::oauth_flow::OAuthFlows;
 use app::api::{Branch, HostError, InputError, Provider, RepoPage};
 use std::sync::Arc;
@@ -29,7 +29,15 @@ pub struct Repositories {
 impl Repositories {
     /// Whether `provider`'s repositories can be listed at all.
     pub fn lists(&self, provider: Provider) -> bool {
-        self.oauth.hosts().get(provider).repos().is_some()
+        self.repo_host(provider).is_ok()
+    }
+
+    fn repo_host(&self, provider: Provider) -> Result<&dyn RepoHost, RepoError> {
+        self.oauth
+            .hosts()
+            .get(provider)
+            .repos()
+            .ok_or(RepoError::Unsupported)
     }
 
     pub async fn list(
@@ -40,12 +48,7 @@ impl Repositories {
         page: u32,
         request_id: &str,
     ) -> Result<RepoPage, RepoError> {
-        let repos = self
-            .oauth
-            .hosts()
-            .get(provider)
-            .repos()
-            .ok_or(RepoError::Unsupported)?;
+        let repos = self.repo_host(provider)?;
         let page = page.max(1);
         let search: String = search.chars().take(100).collect();
         // The token first (a refresh takes a slot of its own), then the listing in a slot.
@@ -68,12 +71,7 @@ impl Repositories {
         repo_id: &str,
         request_id: &str,
     ) -> Result<Vec<Branch>, RepoError> {
-        let repos = self
-            .oauth
-            .hosts()
-            .get(provider)
-            .repos()
-            .ok_or(RepoError::Unsupported)?;
+        let repos = self.repo_host(provider)?;
         let repo = RepoId::parse(repo_id).map_err(RepoError::Invalid)?;
         let (binding, token) = self
             .credentials

@@ -13,7 +13,7 @@ use crate::config::HostConfig;
 use crate::providers::oauth::{account, AuthType, OAuthProvider, OAuthSpec};
 use crate::secret::SecretString;
 use crate::util::query_encode;
-use app::api::{Account, BindMethod, Branch, HostError, HostInfo, Provider, RepoPage};
+use app::api::{Account, Branch, HostError, HostInfo, Provider, RepoPage};
 use app::api::{Repository, RevocationPolicy};
 use serde::Deserialize;
 
@@ -101,14 +101,7 @@ impl CodeHost for Bitbucket {
     }
 
     fn info(&self) -> HostInfo {
-        HostInfo {
-            provider: Provider::Bitbucket,
-            bind: BindMethod::OAuth,
-            revocation: RevocationPolicy::Manual,
-            default_address: None,
-            scopes: OAUTH.scopes.iter().map(|s| s.to_string()).collect(),
-            repositories: true,
-        }
+        super::oauth_info(&OAUTH, RevocationPolicy::Manual)
     }
 
     fn oauth(&self) -> Option<&OAuthProvider> {

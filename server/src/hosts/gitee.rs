@@ -10,7 +10,7 @@ use crate::config::HostConfig;
 use crate::providers::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
 use crate::secret::SecretString;
 use crate::util::query_encode;
-use app::api::{BindMethod, Branch, HostError, HostInfo, Provider, RepoPage, RevocationPolicy};
+use app::api::{Branch, HostError, HostInfo, Provider, RepoPage, RevocationPolicy};
 
 pub const OAUTH: OAuthSpec = OAuthSpec {
     provider: Provider::Gitee,
@@ -54,14 +54,7 @@ impl CodeHost for Gitee {
     }
 
     fn info(&self) -> HostInfo {
-        HostInfo {
-            provider: Provider::Gitee,
-            bind: BindMethod::OAuth,
-            revocation: RevocationPolicy::Manual,
-            default_address: None,
-            scopes: OAUTH.scopes.iter().map(|s| s.to_string()).collect(),
-            repositories: true,
-        }
+        super::oauth_info(&OAUTH, RevocationPolicy::Manual)
     }
 
     fn oauth(&self) -> Option<&OAuthProvider> {

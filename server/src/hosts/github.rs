@@ -9,7 +9,7 @@ use crate::config::{HostConfig, OAuthApp};
 use crate::providers::instance::classify;
 use crate::providers::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
 use crate::secret::SecretString;
-use app::api::{BindMethod, Branch, HostError, HostInfo, Provider, RepoPage, Repository};
+use app::api::{Branch, HostError, HostInfo, Provider, RepoPage, Repository};
 use app::api::{Revocation, RevocationPolicy};
 use reqwest::header;
 use serde::Deserialize;
@@ -78,14 +78,7 @@ impl CodeHost for GitHub {
     }
 
     fn info(&self) -> HostInfo {
-        HostInfo {
-            provider: Provider::GitHub,
-            bind: BindMethod::OAuth,
-            revocation: RevocationPolicy::Automatic,
-            default_address: None,
-            scopes: OAUTH.scopes.iter().map(|s| s.to_string()).collect(),
-            repositories: true,
-        }
+        super::oauth_info(&OAUTH, RevocationPolicy::Automatic)
     }
 
     fn oauth(&self) -> Option<&OAuthProvider> {

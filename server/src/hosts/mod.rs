@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::providers::address::HostAddress;
 use crate::providers::instance::{parse_ca, InstanceClient};
 use crate::providers::net::OutboundPolicy;
-use crate::providers::oauth::OAuthProvider;
+use crate::providers::oauth::{OAuthProvider, OAuthSpec};
 use crate::secret::SecretString;
 use crate::store::StoredBinding;
 use app::api::Revocation;
@@ -192,6 +192,19 @@ fn repo_page(items: Vec<app::api::Repository>, page: u32, more: bool) -> RepoPag
 /// removed it since, the host cannot be used.
 fn required(app: Option<&OAuthProvider>) -> Result<&OAuthProvider, HostError> {
     app.ok_or(HostError::Unreachable)
+}
+
+/// What the page learns about an OAuth host (all three list repositories): its spec's provider
+/// and scopes, and what revoking a binding can do there.
+fn oauth_info(spec: &OAuthSpec, revocation: app::api::RevocationPolicy) -> HostInfo {
+    HostInfo {
+        provider: spec.provider,
+        bind: BindMethod::OAuth,
+        revocation,
+        default_address: None,
+        scopes: spec.scopes.iter().map(|s| s.to_string()).collect(),
+        repositories: true,
+    }
 }
 
 /// The health check of an access-token host: its bind-time check at the stored address.

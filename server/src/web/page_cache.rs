@@ -177,12 +177,7 @@ impl Entry {
     }
 
     fn answer(&self, request: &HeaderMap) -> Response {
-        let accepted = request
-            .get_all(header::ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join(",");
+        let accepted = assets::accept_encoding(request);
         let (coding, body) = match (&self.br, &self.gzip) {
             (Some(br), _) if assets::accepts(&accepted, "br") => (Some("br"), br),
             (_, Some(gz)) if assets::accepts(&accepted, "gzip") => (Some("gzip"), gz),

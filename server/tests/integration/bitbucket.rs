@@ -4,7 +4,7 @@
 //! repositories by `next` links, branches, and unbinding (no revocation API).
 
 use crate::support::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 async fn confirm(app: &TestApp, decision: &str) {
     let id = app
@@ -18,17 +18,9 @@ async fn confirm(app: &TestApp, decision: &str) {
 }
 
 async fn refreshes(app: &TestApp) -> u64 {
-    let url = format!("{}/bitbucket/__stats", app.fake.http_url());
-    let v: Value = app
-        .http
-        .get(url)
-        .send()
-        .await
+    app.fake_json("bitbucket/__stats").await["refreshes"]
+        .as_u64()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["refreshes"].as_u64().unwrap()
 }
 
 #[tokio::test]

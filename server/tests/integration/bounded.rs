@@ -8,14 +8,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 async fn limit_stats(app: &TestApp) -> Value {
-    app.http
-        .get(format!("{}/limits/__stats", app.fake.http_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.fake_json("limits/__stats").await
 }
 
 async fn produced(app: &TestApp) -> u64 {

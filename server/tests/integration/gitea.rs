@@ -30,15 +30,7 @@ async fn gitea_binds_by_address_and_token() {
     assert_eq!(pending["bind"], "AccessToken");
     assert_eq!(pending["address"], addr);
     // The token went as Gitea wants it, and only to the Gitea.
-    let log: Value = app
-        .http
-        .get(format!("{}/gitea/__log", app.fake.http_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = app.fake_json("gitea/__log").await;
     let auths: Vec<&str> = log
         .as_array()
         .unwrap()

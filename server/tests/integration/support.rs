@@ -453,17 +453,22 @@ impl TestApp {
         assert_eq!(status, 200);
     }
 
-    pub async fn gitee_refreshes(&self) -> u64 {
-        let v: Value = self
-            .http
-            .get(format!("{}/gitee/__stats", self.fake.http_url()))
+    /// A fake host's own record (`gitee/__stats`, `gitea/__log`, …), as JSON.
+    pub async fn fake_json(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}/{path}", self.fake.http_url()))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        v["refreshes"].as_u64().unwrap()
+            .unwrap()
+    }
+
+    pub async fn gitee_refreshes(&self) -> u64 {
+        self.fake_json("gitee/__stats").await["refreshes"]
+            .as_u64()
+            .unwrap()
     }
 }
 

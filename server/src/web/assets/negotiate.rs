@@ -18,13 +18,18 @@ pub enum Coding {
     Identity,
 }
 
-pub fn answer(asset: &Asset, immutable: bool, head: bool, headers: &HeaderMap) -> Response {
-    let accepted = headers
+/// Every `Accept-Encoding` header of a request, as one list.
+pub fn accept_encoding(headers: &HeaderMap) -> String {
+    headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
-        .join(",");
+        .join(",")
+}
+
+pub fn answer(asset: &Asset, immutable: bool, head: bool, headers: &HeaderMap) -> Response {
+    let accepted = accept_encoding(headers);
     let (coding, body) = match (
         &asset.br,
         &asset.gzip,
