@@ -21,12 +21,9 @@ pub mod widget;
 pub mod zone;
 
 use i18n::{Locale, Msg};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    StaticSegment,
-};
 use site::use_site;
 
 /// The HTML document around the app, rendered on the server only.
@@ -99,11 +96,12 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    let site = use_site();
-    // The server strips the prefix before routing, so its router sees `/`; the browser sees
-    // the full path, so only its router is told the base.
-    let route_base =
-        (cfg!(not(feature = "ssr")) && !site.base.is_empty()).then(|| site.base.clone());
+    // One page, so no client-side router (leptos_router was ~48 KB of the 374 KB brotli
+    // bundle): the server routes, and the browser hydrates the page the server chose.
+    let page = match pages::Page::current(&use_site().base) {
+        pages::Page::CodeSources => Either::Left(view! { <pages::CodeSourcesPage /> }),
+        pages::Page::NotFound => Either::Right(view! { <pages::NotFound /> }),
+    };
     // The page links its stylesheet in the shell (`assets::PageAssets`, by hashed URL); the
     // widget has no shell and adds it here.
     #[cfg(feature = "csr")]
@@ -116,11 +114,7 @@ pub fn App() -> impl IntoView {
         {stylesheet}
         <Title text=move || Msg::PageTitle.text(locale.get()) />
         <div class="cs-app" data-theme=move || theme.get().attr() lang=move || locale.get().tag()>
-            <Router base=route_base.unwrap_or_default()>
-                <Routes fallback=pages::NotFound>
-                    <Route path=StaticSegment("") view=pages::CodeSourcesPage />
-                </Routes>
-            </Router>
+            {page}
         </div>
     }
 }
