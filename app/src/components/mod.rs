@@ -2,6 +2,7 @@
 
 mod activity;
 mod confirm_dialog;
+mod dialogs;
 mod modal;
 mod oauth_dialog;
 mod repos_dialog;
@@ -11,12 +12,14 @@ mod unbind_dialog;
 mod widgets;
 
 pub use activity::ActivityLog;
-pub use confirm_dialog::ConfirmBindDialog;
-pub use oauth_dialog::{listen_for_oauth, pick_up_redirect_result, OAuthDialog};
-pub use repos_dialog::RepositoriesDialog;
+use confirm_dialog::ConfirmBindDialog;
+pub use dialogs::OpenDialog;
+use oauth_dialog::OAuthDialog;
+pub use oauth_dialog::{listen_for_oauth, pick_up_redirect_result};
+use repos_dialog::RepositoriesDialog;
 pub use table::SourceTable;
-pub use token_dialog::TokenBindDialog;
-pub use unbind_dialog::UnbindDialog;
+use token_dialog::TokenBindDialog;
+use unbind_dialog::UnbindDialog;
 pub use widgets::{AccountCell, ErrorBox, LanguageSwitch, Toasts};
 
 /// A time in the viewer's zone (`2026-11-28 22:11`), the absolute UTC time in `datetime` and

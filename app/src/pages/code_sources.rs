@@ -4,9 +4,8 @@ use crate::api::{
     load_page, set_locale, ApiError, CodeSourceRow, HostInfo, PageData, PendingBinding, Provider,
 };
 use crate::components::{
-    listen_for_oauth, pick_up_redirect_result, ActivityLog, ConfirmBindDialog, ErrorBox,
-    LanguageSwitch, OAuthDialog, RepositoriesDialog, SourceTable, Toasts, TokenBindDialog,
-    UnbindDialog,
+    listen_for_oauth, pick_up_redirect_result, ActivityLog, ErrorBox, LanguageSwitch, OpenDialog,
+    SourceTable, Toasts,
 };
 use crate::i18n::{fill, Msg};
 use crate::{t, use_locale};
@@ -217,19 +216,7 @@ fn PageBody(data: PageData) -> impl IntoView {
             {data.build_url.map(|url| view! { <ConsoleLink url origins=origins.clone() /> })}
         </div>
         <SourceTable rows=data.rows />
-        {move || match ctx.dialog.get() {
-            DialogState::Closed => ().into_any(),
-            DialogState::TokenForm { host, address } => {
-                view! { <TokenBindDialog host initial_address=address cidrs=cidrs.clone() /> }
-                    .into_any()
-            }
-            DialogState::ConfirmBind(pending) => view! { <ConfirmBindDialog pending /> }.into_any(),
-            DialogState::Unbind(row) => view! { <UnbindDialog row /> }.into_any(),
-            DialogState::Repositories(row) => view! { <RepositoriesDialog row /> }.into_any(),
-            DialogState::OAuth { provider, error } => {
-                view! { <OAuthDialog provider error /> }.into_any()
-            }
-        }}
+        <OpenDialog cidrs />
     }
 }
 
