@@ -1,8 +1,11 @@
 //! The tenant's activity log below the table: loaded on request (so the page renders the same
 //! on the server and after hydration), newest first, with "load older entries".
+//!
+//! Fetching a page of entries and the entries' table are `#[lazy]` (see `dialogs`): their code
+//! is fetched with the first "show", not with the page bundle.
 
 use super::LocalTime;
-use crate::api::{load_activity, ActivityEntry, ApiError};
+use crate::api::{load_activity, ActivityEntry, ActivityPage, ApiError};
 use crate::i18n::{action_text, outcome_text, Locale, Msg};
 use crate::pages::PageCtx;
 use crate::{t, use_locale};
@@ -21,7 +24,7 @@ pub fn ActivityLog() -> AnyView {
     let load = move |before: Option<String>| {
         busy.set(true);
         spawn_local(async move {
-            match load_activity(before.clone()).await {
+            match fetch_page(before.clone()).await {
                 Ok(page) => {
                     if before.is_none() {
                         entries.set(page.entries);
@@ -64,7 +67,7 @@ pub fn ActivityLog() -> AnyView {
                 }
             >
                 {move || error.get().map(|err| view! { <super::ErrorBox err /> })}
-                <ActivityTable entries=entries />
+                {move || Suspend::new(entries_view(entries))}
                 <Show when=move || next.get().is_some()>
                     <button
                         type="button"
@@ -80,6 +83,16 @@ pub fn ActivityLog() -> AnyView {
     }
     // Erase the (deep) view type: keeps the page's type, and compile times, small.
     .into_any()
+}
+
+#[cfg_attr(feature = "hydrate", leptos::lazy)]
+async fn fetch_page(before: Option<String>) -> Result<ActivityPage, ApiError> {
+    load_activity(before).await
+}
+
+#[cfg_attr(feature = "hydrate", leptos::lazy)]
+async fn entries_view(entries: RwSignal<Vec<ActivityEntry>>) -> AnyView {
+    view! { <ActivityTable entries /> }.into_any()
 }
 
 #[component]
