@@ -43,8 +43,8 @@ rust_passed=$(grep -Eo '[0-9]+ passed' "$logs/nextest.log" | tail -1 | grep -Eo 
 rust_failed=$(grep -Eo '[0-9]+ failed' "$logs/nextest.log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 passed=$rust_passed
 
-step "building the site (cargo leptos build), the widget (trunk build) and the fake code hosts"
-cargo leptos build || fail "cargo leptos build"
+step "building the site (cargo leptos build --split), the widget (trunk build) and the fake code hosts"
+cargo leptos build --split || fail "cargo leptos build --split"
 # Trunk.toml says offline: every crate must already be here (cargo fetch is a no-op when it is).
 cargo fetch --quiet || fail "cargo fetch"
 trunk build || fail "trunk build (widget)"

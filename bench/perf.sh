@@ -3,7 +3,7 @@
 # server on sled, with 10 and with 1,000,000 stored bindings, plus the bundle sizes.
 #   bash bench/perf.sh              # DURATION=10s CONNECTIONS=64 BINDINGS=1000000 by default
 #   SKIP_BUILD=1 bash bench/perf.sh # reuse the last release build
-# Builds the release site, widget and server (cargo leptos build --release, trunk build
+# Builds the release site, widget and server (cargo leptos build --release --split, trunk build
 # --release), writes the build-time brotli/gzip variants (codesource precompress), starts the
 # server with a temporary data directory, binds GitLab for tenant "bench" through the server
 # functions, seeds the other bindings straight into sled (codesource bench-seed, across many
@@ -35,7 +35,7 @@ export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 if [ -z "${SKIP_BUILD:-}" ]; then
   echo "building the release site, widget and server, and the fake code hosts…" >&2
-  cargo leptos build --release >&2
+  cargo leptos build --release --split >&2
   trunk build --release >&2
   cargo build --quiet -p fake-hosts
 fi

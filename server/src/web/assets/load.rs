@@ -60,8 +60,9 @@ fn walk(
 }
 
 /// Hashes every file; text files first get the names of their (already hashed) siblings
-/// rewritten. A file waits while it mentions a sibling that is not hashed yet; files caught in
-/// a cycle (none in our builds) are hashed as they are.
+/// rewritten. A file waits while it mentions a sibling that is not hashed yet. Files that name
+/// each other (the split bundle's JS and its chunk loader import each other) are named
+/// together: see [`name_together`].
 fn resolve(mut pending: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Raw> {
     let mut done: BTreeMap<String, Raw> = BTreeMap::new();
     loop {
@@ -75,18 +76,26 @@ fn resolve(mut pending: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Raw> {
             })
             .map(|(path, _)| path.clone())
             .collect();
-        let stuck = ready.is_empty();
-        let batch = if stuck {
-            pending.keys().cloned().collect()
-        } else {
-            ready
-        };
-        for path in batch {
+        if ready.is_empty() {
+            // Everything left is in a cycle or waits on one.
+            name_together(std::mem::take(&mut pending), &mut done);
+            return done;
+        }
+        for path in ready {
             let mut bytes = pending.remove(&path).expect("listed above");
-            if is_text(&path) && !stuck {
+            if is_text(&path) {
                 bytes = rewrite(bytes, &path, &done);
             }
-            done.insert(path.clone(), hashed(path, bytes));
+            let hash = short_hash(&[&bytes]);
+            let hashed_path = hashed_path(&path, &hash);
+            done.insert(
+                path,
+                Raw {
+                    bytes,
+                    hash,
+                    hashed_path,
+                },
+            );
         }
         if pending.is_empty() {
             return done;
@@ -94,19 +103,76 @@ fn resolve(mut pending: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Raw> {
     }
 }
 
-fn hashed(path: String, bytes: Vec<u8>) -> Raw {
-    let digest = Sha256::digest(&bytes);
-    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    let (dir, name) = split(&path);
+/// Names files that mention each other. Their hashed names cannot each come from their own
+/// final content (each contains the others' names), so all of them take one hash of the whole
+/// group's content, with the names of files outside it already rewritten; then their mentions
+/// of each other are rewritten. A change in any member renames every member.
+fn name_together(group: BTreeMap<String, Vec<u8>>, done: &mut BTreeMap<String, Raw>) {
+    let group: Vec<(String, Vec<u8>)> = group
+        .into_iter()
+        .map(|(path, bytes)| {
+            let bytes = if is_text(&path) {
+                rewrite(bytes, &path, done)
+            } else {
+                bytes
+            };
+            (path, bytes)
+        })
+        .collect();
+    let parts: Vec<&[u8]> = group
+        .iter()
+        .flat_map(|(path, bytes)| [path.as_bytes(), bytes.as_slice()])
+        .collect();
+    let group_hash = short_hash(&parts);
+    // Placeholders first, so the rewrite below can see the members' hashed names.
+    let named: BTreeMap<String, Raw> = group
+        .iter()
+        .map(|(path, _)| {
+            let raw = Raw {
+                bytes: Vec::new(),
+                hash: String::new(),
+                hashed_path: hashed_path(path, &group_hash),
+            };
+            (path.clone(), raw)
+        })
+        .collect();
+    for (path, bytes) in group {
+        let bytes = if is_text(&path) {
+            rewrite(bytes, &path, &named)
+        } else {
+            bytes
+        };
+        let raw = Raw {
+            hash: short_hash(&[&bytes]),
+            hashed_path: named[&path].hashed_path.clone(),
+            bytes,
+        };
+        done.insert(path, raw);
+    }
+}
+
+/// The first 8 bytes of the SHA-256 of `parts` (length-prefixed, so parts cannot run together),
+/// in hex.
+fn short_hash(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `dir/name.<hash>.ext` for `dir/name.ext`.
+fn hashed_path(path: &str, hash: &str) -> String {
+    let (dir, name) = split(path);
     let hashed_name = match name.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{hash}.{ext}"),
         _ => format!("{name}.{hash}"),
     };
-    Raw {
-        bytes,
-        hashed_path: format!("{dir}{hashed_name}"),
-        hash,
-    }
+    format!("{dir}{hashed_name}")
 }
 
 /// `("pkg/", "app.js")` from `"pkg/app.js"`.
@@ -237,8 +303,49 @@ mod tests {
     }
 
     #[test]
-    fn cycles_do_not_hang() {
-        let out = files(&[("a.js", "b.js"), ("b.js", "a.js")]);
-        assert_eq!(out.len(), 2);
+    fn files_that_import_each_other_name_each_other_by_hashed_name() {
+        // The split bundle: its JS imports the chunk loader, which imports it back and fetches
+        // a chunk.
+        let out = files(&[
+            (
+                "pkg/main.js",
+                "import * as t from './__split.js'; 'main.wasm'",
+            ),
+            (
+                "pkg/__split.js",
+                "import { initSync } from './main.js'; './chunk_1.wasm'",
+            ),
+            ("pkg/main.wasm", "\0asm"),
+            ("pkg/chunk_1.wasm", "\0asm1"),
+        ]);
+        let name = |p: &str| split(&out[p].hashed_path).1.to_string();
+        let text = |p: &str| String::from_utf8(out[p].bytes.clone()).unwrap();
+        assert!(text("pkg/main.js").contains(&format!("'./{}'", name("pkg/__split.js"))));
+        assert!(text("pkg/main.js").contains(&name("pkg/main.wasm")));
+        assert!(text("pkg/__split.js").contains(&format!("'./{}'", name("pkg/main.js"))));
+        assert!(text("pkg/__split.js").contains(&name("pkg/chunk_1.wasm")));
+        assert!(name("pkg/main.js").starts_with("main.") && name("pkg/main.js") != "main.js");
+
+        // A change in the chunk renames both members of the cycle.
+        let changed = files(&[
+            (
+                "pkg/main.js",
+                "import * as t from './__split.js'; 'main.wasm'",
+            ),
+            (
+                "pkg/__split.js",
+                "import { initSync } from './main.js'; './chunk_1.wasm'",
+            ),
+            ("pkg/main.wasm", "\0asm"),
+            ("pkg/chunk_1.wasm", "\0asm2"),
+        ]);
+        assert_ne!(
+            out["pkg/main.js"].hashed_path,
+            changed["pkg/main.js"].hashed_path
+        );
+        assert_ne!(
+            out["pkg/__split.js"].hashed_path,
+            changed["pkg/__split.js"].hashed_path
+        );
     }
 }
