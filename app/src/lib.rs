@@ -96,9 +96,10 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    // One page, so no client-side router (leptos_router was ~48 KB of the 374 KB brotli
+    let site = use_site();
+    // One page, so no client-side router (leptos_router was 43 KB of the 374 KB brotli
     // bundle): the server routes, and the browser hydrates the page the server chose.
-    let page = match pages::Page::current(&use_site().base) {
+    let page = match pages::Page::current(&site.base) {
         pages::Page::CodeSources => Either::Left(view! { <pages::CodeSourcesPage /> }),
         pages::Page::NotFound => Either::Right(view! { <pages::NotFound /> }),
     };
