@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 #[component]
-pub fn ActivityLog() -> AnyView {
+pub fn ActivityLog() -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
     let entries = RwSignal::new(Vec::<ActivityEntry>::new());
     let next = RwSignal::new(None::<String>);
@@ -81,8 +81,6 @@ pub fn ActivityLog() -> AnyView {
             </Show>
         </section>
     }
-    // Erase the (deep) view type: keeps the page's type, and compile times, small.
-    .into_any()
 }
 
 #[cfg_attr(feature = "hydrate", leptos::lazy)]

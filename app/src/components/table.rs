@@ -5,6 +5,7 @@ use crate::api::{BindMethod, CodeSourceRow, RowStatus};
 use crate::i18n::{fill, reason_text, Msg};
 use crate::pages::{DialogState, PageCtx};
 use crate::{t, use_locale};
+use leptos::either::{Either, EitherOf5};
 use leptos::prelude::*;
 
 #[component]
@@ -49,20 +50,20 @@ fn SourceRow(row: CodeSourceRow) -> impl IntoView {
             </td>
             <td data-label=t(Msg::ColAccount)>
                 {match row.account.clone() {
-                    Some(account) => view! { <AccountCell account /> }.into_any(),
-                    None => dash().into_any(),
+                    Some(account) => Either::Left(view! { <AccountCell account /> }),
+                    None => Either::Right(dash()),
                 }}
             </td>
             <td class="address" data-label=t(Msg::ColAddress)>
                 {match row.address.clone() {
-                    Some(address) => view! { <AddressCell address /> }.into_any(),
-                    None => dash().into_any(),
+                    Some(address) => Either::Left(view! { <AddressCell address /> }),
+                    None => Either::Right(dash()),
                 }}
             </td>
             <td class="bound-at" data-label=t(Msg::ColBoundAt)>
                 {match row.bound_at {
-                    Some(secs) => view! { <LocalTime secs /> }.into_any(),
-                    None => dash().into_any(),
+                    Some(secs) => Either::Left(view! { <LocalTime secs /> }),
+                    None => Either::Right(dash()),
                 }}
             </td>
             <td class="col-actions" data-label=t(Msg::ColActions)>
@@ -103,18 +104,18 @@ fn AddressCell(address: String) -> impl IntoView {
                 on:click=move |_| super::token_dialog::copy_text(text.clone(), copied)
             >
                 {move || if copied.get().is_some() {
-                    view! {
+                    Either::Left(view! {
                         <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
                             <path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="1.6" />
                         </svg>
-                    }.into_any()
+                    })
                 } else {
-                    view! {
+                    Either::Right(view! {
                         <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
                             <rect x="5.5" y="5.5" width="8" height="8" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.3" />
                             <path d="M10.5 3.5v-0.5a1.5 1.5 0 0 0-1.5-1.5h-5a1.5 1.5 0 0 0-1.5 1.5v5a1.5 1.5 0 0 0 1.5 1.5h0.5" fill="none" stroke="currentColor" stroke-width="1.3" />
                         </svg>
-                    }.into_any()
+                    })
                 }}
             </button>
         </span>
@@ -193,7 +194,7 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
     };
 
     if row.is_default {
-        return view! { <span class="muted">{t(Msg::DefaultBindingHint)}</span> }.into_any();
+        return EitherOf5::A(view! { <span class="muted">{t(Msg::DefaultBindingHint)}</span> });
     }
     let unbind = {
         let row = row.clone();
@@ -235,7 +236,7 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
     match row.status {
         RowStatus::NotConfigured => {
             let hint_id = format!("hint-{}", p.as_str());
-            view! {
+            EitherOf5::B(view! {
                 <button
                     type="button"
                     class="btn btn-link"
@@ -246,10 +247,9 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
                     {t(Msg::Bind)}
                 </button>
                 <p class="action-hint" id=hint_id>{t(Msg::NotConfiguredHint)}</p>
-            }
-            .into_any()
+            })
         }
-        RowStatus::Unbound => view! {
+        RowStatus::Unbound => EitherOf5::C(view! {
             <button
                 type="button"
                 class="btn btn-link"
@@ -260,16 +260,14 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
             >
                 {t(Msg::Bind)}
             </button>
-        }
-        .into_any(),
-        RowStatus::Bound => view! {
+        }),
+        RowStatus::Bound => EitherOf5::D(view! {
             <span class="actions">
                 {repos()}
                 {unbind()}
             </span>
-        }
-        .into_any(),
-        RowStatus::ExpiringSoon | RowStatus::NeedsReauth => view! {
+        }),
+        RowStatus::ExpiringSoon | RowStatus::NeedsReauth => EitherOf5::E(view! {
             <span class="actions">
                 <button
                     type="button"
@@ -283,7 +281,6 @@ fn RowActions(row: CodeSourceRow) -> impl IntoView {
                 {(row.status == RowStatus::ExpiringSoon).then(repos)}
                 {unbind()}
             </span>
-        }
-        .into_any(),
+        }),
     }
 }

@@ -4,6 +4,7 @@ use crate::api::{Account, ApiError, Provider};
 use crate::i18n::{error_text, Locale, Msg};
 use crate::pages::PageCtx;
 use crate::{t, use_locale};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 #[component]
@@ -103,7 +104,7 @@ pub fn AccountCell(account: Account) -> impl IntoView {
         <span class="account">
             {move || match src.clone().filter(|_| !failed.get()) {
                 Some(src) => {
-                    view! {
+                    Either::Left(view! {
                         <img
                             class="avatar"
                             src=src
@@ -114,13 +115,11 @@ pub fn AccountCell(account: Account) -> impl IntoView {
                             node_ref=img
                             on:error=move |_| failed.set(true)
                         />
-                    }
-                        .into_any()
+                    })
                 }
-                None => {
-                    view! { <span class="avatar avatar-letter" aria-hidden="true">{initial.clone()}</span> }
-                        .into_any()
-                }
+                None => Either::Right(view! {
+                    <span class="avatar avatar-letter" aria-hidden="true">{initial.clone()}</span>
+                }),
             }}
             <span class="account-text">
                 <span class="login">{account.login.clone()}</span>

@@ -9,6 +9,7 @@ use crate::components::{
 };
 use crate::i18n::{fill, Msg};
 use crate::{t, use_locale};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// Which dialog is open. One at a time, like the console's other pages.
@@ -148,15 +149,14 @@ pub fn CodeSourcesPage() -> impl IntoView {
                 {move || {
                     page.get()
                         .map(|result| match result {
-                            Ok(data) => view! { <PageBody data /> }.into_any(),
+                            Ok(data) => Either::Left(view! { <PageBody data /> }),
                             Err(err) => {
-                                view! {
+                                Either::Right(view! {
                                     <ErrorBox err />
                                     <button class="btn" on:click=move |_| page.refetch()>
                                         {t(Msg::Retry)}
                                     </button>
-                                }
-                                    .into_any()
+                                })
                             }
                         })
                 }}

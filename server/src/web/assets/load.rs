@@ -6,6 +6,9 @@
 //! keeps its name, but every file name it mentions (`./app.js`, `app_bg.wasm`, `main.css`), and
 //! the ones those mention, are rewritten to hashed names here, leaves first; then only the small
 //! entry is revalidated and everything it pulls in is immutable.
+//!
+//! The page's split bundle is the other case: its JS and its chunk loader import each other,
+//! and its wasm imports the loader by name (see [`name_together`] and [`PLACEHOLDER`]).
 
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -69,10 +72,9 @@ fn resolve(mut pending: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Raw> {
         let ready: Vec<String> = pending
             .iter()
             .filter(|(path, bytes)| {
-                !is_text(path)
-                    || !pending
-                        .keys()
-                        .any(|other| other != *path && mentions(bytes, path, other))
+                !pending
+                    .keys()
+                    .any(|other| other != *path && mentions(bytes, path, other))
             })
             .map(|(path, _)| path.clone())
             .collect();
@@ -82,17 +84,14 @@ fn resolve(mut pending: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Raw> {
             return done;
         }
         for path in ready {
-            let mut bytes = pending.remove(&path).expect("listed above");
-            if is_text(&path) {
-                bytes = rewrite(bytes, &path, &done);
-            }
-            let hash = short_hash(&[&bytes]);
+            let bytes = rewrite(pending.remove(&path).expect("listed above"), &path, &done);
+            let hash = content_hash(&[&bytes]);
             let hashed_path = hashed_path(&path, &hash);
             done.insert(
                 path,
                 Raw {
                     bytes,
-                    hash,
+                    hash: hash[..16].to_string(),
                     hashed_path,
                 },
             );
@@ -111,11 +110,7 @@ fn name_together(group: BTreeMap<String, Vec<u8>>, done: &mut BTreeMap<String, R
     let group: Vec<(String, Vec<u8>)> = group
         .into_iter()
         .map(|(path, bytes)| {
-            let bytes = if is_text(&path) {
-                rewrite(bytes, &path, done)
-            } else {
-                bytes
-            };
+            let bytes = rewrite(bytes, &path, done);
             (path, bytes)
         })
         .collect();
@@ -123,7 +118,7 @@ fn name_together(group: BTreeMap<String, Vec<u8>>, done: &mut BTreeMap<String, R
         .iter()
         .flat_map(|(path, bytes)| [path.as_bytes(), bytes.as_slice()])
         .collect();
-    let group_hash = short_hash(&parts);
+    let group_hash = content_hash(&parts);
     // Placeholders first, so the rewrite below can see the members' hashed names.
     let named: BTreeMap<String, Raw> = group
         .iter()
@@ -137,13 +132,9 @@ fn name_together(group: BTreeMap<String, Vec<u8>>, done: &mut BTreeMap<String, R
         })
         .collect();
     for (path, bytes) in group {
-        let bytes = if is_text(&path) {
-            rewrite(bytes, &path, &named)
-        } else {
-            bytes
-        };
+        let bytes = rewrite(bytes, &path, &named);
         let raw = Raw {
-            hash: short_hash(&[&bytes]),
+            hash: content_hash(&[&bytes])[..16].to_string(),
             hashed_path: named[&path].hashed_path.clone(),
             bytes,
         };
@@ -151,26 +142,36 @@ fn name_together(group: BTreeMap<String, Vec<u8>>, done: &mut BTreeMap<String, R
     }
 }
 
-/// The first 8 bytes of the SHA-256 of `parts` (length-prefixed, so parts cannot run together),
-/// in hex.
-fn short_hash(parts: &[&[u8]]) -> String {
+/// The SHA-256 of `parts` (length-prefixed, so parts cannot run together), in hex.
+fn content_hash(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
-    hasher.finalize()[..8]
+    hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// `dir/name.<hash>.ext` for `dir/name.ext`.
+/// Where a file name leaves room for its hash, of exactly this length: the split bundle's
+/// chunk loader is `__wasm_split.______________________.js`, and the wasm imports it under
+/// that name, so its hashed name must fit in place (a wasm string cannot grow).
+const PLACEHOLDER: &str = "______________________";
+
+/// `dir/name.<hash>.ext` for `dir/name.ext`; the placeholder filled in, for a name that has one.
 fn hashed_path(path: &str, hash: &str) -> String {
     let (dir, name) = split(path);
-    let hashed_name = match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{hash}.{ext}"),
-        _ => format!("{name}.{hash}"),
+    let hashed_name = if name.contains(PLACEHOLDER) {
+        name.replacen(PLACEHOLDER, &hash[..PLACEHOLDER.len()], 1)
+    } else {
+        let hash = &hash[..16];
+        match name.rsplit_once('.') {
+            Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{hash}.{ext}"),
+            _ => format!("{name}.{hash}"),
+        }
     };
     format!("{dir}{hashed_name}")
 }
@@ -189,15 +190,25 @@ fn is_text(path: &str) -> bool {
         .any(|ext| path.ends_with(ext))
 }
 
-/// Whether `bytes` (the file at `path`) names `other`, a file in the same directory, as a
-/// whole name (`./app.js`, `"app.js"`; not `myapp.js` or `app.json`).
-fn mentions(bytes: &[u8], path: &str, other: &str) -> bool {
+/// Whether the file at `path` can have its mentions of `other` rewritten: any sibling's in a
+/// text file; in any other file (wasm) only a placeholder name's, which keeps its length.
+fn can_name(path: &str, other: &str) -> bool {
     let (dir, _) = split(path);
     let (other_dir, name) = split(other);
-    dir == other_dir && !occurrences(bytes, name.as_bytes()).is_empty()
+    dir == other_dir && (is_text(path) || name.contains(PLACEHOLDER))
 }
 
-fn occurrences(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+/// Whether `bytes` (the file at `path`) names `other` as a whole name (`./app.js`, `"app.js"`;
+/// not `myapp.js` or `app.json`), in a way [`rewrite`] changes.
+fn mentions(bytes: &[u8], path: &str, other: &str) -> bool {
+    can_name(path, other)
+        && !occurrences(bytes, split(other).1.as_bytes(), is_text(path)).is_empty()
+}
+
+/// Where `needle` occurs; in text only as a whole name. In a binary the bytes around a string
+/// can be anything (a wasm string is followed by the next one's length byte), so there every
+/// occurrence counts; only placeholder names, which nothing else contains, are looked for there.
+fn occurrences(hay: &[u8], needle: &[u8], whole_names: bool) -> Vec<usize> {
     let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
     let mut found = Vec::new();
     if needle.is_empty() || hay.len() < needle.len() {
@@ -205,10 +216,11 @@ fn occurrences(hay: &[u8], needle: &[u8]) -> Vec<usize> {
     }
     for i in 0..=hay.len() - needle.len() {
         if &hay[i..i + needle.len()] == needle
-            && (i == 0 || !name_char(hay[i - 1]))
-            && hay
-                .get(i + needle.len())
-                .is_none_or(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
+            && (!whole_names
+                || (i == 0 || !name_char(hay[i - 1]))
+                    && hay
+                        .get(i + needle.len())
+                        .is_none_or(|&c| !(c.is_ascii_alphanumeric() || c == b'_')))
         {
             found.push(i);
         }
@@ -218,13 +230,12 @@ fn occurrences(hay: &[u8], needle: &[u8]) -> Vec<usize> {
 
 /// Replaces every whole mention of a hashed sibling's name with its hashed name.
 fn rewrite(mut bytes: Vec<u8>, path: &str, done: &BTreeMap<String, Raw>) -> Vec<u8> {
-    let (dir, _) = split(path);
     for (other, raw) in done {
-        let (other_dir, name) = split(other);
-        if other_dir != dir {
+        if !can_name(path, other) {
             continue;
         }
-        let at = occurrences(&bytes, name.as_bytes());
+        let (_, name) = split(other);
+        let at = occurrences(&bytes, name.as_bytes(), is_text(path));
         if at.is_empty() {
             continue;
         }
@@ -305,47 +316,59 @@ mod tests {
     #[test]
     fn files_that_import_each_other_name_each_other_by_hashed_name() {
         // The split bundle: its JS imports the chunk loader, which imports it back and fetches
-        // a chunk.
-        let out = files(&[
-            (
-                "pkg/main.js",
-                "import * as t from './__split.js'; 'main.wasm'",
-            ),
-            (
-                "pkg/__split.js",
-                "import { initSync } from './main.js'; './chunk_1.wasm'",
-            ),
-            ("pkg/main.wasm", "\0asm"),
-            ("pkg/chunk_1.wasm", "\0asm1"),
-        ]);
+        // a chunk; the wasm imports the loader by its placeholder name.
+        let loader = "__wasm_split.______________________.js";
+        let build = |chunk: &str| {
+            files(&[
+                (
+                    "pkg/main.js",
+                    &format!("import * as t from './{loader}'; 'main.wasm'"),
+                ),
+                // A wasm string is followed by the next one's length: here 0x31, "1".
+                (
+                    "pkg/main.wasm",
+                    &format!("\0asm\x01./{loader}1__wasm_split_load"),
+                ),
+                (
+                    &format!("pkg/{loader}"),
+                    "import { initSync } from './main.js'; './chunk_1.wasm'",
+                ),
+                ("pkg/chunk_1.wasm", chunk),
+            ])
+        };
+        let out = build("\0asm1");
         let name = |p: &str| split(&out[p].hashed_path).1.to_string();
         let text = |p: &str| String::from_utf8(out[p].bytes.clone()).unwrap();
-        assert!(text("pkg/main.js").contains(&format!("'./{}'", name("pkg/__split.js"))));
+        let loader_path = format!("pkg/{loader}");
+        let hashed_loader = name(&loader_path);
+        assert_eq!(hashed_loader.len(), loader.len(), "{hashed_loader}");
+        assert!(!hashed_loader.contains(PLACEHOLDER));
+        assert!(text("pkg/main.js").contains(&format!("'./{hashed_loader}'")));
         assert!(text("pkg/main.js").contains(&name("pkg/main.wasm")));
-        assert!(text("pkg/__split.js").contains(&format!("'./{}'", name("pkg/main.js"))));
-        assert!(text("pkg/__split.js").contains(&name("pkg/chunk_1.wasm")));
+        assert!(text(&loader_path).contains(&format!("'./{}'", name("pkg/main.js"))));
+        assert!(text(&loader_path).contains(&name("pkg/chunk_1.wasm")));
+        // In the wasm, only the placeholder name is filled in, in place.
+        assert_eq!(
+            text("pkg/main.wasm"),
+            format!("\0asm\x01./{hashed_loader}1__wasm_split_load")
+        );
         assert!(name("pkg/main.js").starts_with("main.") && name("pkg/main.js") != "main.js");
 
-        // A change in the chunk renames both members of the cycle.
-        let changed = files(&[
-            (
-                "pkg/main.js",
-                "import * as t from './__split.js'; 'main.wasm'",
-            ),
-            (
-                "pkg/__split.js",
-                "import { initSync } from './main.js'; './chunk_1.wasm'",
-            ),
-            ("pkg/main.wasm", "\0asm"),
-            ("pkg/chunk_1.wasm", "\0asm2"),
-        ]);
+        // A change in the chunk renames the loader and the JS that imports it.
+        let changed = build("\0asm2");
         assert_ne!(
             out["pkg/main.js"].hashed_path,
             changed["pkg/main.js"].hashed_path
         );
         assert_ne!(
-            out["pkg/__split.js"].hashed_path,
-            changed["pkg/__split.js"].hashed_path
+            out[&loader_path].hashed_path,
+            changed[&loader_path].hashed_path
         );
+    }
+
+    #[test]
+    fn binary_files_keep_other_names_as_they_are() {
+        let out = files(&[("a.wasm", "\0asm b.js"), ("b.js", "x")]);
+        assert_eq!(out["a.wasm"].bytes, b"\0asm b.js");
     }
 }
