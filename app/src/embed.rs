@@ -180,7 +180,7 @@ pub enum FromParent {
 
 /// Parses a message from the parent; anything else (other types, bad values) is ignored.
 pub fn parse_from_parent(data: &str) -> Option<FromParent> {
-    let v: serde_json::Value = serde_json::from_str(data).ok()?;
+    let v: serde_json::Value = crate::api::codec::from_json(data).ok()?;
     match v.get("type")?.as_str()? {
         "codesource:set-theme" => Theme::parse(v.get("theme")?.as_str()?).map(FromParent::Theme),
         "codesource:set-locale" => {

@@ -141,7 +141,7 @@ impl From<String> for ActivityOutcome {
         }
         let error = s
             .strip_prefix("failed:")
-            .and_then(|json| serde_json::from_str(json).ok());
+            .and_then(|json| super::codec::from_json(json).ok());
         ActivityOutcome::Failed(error)
     }
 }

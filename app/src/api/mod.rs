@@ -4,6 +4,7 @@
 
 mod activity;
 pub mod client;
+pub mod codec;
 mod error;
 mod functions;
 mod host;

@@ -210,7 +210,7 @@ pub fn listen_for_oauth(ctx: PageCtx) {
         let Some(text) = ev.data().as_string() else {
             return;
         };
-        let Ok(msg) = serde_json::from_str::<OAuthMessage>(&text) else {
+        let Ok(msg) = crate::api::codec::from_json::<OAuthMessage>(&text) else {
             return;
         };
         let Some(provider) =
@@ -246,7 +246,7 @@ pub fn pick_up_redirect_result(ctx: PageCtx) {
             "oauth" => provider = Provider::parse(&v),
             "pending" => pending = Some(v),
             "error" => {
-                error = serde_json::from_str::<ApiError>(&v)
+                error = crate::api::codec::from_json::<ApiError>(&v)
                     .ok()
                     .or(Some(ApiError::OAuthState))
             }

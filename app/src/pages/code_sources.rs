@@ -1,5 +1,6 @@
 //! The code source configuration page: header, the table, and whichever dialog is open.
 
+use crate::api::codec::JsonBytes;
 use crate::api::{
     load_page, set_locale, ApiError, CodeSourceRow, HostInfo, PageData, PendingBinding, Provider,
 };
@@ -41,7 +42,7 @@ pub struct Toast {
 /// State shared by the page's components.
 #[derive(Clone, Copy)]
 pub struct PageCtx {
-    pub page: Resource<Result<PageData, ApiError>>,
+    pub page: Resource<Result<PageData, ApiError>, JsonBytes>,
     pub dialog: RwSignal<DialogState>,
     pub toast: RwSignal<Option<Toast>>,
     /// False in the server render and until hydration finishes: actions stay disabled until
@@ -83,7 +84,7 @@ impl PageCtx {
 
 #[component]
 pub fn CodeSourcesPage() -> impl IntoView {
-    let page = Resource::new(|| (), |_| load_page());
+    let page = Resource::new_with_options(|| (), |_| load_page(), false);
     let ctx = PageCtx {
         page,
         dialog: RwSignal::new(DialogState::Closed),
