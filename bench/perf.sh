@@ -52,14 +52,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Bundle sizes: raw, and brotli 11 (the build-time variants the server sends).
+# Bundle sizes: raw, and brotli 11 (the build-time variants the server sends; a file too small
+# to compress is sent as it is).
 size() { stat -c %s "$1"; }
-variant() { ls "$1".*."$2".br 2>/dev/null | head -1; }
+# The brotli variant of a built file: `name.<hash>.ext.br`, or for the split loader, whose name
+# has a placeholder the hash fills, `__wasm_split.<hash>.js.br`.
+variant() {
+  local stem=${1%.*} ext=${1##*.} v
+  if [[ $stem == *______________________* ]]; then
+    v=$(ls ${stem//______________________/*}."$ext".br 2>/dev/null | head -1)
+  else
+    v=$(ls "$stem".*."$ext".br 2>/dev/null | head -1)
+  fi
+  echo "${v:-$1}"
+}
+# bundle_row LABEL FILE...: wasm bytes, JS bytes, raw total and brotli total of FILEs.
 bundle_row() {
-  local label=$1 js=$2 wasm=$3
-  local raw=$(($(size "$js") + $(size "$wasm")))
-  local br=$(($(size "$(variant "${js%.js}" js)") + $(size "$(variant "${wasm%.wasm}" wasm)")))
-  printf '| %s | %s | %s | %s | %s |\n' "$label" "$(size "$wasm")" "$(size "$js")" "$raw" "$br"
+  local label=$1 wasm=0 js=0 br=0 f
+  shift
+  for f in "$@"; do
+    case $f in *.wasm) wasm=$((wasm + $(size "$f"))) ;; *) js=$((js + $(size "$f"))) ;; esac
+    br=$((br + $(size "$(variant "$f")")))
+  done
+  printf '| %s | %s | %s | %s | %s |\n' "$label" "$wasm" "$js" "$((wasm + js))" "$br"
 }
 
 FAKE_HOSTS_HTTP=$FAKE FAKE_HOSTS_HTTPS=127.0.0.1:3912 "$target/debug/fake-hosts" >/dev/null 2>&1 &
@@ -213,7 +228,19 @@ cat "$work/tti"
 echo
 echo "| Bundle | wasm bytes | JS bytes | raw total | brotli total |"
 echo "|---|---|---|---|---|"
-bundle_row "hydrate (page)" "$site/pkg/codesource.js" "$site/pkg/codesource.wasm"
+# What a page load fetches: the JS, the main wasm and the split loader the JS imports. The
+# dialogs and the activity log are separate wasm files, fetched when first opened.
+bundle_row "hydrate (page load)" "$site/pkg/codesource.js" "$site/pkg/codesource.wasm" \
+  "$site/pkg/__wasm_split.______________________.js"
+chunks=()
+for f in "$site"/pkg/*.wasm; do
+  case $f in */codesource.wasm) ;; *) chunks+=("$f") ;; esac
+done
+bundle_row "hydrate: lazy parts, all ${#chunks[@]} files" "${chunks[@]}"
+for f in "$site"/pkg/split_*.wasm; do
+  name=${f##*/split_}
+  bundle_row "— ${name%_*}" "$f"
+done
 bundle_row "widget (csr)" "$widget/app.js" "$widget/app_bg.wasm"
 echo
 echo "($CONNECTIONS connections, $DURATION each, $(nproc) cores; wrk (1 thread) and the server share them)"
