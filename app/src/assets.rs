@@ -8,6 +8,10 @@
 
 use leptos::prelude::*;
 
+/// The file name `cargo leptos build --split` gives the chunk loader (the server fills the
+/// placeholder with the file's hash).
+pub const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetUrls {
     /// The wasm-bindgen JS module of the hydrate bundle.
@@ -15,6 +19,9 @@ pub struct AssetUrls {
     pub wasm: String,
     pub css: String,
     pub favicon: String,
+    /// The split bundle's chunk loader, which the JS imports: preloaded with it, so the two
+    /// are fetched in parallel rather than one after the other.
+    pub split_loader: Option<String>,
 }
 
 impl AssetUrls {
@@ -25,6 +32,7 @@ impl AssetUrls {
             wasm: format!("{base}/{pkg_dir}/{output_name}.wasm"),
             css: format!("{base}/{pkg_dir}/{output_name}.css"),
             favicon: format!("{base}/favicon.svg"),
+            split_loader: None,
         }
     }
 }
@@ -45,6 +53,7 @@ pub fn PageAssets(urls: AssetUrls) -> impl IntoView {
         <link rel="icon" type="image/svg+xml" href=urls.favicon />
         <link rel="stylesheet" id="leptos" href=urls.css />
         <link rel="modulepreload" href=urls.js.clone() />
+        {urls.split_loader.map(|href| view! { <link rel="modulepreload" href=href /> })}
         <link rel="preload" href=urls.wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
         <script type="module" nonce=nonce>
             {script}

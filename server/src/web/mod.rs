@@ -217,6 +217,9 @@ fn page_asset_urls(
         wasm: url(wasm),
         css: url(format!("{pkg}/{name}.css")),
         favicon: url("favicon.svg".into()),
+        split_loader: assets
+            .hashed(&format!("{pkg}/{}", app::assets::SPLIT_LOADER))
+            .map(|hashed| site.url(&format!("/{hashed}"))),
     }
 }
 

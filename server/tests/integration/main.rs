@@ -22,4 +22,5 @@ mod replicas;
 mod repositories;
 mod revocation;
 mod security;
+mod split_bundle;
 mod support;
