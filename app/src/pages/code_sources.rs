@@ -84,6 +84,7 @@ impl PageCtx {
 
 #[component]
 pub fn CodeSourcesPage() -> impl IntoView {
+    // Encoded with `JsonBytes` (see `api::codec`), not the default `JsonSerdeCodec`.
     let page = Resource::new_with_options(|| (), |_| load_page(), false);
     let ctx = PageCtx {
         page,
