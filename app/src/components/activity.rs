@@ -48,7 +48,7 @@ pub fn ActivityLog() -> impl IntoView {
         }
     });
 
-    view! {
+    super::erased_on_server(view! {
         <section class="activity" aria-labelledby="activity-title">
             <h2 id="activity-title">{t(Msg::ActivityTitle)}</h2>
             <Show
@@ -80,7 +80,7 @@ pub fn ActivityLog() -> impl IntoView {
                 </Show>
             </Show>
         </section>
-    }
+    })
 }
 
 #[cfg_attr(feature = "hydrate", leptos::lazy)]

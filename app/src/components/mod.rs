@@ -35,6 +35,21 @@ pub fn LocalTime(secs: i64) -> impl leptos::IntoView {
     }
 }
 
+/// A view whose type is erased on the server and kept in the browser. On the server a deep
+/// view type makes a deep render future, which overflows a test thread's 2 MiB stack in debug
+/// builds; in the browser an erased view (`AnyView`) keeps its async-hydration code, which the
+/// page never runs, in the bundle.
+pub fn erased_on_server<V: leptos::IntoView + 'static>(view: V) -> impl leptos::IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::IntoAny::into_any(view)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        view
+    }
+}
+
 /// Moves keyboard focus to the element with `id` (after a dialog closes). Browser only: called
 /// from event handlers.
 pub fn focus_element(id: &str) {

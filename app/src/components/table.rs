@@ -37,7 +37,7 @@ pub fn SourceTable(rows: Vec<CodeSourceRow>) -> impl IntoView {
 fn SourceRow(row: CodeSourceRow) -> impl IntoView {
     let p = row.provider;
     let dash = || view! { <span class="muted">"—"</span> };
-    view! {
+    super::erased_on_server(view! {
         <tr data-provider=p.as_str()>
             <th scope="row" class="source">
                 <span class=format!("provider-icon icon-{}", p.as_str()) aria-hidden="true">
@@ -70,7 +70,7 @@ fn SourceRow(row: CodeSourceRow) -> impl IntoView {
                 <RowActions row />
             </td>
         </tr>
-    }
+    })
 }
 
 /// One line, cut with an ellipsis when long. The full address stays reachable: it is the

@@ -150,7 +150,7 @@ pub fn CodeSourcesPage() -> impl IntoView {
             }>
                 {move || {
                     page.get()
-                        .map(|result| match result {
+                        .map(|result| crate::components::erased_on_server(match result {
                             Ok(data) => Either::Left(view! { <PageBody data /> }),
                             Err(err) => {
                                 Either::Right(view! {
@@ -160,7 +160,7 @@ pub fn CodeSourcesPage() -> impl IntoView {
                                     </button>
                                 })
                             }
-                        })
+                        }))
                 }}
             </Transition>
             <ActivityLog />
