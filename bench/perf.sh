@@ -238,8 +238,8 @@ for f in "$site"/pkg/*.wasm; do
 done
 bundle_row "hydrate: lazy parts, all ${#chunks[@]} files" "${chunks[@]}"
 for f in "$site"/pkg/split_*.wasm; do
-  name=${f##*/split_}
-  bundle_row "— ${name%_*}" "$f"
+  name=${f##*/split_codesource_}
+  bundle_row "— ${name%.wasm}" "$f"
 done
 bundle_row "widget (csr)" "$widget/app.js" "$widget/app_bg.wasm"
 echo

@@ -53,6 +53,14 @@ pub enum ApiError {
     Transport(String),
 }
 
+/// A part of the page bundle (a dialog, the activity log) whose wasm file could not be fetched.
+#[cfg(feature = "hydrate")]
+impl From<leptos::wasm_split::SplitLoaderError> for ApiError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        ApiError::Transport("a part of the page could not be loaded".into())
+    }
+}
+
 /// Inputs that fail validation before anything is sent anywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputError {

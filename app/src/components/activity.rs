@@ -1,8 +1,8 @@
 //! The tenant's activity log below the table: loaded on request (so the page renders the same
 //! on the server and after hydration), newest first, with "load older entries".
 //!
-//! Fetching a page of entries and the entries' table are `#[lazy]` (see `dialogs`): their code
-//! is fetched with the first "show", not with the page bundle.
+//! Fetching a page of entries and the entries' table are split points (see `dialogs`): their
+//! code is fetched with the first "show", not with the page bundle.
 
 use super::LocalTime;
 use crate::api::{load_activity, ActivityEntry, ActivityPage, ApiError};
@@ -11,6 +11,8 @@ use crate::pages::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::future::Future;
+use std::pin::Pin;
 
 #[component]
 pub fn ActivityLog() -> impl IntoView {
@@ -24,7 +26,11 @@ pub fn ActivityLog() -> impl IntoView {
     let load = move |before: Option<String>| {
         busy.set(true);
         spawn_local(async move {
-            match fetch_page(before.clone()).await {
+            let fetched = match split_call!(fetch_page(before.clone())) {
+                Ok(fetch) => fetch.await,
+                Err(e) => Err(e),
+            };
+            match fetched {
                 Ok(page) => {
                     if before.is_none() {
                         entries.set(page.entries);
@@ -67,7 +73,12 @@ pub fn ActivityLog() -> impl IntoView {
                 }
             >
                 {move || error.get().map(|err| view! { <super::ErrorBox err /> })}
-                {move || Suspend::new(entries_view(entries))}
+                {move || {
+                    Suspend::new(async move {
+                        split_call!(entries_view(entries))
+                            .unwrap_or_else(|err| view! { <super::ErrorBox err /> }.into_any())
+                    })
+                }}
                 <Show when=move || next.get().is_some()>
                     <button
                         type="button"
@@ -83,14 +94,26 @@ pub fn ActivityLog() -> impl IntoView {
     })
 }
 
-#[cfg_attr(feature = "hydrate", leptos::lazy)]
-async fn fetch_page(before: Option<String>) -> Result<ActivityPage, ApiError> {
-    load_activity(before).await
+/// Fetching a page of entries, started (its code, the JSON decoding included, is in the split
+/// file).
+type Fetch = Pin<Box<dyn Future<Output = Result<ActivityPage, ApiError>>>>;
+
+// Split points, like the dialogs (see `dialogs`): fallible, so a file that cannot be fetched
+// shows as an error rather than ending the page.
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(codesource_activity_fetch, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn fetch_page(before: Option<String>) -> Result<Fetch, ApiError> {
+    Ok(Box::pin(load_activity(before)))
 }
 
-#[cfg_attr(feature = "hydrate", leptos::lazy)]
-async fn entries_view(entries: RwSignal<Vec<ActivityEntry>>) -> AnyView {
-    view! { <ActivityTable entries /> }.into_any()
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(codesource_activity_table, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn entries_view(entries: RwSignal<Vec<ActivityEntry>>) -> Result<AnyView, ApiError> {
+    Ok(view! { <ActivityTable entries /> }.into_any())
 }
 
 #[component]

@@ -1,14 +1,19 @@
-//! The open dialog, whose code the page bundle does not carry: each dialog is a `#[lazy]`
-//! function, which `cargo leptos build --split` moves into its own wasm file that is fetched
-//! the first time that dialog opens (dialogs were 85 KB of the 331 KB brotli bundle; the page
-//! never renders one on the server, so hydration never needs them).
+//! The open dialog, whose code the page bundle does not carry: each dialog is a split point,
+//! which `cargo leptos build --split` moves into its own wasm file, fetched the first time that
+//! dialog opens (dialogs were 85 KB of the 331 KB brotli bundle; the page never renders one on
+//! the server, so hydration never needs them).
 //!
-//! Only the hydrate build is split: the widget is built by Trunk, which cannot split, so there
-//! the same functions are ordinary `async fn`s that are ready at once.
+//! The split points are `fallible`: if a dialog's file cannot be fetched (the network, or a
+//! page older than the server's files after a deploy), the page says so instead of aborting
+//! (Leptos' `#[lazy]` panics there, and a panic ends the whole wasm module). Only the hydrate
+//! build is split: the widget is built by Trunk, which cannot split, so there these are
+//! ordinary functions.
 
 use super::{ConfirmBindDialog, OAuthDialog, RepositoriesDialog, TokenBindDialog, UnbindDialog};
 use crate::api::{ApiError, CodeSourceRow, HostInfo, PendingBinding, Provider};
+use crate::i18n::Msg;
 use crate::pages::{DialogState, PageCtx};
+use crate::use_locale;
 use leptos::prelude::*;
 
 /// Whichever dialog [`PageCtx::dialog`] says is open, once its code is loaded.
@@ -18,45 +23,82 @@ pub fn OpenDialog(
     cidrs: Vec<String>,
 ) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
+    let locale = use_locale();
     move || {
         let state = ctx.dialog.get();
         let cidrs = cidrs.clone();
-        (state != DialogState::Closed).then(|| Suspend::new(view_of(state, cidrs)))
+        (state != DialogState::Closed).then(|| {
+            Suspend::new(async move {
+                let focus = state.provider().map(super::action_id);
+                let view = view_of(state, cidrs).await;
+                view.unwrap_or_else(|_| {
+                    // Not loaded: close it again and say why; the row's action keeps focus.
+                    let l = locale.get_untracked();
+                    let text = format!(
+                        "{} {}",
+                        Msg::ErrTransport.text(l),
+                        Msg::ErrOutdatedPageHint.text(l)
+                    );
+                    ctx.notify(false, text);
+                    ctx.close_dialog(focus);
+                    ().into_any()
+                })
+            })
+        })
     }
 }
 
-async fn view_of(state: DialogState, cidrs: Vec<String>) -> AnyView {
+async fn view_of(state: DialogState, cidrs: Vec<String>) -> Result<AnyView, ApiError> {
     match state {
-        DialogState::Closed => ().into_any(),
-        DialogState::TokenForm { host, address } => token_form(host, address, cidrs).await,
-        DialogState::ConfirmBind(pending) => confirm_bind(pending).await,
-        DialogState::OAuth { provider, error } => oauth(provider, error).await,
-        DialogState::Unbind(row) => unbind(row).await,
-        DialogState::Repositories(row) => repositories(row).await,
+        DialogState::Closed => Ok(().into_any()),
+        DialogState::TokenForm { host, address } => split_call!(token_form(host, address, cidrs)),
+        DialogState::ConfirmBind(pending) => split_call!(confirm_bind(pending)),
+        DialogState::OAuth { provider, error } => split_call!(oauth(provider, error)),
+        DialogState::Unbind(row) => split_call!(unbind(row)),
+        DialogState::Repositories(row) => split_call!(repositories(row)),
     }
 }
 
-#[cfg_attr(feature = "hydrate", leptos::lazy)]
-async fn token_form(host: HostInfo, address: Option<String>, cidrs: Vec<String>) -> AnyView {
-    view! { <TokenBindDialog host initial_address=address cidrs /> }.into_any()
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(codesource_token_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn token_form(
+    host: HostInfo,
+    address: Option<String>,
+    cidrs: Vec<String>,
+) -> Result<AnyView, ApiError> {
+    Ok(view! { <TokenBindDialog host initial_address=address cidrs /> }.into_any())
 }
 
-#[cfg_attr(feature = "hydrate", leptos::lazy)]
-async fn confirm_bind(pending: PendingBinding) -> AnyView {
-    view! { <ConfirmBindDialog pending /> }.into_any()
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(codesource_confirm_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn confirm_bind(pending: PendingBinding) -> Result<AnyView, ApiError> {
+    Ok(view! { <ConfirmBindDialog pending /> }.into_any())
 }
 
-#[cfg_attr(feature = "hydrate", leptos::lazy)]
-async fn oauth(provider: Provider, error: Option<ApiError>) -> AnyView {
-    view! { <OAuthDialog provider error /> }.into_any()
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(codesource_oauth_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn oauth(provider: Provider, error: Option<ApiError>) -> Result<AnyView, ApiError> {
+    Ok(view! { <OAuthDialog provider error /> }.into_any())
 }
 
-#[cfg_attr(feature = "hydrate", leptos::lazy)]
-async fn unbind(row: CodeSourceRow) -> AnyView {
-    view! { <UnbindDialog row /> }.into_any()
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(codesource_unbind_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn unbind(row: CodeSourceRow) -> Result<AnyView, ApiError> {
+    Ok(view! { <UnbindDialog row /> }.into_any())
 }
 
-#[cfg_attr(feature = "hydrate", leptos::lazy)]
-async fn repositories(row: CodeSourceRow) -> AnyView {
-    view! { <RepositoriesDialog row /> }.into_any()
+#[cfg_attr(
+    feature = "hydrate",
+    leptos::wasm_split::wasm_split(codesource_repositories_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn repositories(row: CodeSourceRow) -> Result<AnyView, ApiError> {
+    Ok(view! { <RepositoriesDialog row /> }.into_any())
 }

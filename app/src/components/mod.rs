@@ -1,5 +1,17 @@
 //! Building blocks of the code source page.
 
+/// Calls a function that is a split point in the page bundle (awaited there: its wasm file may
+/// have to be fetched first) and an ordinary function in every other build.
+macro_rules! split_call {
+    ($call:expr) => {{
+        #[cfg(feature = "hydrate")]
+        let result = $call.await;
+        #[cfg(not(feature = "hydrate"))]
+        let result = $call;
+        result
+    }};
+}
+
 mod activity;
 mod confirm_dialog;
 mod dialogs;

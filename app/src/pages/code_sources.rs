@@ -32,6 +32,19 @@ pub enum DialogState {
     Repositories(CodeSourceRow),
 }
 
+impl DialogState {
+    /// The code source the open dialog is about (its row's action gets focus back).
+    pub fn provider(&self) -> Option<Provider> {
+        match self {
+            DialogState::Closed => None,
+            DialogState::TokenForm { host, .. } => Some(host.provider),
+            DialogState::ConfirmBind(pending) => Some(pending.provider),
+            DialogState::OAuth { provider, .. } => Some(*provider),
+            DialogState::Unbind(row) | DialogState::Repositories(row) => Some(row.provider),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Toast {
     pub id: u64,
