@@ -100,21 +100,19 @@ type Fetch = Pin<Box<dyn Future<Output = Result<ActivityPage, ApiError>>>>;
 
 // Split points, like the dialogs (see `dialogs`): fallible, so a file that cannot be fetched
 // shows as an error rather than ending the page.
-#[cfg_attr(
-    feature = "hydrate",
-    leptos::wasm_split::wasm_split(codesource_activity_fetch, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn fetch_page(before: Option<String>) -> Result<Fetch, ApiError> {
-    Ok(Box::pin(load_activity(before)))
-}
+split_point!(
+    codesource_activity_fetch,
+    fn fetch_page(before: Option<String>) -> Result<Fetch, ApiError> {
+        Ok(Box::pin(load_activity(before)))
+    }
+);
 
-#[cfg_attr(
-    feature = "hydrate",
-    leptos::wasm_split::wasm_split(codesource_activity_table, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn entries_view(entries: RwSignal<Vec<ActivityEntry>>) -> Result<AnyView, ApiError> {
-    Ok(view! { <ActivityTable entries /> }.into_any())
-}
+split_point!(
+    codesource_activity_table,
+    fn entries_view(entries: RwSignal<Vec<ActivityEntry>>) -> Result<AnyView, ApiError> {
+        Ok(view! { <ActivityTable entries /> }.into_any())
+    }
+);
 
 #[component]
 fn ActivityTable(entries: RwSignal<Vec<ActivityEntry>>) -> impl IntoView {

@@ -59,46 +59,41 @@ async fn view_of(state: DialogState, cidrs: Vec<String>) -> Result<AnyView, ApiE
     }
 }
 
-#[cfg_attr(
-    feature = "hydrate",
-    leptos::wasm_split::wasm_split(codesource_token_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn token_form(
-    host: HostInfo,
-    address: Option<String>,
-    cidrs: Vec<String>,
-) -> Result<AnyView, ApiError> {
-    Ok(view! { <TokenBindDialog host initial_address=address cidrs /> }.into_any())
-}
+split_point!(
+    codesource_token_dialog,
+    fn token_form(
+        host: HostInfo,
+        address: Option<String>,
+        cidrs: Vec<String>,
+    ) -> Result<AnyView, ApiError> {
+        Ok(view! { <TokenBindDialog host initial_address=address cidrs /> }.into_any())
+    }
+);
 
-#[cfg_attr(
-    feature = "hydrate",
-    leptos::wasm_split::wasm_split(codesource_confirm_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn confirm_bind(pending: PendingBinding) -> Result<AnyView, ApiError> {
-    Ok(view! { <ConfirmBindDialog pending /> }.into_any())
-}
+split_point!(
+    codesource_confirm_dialog,
+    fn confirm_bind(pending: PendingBinding) -> Result<AnyView, ApiError> {
+        Ok(view! { <ConfirmBindDialog pending /> }.into_any())
+    }
+);
 
-#[cfg_attr(
-    feature = "hydrate",
-    leptos::wasm_split::wasm_split(codesource_oauth_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn oauth(provider: Provider, error: Option<ApiError>) -> Result<AnyView, ApiError> {
-    Ok(view! { <OAuthDialog provider error /> }.into_any())
-}
+split_point!(
+    codesource_oauth_dialog,
+    fn oauth(provider: Provider, error: Option<ApiError>) -> Result<AnyView, ApiError> {
+        Ok(view! { <OAuthDialog provider error /> }.into_any())
+    }
+);
 
-#[cfg_attr(
-    feature = "hydrate",
-    leptos::wasm_split::wasm_split(codesource_unbind_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn unbind(row: CodeSourceRow) -> Result<AnyView, ApiError> {
-    Ok(view! { <UnbindDialog row /> }.into_any())
-}
+split_point!(
+    codesource_unbind_dialog,
+    fn unbind(row: CodeSourceRow) -> Result<AnyView, ApiError> {
+        Ok(view! { <UnbindDialog row /> }.into_any())
+    }
+);
 
-#[cfg_attr(
-    feature = "hydrate",
-    leptos::wasm_split::wasm_split(codesource_repositories_dialog, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn repositories(row: CodeSourceRow) -> Result<AnyView, ApiError> {
-    Ok(view! { <RepositoriesDialog row /> }.into_any())
-}
+split_point!(
+    codesource_repositories_dialog,
+    fn repositories(row: CodeSourceRow) -> Result<AnyView, ApiError> {
+        Ok(view! { <RepositoriesDialog row /> }.into_any())
+    }
+);

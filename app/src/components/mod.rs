@@ -1,5 +1,20 @@
 //! Building blocks of the code source page.
 
+/// Makes a function a split point of the page bundle: `cargo leptos build --split` moves it (and
+/// what only it uses) into the wasm file `split_<module>.wasm`, fetched on its first call. It is
+/// `fallible`: it must return `Result<_, ApiError>`, and a file that cannot be fetched comes back
+/// as `Err` (Leptos' `#[lazy]` panics there, ending the page). Only the hydrate build is split;
+/// in every other build (the widget's included: Trunk cannot split) it stays a plain function.
+macro_rules! split_point {
+    ($module:ident, $function:item) => {
+        #[cfg_attr(
+            feature = "hydrate",
+            leptos::wasm_split::wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)
+        )]
+        $function
+    };
+}
+
 /// Calls a function that is a split point in the page bundle (awaited there: its wasm file may
 /// have to be fetched first) and an ordinary function in every other build.
 macro_rules! split_call {

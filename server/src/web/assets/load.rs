@@ -119,23 +119,16 @@ fn name_together(group: BTreeMap<String, Vec<u8>>, done: &mut BTreeMap<String, R
         .flat_map(|(path, bytes)| [path.as_bytes(), bytes.as_slice()])
         .collect();
     let group_hash = content_hash(&parts);
-    // Placeholders first, so the rewrite below can see the members' hashed names.
-    let named: BTreeMap<String, Raw> = group
+    let named: BTreeMap<String, String> = group
         .iter()
-        .map(|(path, _)| {
-            let raw = Raw {
-                bytes: Vec::new(),
-                hash: String::new(),
-                hashed_path: hashed_path(path, &group_hash),
-            };
-            (path.clone(), raw)
-        })
+        .map(|(path, _)| (path.clone(), hashed_path(path, &group_hash)))
         .collect();
-    for (path, bytes) in group {
-        let bytes = rewrite(bytes, &path, &named);
+    for (path, mut bytes) in group {
+        let members = named.iter().map(|(p, h)| (p.as_str(), h.as_str()));
+        rename(&mut bytes, &path, members);
         let raw = Raw {
             hash: content_hash(&[&bytes])[..16].to_string(),
-            hashed_path: named[&path].hashed_path.clone(),
+            hashed_path: named[&path].clone(),
             bytes,
         };
         done.insert(path, raw);
@@ -230,16 +223,28 @@ fn occurrences(hay: &[u8], needle: &[u8], whole_names: bool) -> Vec<usize> {
 
 /// Replaces every whole mention of a hashed sibling's name with its hashed name.
 fn rewrite(mut bytes: Vec<u8>, path: &str, done: &BTreeMap<String, Raw>) -> Vec<u8> {
-    for (other, raw) in done {
+    rename(
+        &mut bytes,
+        path,
+        done.iter()
+            .map(|(p, raw)| (p.as_str(), raw.hashed_path.as_str())),
+    );
+    bytes
+}
+
+/// Replaces every whole mention of each `(path, hashed path)` sibling's name with its hashed
+/// name, in the file at `path`.
+fn rename<'a>(bytes: &mut Vec<u8>, path: &str, names: impl Iterator<Item = (&'a str, &'a str)>) {
+    for (other, hashed_path) in names {
         if !can_name(path, other) {
             continue;
         }
         let (_, name) = split(other);
-        let at = occurrences(&bytes, name.as_bytes(), is_text(path));
+        let at = occurrences(bytes, name.as_bytes(), is_text(path));
         if at.is_empty() {
             continue;
         }
-        let (_, new_name) = split(&raw.hashed_path);
+        let (_, new_name) = split(hashed_path);
         let mut out = Vec::with_capacity(bytes.len() + at.len() * 17);
         let mut last = 0;
         for i in at {
@@ -248,9 +253,8 @@ fn rewrite(mut bytes: Vec<u8>, path: &str, done: &BTreeMap<String, Raw>) -> Vec<
             last = i + name.len();
         }
         out.extend_from_slice(&bytes[last..]);
-        bytes = out;
+        *bytes = out;
     }
-    bytes
 }
 
 #[cfg(test)]
