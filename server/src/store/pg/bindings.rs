@@ -51,6 +51,36 @@ const UPDATE: &str = "UPDATE bindings SET record = $3, needs_reauth = $4, last_c
 const DUE: &str = "NOT needs_reauth AND COALESCE(last_checked_at, 0) < $1 \
      AND COALESCE(check_claimed_until, 0) <= $2";
 
+impl PgStore {
+    /// Writes many bindings in one statement (arrays unnested into rows), replacing rows with
+    /// the same key. Only for filling a store before it serves (the benchmark's
+    /// `codesource bench-seed`), like `SledStore::put_batch`: a million `put`s, each two
+    /// statements and a commit, would take many minutes.
+    pub async fn put_batch(&self, bindings: &[StoredBinding]) -> Result<(), StoreError> {
+        let cols = bindings
+            .iter()
+            .map(Columns::of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let tenants: Vec<&str> = bindings.iter().map(|b| b.tenant.as_str()).collect();
+        let providers: Vec<&str> = bindings.iter().map(|b| b.provider.as_str()).collect();
+        let records: Vec<&str> = cols.iter().map(|c| c.record.as_str()).collect();
+        let reauth: Vec<bool> = cols.iter().map(|c| c.needs_reauth).collect();
+        let checked: Vec<Option<i64>> = cols.iter().map(|c| c.last_checked_at).collect();
+        let claimed: Vec<Option<i64>> = cols.iter().map(|c| c.check_claimed_until).collect();
+        self.execute(
+            "INSERT INTO bindings (tenant, provider, record, needs_reauth, last_checked_at, \
+             check_claimed_until) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
+             $4::bool[], $5::int8[], $6::int8[]) ON CONFLICT (tenant, provider) DO UPDATE SET \
+             record = EXCLUDED.record, needs_reauth = EXCLUDED.needs_reauth, \
+             last_checked_at = EXCLUDED.last_checked_at, \
+             check_claimed_until = EXCLUDED.check_claimed_until",
+            &[&tenants, &providers, &records, &reauth, &checked, &claimed],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 #[async_trait::async_trait]
 impl BindingStore for PgStore {
     async fn list(&self, tenant: &str) -> Result<Vec<StoredBinding>, StoreError> {
