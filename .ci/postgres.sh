@@ -7,7 +7,8 @@
 #   .ci/postgres.sh pause   stops the server but keeps its files (a database outage)
 #   .ci/postgres.sh resume  starts a paused one again, same data and port; prints its URL
 # The cluster lives in a temporary directory (remembered in target/pg/state), listens on a free
-# port on 127.0.0.1 only, trusts every local connection and skips fsync: test data only.
+# port on 127.0.0.1 only, trusts every local connection and skips fsync: test data only
+# (PG_DURABLE=1 keeps PostgreSQL's fsync and synchronous commit: the benchmark's cluster).
 # The URL is also written to target/pg/url, for CODESOURCE_TEST_DATABASE_URL.
 # PG_STATE_DIR (default target/pg) names another state directory, for a second, private
 # cluster (a test that stops its database mid-run uses one).
@@ -78,8 +79,10 @@ start() {
 }
 
 launch() {
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ -n "${PG_DURABLE:-}" ] && durability=""
   as_pg "$1/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=300" \
     >/dev/null || { cat "$dir/server.log" >&2; die "the server did not start"; }
 }
 

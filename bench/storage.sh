@@ -23,16 +23,19 @@ bin=$target/server-release/codesource
 
 work=$(mktemp -d)
 pids=()
+# A cluster of its own, apart from the tests' one, durable like a real one.
+pg() { PG_STATE_DIR=target/pg-bench-replicas PG_DURABLE=1 bash .ci/postgres.sh "$@"; }
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  pg stop 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 FAKE_HOSTS_HTTP=$FAKE FAKE_HOSTS_HTTPS=127.0.0.1:3912 "$target/debug/fake-hosts" >/dev/null 2>&1 &
 pids+=($!)
-pg_admin=$(bash .ci/postgres.sh start)
+pg_admin=$(pg start)
 db="bench_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 psql -q "$pg_admin" -c "CREATE DATABASE $db"
 pg_url=${pg_admin%/postgres}/$db
@@ -76,8 +79,8 @@ seed() {
   local call=(curl -fs -H "content-type: application/json" -H "origin: $base"
     -H "sec-fetch-site: same-origin" -H "cookie: console_identity=$jwt")
   local id
-  id=$("${call[@]}" "$base/api/code-sources/gitlab/check" \
-    -d "{\"address\":\"http://$FAKE\",\"token\":\"glpat-fake-alice\",\"ca_pem\":null}" |
+  id=$("${call[@]}" "$base/api/code-sources/token/check" \
+    -d "{\"provider\":\"gitlab\",\"address\":\"http://$FAKE\",\"token\":\"glpat-fake-alice\",\"ca_pem\":null}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   "${call[@]}" "$base/api/code-sources/confirm" -d "{\"pending_id\":\"$id\"}" >/dev/null
 }
