@@ -219,6 +219,7 @@ js=$(curl -fs -H "cookie: console_identity=$jwt" "$(base small)/" |
   sed -n 's/.*rel="modulepreload" href="\([^"]*\)".*/\1/p')
 sample_rss &
 sampler=$!
+pids+=("$sampler")
 for round in $(seq "$ROUNDS"); do
   echo "round $round of $ROUNDS…" >&2
   # Which server goes first alternates too.
