@@ -3,7 +3,8 @@
 # credential API on sled versus PostgreSQL, one replica and two, with wrk over loopback.
 # Prints a Markdown table (req/s and p99) for the README's performance section.
 #   bash bench/storage.sh            # DURATION=10s CONNECTIONS=32 by default
-# Needs: the Rust toolchain, wrk (Debian), PostgreSQL (bash .ci/install-tools.sh installs it).
+#   SKIP_BUILD=1 bash bench/storage.sh # reuse the last release build
+# Needs: the tools of .ci/install-tools.sh (PostgreSQL among them), and wrk (Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +16,14 @@ ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
 FAKE=127.0.0.1:3911
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-echo "building the release server and the fake code hosts…" >&2
-cargo build --quiet --profile server-release -p codesource-server --bin codesource
-cargo build --quiet -p fake-hosts
+# Built the way bench/perf.sh builds it: cargo-leptos passes the server build settings that
+# its page markup depends on, and a server built by plain cargo into the same path would no
+# longer hydrate with the site perf.sh then measures.
+if [ -z "${SKIP_BUILD:-}" ]; then
+  echo "building the release site and server, and the fake code hosts…" >&2
+  PATH="$PWD/end2end/node_modules/.bin:$PATH" cargo leptos build --release --split >&2
+  cargo build --quiet -p fake-hosts
+fi
 target=${CARGO_TARGET_DIR:-target}
 bin=$target/server-release/codesource
 

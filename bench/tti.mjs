@@ -51,9 +51,23 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
 });
 
+// A page that never hydrates (a server built apart from its bundle, a failed chunk) would wait
+// forever: give up after 30 s and say what the page reported.
 async function visit(page) {
-  await page.goto(url);
-  return page.evaluate(() => window.__bindReady);
+  const errors = [];
+  const onError = (e) => errors.push(String(e));
+  const onConsole = (m) => m.type() === 'error' && errors.push(m.text());
+  page.on('pageerror', onError);
+  page.on('console', onConsole);
+  try {
+    await page.goto(url);
+    const timeout = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`Bind GitLab not clickable after 30 s: ${errors.join(' | ') || 'no page errors'}`)), 30_000));
+    return await Promise.race([page.evaluate(() => window.__bindReady), timeout]);
+  } finally {
+    page.off('pageerror', onError);
+    page.off('console', onConsole);
+  }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
