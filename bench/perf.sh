@@ -184,7 +184,6 @@ wrk.method = "POST"
 wrk.body = "{}"
 LUA
 browser=(-H "Accept-Encoding: gzip, deflate, br, zstd")
-js=
 
 # endpoint NAME SERVER ROUND: loads one endpoint of one server, appends a row to
 # $work/rows-SERVER-ROUND.
