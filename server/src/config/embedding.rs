@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The embedding keys of the TOML file (flattened into it).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub(super) struct EmbeddingFile {
     frame_ancestors: Option<Vec<String>>,
     widget_origins: Option<Vec<String>>,

@@ -40,7 +40,7 @@ pub struct HostsConfig {
 }
 
 /// A `[hosts.<id>]` section of the TOML file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct HostFile {
     pub(super) url: Option<String>,

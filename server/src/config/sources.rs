@@ -10,7 +10,9 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 /// The optional TOML file. Same names as the variables, lowercase, without the prefix.
-#[derive(Debug, Default, Deserialize)]
+/// Not `Debug` (nor are the sections flattened into it): it holds secrets as plain strings
+/// until `Config` wraps them.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileConfig {
     pub(super) data_dir: Option<String>,

@@ -34,7 +34,7 @@ pub struct Database {
 }
 
 /// The storage keys of the TOML file (flattened into it).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub(super) struct StorageFile {
     database_url: Option<String>,
     database_url_file: Option<String>,
