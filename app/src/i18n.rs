@@ -381,6 +381,7 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
             fill(ErrInternalHint.text(locale), &[request_id]),
         ),
         ApiError::Transport(_) => pair(ErrTransport, ErrTransportHint),
+        ApiError::PartNotLoaded => pair(ErrTransport, ErrOutdatedPageHint),
         ApiError::StorageUnavailable => pair(ErrStorageUnavailable, ErrStorageUnavailableHint),
     }
 }
@@ -388,6 +389,18 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_that_did_not_load_suggests_a_reload() {
+        // The same words whichever part it was (a dialog's toast, the activity log's box).
+        assert_eq!(
+            error_text(Locale::En, &ApiError::PartNotLoaded, ""),
+            (
+                "The console server could not be reached.".to_string(),
+                "Reload the page (it may be out of date) and try again.".to_string()
+            )
+        );
+    }
 
     #[test]
     fn network_errors_name_the_code_host() {

@@ -47,7 +47,10 @@ test('the activity table whose code cannot be fetched shows an error, not a dead
   await page.route('**/split_codesource_activity_table*', (route) => route.abort());
   await page.getByRole('button', { name: 'Show recent activity' }).click();
   const activity = page.getByRole('region', { name: 'Activity' });
-  await expect(activity.getByRole('alert')).toContainText('The console server could not be reached.');
+  // The same words as a dialog's (title and hint are two paragraphs of the box).
+  const alert = activity.getByRole('alert');
+  await expect(alert).toContainText('The console server could not be reached.');
+  await expect(alert).toContainText('Reload the page (it may be out of date) and try again.');
   // Still alive: a dialog opens.
   await page.getByRole('button', { name: 'Bind GitLab' }).click();
   await expect(page.getByRole('dialog', { name: 'Bind GitLab account' })).toBeVisible();

@@ -51,13 +51,17 @@ pub enum ApiError {
     /// The request did not get a usable answer from our server (network, decoding).
     #[error("request failed: {0}")]
     Transport(String),
+    /// A part of the page's code (a dialog, the activity table) could not be fetched: the
+    /// network, or a page older than the server's files. Only the browser raises it.
+    #[error("a part of the page could not be loaded")]
+    PartNotLoaded,
 }
 
 /// A part of the page bundle (a dialog, the activity log) whose wasm file could not be fetched.
 #[cfg(feature = "hydrate")]
 impl From<leptos::wasm_split::SplitLoaderError> for ApiError {
     fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
-        ApiError::Transport("a part of the page could not be loaded".into())
+        ApiError::PartNotLoaded
     }
 }
 
@@ -159,7 +163,7 @@ impl ApiError {
             ApiError::NeedsReauthorization => 409,
             ApiError::AuthorizationWindowClosed | ApiError::PopupBlocked => 400,
             ApiError::StorageUnavailable => 503,
-            ApiError::Internal { .. } | ApiError::Transport(_) => 500,
+            ApiError::Internal { .. } | ApiError::Transport(_) | ApiError::PartNotLoaded => 500,
         }
     }
 }

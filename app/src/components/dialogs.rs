@@ -11,7 +11,7 @@
 
 use super::{ConfirmBindDialog, OAuthDialog, RepositoriesDialog, TokenBindDialog, UnbindDialog};
 use crate::api::{ApiError, CodeSourceRow, HostInfo, PendingBinding, Provider};
-use crate::i18n::Msg;
+use crate::i18n::error_text;
 use crate::pages::{DialogState, PageCtx};
 use crate::use_locale;
 use leptos::prelude::*;
@@ -31,15 +31,10 @@ pub fn OpenDialog(
             Suspend::new(async move {
                 let focus = state.provider().map(super::action_id);
                 let view = view_of(state, cidrs).await;
-                view.unwrap_or_else(|_| {
+                view.unwrap_or_else(|err| {
                     // Not loaded: close it again and say why; the row's action keeps focus.
-                    let l = locale.get_untracked();
-                    let text = format!(
-                        "{} {}",
-                        Msg::ErrTransport.text(l),
-                        Msg::ErrOutdatedPageHint.text(l)
-                    );
-                    ctx.notify(false, text);
+                    let (what, hint) = error_text(locale.get_untracked(), &err, "");
+                    ctx.notify(false, format!("{what} {hint}"));
                     ctx.close_dialog(focus);
                     ().into_any()
                 })
