@@ -6,7 +6,7 @@
 use crate::support::{spawn_app, Options};
 use reqwest::header::CACHE_CONTROL;
 
-const LOADER: &str = "__wasm_split.______________________.js";
+const LOADER: &str = app::assets::SPLIT_LOADER;
 
 #[tokio::test]
 async fn the_page_js_the_loader_the_wasm_and_the_chunks_name_each_other_by_hashed_name() {

@@ -150,8 +150,8 @@ fn content_hash(parts: &[&[u8]]) -> String {
 }
 
 /// Where a file name leaves room for its hash, of exactly this length: the split bundle's
-/// chunk loader is `__wasm_split.______________________.js`, and the wasm imports it under
-/// that name, so its hashed name must fit in place (a wasm string cannot grow).
+/// chunk loader is `app::assets::SPLIT_LOADER`, and the wasm imports it under that name, so
+/// its hashed name must fit in place (a wasm string cannot grow).
 const PLACEHOLDER: &str = "______________________";
 
 /// `dir/name.<hash>.ext` for `dir/name.ext`; the placeholder filled in, for a name that has one.
@@ -270,6 +270,12 @@ mod tests {
     }
 
     #[test]
+    fn the_split_loaders_name_is_the_placeholder() {
+        let stem = app::assets::SPLIT_LOADER.strip_prefix("__wasm_split.");
+        assert_eq!(stem, Some(format!("{PLACEHOLDER}.js").as_str()));
+    }
+
+    #[test]
     fn the_entry_names_hashed_files_and_keeps_its_own_name() {
         let out = files(&[
             (
@@ -321,7 +327,7 @@ mod tests {
     fn files_that_import_each_other_name_each_other_by_hashed_name() {
         // The split bundle: its JS imports the chunk loader, which imports it back and fetches
         // a chunk; the wasm imports the loader by its placeholder name.
-        let loader = "__wasm_split.______________________.js";
+        let loader = app::assets::SPLIT_LOADER;
         let build = |chunk: &str| {
             files(&[
                 (
