@@ -12,8 +12,7 @@ use app::api::{Account, HostError, Provider};
 pub use oauth2::AuthType;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
-    TokenResponse, TokenUrl,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, TokenResponse, TokenUrl,
 };
 use reqwest::header;
 use serde::Deserialize;
@@ -85,52 +84,6 @@ pub struct Authorized {
     /// Unix seconds.
     pub expires_at: Option<i64>,
     pub scopes: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-}
-
-/// The user JSON of GitHub and of hosts that copy its shape (Gitee, Gitea).
-#[derive(Deserialize)]
-pub struct GitHubStyleUser {
-    login: String,
-    #[serde(default, alias = "full_name")]
-    name: Option<String>,
-    #[serde(default)]
-    avatar_url: Option<String>,
-    #[serde(default)]
-    html_url: Option<String>,
-}
-
-/// [`OAuthSpec::parse_user`] for GitHub-shaped user JSON.
-pub fn github_style_user(body: &[u8]) -> Option<Account> {
-    let u: GitHubStyleUser = serde_json::from_slice(body).ok()?;
-    Some(account(
-        &u.login,
-        u.name.as_deref(),
-        u.avatar_url,
-        u.html_url,
-    ))
-}
-
-/// What we keep and show of an account: bounded text, and only links that are plain http(s)
-/// URLs (a host's answer is not trusted: no `javascript:`, no markup). An empty name is none.
-pub fn account(
-    login: &str,
-    name: Option<&str>,
-    avatar_url: Option<String>,
-    web_url: Option<String>,
-) -> Account {
-    Account {
-        login: login.chars().take(255).collect(),
-        name: name
-            .filter(|n| !n.trim().is_empty())
-            .map(|n| n.chars().take(255).collect()),
-        avatar_url: avatar_url.filter(|u| app::format::safe_http_url(u).is_some()),
-        web_url: web_url.filter(|u| app::format::safe_http_url(u).is_some()),
-    }
 }
 
 impl OAuthProvider {
@@ -364,115 +317,13 @@ impl OAuthProvider {
     }
 }
 
-/// Why a token request (code exchange, refresh) got no usable answer.
-#[derive(Debug, thiserror::Error)]
-#[error("the token request failed: {0:?}")]
-struct TokenCallFailed(HostError);
+mod token_call;
+mod user;
 
-type TokenFuture = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, TokenCallFailed>> + Send>,
->;
+use token_call::{exchange_error, token_call, TokenFuture};
+pub use user::{account, github_style_user, GitHubStyleUser};
 
-/// The HTTP client the `oauth2` crate makes its token requests with: ours (timeouts, no
-/// redirects), reading the answer within [`MAX_ANSWER`]. (The crate's own reqwest integration
-/// reads the whole body, however large.)
-async fn token_call(
-    http: reqwest::Client,
-    req: oauth2::HttpRequest,
-) -> Result<oauth2::HttpResponse, TokenCallFailed> {
-    let req = reqwest::Request::try_from(req).map_err(|e| TokenCallFailed(classify(&e)))?;
-    let resp = http
-        .execute(req)
-        .await
-        .map_err(|e| TokenCallFailed(classify(&e)))?;
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let body = read_bounded(resp, MAX_ANSWER)
-        .await
-        .map_err(TokenCallFailed)?;
-    let mut out = oauth2::HttpResponse::new(body);
-    *out.status_mut() = status;
-    *out.headers_mut() = headers;
-    Ok(out)
-}
-
-/// Maps a failed exchange. GitHub answers errors with HTTP 200 and an `error` field, which the
-/// `oauth2` crate reports as a parse failure of the token response: the body says which error.
-fn exchange_error(
-    e: RequestTokenError<
-        TokenCallFailed,
-        oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>,
-    >,
-) -> HostError {
-    match e {
-        RequestTokenError::ServerResponse(r) => HostError::OAuthExchange {
-            error: clip_code(r.error().as_ref()),
-        },
-        RequestTokenError::Parse(_, body) => match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(b) => HostError::OAuthExchange {
-                error: clip_code(&b.error),
-            },
-            Err(_) => HostError::OAuthExchange {
-                error: "unexpected_response".into(),
-            },
-        },
-        RequestTokenError::Request(TokenCallFailed(e)) => e,
-        RequestTokenError::Other(_) => HostError::OAuthExchange {
-            error: "unexpected_response".into(),
-        },
-    }
-}
-
-/// Error codes are shown to the user: keep them short and plain.
-fn clip_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(64)
-        .collect()
-}
-
+#[cfg(test)]
+mod bounded_tests;
 #[cfg(test)]
 mod proptests;
-
-#[cfg(test)]
-mod bounded_tests {
-    use super::*;
-
-    /// Against a host that answers everything with 64 MiB: the token exchange, the refresh and
-    /// the account lookup each stop at the bound instead of reading it all.
-    #[tokio::test]
-    async fn oauth_answers_are_read_within_the_bound() {
-        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let fake = fake_hosts::start(any, any).await.unwrap();
-        for base in ["huge", "huge-chunked"] {
-            let url = format!("{}/{base}", fake.http_url());
-            let app = OAuthProvider::new(
-                &crate::hosts::github::OAUTH,
-                &url,
-                &url,
-                "id",
-                &SecretString::new("secret".into()),
-                "http://127.0.0.1:3000/oauth/github/callback",
-                Duration::from_secs(5),
-            )
-            .unwrap();
-            let token = SecretString::new("gho_fake".into());
-            assert_eq!(
-                app.complete("code", None).await.err(),
-                Some(HostError::AnswerTooLarge),
-                "{base}: exchange"
-            );
-            assert!(
-                matches!(
-                    app.refresh(&token).await.err(),
-                    Some(RefreshFailure::Transient(HostError::AnswerTooLarge))
-                ),
-                "{base}: refresh"
-            );
-            assert_eq!(
-                app.validate(&token).await.err(),
-                Some(HostError::AnswerTooLarge),
-                "{base}: account lookup"
-            );
-        }
-    }
-}

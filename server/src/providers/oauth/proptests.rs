@@ -1,6 +1,7 @@
 //! Property tests for the JSON GitHub and Gitee answer (possibly a hostile GitHub Enterprise
 //! Server or a stand-in): account lookups, token responses and error bodies.
 
+use super::token_call::{clip_code, ErrorBody};
 use super::*;
 use crate::providers::test_support::hostile_text;
 use proptest::prelude::*;
