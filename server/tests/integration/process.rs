@@ -18,10 +18,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The address every replica is "behind".
-pub const PUBLIC_URL: &str = "http://codesource.test";
 mod pg;
 pub use pg::*;
+
+/// The address every replica is "behind".
+pub const PUBLIC_URL: &str = "http://codesource.test";
 
 const BIN: &str = env!("CARGO_BIN_EXE_codesource");
 
