@@ -4,7 +4,6 @@
 //! user only as a request id.
 
 use crate::config::Config;
-use crate::credentials::CredentialError;
 use crate::crypto::Cipher;
 use crate::health::Health;
 use crate::hosts::CodeHost;
@@ -13,11 +12,11 @@ use crate::pending::Pending;
 use crate::providers::avatar;
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
-use crate::repositories::{RepoError, Repositories};
+use crate::repositories::Repositories;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store, StoreError};
 use crate::util::now_secs;
 use app::api::service::{Caller, CodeSourceService, TokenCheckInput};
-use app::api::{ActivityAction, ActivityEntry, ActivityOutcome, ActivityPage, Branch};
+use app::api::{ActivityAction, ActivityOutcome, ActivityPage, Branch};
 use app::api::{ApiError, CodeSourceRow, PageData, PendingBinding, Provider, Viewer};
 use app::api::{RepoPage, Revocation};
 use std::sync::Arc;
@@ -41,8 +40,10 @@ pub struct CodeSources {
     base_path: String,
 }
 
+mod activity;
 mod avatars;
 mod bind;
+mod repos;
 mod rows;
 mod unbind;
 
@@ -132,27 +133,6 @@ impl CodeSources {
             .insert(&caller.tenant, item)
             .await
             .map_err(|e| store_failed(caller, "keeping the authorization failed", &e))
-    }
-}
-
-fn repo_error(caller: &Caller, e: RepoError) -> ApiError {
-    match e {
-        RepoError::Host(h) => ApiError::Host(h),
-        RepoError::Credential(CredentialError::NotBound) => ApiError::NotBound,
-        RepoError::Credential(CredentialError::NeedsReauthorization(_)) => {
-            ApiError::NeedsReauthorization
-        }
-        RepoError::Credential(CredentialError::RefreshUnavailable) => {
-            ApiError::Host(app::api::HostError::RefreshUnavailable)
-        }
-        RepoError::Unsupported => ApiError::Unsupported,
-        RepoError::Invalid(e) => ApiError::Invalid(e),
-        RepoError::Credential(CredentialError::StorageUnavailable(e)) => {
-            store_failed(caller, "reading the binding failed", &e)
-        }
-        RepoError::Credential(CredentialError::Internal(e)) => {
-            internal(caller, "reading the binding failed", e.as_ref())
-        }
     }
 }
 
@@ -292,27 +272,7 @@ impl CodeSourceService for CodeSources {
         caller: &Caller,
         before: Option<String>,
     ) -> Result<ActivityPage, ApiError> {
-        if before.as_ref().is_some_and(|b| b.len() > 512) {
-            return Err(ApiError::Invalid(app::api::InputError::InvalidArguments));
-        }
-        let (entries, next) = self
-            .audit
-            .page(&caller.tenant, before, 20)
-            .await
-            .map_err(|e| store_failed(caller, "reading the activity log failed", &e))?;
-        let entries = entries
-            .into_iter()
-            .map(|e| ActivityEntry {
-                at: e.at,
-                actor: e.actor,
-                actor_name: e.actor_name,
-                action: e.action,
-                provider: e.provider,
-                account: e.account,
-                outcome: e.outcome,
-            })
-            .collect();
-        Ok(ActivityPage { entries, next })
+        self.activity_page(caller, before).await
     }
 
     async fn repositories(
@@ -326,7 +286,7 @@ impl CodeSourceService for CodeSources {
             .repos
             .list(&caller.tenant, provider, &search, page, &caller.request_id)
             .await;
-        r.map_err(|e| repo_error(caller, e))
+        r.map_err(|e| repos::repo_error(caller, e))
     }
 
     async fn branches(
@@ -339,7 +299,7 @@ impl CodeSourceService for CodeSources {
             .repos
             .branches(&caller.tenant, provider, &repo_id, &caller.request_id)
             .await;
-        r.map_err(|e| repo_error(caller, e))
+        r.map_err(|e| repos::repo_error(caller, e))
     }
 
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError> {
