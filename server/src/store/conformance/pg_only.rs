@@ -1,8 +1,8 @@
 //! PostgreSQL-only behavior: schema migrations across replicas, records written by a newer
 //! version, and how an unreachable database is reported.
 
-use super::{binding, options, TestDb};
-use crate::store::{BindingStore, MigrateError, PgStore, StoreError};
+use super::{binding, entry, options, tag, TestDb};
+use crate::store::{AuditLog, BindingStore, MigrateError, PgStore, StoreError};
 use app::api::Provider;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,5 +157,35 @@ async fn put_batch_inserts_and_replaces() {
     let t2 = db.store.get("t2", Provider::GitHub).await.unwrap();
     assert_eq!(t2.as_ref(), Some(&rows[2]));
     db.store.put_batch(&[]).await.unwrap();
+    db.finish().await;
+}
+
+/// Entries appended together are written together (`audit_batch`): every one is written once,
+/// and one the database refuses (a NUL byte, which PostgreSQL text cannot hold) fails alone
+/// instead of taking its batch with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_are_all_written_and_a_refused_one_fails_alone() {
+    let db = TestDb::new(true).await;
+    let outcomes = futures_util::future::join_all((0..64).map(|i| {
+        let mut e = entry("t1", 1_000 + i, &i.to_string());
+        if i == 40 {
+            e.tenant = "t1\0bad".into();
+        }
+        db.store.append(e)
+    }))
+    .await;
+    for (i, outcome) in outcomes.iter().enumerate() {
+        match (i, outcome) {
+            (40, Err(StoreError::Backend(_))) => {}
+            (40, other) => panic!("the refused entry: {other:?}"),
+            (_, Ok(())) => {}
+            (i, Err(e)) => panic!("entry {i}: {e:?}"),
+        }
+    }
+    let (page, next) = db.store.page("t1", None, 100).await.unwrap();
+    assert_eq!(next, None);
+    let mut tags: Vec<i64> = page.iter().map(|e| tag(e).parse().unwrap()).collect();
+    tags.sort();
+    assert_eq!(tags, (0..64).filter(|i| *i != 40).collect::<Vec<_>>());
     db.finish().await;
 }

@@ -25,12 +25,9 @@ fn parse_page_cursor(cursor: &str) -> Option<(i64, i64)> {
 impl AuditLog for PgStore {
     async fn append(&self, entry: AuditEntry) -> Result<(), StoreError> {
         let record = encode(&entry)?;
-        self.execute(
-            "INSERT INTO audit (tenant, at, entry) VALUES ($1, $2, $3)",
-            &[&entry.tenant, &entry.at, &record],
-        )
-        .await?;
-        Ok(())
+        self.audit_writer
+            .append(entry.tenant, entry.at, record)
+            .await
     }
 
     async fn page(

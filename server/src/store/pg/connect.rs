@@ -62,6 +62,7 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let store = PgStore {
+            audit_writer: super::audit_batch::AuditWriter::start(pool.clone()),
             pool,
             connect_timeout: opts.connect_timeout,
         };

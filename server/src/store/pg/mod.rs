@@ -9,6 +9,7 @@
 //! and reconnects by itself when the database comes back.
 
 mod audit;
+mod audit_batch;
 mod bindings;
 mod connect;
 mod ephemeral;
@@ -52,6 +53,8 @@ impl std::fmt::Debug for PgOptions {
 pub struct PgStore {
     pool: Pool,
     connect_timeout: Duration,
+    /// Appends to the activity log, several to a statement (see `audit_batch`).
+    audit_writer: audit_batch::AuditWriter,
 }
 
 impl PgStore {
