@@ -130,15 +130,17 @@ impl Credentials {
         }
         let (b, token) = self.usable(tenant, provider, request_id).await?;
         let shape = host.credential(Instance::of(&b), &b.account.login);
-        self.audit(
+        // On record before the token leaves: a credential the activity log cannot record is not
+        // handed out (the build service is told to retry), so none is ever missing from it.
+        let issued = entry(
             tenant,
             ActivityAction::CredentialIssued,
             provider,
             &b.account.login,
             ActivityOutcome::Ok,
             request_id,
-        )
-        .await;
+        );
+        self.store.append(issued).await?;
         Ok(Credential {
             provider,
             base_url: shape.base_url,
@@ -183,6 +185,8 @@ impl Credentials {
             .ok_or(CredentialError::NotBound)
     }
 
+    /// Records what happened to a refresh; a failure to record it is logged, and does not
+    /// change what the caller is told.
     async fn audit(
         &self,
         tenant: &str,
@@ -192,19 +196,31 @@ impl Credentials {
         outcome: ActivityOutcome,
         request_id: &str,
     ) {
-        let entry = AuditEntry {
-            at: now_secs(),
-            tenant: tenant.to_string(),
-            actor: "build-service".into(),
-            actor_name: None,
-            action,
-            provider: Some(provider),
-            account: Some(account.to_string()),
-            outcome,
-            request_id: request_id.to_string(),
-        };
-        if let Err(e) = self.store.append(entry).await {
-            tracing::error!(request_id, error = %e, "writing the audit log failed");
+        let e = entry(tenant, action, provider, account, outcome, request_id);
+        if let Err(e) = self.store.append(e).await {
+            tracing::error!(request_id, error = %crate::util::chain(&e), "writing the audit log failed");
         }
+    }
+}
+
+/// An activity entry of the build service's.
+fn entry(
+    tenant: &str,
+    action: ActivityAction,
+    provider: Provider,
+    account: &str,
+    outcome: ActivityOutcome,
+    request_id: &str,
+) -> AuditEntry {
+    AuditEntry {
+        at: now_secs(),
+        tenant: tenant.to_string(),
+        actor: "build-service".into(),
+        actor_name: None,
+        action,
+        provider: Some(provider),
+        account: Some(account.to_string()),
+        outcome,
+        request_id: request_id.to_string(),
     }
 }

@@ -1,5 +1,6 @@
 //! One `codesource` process at a time: restarted between an OAuth start and its callback (on
-//! sled), serving through a database outage (PostgreSQL), and re-keyed while it serves.
+//! sled), serving through a database outage (PostgreSQL), refusing a credential it cannot
+//! record, and re-keyed while it serves.
 
 use super::{any, login, T};
 use crate::process::*;
@@ -62,6 +63,54 @@ async fn a_database_outage_answers_503_and_heals_without_a_restart() {
         (status, &body["access_token"]),
         (200, &json!("glpat-fake-alice"))
     );
+}
+
+/// The activity entry of an issued credential is written before the token leaves: when the
+/// database refuses it (here a trigger), the build service gets an error and no token, and
+/// the next call, with the log writable again, gets the token and its entry.
+#[tokio::test]
+async fn a_credential_whose_activity_entry_cannot_be_written_is_not_handed_out() {
+    let fake = fake_hosts::start(any(), any()).await.unwrap();
+    let db = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let r = Replica::start(&env(&fake, dir.path(), Some(&db))).await;
+    r.bind_gitlab(T, &fake.http_url(), "glpat-fake-alice").await;
+    let (sql, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sql.batch_execute(
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END \
+         $$ LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE INSERT ON audit \
+         FOR EACH ROW EXECUTE FUNCTION refuse()",
+    )
+    .await
+    .unwrap();
+    let (status, body) = r.credential(T, "gitlab").await;
+    assert_eq!(
+        (status, &body["error"]),
+        (500, &json!("internal")),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("glpat"), "{body}");
+
+    sql.batch_execute("DROP TRIGGER refuse ON audit")
+        .await
+        .unwrap();
+    let (status, body) = r.credential(T, "gitlab").await;
+    assert_eq!(
+        (status, &body["access_token"]),
+        (200, &json!("glpat-fake-alice"))
+    );
+    let issued: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM audit WHERE entry LIKE '%credential_issued%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(issued, 1, "only the credential handed out is on record");
 }
 
 #[tokio::test]
