@@ -5,7 +5,7 @@
 //! the rotated token it stored. A replica that dies holding the lease blocks the binding only
 //! until the lease runs out. The new pair is stored before it is handed out. A refresh the code
 //! host refuses marks the binding as needing re-authorization. Every credential issued is
-//! written to the audit log.
+//! written to the audit log before it is handed out; one that cannot be recorded is not.
 
 use crate::config::Config;
 use crate::crypto::Cipher;
