@@ -13,7 +13,7 @@ use leptos::server_fn::codec::Json;
 #[server(endpoint = "code-sources/page", input = Json, client = super::client::WithCredentials)]
 pub async fn load_page() -> Result<PageData, ApiError> {
     if let Some(prepared) = ssr::prepared_page() {
-        return Ok(prepared);
+        return ssr::respond(prepared);
     }
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.page(&caller).await)
@@ -165,7 +165,7 @@ mod ssr {
     }
 
     /// The data the server loaded for this page render, if it did (`PreparedPage`).
-    pub fn prepared_page() -> Option<super::PageData> {
+    pub fn prepared_page() -> Option<Result<super::PageData, ApiError>> {
         use_context::<http::request::Parts>()?
             .extensions
             .get::<super::super::service::PreparedPage>()

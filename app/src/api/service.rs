@@ -78,10 +78,11 @@ pub trait CodeSourceService: Send + Sync + 'static {
 pub type Services = Arc<dyn CodeSourceService>;
 
 /// The table's data, already loaded by the server for this page request (its page cache keys
-/// on it): the render shows exactly this data instead of loading it a second time. Only the
+/// on it), or why it could not be: the render shows exactly this instead of loading it a second
+/// time (a store that is down would otherwise make the viewer wait for it twice). Only the
 /// server's own middleware puts it into a request's extensions.
 #[derive(Clone, Debug)]
-pub struct PreparedPage(pub PageData);
+pub struct PreparedPage(pub Result<PageData, ApiError>);
 
 /// Who may frame the page: provided in context so the page's CSP can say so.
 #[derive(Clone, Debug)]

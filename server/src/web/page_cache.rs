@@ -81,7 +81,7 @@ impl PageCache {
 
 /// Middleware on the app's routes: answers `GET /` from the cache, or renders it (through
 /// `next`) with the data loaded here and keeps the result. Everything else passes through.
-pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
+pub async fn serve(State(cache): State<Arc<PageCache>>, mut req: Request, next: Next) -> Response {
     if req.uri().path() != "/" || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
@@ -89,9 +89,13 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     let Some(caller) = req.extensions().get::<Caller>().cloned() else {
         return next.run(req).await;
     };
-    // A failure is the render's to show (it loads again and renders the error).
-    let Ok(data) = cache.services.page(&caller).await else {
-        return next.run(req).await;
+    // A failure is the render's to show, as it is: not kept, and not loaded a second time.
+    let data = match cache.services.page(&caller).await {
+        Ok(data) => data,
+        Err(e) => {
+            req.extensions_mut().insert(PreparedPage(Err(e)));
+            return next.run(req).await;
+        }
     };
     let (parts, body) = req.into_parts();
     let mut key = match serde_json::to_vec(&data) {
@@ -114,7 +118,7 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, req: Request, next: Next
     crate::metrics::metrics().page(false);
     let accept = parts.headers.clone();
     let mut req = Request::from_parts(parts, body);
-    req.extensions_mut().insert(PreparedPage(data));
+    req.extensions_mut().insert(PreparedPage(Ok(data)));
     let resp = next.run(req).await;
     if resp.status() != StatusCode::OK {
         return resp;

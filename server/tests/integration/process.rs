@@ -1,6 +1,7 @@
 //! Harness for the real `codesource` binary: child processes with a given environment (the port
-//! is read from their stdout, stderr goes to a file shown when a test fails), killed with
-//! SIGKILL on demand and on drop; and a fresh PostgreSQL database per test.
+//! is read from their stdout, which is their log and is kept for the test; stderr goes to a
+//! file shown when a test fails), killed with SIGKILL on demand and on drop; and a fresh
+//! PostgreSQL database per test.
 //!
 //! Every replica gets the same public URL, [`PUBLIC_URL`]: the one address a load balancer
 //! would give them. OAuth redirects point there, and the test's "browser" sends a redirect
@@ -103,6 +104,8 @@ pub struct Replica {
     pub http: reqwest::Client,
     child: Child,
     stderr: tempfile::NamedTempFile,
+    /// What it wrote to stdout so far: its log (tracing writes there).
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 pub fn client() -> reqwest::Client {
@@ -124,7 +127,10 @@ impl Replica {
             .expect("codesource starts");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        // Reads stdout to the end (so the pipe never fills); the first address goes to `rx`.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = log.clone();
+        // Reads stdout to the end (so the pipe never fills) and keeps it; the first address
+        // goes to `rx`.
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -133,6 +139,9 @@ impl Replica {
                         let _ = tx.send(addr.trim_end_matches('/').to_string());
                     }
                 }
+                let mut kept = kept.lock().unwrap();
+                kept.push_str(&line);
+                kept.push('\n');
             }
         });
         let mut replica = Replica {
@@ -141,6 +150,7 @@ impl Replica {
             http: client(),
             child,
             stderr,
+            stdout: log,
         };
         match tokio::time::timeout(Duration::from_secs(30), rx).await {
             Ok(Ok(base)) => replica.base = base,
@@ -159,6 +169,11 @@ impl Replica {
 
     pub fn stderr_text(&self) -> String {
         std::fs::read_to_string(self.stderr.path()).unwrap_or_default()
+    }
+
+    /// Its log so far (stdout).
+    pub fn log_text(&self) -> String {
+        self.stdout.lock().unwrap().clone()
     }
 
     /// `kill -9`, then reaps the process.

@@ -39,6 +39,27 @@ async fn a_database_outage_answers_503_and_heals_without_a_restart() {
 
     pg.pause().await;
     assert_eq!(r.readyz().await, 503);
+    // The page says so, having asked the store once: the render is handed the page cache's
+    // failed read instead of waiting for the store a second time.
+    let page = r
+        .http
+        .get(format!("{}/", r.base))
+        .bearer_auth(crate::support::identity(T, "user-of-tenant-a"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let status = page.status();
+    let request_id = page.headers()["x-request-id"].to_str().unwrap().to_string();
+    let html = page.text().await.unwrap();
+    assert_eq!(status, 503, "{html}");
+    assert!(html.contains("Storage is unavailable right now."), "{html}");
+    let reads = r
+        .log_text()
+        .lines()
+        .filter(|l| l.contains(&request_id) && l.contains("listing bindings failed"))
+        .count();
+    assert_eq!(reads, 1, "{}", r.log_text());
     let (status, body) = r.call(T, "code-sources/page", json!({})).await;
     assert_eq!((status, body), (503, json!("StorageUnavailable")));
     let (status, body) = r.credential(T, "gitlab").await;
