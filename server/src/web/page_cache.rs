@@ -181,17 +181,17 @@ impl Entry {
     }
 
     fn answer(&self, request: &HeaderMap) -> Response {
-        let accepted = assets::accept_encoding(request);
-        let (coding, body) = match (&self.br, &self.gzip) {
-            (Some(br), _) if assets::accepts(&accepted, "br") => (Some("br"), br),
-            (_, Some(gz)) if assets::accepts(&accepted, "gzip") => (Some("gzip"), gz),
-            _ => (None, &self.identity),
-        };
+        let (coding, body) = assets::choose(
+            request,
+            self.br.as_ref(),
+            self.gzip.as_ref(),
+            &self.identity,
+        );
         let mut resp = Response::new(Body::from(body.clone()));
         *resp.headers_mut() = self.headers.clone();
-        if let Some(c) = coding {
+        if let Some(encoding) = coding.content_encoding() {
             resp.headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(c));
+                .insert(header::CONTENT_ENCODING, encoding);
         }
         resp.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));

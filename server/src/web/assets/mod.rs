@@ -13,7 +13,7 @@ mod negotiate;
 
 // The page cache (web/page_cache) compresses and negotiates its entries the same way.
 pub use compress::{brotli, gzip, worth_it, Quality};
-pub use negotiate::{accept_encoding, accepts};
+pub use negotiate::{choose, Coding};
 
 use bytes::Bytes;
 use http::HeaderValue;

@@ -2,7 +2,7 @@
 //! caching headers of an asset answer.
 
 use super::Asset;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::response::Response;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
@@ -28,18 +28,40 @@ pub fn accept_encoding(headers: &HeaderMap) -> String {
         .join(",")
 }
 
-pub fn answer(asset: &Asset, immutable: bool, head: bool, headers: &HeaderMap) -> Response {
+/// The best of a body's forms the request accepts: brotli, then gzip, then the body as is.
+/// (Shared with the page cache, whose entries have the same three forms.)
+pub fn choose<'a>(
+    headers: &HeaderMap,
+    br: Option<&'a Bytes>,
+    gzip: Option<&'a Bytes>,
+    identity: &'a Bytes,
+) -> (Coding, &'a Bytes) {
     let accepted = accept_encoding(headers);
-    let (coding, body) = match (
-        &asset.br,
-        &asset.gzip,
-        accepts(&accepted, "br"),
-        accepts(&accepted, "gzip"),
-    ) {
-        (Some(br), _, true, _) => (Coding::Brotli, br),
-        (_, Some(gz), _, true) => (Coding::Gzip, gz),
-        _ => (Coding::Identity, &asset.identity),
-    };
+    match (br, gzip) {
+        (Some(br), _) if accepts(&accepted, "br") => (Coding::Brotli, br),
+        (_, Some(gz)) if accepts(&accepted, "gzip") => (Coding::Gzip, gz),
+        _ => (Coding::Identity, identity),
+    }
+}
+
+impl Coding {
+    /// Its `Content-Encoding`; none for the body as is.
+    pub fn content_encoding(self) -> Option<HeaderValue> {
+        match self {
+            Coding::Brotli => Some(HeaderValue::from_static("br")),
+            Coding::Gzip => Some(HeaderValue::from_static("gzip")),
+            Coding::Identity => None,
+        }
+    }
+}
+
+pub fn answer(asset: &Asset, immutable: bool, head: bool, headers: &HeaderMap) -> Response {
+    let (coding, body) = choose(
+        headers,
+        asset.br.as_ref(),
+        asset.gzip.as_ref(),
+        &asset.identity,
+    );
     let etag = match coding {
         Coding::Brotli => format!("\"{}-br\"", asset.hash),
         Coding::Gzip => format!("\"{}-gz\"", asset.hash),
@@ -76,11 +98,9 @@ pub fn answer(asset: &Asset, immutable: bool, head: bool, headers: &HeaderMap) -
     if asset.compressible {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    match coding {
-        Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
-        Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
-        Coding::Identity => None,
-    };
+    if let Some(encoding) = coding.content_encoding() {
+        h.insert(header::CONTENT_ENCODING, encoding);
+    }
     resp
 }
 
