@@ -6,6 +6,9 @@
 #   .ci/postgres.sh stop    stops it and deletes its files
 #   .ci/postgres.sh pause   stops the server but keeps its files (a database outage)
 #   .ci/postgres.sh resume  starts a paused one again, same data and port; prints its URL
+#   .ci/postgres.sh freeze  stops its processes (SIGSTOP): connections stay open and silent,
+#                           as when a network drops packets
+#   .ci/postgres.sh thaw    lets a frozen one go on (SIGCONT)
 # The cluster lives in a temporary directory (remembered in target/pg/state), listens on a free
 # port on 127.0.0.1 only, trusts every local connection and skips fsync: test data only
 # (PG_DURABLE=1 keeps PostgreSQL's fsync and synchronous commit: the benchmark's cluster).
@@ -56,6 +59,18 @@ running() {
 
 url() { echo "postgres://postgres@127.0.0.1:$port/postgres"; }
 
+# The server's processes: the postmaster (first line of postmaster.pid) and its children.
+server_pids() {
+  local main s pid comm state ppid rest
+  main=$(head -1 "$dir/data/postmaster.pid")
+  echo "$main"
+  for s in /proc/[0-9]*/stat; do
+    read -r pid comm state ppid rest < "$s" 2>/dev/null || continue
+    [ "$ppid" = "$main" ] && echo "$pid"
+  done
+  return 0
+}
+
 start() {
   if running; then
     url
@@ -89,6 +104,11 @@ launch() {
 stop_quietly() {
   if load_state; then
     if [ -d "$dir/data" ]; then
+      # A frozen server (a test that failed before thawing it) could not hear the stop.
+      if [ -f "$dir/data/postmaster.pid" ]; then
+        # shellcheck disable=SC2046 # one pid per word
+        kill -s CONT $(server_pids) 2>/dev/null || true
+      fi
       as_pg "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
     fi
     case "$dir" in
@@ -118,5 +138,13 @@ case "${1:-}" in
     running || die "not running: .ci/postgres.sh start"
     url
     ;;
-  *) die "usage: $0 start|stop|pause|resume|url" ;;
+  freeze | thaw)
+    running || die "not running: .ci/postgres.sh start"
+    signal=STOP done=frozen
+    [ "$1" = thaw ] && signal=CONT done=thawed
+    # shellcheck disable=SC2046 # one pid per word
+    kill -s "$signal" $(server_pids)
+    log "$done"
+    ;;
+  *) die "usage: $0 start|stop|pause|resume|freeze|thaw|url" ;;
 esac

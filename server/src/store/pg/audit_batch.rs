@@ -8,11 +8,14 @@
 //! one commits. Every caller still waits until its own entry is written (or has failed), so
 //! nothing is acknowledged that is not in the database; a caller that goes away meanwhile
 //! does not stop the write (the task owns it). Nothing outlives a request in this process's
-//! memory: a replica that dies loses only entries whose requests die with it.
+//! memory: a replica that dies loses only entries whose requests die with it. Each statement
+//! has the store's deadline (`super::silent`): a connection gone silent cannot hold up every
+//! writer behind it.
 
-use super::pg_err;
+use super::{pg_err, silent};
 use crate::store::StoreError;
 use deadpool_postgres::Pool;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// At most this many entries per statement (and queued before appenders wait their turn).
@@ -32,11 +35,16 @@ pub(super) struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts the writer task on the current runtime.
-    pub(super) fn start(pool: Pool) -> Self {
+    /// Starts the writer task on the current runtime; each statement gets `deadline`.
+    pub(super) fn start(pool: Pool, deadline: Duration) -> Self {
         let (queue, jobs) = mpsc::channel(MAX_BATCH);
-        tokio::spawn(run(pool, jobs));
+        tokio::spawn(run(pool, deadline, jobs));
         AuditWriter { queue }
+    }
+
+    /// Whether the writer task is still there (for readiness: without it no entry is written).
+    pub(super) fn running(&self) -> bool {
+        !self.queue.is_closed()
     }
 
     /// Queues one entry and waits until it is in the database.
@@ -60,10 +68,18 @@ impl AuditWriter {
     }
 }
 
-async fn run(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
+async fn run(pool: Pool, deadline: Duration, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match insert(&pool, &batch).await {
+        // A pooled connection that died unnoticed (the database restarted since) fails its
+        // first statement: that costs the batch one more try on another connection, not 503s.
+        // (Were a connection cut after its commit, the retry would write the batch twice: a
+        // rarer and milder fault than refusing every credential in it.)
+        let mut result = insert(&pool, deadline, &batch).await;
+        if let Err(Failure::Stale(_)) = result {
+            result = insert(&pool, deadline, &batch).await;
+        }
+        match result.map_err(Failure::error) {
             Ok(()) => batch.drain(..).for_each(|job| {
                 let _ = job.done.send(Ok(()));
             }),
@@ -82,31 +98,55 @@ async fn run(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
             Err(_) => {
                 for job in batch.drain(..) {
                     let one = std::slice::from_ref(&job);
-                    let result = insert(&pool, one).await;
-                    let _ = job.done.send(result);
+                    let result = insert(&pool, deadline, one).await;
+                    let _ = job.done.send(result.map_err(Failure::error));
                 }
             }
         }
     }
 }
 
-/// One statement for the whole batch, rows in queue order (so `id`s follow arrival).
-async fn insert(pool: &Pool, batch: &[Job]) -> Result<(), StoreError> {
+/// Why a batch was not written.
+enum Failure {
+    /// On a connection that turned out to be closed: worth one more try on another.
+    Stale(StoreError),
+    Other(StoreError),
+}
+
+impl Failure {
+    fn error(self) -> StoreError {
+        match self {
+            Failure::Stale(e) | Failure::Other(e) => e,
+        }
+    }
+}
+
+/// One statement for the whole batch, rows in queue order (so `id`s follow arrival), answered
+/// within `deadline` (see `super::silent`).
+async fn insert(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<(), Failure> {
     let tenants: Vec<&str> = batch.iter().map(|j| j.tenant.as_str()).collect();
     let ats: Vec<i64> = batch.iter().map(|j| j.at).collect();
     let records: Vec<&str> = batch.iter().map(|j| j.record.as_str()).collect();
-    let client = pool.get().await.map_err(super::pool_err)?;
-    let statement = client
-        .prepare_cached(
-            "INSERT INTO audit (tenant, at, entry) SELECT t, a, e FROM \
-             UNNEST($1::text[], $2::int8[], $3::text[]) WITH ORDINALITY AS u(t, a, e, n) \
-             ORDER BY n",
-        )
+    let client = pool
+        .get()
         .await
-        .map_err(pg_err)?;
-    client
-        .execute(&statement, &[&tenants, &ats, &records])
-        .await
-        .map_err(pg_err)?;
-    Ok(())
+        .map_err(|e| Failure::Other(super::pool_err(e)))?;
+    let work = async {
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO audit (tenant, at, entry) SELECT t, a, e FROM \
+                 UNNEST($1::text[], $2::int8[], $3::text[]) WITH ORDINALITY AS u(t, a, e, n) \
+                 ORDER BY n",
+            )
+            .await?;
+        client
+            .execute(&statement, &[&tenants, &ats, &records])
+            .await
+    };
+    match tokio::time::timeout(deadline, work).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if client.is_closed() => Err(Failure::Stale(pg_err(e))),
+        Ok(Err(e)) => Err(Failure::Other(pg_err(e))),
+        Err(_) => Err(Failure::Other(silent(client))),
+    }
 }

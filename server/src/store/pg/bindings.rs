@@ -258,6 +258,7 @@ impl BindingStore for PgStore {
     }
 
     async fn ready(&self) -> bool {
-        super::connect::ping(self).await
+        // The activity log's writer too: without it no credential can be handed out.
+        self.audit_writer.running() && super::connect::ping(self).await
     }
 }

@@ -61,10 +61,12 @@ impl PgStore {
             .recycle_timeout(timeout)
             .build()
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let deadline = opts.statement_timeout + opts.connect_timeout;
         let store = PgStore {
-            audit_writer: super::audit_batch::AuditWriter::start(pool.clone()),
+            audit_writer: super::audit_batch::AuditWriter::start(pool.clone(), deadline),
             pool,
             connect_timeout: opts.connect_timeout,
+            deadline,
         };
         drop(store.client().await?);
         Ok(store)

@@ -53,6 +53,8 @@ impl std::fmt::Debug for PgOptions {
 pub struct PgStore {
     pool: Pool,
     connect_timeout: Duration,
+    /// How long a statement may take from our side (see [`silent`]).
+    deadline: Duration,
     /// Appends to the activity log, several to a statement (see `audit_batch`).
     audit_writer: audit_batch::AuditWriter,
 }
@@ -67,23 +69,46 @@ impl PgStore {
         self.pool.get().await.map_err(pool_err)
     }
 
-    /// One statement on a pooled connection, prepared once per connection.
+    /// One statement on a pooled connection, prepared once per connection, answered within
+    /// the deadline.
     async fn query(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
         let c = self.client().await?;
-        let st = c.prepare_cached(sql).await.map_err(pg_err)?;
-        c.query(&st, params).await.map_err(pg_err)
+        let work = async {
+            let st = c.prepare_cached(sql).await?;
+            c.query(&st, params).await
+        };
+        match tokio::time::timeout(self.deadline, work).await {
+            Ok(rows) => rows.map_err(pg_err),
+            Err(_) => Err(silent(c)),
+        }
     }
 
     /// Like `query`, returning the number of rows affected.
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
         let c = self.client().await?;
-        let st = c.prepare_cached(sql).await.map_err(pg_err)?;
-        c.execute(&st, params).await.map_err(pg_err)
+        let work = async {
+            let st = c.prepare_cached(sql).await?;
+            c.execute(&st, params).await
+        };
+        match tokio::time::timeout(self.deadline, work).await {
+            Ok(n) => n.map_err(pg_err),
+            Err(_) => Err(silent(c)),
+        }
     }
+}
+
+/// A statement that got no answer within the deadline (`statement_timeout` plus the connect
+/// timeout). The database enforces its own limit, but a connection the network dropped
+/// without a reset never hears it, and would hold the caller until the system gives up on the
+/// TCP connection (minutes). Such a connection is closed here rather than returned to the
+/// pool, where it would stall the next caller the same way.
+fn silent(c: Object) -> StoreError {
+    drop(Object::take(c));
+    StoreError::Unavailable("the database did not answer in time".into())
 }
 
 /// Whether a failure is worth retrying, with nothing written: the connection broke or never

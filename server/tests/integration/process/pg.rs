@@ -71,6 +71,17 @@ impl PrivatePg {
         self.script("resume").await;
     }
 
+    /// Stops its processes without closing anything: connections stay open and get no
+    /// answer, as when the network drops packets.
+    pub async fn freeze(&self) {
+        self.script("freeze").await;
+    }
+
+    /// Lets a frozen server go on.
+    pub async fn thaw(&self) {
+        self.script("thaw").await;
+    }
+
     async fn script(&self, what: &str) -> String {
         let mut cmd = Command::new("bash");
         cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../.ci/postgres.sh"))

@@ -86,6 +86,45 @@ async fn a_database_outage_answers_503_and_heals_without_a_restart() {
     );
 }
 
+/// A database that stops answering without closing anything (the network drops packets):
+/// each call gives up after the store's deadline (statement timeout plus connect timeout)
+/// with a 503 instead of hanging, and the server heals once the database answers again.
+#[tokio::test]
+async fn a_silent_database_answers_503_within_the_deadline() {
+    let fake = fake_hosts::start(any(), any()).await.unwrap();
+    let pg = PrivatePg::start().await;
+    let db = create_database(&pg.admin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = env(&fake, dir.path(), Some(&db));
+    env.insert("CODESOURCE_DATABASE_TIMEOUT_SECS", "1".into());
+    env.insert("CODESOURCE_DATABASE_STATEMENT_TIMEOUT_SECS", "1".into());
+    let r = Replica::start(&env).await;
+    r.bind_gitlab(T, &fake.http_url(), "glpat-fake-alice").await;
+
+    pg.freeze().await;
+    // Without a deadline of our own these would wait for the system to give up on TCP
+    // (minutes; the test's client gives up after 30 s).
+    let (status, body) = r.credential(T, "gitlab").await;
+    assert_eq!(
+        (status, &body["error"]),
+        (503, &json!("storage_unavailable")),
+        "{body}"
+    );
+    let (status, body) = r.call(T, "code-sources/page", json!({})).await;
+    assert_eq!((status, body), (503, json!("StorageUnavailable")));
+
+    pg.thaw().await;
+    let mut status = 0;
+    for _ in 0..50 {
+        status = r.credential(T, "gitlab").await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "the server heals once the database answers");
+}
+
 /// The activity entry of an issued credential is written before the token leaves: when the
 /// database refuses it (here a trigger), the build service gets an error and no token, and
 /// the next call, with the log writable again, gets the token and its entry.
