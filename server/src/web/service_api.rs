@@ -315,7 +315,7 @@ fn credential_error(e: CredentialError, request_id: &str) -> Response {
         }
         CredentialError::StorageUnavailable(e) => {
             tracing::warn!(request_id = %request_id, error = %crate::util::chain(&e), "issuing a credential: storage unavailable");
-            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "Storage is unavailable right now; nothing was changed. Try again shortly.");
+            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "Storage is unavailable right now. Try again shortly.");
             r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             r
         }

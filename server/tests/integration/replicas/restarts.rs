@@ -54,12 +54,22 @@ async fn a_database_outage_answers_503_and_heals_without_a_restart() {
     let html = page.text().await.unwrap();
     assert_eq!(status, 503, "{html}");
     assert!(html.contains("Storage is unavailable right now."), "{html}");
-    let reads = r
-        .log_text()
-        .lines()
-        .filter(|l| l.contains(&request_id) && l.contains("listing bindings failed"))
-        .count();
-    assert_eq!(reads, 1, "{}", r.log_text());
+    // The log reaches the test through a reader thread: wait for the first line, and a
+    // moment more for a second one, were there one.
+    let reads = || {
+        r.log_text()
+            .lines()
+            .filter(|l| l.contains(&request_id) && l.contains("listing bindings failed"))
+            .count()
+    };
+    for _ in 0..50 {
+        if reads() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(reads(), 1, "{}", r.log_text());
     let (status, body) = r.call(T, "code-sources/page", json!({})).await;
     assert_eq!((status, body), (503, json!("StorageUnavailable")));
     let (status, body) = r.credential(T, "gitlab").await;
