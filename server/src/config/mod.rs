@@ -164,7 +164,7 @@ impl Config {
         if let Some(path) = vars.get("CODESOURCE_CONFIG") {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading config file {path}"))?;
-            file = toml::from_str(&text).with_context(|| format!("parsing config file {path}"))?;
+            file = FileConfig::parse(&text, path)?;
         }
         let legacy_hosts = file.legacy_hosts();
         let host_sections = std::mem::take(&mut file.hosts);

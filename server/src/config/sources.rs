@@ -93,6 +93,43 @@ impl FileConfig {
     }
 }
 
+impl FileConfig {
+    /// Parses the file. An error names the line, the column and the key there, and what kind
+    /// of mistake it is, but never shows the file's text: `toml`'s own message quotes the line
+    /// and the offending value, which may be a secret.
+    pub(super) fn parse(text: &str, path: &str) -> anyhow::Result<FileConfig> {
+        toml::from_str(text).map_err(|e| {
+            // Where: a span within one line is a value or a key; a longer one is a whole table
+            // (fields unknown to a table are reported at the table), which says nothing.
+            let span = e.span().filter(|s| s.end <= text.len() && s.start <= s.end);
+            let place = span
+                .filter(|s| !text[s.clone()].contains('\n'))
+                .map(|s| {
+                    let before = &text[..s.start];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                    let key = text
+                        .lines()
+                        .nth(line - 1)
+                        .and_then(|l| l.split_once('='))
+                        .map(|(k, _)| format!(" (key {})", k.trim()))
+                        .unwrap_or_default();
+                    format!("line {line}, column {column}{key}: ")
+                })
+                .unwrap_or_default();
+            // What: the message up to its first quoted value, except for an unknown field,
+            // whose quoted name is no secret and is the point.
+            let message = e.message();
+            let kind = match message.strip_prefix("unknown field `") {
+                Some(rest) => format!("unknown field `{}`", rest.split('`').next().unwrap_or("")),
+                None => message.split('`').next().unwrap_or_default().to_string(),
+            };
+            let kind = kind.trim().trim_end_matches([':', ',']);
+            anyhow::anyhow!("parsing config file {path}: {place}{kind}")
+        })
+    }
+}
+
 /// Both halves of an OAuth app, or neither.
 pub(super) fn oauth_app(
     id: Option<String>,

@@ -171,3 +171,34 @@ url = "https://gitea.example"
     let bad = Config::from_vars(&vars(&[("CODESOURCE_GITEA_URL", "gitea.example")]));
     assert!(bad.is_err(), "not an http(s) URL");
 }
+
+/// A mistake in the TOML file is located (line, column, key) without quoting the file: the
+/// line or the value could be a secret.
+#[test]
+fn a_bad_config_file_is_reported_without_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("codesource.toml");
+    for (text, expected) in [
+        (
+            "data_dir = \"/tmp\"\nservice_token = s3cr3t-unquoted\n",
+            "line 2, column 17 (key service_token)",
+        ),
+        (
+            "service_token = 4242424242\n",
+            "line 1, column 17 (key service_token): invalid type",
+        ),
+        (
+            "identity_key = \"s3cr3t\"\nsurprise = 1\n",
+            "unknown field `surprise`",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let err =
+            Config::from_vars(&vars(&[("CODESOURCE_CONFIG", path.to_str().unwrap())])).unwrap_err();
+        let shown = format!("{err:#}");
+        assert!(shown.contains(expected), "{shown}");
+        for secret in ["s3cr3t", "4242424242"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}
