@@ -26,16 +26,37 @@ async fn a_restart_between_oauth_start_and_callback_loses_nothing_on_sled() {
     assert_eq!(login(&second.row(T, "github").await), "octo-alice");
 }
 
-#[tokio::test]
-async fn a_database_outage_answers_503_and_heals_without_a_restart() {
+/// A replica on a private PostgreSQL cluster (which the test may stop or freeze) with GitLab
+/// bound for `T`, waiting at most a second for a connection.
+struct Outage {
+    pg: PrivatePg,
+    r: Replica,
+    _fake: fake_hosts::Running,
+    _dir: tempfile::TempDir,
+}
+
+async fn on_private_pg(extra: &[(&'static str, &str)]) -> Outage {
     let fake = fake_hosts::start(any(), any()).await.unwrap();
     let pg = PrivatePg::start().await;
     let db = create_database(&pg.admin).await;
     let dir = tempfile::tempdir().unwrap();
     let mut env = env(&fake, dir.path(), Some(&db));
     env.insert("CODESOURCE_DATABASE_TIMEOUT_SECS", "1".into());
+    env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let r = Replica::start(&env).await;
     r.bind_gitlab(T, &fake.http_url(), "glpat-fake-alice").await;
+    Outage {
+        pg,
+        r,
+        _fake: fake,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_503_and_heals_without_a_restart() {
+    // Bound whole: the fake hosts and the data directory live as long as the test.
+    let Outage { pg, r, _fake, _dir } = on_private_pg(&[]).await;
 
     pg.pause().await;
     assert_eq!(r.readyz().await, 503);
@@ -101,15 +122,8 @@ async fn a_database_outage_answers_503_and_heals_without_a_restart() {
 /// with a 503 instead of hanging, and the server heals once the database answers again.
 #[tokio::test]
 async fn a_silent_database_answers_503_within_the_deadline() {
-    let fake = fake_hosts::start(any(), any()).await.unwrap();
-    let pg = PrivatePg::start().await;
-    let db = create_database(&pg.admin).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut env = env(&fake, dir.path(), Some(&db));
-    env.insert("CODESOURCE_DATABASE_TIMEOUT_SECS", "1".into());
-    env.insert("CODESOURCE_DATABASE_STATEMENT_TIMEOUT_SECS", "1".into());
-    let r = Replica::start(&env).await;
-    r.bind_gitlab(T, &fake.http_url(), "glpat-fake-alice").await;
+    let Outage { pg, r, _fake, _dir } =
+        on_private_pg(&[("CODESOURCE_DATABASE_STATEMENT_TIMEOUT_SECS", "1")]).await;
 
     pg.freeze().await;
     // Without a deadline of our own these would wait for the system to give up on TCP
