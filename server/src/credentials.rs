@@ -133,10 +133,8 @@ impl Credentials {
         // On record before the token leaves: a credential the activity log cannot record is not
         // handed out (the build service is told to retry), so none is ever missing from it.
         let issued = entry(
-            tenant,
+            &b,
             ActivityAction::CredentialIssued,
-            provider,
-            &b.account.login,
             ActivityOutcome::Ok,
             request_id,
         );
@@ -185,41 +183,31 @@ impl Credentials {
             .ok_or(CredentialError::NotBound)
     }
 
-    /// Records what happened to a refresh; a failure to record it is logged, and does not
+    /// Records a failed refresh of `b`; a failure to record it is logged, and does not
     /// change what the caller is told.
-    async fn audit(
-        &self,
-        tenant: &str,
-        action: ActivityAction,
-        provider: Provider,
-        account: &str,
-        outcome: ActivityOutcome,
-        request_id: &str,
-    ) {
-        let e = entry(tenant, action, provider, account, outcome, request_id);
+    async fn refresh_failed(&self, b: &StoredBinding, outcome: ActivityOutcome, request_id: &str) {
+        let e = entry(b, ActivityAction::RefreshFailed, outcome, request_id);
         if let Err(e) = self.store.append(e).await {
             tracing::error!(request_id, error = %crate::util::chain(&e), "writing the audit log failed");
         }
     }
 }
 
-/// An activity entry of the build service's.
+/// An activity entry of the build service's, about binding `b`.
 fn entry(
-    tenant: &str,
+    b: &StoredBinding,
     action: ActivityAction,
-    provider: Provider,
-    account: &str,
     outcome: ActivityOutcome,
     request_id: &str,
 ) -> AuditEntry {
     AuditEntry {
         at: now_secs(),
-        tenant: tenant.to_string(),
+        tenant: b.tenant.clone(),
         actor: "build-service".into(),
         actor_name: None,
         action,
-        provider: Some(provider),
-        account: Some(account.to_string()),
+        provider: Some(b.provider),
+        account: Some(b.account.login.clone()),
         outcome,
         request_id: request_id.to_string(),
     }

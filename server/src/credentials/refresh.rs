@@ -137,15 +137,8 @@ impl Credentials {
                 }
             }
         }
-        self.audit(
-            tenant,
-            ActivityAction::RefreshFailed,
-            provider,
-            &b.account.login,
-            ActivityOutcome::Failed(last),
-            request_id,
-        )
-        .await;
+        self.refresh_failed(&b, ActivityOutcome::Failed(last), request_id)
+            .await;
         Err(CredentialError::RefreshUnavailable)
     }
 
@@ -158,15 +151,8 @@ impl Credentials {
         b.reauth_reason = Some(reason.clone());
         self.store.put(&b).await?;
         tracing::warn!(request_id, tenant = %b.tenant, provider = b.provider.as_str(), reason = %reason.code(), outcome = "needs_reauthorization", "binding needs re-authorization");
-        self.audit(
-            &b.tenant,
-            ActivityAction::RefreshFailed,
-            b.provider,
-            &b.account.login,
-            ActivityOutcome::NeedsReauth(reason.clone()),
-            request_id,
-        )
-        .await;
+        self.refresh_failed(&b, ActivityOutcome::NeedsReauth(reason.clone()), request_id)
+            .await;
         Err(CredentialError::NeedsReauthorization(reason))
     }
 }
