@@ -1,7 +1,7 @@
 //! Group insert for the activity log. Entries appended at the same time (the build service
 //! asking for 64 credentials at once, each written to the log) go into one `INSERT` and one
 //! commit instead of one each: on two cores the per-statement work and the commit's WAL flush
-//! were what held the credential API at a third of the page's rate.
+//! were what held the credential API at half the page's rate (5.7k against 11.6k req/s).
 //!
 //! One writer task per store takes whatever is queued when it gets to it, so an entry that
 //! arrives alone is written at once, and under load the next batch fills while the previous
