@@ -101,9 +101,9 @@ impl FileConfig {
         toml::from_str(text).map_err(|e| {
             // Where: a span within one line is a value or a key; a longer one is a whole table
             // (fields unknown to a table are reported at the table), which says nothing.
-            let span = e.span().filter(|s| s.end <= text.len() && s.start <= s.end);
-            let place = span
-                .filter(|s| !text[s.clone()].contains('\n'))
+            let place = e
+                .span()
+                .filter(|s| text.get(s.clone()).is_some_and(|t| !t.contains('\n')))
                 .map(|s| {
                     let before = &text[..s.start];
                     let line = before.matches('\n').count() + 1;
