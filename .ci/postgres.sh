@@ -61,11 +61,11 @@ url() { echo "postgres://postgres@127.0.0.1:$port/postgres"; }
 
 # The server's processes: the postmaster (first line of postmaster.pid) and its children.
 server_pids() {
-  local main s pid comm state ppid rest
+  local main s pid comm pstate ppid rest
   main=$(head -1 "$dir/data/postmaster.pid")
   echo "$main"
   for s in /proc/[0-9]*/stat; do
-    read -r pid comm state ppid rest < "$s" 2>/dev/null || continue
+    read -r pid comm pstate ppid rest < "$s" 2>/dev/null || continue
     [ "$ppid" = "$main" ] && echo "$pid"
   done
   return 0
