@@ -113,32 +113,27 @@ impl BindingStore for PgStore {
             &c.check_claimed_until,
         ];
         let client = self.client().await?;
-        let update = client.prepare_cached(UPDATE).await.map_err(super::pg_err)?;
-        let insert = client
-            .prepare_cached(
-                "INSERT INTO bindings (tenant, provider, record, needs_reauth, last_checked_at, \
-                 check_claimed_until) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (tenant, provider) DO NOTHING",
-            )
-            .await
-            .map_err(super::pg_err)?;
-        loop {
-            if client
-                .execute(&update, &params)
-                .await
-                .map_err(super::pg_err)?
-                == 1
-            {
-                return Ok(true);
+        let work = async {
+            let update = client.prepare_cached(UPDATE).await?;
+            let insert = client
+                .prepare_cached(
+                    "INSERT INTO bindings (tenant, provider, record, needs_reauth, \
+                     last_checked_at, check_claimed_until) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (tenant, provider) DO NOTHING",
+                )
+                .await?;
+            loop {
+                if client.execute(&update, &params).await? == 1 {
+                    return Ok(true);
+                }
+                if client.execute(&insert, &params).await? == 1 {
+                    return Ok(false);
+                }
             }
-            if client
-                .execute(&insert, &params)
-                .await
-                .map_err(super::pg_err)?
-                == 1
-            {
-                return Ok(false);
-            }
+        };
+        match tokio::time::timeout(self.deadline, work).await {
+            Ok(replaced) => replaced.map_err(super::pg_err),
+            Err(_) => Err(super::silent(client)),
         }
     }
 

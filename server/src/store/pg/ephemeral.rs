@@ -29,18 +29,22 @@ impl PgStore {
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(pg_err)?;
         let trim = format!(
             "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE tenant = $1 \
              ORDER BY created_at DESC, {key} DESC OFFSET $2)"
         );
-        let trim = tx.prepare_cached(&trim).await.map_err(pg_err)?;
-        tx.execute(&trim, &[&tenant, &limit(keep)])
-            .await
-            .map_err(pg_err)?;
-        let insert = tx.prepare_cached(insert).await.map_err(pg_err)?;
-        tx.execute(&insert, params).await.map_err(pg_err)?;
-        tx.commit().await.map_err(pg_err)
+        let work = async {
+            let tx = client.transaction().await?;
+            let trim = tx.prepare_cached(&trim).await?;
+            tx.execute(&trim, &[&tenant, &limit(keep)]).await?;
+            let insert = tx.prepare_cached(insert).await?;
+            tx.execute(&insert, params).await?;
+            tx.commit().await
+        };
+        match tokio::time::timeout(self.deadline, work).await {
+            Ok(done) => done.map_err(pg_err),
+            Err(_) => Err(super::silent(client)),
+        }
     }
 }
 
