@@ -3,7 +3,7 @@
 //! in constant time); the console's identity tokens are not accepted here.
 
 use super::middleware::RequestId;
-use crate::credentials::{CredentialError, Credentials};
+use crate::credentials::Credentials;
 use crate::secret::SecretString;
 use app::api::{Provider, TenantId};
 use axum::extract::{Extension, Path, Query, State};
@@ -11,7 +11,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -27,6 +26,10 @@ pub struct ServiceApi {
     /// The bindings gauge of `/metrics`, counted at most once a minute.
     pub counts: Arc<super::binding_counts::BindingCounts>,
 }
+
+mod errors;
+
+use errors::{credential_error, error, repo_error, Refused};
 
 pub fn routes(state: ServiceApi) -> Router {
     Router::new()
@@ -45,40 +48,6 @@ pub fn routes(state: ServiceApi) -> Router {
             get(credential),
         )
         .with_state(state)
-}
-
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut resp = (status, Json(json!({"error": code, "message": message}))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer realm=\"codesource\""),
-        );
-    }
-    resp
-}
-
-/// Why a caller is refused: 401 without a bearer token, 403 with a wrong one.
-enum Refused {
-    Unauthenticated,
-    Forbidden,
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::Unauthenticated => error(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Send the service token as `Authorization: Bearer …`.",
-            ),
-            Refused::Forbidden => error(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "The service token is not valid for this API.",
-            ),
-        }
-    }
 }
 
 fn authorize(state: &ServiceApi, headers: &HeaderMap) -> Result<(), Refused> {
@@ -184,37 +153,6 @@ fn provider_ids(keep: impl Fn(Provider) -> bool) -> String {
         .join(", ")
 }
 
-fn repo_error(e: crate::repositories::RepoError, request_id: &str) -> Response {
-    use crate::repositories::RepoError;
-    match e {
-        RepoError::Credential(e) => credential_error(e, request_id),
-        // The tenant's outbound calls are all in use (`providers::limits`): ours, retry soon.
-        RepoError::Host(app::api::HostError::Busy) => error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "busy",
-            "Too many calls to code hosts are running for this tenant; retry in a moment.",
-        ),
-        RepoError::Host(h) => {
-            tracing::info!(request_id, outcome = ?h, "repository listing failed at the code host");
-            (
-                StatusCode::BAD_GATEWAY,
-                Json(json!({"error": "code_host_error", "message": "The code host did not answer as expected.", "host_error": h})),
-            )
-                .into_response()
-        }
-        RepoError::Unsupported => error(
-            StatusCode::NOT_FOUND,
-            "unknown_provider",
-            "This code source lists no repositories.",
-        ),
-        RepoError::Invalid(_) => error(
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
-            "The repository id is not one a listing handed out.",
-        ),
-    }
-}
-
 async fn repositories(
     State(state): State<ServiceApi>,
     Extension(request_id): Extension<RequestId>,
@@ -298,32 +236,6 @@ async fn metrics(State(state): State<ServiceApi>, headers: HeaderMap) -> Respons
         crate::metrics::metrics().render(&bindings),
     )
         .into_response()
-}
-
-fn credential_error(e: CredentialError, request_id: &str) -> Response {
-    match e {
-        CredentialError::NotBound => error(StatusCode::NOT_FOUND, "not_bound", "The tenant has not bound this code source."),
-        CredentialError::NeedsReauthorization(reason) => (
-            StatusCode::CONFLICT,
-            Json(json!({"error": "reauthorization_required", "message": "The binding must be re-authorized by the tenant on the code source page.", "reason": reason})),
-        )
-            .into_response(),
-        CredentialError::RefreshUnavailable => {
-            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "refresh_unavailable", "The code host could not refresh the token; try again shortly.");
-            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
-            r
-        }
-        CredentialError::StorageUnavailable(e) => {
-            tracing::warn!(request_id = %request_id, error = %crate::util::chain(&e), "issuing a credential: storage unavailable");
-            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "Storage is unavailable right now. Try again shortly.");
-            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-            r
-        }
-        CredentialError::Internal(e) => {
-            tracing::error!(request_id = %request_id, error = format!("{e:#}"), "issuing a credential failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &format!("Internal error; request id {}.", request_id))
-        }
-    }
 }
 
 async fn openapi(State(st): State<ServiceApi>) -> Json<serde_json::Value> {

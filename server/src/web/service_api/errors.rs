@@ -1,0 +1,100 @@
+//! The build service API's error answers: `{"error": code, "message": …}` with the status
+//! that says what the caller can do (401/403 for the token, 404/409 for the binding, 503 with
+//! `Retry-After` when trying again helps). Internals stay in the log, under the request id.
+
+use crate::credentials::CredentialError;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let mut resp = (status, Json(json!({"error": code, "message": message}))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"codesource\""),
+        );
+    }
+    resp
+}
+
+/// Why a caller is refused: 401 without a bearer token, 403 with a wrong one.
+pub(super) enum Refused {
+    Unauthenticated,
+    Forbidden,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Unauthenticated => error(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Send the service token as `Authorization: Bearer …`.",
+            ),
+            Refused::Forbidden => error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "The service token is not valid for this API.",
+            ),
+        }
+    }
+}
+
+pub(super) fn repo_error(e: crate::repositories::RepoError, request_id: &str) -> Response {
+    use crate::repositories::RepoError;
+    match e {
+        RepoError::Credential(e) => credential_error(e, request_id),
+        // The tenant's outbound calls are all in use (`providers::limits`): ours, retry soon.
+        RepoError::Host(app::api::HostError::Busy) => error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "Too many calls to code hosts are running for this tenant; retry in a moment.",
+        ),
+        RepoError::Host(h) => {
+            tracing::info!(request_id, outcome = ?h, "repository listing failed at the code host");
+            (
+                StatusCode::BAD_GATEWAY,
+                Json(json!({"error": "code_host_error", "message": "The code host did not answer as expected.", "host_error": h})),
+            )
+                .into_response()
+        }
+        RepoError::Unsupported => error(
+            StatusCode::NOT_FOUND,
+            "unknown_provider",
+            "This code source lists no repositories.",
+        ),
+        RepoError::Invalid(_) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "The repository id is not one a listing handed out.",
+        ),
+    }
+}
+
+pub(super) fn credential_error(e: CredentialError, request_id: &str) -> Response {
+    match e {
+        CredentialError::NotBound => error(StatusCode::NOT_FOUND, "not_bound", "The tenant has not bound this code source."),
+        CredentialError::NeedsReauthorization(reason) => (
+            StatusCode::CONFLICT,
+            Json(json!({"error": "reauthorization_required", "message": "The binding must be re-authorized by the tenant on the code source page.", "reason": reason})),
+        )
+            .into_response(),
+        CredentialError::RefreshUnavailable => {
+            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "refresh_unavailable", "The code host could not refresh the token; try again shortly.");
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+            r
+        }
+        CredentialError::StorageUnavailable(e) => {
+            tracing::warn!(request_id = %request_id, error = %crate::util::chain(&e), "issuing a credential: storage unavailable");
+            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "Storage is unavailable right now. Try again shortly.");
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            r
+        }
+        CredentialError::Internal(e) => {
+            tracing::error!(request_id = %request_id, error = format!("{e:#}"), "issuing a credential failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &format!("Internal error; request id {}.", request_id))
+        }
+    }
+}
