@@ -9,10 +9,10 @@
 //! nothing is acknowledged that is not in the database; a caller that goes away meanwhile
 //! does not stop the write (the task owns it). Nothing outlives a request in this process's
 //! memory: a replica that dies loses only entries whose requests die with it. Each statement
-//! has the store's deadline (`super::silent`): a connection gone silent cannot hold up every
+//! has the store's deadline (`super::within`): a connection gone silent cannot hold up every
 //! writer behind it.
 
-use super::{pg_err, silent};
+use super::{pg_err, within};
 use crate::store::StoreError;
 use deadpool_postgres::Pool;
 use std::time::Duration;
@@ -122,31 +122,32 @@ impl Failure {
 }
 
 /// One statement for the whole batch, rows in queue order (so `id`s follow arrival), answered
-/// within `deadline` (see `super::silent`).
+/// within `deadline` (see `super::within`).
 async fn insert(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<(), Failure> {
     let tenants: Vec<&str> = batch.iter().map(|j| j.tenant.as_str()).collect();
     let ats: Vec<i64> = batch.iter().map(|j| j.at).collect();
     let records: Vec<&str> = batch.iter().map(|j| j.record.as_str()).collect();
-    let client = pool
-        .get()
-        .await
-        .map_err(|e| Failure::Other(super::pool_err(e)))?;
-    let work = async {
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO audit (tenant, at, entry) SELECT t, a, e FROM \
-                 UNNEST($1::text[], $2::int8[], $3::text[]) WITH ORDINALITY AS u(t, a, e, n) \
-                 ORDER BY n",
-            )
-            .await?;
-        client
-            .execute(&statement, &[&tenants, &ats, &records])
-            .await
-    };
-    match tokio::time::timeout(deadline, work).await {
+    let outcome = within(pool, deadline, async |client| {
+        let written = async {
+            let statement = client
+                .prepare_cached(
+                    "INSERT INTO audit (tenant, at, entry) SELECT t, a, e FROM \
+                     UNNEST($1::text[], $2::int8[], $3::text[]) WITH ORDINALITY AS u(t, a, e, n) \
+                     ORDER BY n",
+                )
+                .await?;
+            client
+                .execute(&statement, &[&tenants, &ats, &records])
+                .await
+        };
+        // Whether the connection is closed now, after the failure.
+        written.await.map_err(|e| (e, client.is_closed()))
+    })
+    .await;
+    match outcome {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) if client.is_closed() => Err(Failure::Stale(pg_err(e))),
-        Ok(Err(e)) => Err(Failure::Other(pg_err(e))),
-        Err(_) => Err(Failure::Other(silent(client))),
+        Ok(Err((e, true))) => Err(Failure::Stale(pg_err(e))),
+        Ok(Err((e, false))) => Err(Failure::Other(pg_err(e))),
+        Err(ours) => Err(Failure::Other(ours)),
     }
 }

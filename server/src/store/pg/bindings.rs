@@ -112,8 +112,7 @@ impl BindingStore for PgStore {
             &c.last_checked_at,
             &c.check_claimed_until,
         ];
-        let client = self.client().await?;
-        let work = async {
+        self.with_client(async |client| {
             let update = client.prepare_cached(UPDATE).await?;
             let insert = client
                 .prepare_cached(
@@ -130,11 +129,8 @@ impl BindingStore for PgStore {
                     return Ok(false);
                 }
             }
-        };
-        match tokio::time::timeout(self.deadline, work).await {
-            Ok(replaced) => replaced.map_err(super::pg_err),
-            Err(_) => Err(super::silent(client)),
-        }
+        })
+        .await
     }
 
     async fn replace(&self, old: &StoredBinding, new: &StoredBinding) -> Result<bool, StoreError> {

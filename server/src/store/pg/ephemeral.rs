@@ -2,7 +2,7 @@
 //! and leases (`leases`). Every take is one `DELETE ... RETURNING`, so of two replicas taking
 //! the same row only one gets it; a lease is one conditional upsert.
 
-use super::{decode, encode, limit, pg_err, PgStore};
+use super::{decode, encode, limit, PgStore};
 use crate::store::{FlowRecord, FlowStore, Leases, PendingRecord, PendingStore, StoreError};
 use app::api::Provider;
 use tokio_postgres::Row;
@@ -28,23 +28,19 @@ impl PgStore {
         insert: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
         let trim = format!(
             "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE tenant = $1 \
              ORDER BY created_at DESC, {key} DESC OFFSET $2)"
         );
-        let work = async {
+        self.with_client(async |client| {
             let tx = client.transaction().await?;
             let trim = tx.prepare_cached(&trim).await?;
             tx.execute(&trim, &[&tenant, &limit(keep)]).await?;
             let insert = tx.prepare_cached(insert).await?;
             tx.execute(&insert, params).await?;
             tx.commit().await
-        };
-        match tokio::time::timeout(self.deadline, work).await {
-            Ok(done) => done.map_err(pg_err),
-            Err(_) => Err(super::silent(client)),
-        }
+        })
+        .await
     }
 }
 

@@ -53,7 +53,7 @@ impl std::fmt::Debug for PgOptions {
 pub struct PgStore {
     pool: Pool,
     connect_timeout: Duration,
-    /// How long a statement may take from our side (see [`silent`]).
+    /// How long a statement may take from our side (see [`within`]).
     deadline: Duration,
     /// Appends to the activity log, several to a statement (see `audit_batch`).
     audit_writer: audit_batch::AuditWriter,
@@ -69,46 +69,58 @@ impl PgStore {
         self.pool.get().await.map_err(pool_err)
     }
 
-    /// One statement on a pooled connection, prepared once per connection, answered within
-    /// the deadline.
+    /// Runs `work` (statements on one pooled connection) within the deadline (see [`within`]).
+    async fn with_client<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Object) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<T, StoreError> {
+        within(&self.pool, self.deadline, work)
+            .await?
+            .map_err(pg_err)
+    }
+
+    /// One statement, prepared once per connection.
     async fn query(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
-        let c = self.client().await?;
-        let work = async {
+        self.with_client(async |c| {
             let st = c.prepare_cached(sql).await?;
             c.query(&st, params).await
-        };
-        match tokio::time::timeout(self.deadline, work).await {
-            Ok(rows) => rows.map_err(pg_err),
-            Err(_) => Err(silent(c)),
-        }
+        })
+        .await
     }
 
     /// Like `query`, returning the number of rows affected.
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
-        let c = self.client().await?;
-        let work = async {
+        self.with_client(async |c| {
             let st = c.prepare_cached(sql).await?;
             c.execute(&st, params).await
-        };
-        match tokio::time::timeout(self.deadline, work).await {
-            Ok(n) => n.map_err(pg_err),
-            Err(_) => Err(silent(c)),
-        }
+        })
+        .await
     }
 }
 
-/// A statement that got no answer within the deadline (`statement_timeout` plus the connect
-/// timeout). The database enforces its own limit, but a connection the network dropped
-/// without a reset never hears it, and would hold the caller until the system gives up on the
-/// TCP connection (minutes). Such a connection is closed here rather than returned to the
-/// pool, where it would stall the next caller the same way.
-fn silent(c: Object) -> StoreError {
-    drop(Object::take(c));
-    StoreError::Unavailable("the database did not answer in time".into())
+/// Runs `work` on a pooled connection for at most `deadline` (`statement_timeout` plus the
+/// connect timeout). The outer error is ours (no connection, or no answer in time); the inner
+/// one is what the statements got, for the caller to judge.
+///
+/// The database enforces its own limit, but a connection the network dropped without a reset
+/// never hears it, and would hold the caller until the system gives up on the TCP connection
+/// (minutes). Such a connection is closed here rather than returned to the pool, where it
+/// would stall the next caller the same way.
+pub(super) async fn within<T, E>(
+    pool: &Pool,
+    deadline: Duration,
+    work: impl AsyncFnOnce(&mut Object) -> Result<T, E>,
+) -> Result<Result<T, E>, StoreError> {
+    let mut c = pool.get().await.map_err(pool_err)?;
+    let outcome = tokio::time::timeout(deadline, work(&mut c)).await;
+    outcome.map_err(|_| {
+        drop(Object::take(c));
+        StoreError::Unavailable("the database did not answer in time".into())
+    })
 }
 
 /// Whether a failure is worth retrying, with nothing written: the connection broke or never
