@@ -319,13 +319,5 @@ impl Drop for Replica {
 
 /// The fake Gitee's counters (`refreshes`, `refresh_requests`, `slow_abandoned`).
 pub async fn gitee_stats(fake: &fake_hosts::Running) -> Value {
-    let url = format!("{}/gitee/__stats", fake.http_url());
-    client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    crate::support::fake_json(fake, "gitee/__stats").await
 }

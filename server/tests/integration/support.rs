@@ -13,6 +13,7 @@ use std::time::Duration;
 mod oauth;
 mod service;
 pub use oauth::*;
+pub use service::fake_json;
 
 pub const IDENTITY_KEY: &str = "integration-test-identity-key-0123456789";
 pub const SERVICE_TOKEN: &str = "integration-service-token-0123456789abcdef";

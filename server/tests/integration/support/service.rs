@@ -37,14 +37,7 @@ impl TestApp {
 
     /// A fake host's own record (`gitee/__stats`, `gitea/__log`, …), as JSON.
     pub async fn fake_json(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}/{path}", self.fake.http_url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        fake_json(&self.fake, path).await
     }
 
     pub async fn gitee_refreshes(&self) -> u64 {
@@ -65,4 +58,15 @@ impl TestApp {
         let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
         (status, resp.json().await.unwrap_or(Value::Null), headers)
     }
+}
+
+/// A fake host's own record (`gitee/__stats`, `gitea/__log`, …), as JSON; for tests that run
+/// the server as a process, too.
+pub async fn fake_json(fake: &fake_hosts::Running, path: &str) -> Value {
+    reqwest::get(format!("{}/{path}", fake.http_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
