@@ -91,9 +91,7 @@ impl FileConfig {
         );
         m
     }
-}
 
-impl FileConfig {
     /// Parses the file. An error names the line, the column and the key there, and what kind
     /// of mistake it is, but never shows the file's text: `toml`'s own message quotes the line
     /// and the offending value, which may be a secret.
