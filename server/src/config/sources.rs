@@ -115,12 +115,17 @@ impl FileConfig {
                     format!("line {line}, column {column}{key}: ")
                 })
                 .unwrap_or_default();
-            // What: the message up to its first quoted value, except for an unknown field,
+            // What: the message up to its first quoted value (serde quotes a string value with
+            // `"`, others with backticks), except for an unknown field,
             // whose quoted name is no secret and is the point.
             let message = e.message();
             let kind = match message.strip_prefix("unknown field `") {
                 Some(rest) => format!("unknown field `{}`", rest.split('`').next().unwrap_or("")),
-                None => message.split('`').next().unwrap_or_default().to_string(),
+                None => message
+                    .split(['`', '"'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
             };
             let kind = kind.trim().trim_end_matches([':', ',']);
             anyhow::anyhow!("parsing config file {path}: {place}{kind}")

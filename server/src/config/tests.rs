@@ -188,6 +188,10 @@ fn a_bad_config_file_is_reported_without_its_text() {
             "line 1, column 17 (key service_token): invalid type",
         ),
         (
+            "database_pool_size = \"s3cr3t\"\n",
+            "(key database_pool_size): invalid type: string",
+        ),
+        (
             "identity_key = \"s3cr3t\"\nsurprise = 1\n",
             "unknown field `surprise`",
         ),
