@@ -15,7 +15,12 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # Never let Debian's old binaryen shadow the npm one (it breaks hydration in release builds).
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 
+# Logs and the data of the servers started here; removed at the end (a full disk fails the next run).
 logs=$(mktemp -d)
+export E2E_DATA_DIR="$logs/e2e-data"
+mkdir -p "$E2E_DATA_DIR"
+# Stopping PostgreSQL is a no-op when it was never started.
+trap 'bash .ci/postgres.sh stop >/dev/null 2>&1 || true; rm -rf "$logs"' EXIT
 step() { printf '\n==> %s\n' "$*"; }
 fail() { printf '\nFAILED: %s\n' "$*"; echo "tests: ${passed:-0} passed, 1 failed"; exit 1; }
 
@@ -32,7 +37,6 @@ step "lints, widget (clippy, csr, wasm32)"
 cargo clippy -p app --lib --features csr --target wasm32-unknown-unknown --quiet -- -D warnings || fail "clippy (widget)"
 
 step "PostgreSQL for the tests (a throwaway cluster, stopped at the end)"
-trap 'bash .ci/postgres.sh stop >/dev/null 2>&1 || true' EXIT
 CODESOURCE_TEST_DATABASE_URL=$(bash .ci/postgres.sh start) || fail "starting PostgreSQL (.ci/postgres.sh)"
 export CODESOURCE_TEST_DATABASE_URL
 

@@ -15,7 +15,11 @@ const serverBin = process.env.CODESOURCE_BIN ?? path.join(target, 'debug', 'code
 const fakeHostsBin = process.env.FAKE_HOSTS_BIN ?? path.join(target, 'debug', 'fake-hosts');
 const FAKE = `http://127.0.0.1:${PORTS.fakeHttp}`;
 const PROXY = `http://127.0.0.1:${PORTS.proxy}`;
-const dataRoot = process.env.E2E_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'codesource-e2e-'));
+// Every worker loads this file too: the runner makes the data directory once and hands it on
+// through the environment, so a run leaves one directory behind (none under .ci/test.sh, which
+// gives one inside its work directory and removes it).
+process.env.E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'codesource-e2e-'));
+const dataRoot = process.env.E2E_DATA_DIR;
 const databaseUrl = process.env.CODESOURCE_TEST_DATABASE_URL;
 if (!databaseUrl) {
   throw new Error(
