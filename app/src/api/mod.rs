@@ -8,6 +8,7 @@ pub mod codec;
 mod error;
 mod functions;
 mod host;
+mod ids;
 #[cfg(feature = "ssr")]
 pub mod service;
 mod types;
@@ -16,6 +17,7 @@ pub use activity::{ActivityAction, ActivityOutcome, ReauthReason};
 pub use error::{ApiError, HostError, InputError};
 pub use functions::*;
 pub use host::{BindMethod, HostInfo, RevocationPolicy};
+pub use ids::{Provider, TenantId};
 pub use types::*;
 
 /// Size bounds for user input, checked on both sides (the server is the one that counts).

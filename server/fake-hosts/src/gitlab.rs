@@ -9,6 +9,9 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod answers;
+use answers::{insufficient_scope, token_error};
+
 /// Fake tokens and what they stand for.
 pub const TOKENS: &[(&str, &str)] = &[
     (
@@ -132,74 +135,6 @@ fn host(h: &HeaderMap, uri: &Uri) -> String {
         .unwrap_or("localhost");
     let scheme = uri.scheme_str().unwrap_or("http");
     format!("{scheme}://{host}")
-}
-
-fn unauthorized() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(json!({"message": "401 Unauthorized"})),
-    )
-        .into_response()
-}
-
-/// GitLab's answer for an expired or revoked token (Doorkeeper-style `invalid_token`).
-fn invalid_token(description: &str) -> Response {
-    let www = format!(
-        "Bearer realm=\"Protected by OAuth 2.0\", error=\"invalid_token\", error_description=\"{description}\""
-    );
-    (
-        StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, www)],
-        Json(json!({"error": "invalid_token", "error_description": description})),
-    )
-        .into_response()
-}
-
-fn insufficient_scope() -> Response {
-    let www = "Bearer realm=\"Protected by OAuth 2.0\", error=\"insufficient_scope\", \
-               error_description=\"The request requires higher privileges than provided by the access token.\", \
-               scope=\"api read_user\"";
-    (
-        StatusCode::FORBIDDEN,
-        [(header::WWW_AUTHENTICATE, www)],
-        Json(json!({
-            "error": "insufficient_scope",
-            "error_description": "The request requires higher privileges than provided by the access token.",
-            "scope": "api read_user"
-        })),
-    )
-        .into_response()
-}
-
-fn rate_limited() -> Response {
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [
-            (header::RETRY_AFTER, "30"),
-            (header::CONTENT_TYPE, "text/plain"),
-            (header::HeaderName::from_static("ratelimit-remaining"), "0"),
-        ],
-        "Retry later\n",
-    )
-        .into_response()
-}
-
-/// Token errors shared by every authenticated endpoint.
-fn token_error(t: &str) -> Option<Response> {
-    match t {
-        "glpat-fake-expired" => Some(invalid_token("Token has expired.")),
-        "glpat-fake-revoked" => Some(invalid_token(
-            "Token was revoked. You have to re-authorize from the user.",
-        )),
-        "glpat-fake-ratelimit" => Some(rate_limited()),
-        "glpat-fake-alice"
-        | "glpat-fake-bob"
-        | "glpat-fake-registry"
-        | "glpat-fake-readuser"
-        | "glpat-fake-evil" => None,
-        t if t.starts_with("glpat-fake-avatar-") => None,
-        _ => Some(unauthorized()),
-    }
 }
 
 fn user_json(id: u64, username: &str, name: &str, avatar: &str, base: &str) -> serde_json::Value {
