@@ -98,18 +98,27 @@ struct AuthorizeQuery {
     decision: Option<String>,
 }
 
-fn page(
-    title: &str,
-    app: &str,
-    q: &AuthorizeQuery,
-    raw: &str,
-    approve: &str,
-    deny: &str,
-    narrow: bool,
-) -> Html<String> {
+/// What the fake GitHub's and Gitee's authorize pages differ in.
+struct Consent {
+    title: &'static str,
+    approve: &'static str,
+    deny: &'static str,
+    /// Whether the page also offers `approve-narrow` as a link (GitHub's "without repo").
+    narrow_link: bool,
+    /// The prefix of the codes it issues, and the scope `approve-narrow` grants.
+    code_prefix: &'static str,
+    narrow_scope: &'static str,
+}
+
+/// The authorize endpoint for a known client: the consent page, or the page's decision.
+fn authorize(st: &OAuthState, uri: &axum::http::Uri, q: &AuthorizeQuery, c: &Consent) -> Response {
+    if q.decision.is_some() {
+        return decide(st, q, c.code_prefix, c.narrow_scope);
+    }
+    let raw = uri.query().unwrap_or("");
     let scopes = html_escape(&q.scope);
     let link = |d: &str| format!("?{raw}&decision={d}");
-    let narrow = if narrow {
+    let narrow = if c.narrow_link {
         format!(
             "<p><a class=\"button\" href=\"{}\">Authorize without repo</a></p>",
             html_escape(&link("approve-narrow"))
@@ -117,14 +126,16 @@ fn page(
     } else {
         String::new()
     };
+    let (title, approve, deny) = (c.title, c.approve, c.deny);
     Html(format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\
-         <h1>{title}</h1><p>{app} would like access to your account (scopes: <code>{scopes}</code>).</p>\
+         <h1>{title}</h1><p>CodeSource would like access to your account (scopes: <code>{scopes}</code>).</p>\
          <p><a class=\"button\" href=\"{}\">{approve}</a> <a class=\"button\" href=\"{}\">{deny}</a></p>{narrow}\
          </body></html>",
         html_escape(&link("approve")),
         html_escape(&link("deny")),
     ))
+    .into_response()
 }
 
 pub(crate) fn html_escape(s: &str) -> String {

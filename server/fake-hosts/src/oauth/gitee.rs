@@ -4,6 +4,15 @@
 
 use super::*;
 
+const CONSENT: Consent = Consent {
+    title: "授权 CodeSource",
+    approve: "同意授权",
+    deny: "取消",
+    narrow_link: false,
+    code_prefix: "gteecode",
+    narrow_scope: "user_info",
+};
+
 pub(super) async fn gitee_authorize(
     State(st): State<OAuthState>,
     uri: axum::http::Uri,
@@ -16,20 +25,7 @@ pub(super) async fn gitee_authorize(
         )
             .into_response();
     }
-    if q.decision.is_none() {
-        let raw = uri.query().unwrap_or("");
-        return page(
-            "授权 CodeSource",
-            "CodeSource",
-            &q,
-            raw,
-            "同意授权",
-            "取消",
-            false,
-        )
-        .into_response();
-    }
-    decide(&st, &q, "gteecode", "user_info")
+    authorize(&st, &uri, &q, &CONSENT)
 }
 
 fn gitee_error(status: StatusCode, error: &str, description: &str) -> Response {

@@ -3,6 +3,15 @@
 
 use super::*;
 
+const CONSENT: Consent = Consent {
+    title: "Authorize CodeSource",
+    approve: "Authorize",
+    deny: "Cancel",
+    narrow_link: true,
+    code_prefix: "ghcode",
+    narrow_scope: "read:user",
+};
+
 pub(super) async fn github_authorize(
     State(st): State<OAuthState>,
     uri: axum::http::Uri,
@@ -11,20 +20,7 @@ pub(super) async fn github_authorize(
     if q.client_id != GITHUB_APP.0 {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     }
-    if q.decision.is_none() {
-        let raw = uri.query().unwrap_or("");
-        return page(
-            "Authorize CodeSource",
-            "CodeSource",
-            &q,
-            raw,
-            "Authorize",
-            "Cancel",
-            true,
-        )
-        .into_response();
-    }
-    decide(&st, &q, "ghcode", "read:user")
+    authorize(&st, &uri, &q, &CONSENT)
 }
 
 fn github_error(error: &str, description: &str) -> Response {
