@@ -163,6 +163,25 @@ pub(crate) fn binding(tenant: &str, provider: Provider, login: &str) -> StoredBi
     }
 }
 
+/// `b` as a version before the optional fields existed wrote it: without them (they read back
+/// as their defaults, and re-encoding the record adds them).
+pub(crate) fn older_record(b: &StoredBinding) -> String {
+    let mut v = serde_json::to_value(b).unwrap();
+    let fields = v.as_object_mut().unwrap();
+    for added in [
+        "refresh_token",
+        "access_expires_at",
+        "refreshed_at",
+        "reauth_reason",
+        "last_checked_at",
+        "check_claimed_until",
+        "avatar",
+    ] {
+        fields.remove(added);
+    }
+    v.to_string()
+}
+
 fn avatar() -> StoredAvatar {
     StoredAvatar {
         content_type: "image/png".into(),

@@ -135,17 +135,30 @@ impl BindingStore for SledStore {
     }
 
     async fn replace(&self, old: &StoredBinding, new: &StoredBinding) -> Result<bool, StoreError> {
-        let (old_v, new_v) = (encode(old)?, encode(new)?);
+        let (old, new_v) = (old.clone(), encode(new)?);
         let (tree, key) = (self.bindings.clone(), Self::key(&new.tenant, new.provider));
-        // Compared as bytes: the same serializer wrote the stored record.
-        blocking(move || {
-            let swapped = tree
-                .compare_and_swap(key, Some(old_v), Some(new_v))?
-                .is_ok();
-            tree.flush()?;
-            Ok(swapped)
+        // Compared as records, not as bytes: a record an older version wrote lacks the fields
+        // added since, which re-encoding `old` would add, and it would never match.
+        let swapped = blocking(move || loop {
+            let Some(current) = tree.get(&key)? else {
+                return Ok(Ok(false));
+            };
+            match decode(&current) {
+                Ok(record) if record == old => {}
+                Ok(_) => return Ok(Ok(false)),
+                Err(e) => return Ok(Err(e)),
+            }
+            // Changed between the read and the swap: look again.
+            if tree
+                .compare_and_swap(&key, Some(current), Some(new_v.clone()))?
+                .is_ok()
+            {
+                tree.flush()?;
+                return Ok(Ok(true));
+            }
         })
-        .await
+        .await?;
+        swapped
     }
 
     async fn delete(

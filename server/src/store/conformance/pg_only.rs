@@ -1,7 +1,7 @@
 //! PostgreSQL-only behavior: schema migrations across replicas, records written by a newer
 //! version, and how an unreachable database is reported.
 
-use super::{binding, entry, options, tag, TestDb};
+use super::{binding, entry, older_record, options, tag, TestDb};
 use crate::store::{AuditLog, BindingStore, MigrateError, PgStore, StoreError};
 use app::api::Provider;
 
@@ -75,6 +75,44 @@ async fn refuses_newer_records() {
         db.store.get("t9", Provider::GitLab).await,
         Err(StoreError::NewerVersion(99))
     ));
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_matches_a_record_an_older_version_wrote() {
+    let db = TestDb::new(true).await;
+    let b = crate::store::StoredBinding {
+        avatar: None,
+        ..binding("t1", Provider::GitLab, "alice")
+    };
+    let client = db.store.pool().get().await.unwrap();
+    client
+        .execute(
+            "INSERT INTO bindings (tenant, provider, record, needs_reauth) \
+             VALUES ('t1', 'gitlab', $1, false)",
+            &[&older_record(&b)],
+        )
+        .await
+        .unwrap();
+    drop(client);
+    let read = db.store.get("t1", Provider::GitLab).await.unwrap().unwrap();
+    assert_eq!(read, b);
+    let next = crate::store::StoredBinding {
+        last_checked_at: Some(42),
+        ..read.clone()
+    };
+    assert!(
+        db.store.replace(&read, &next).await.unwrap(),
+        "the same record"
+    );
+    assert_eq!(
+        db.store.get("t1", Provider::GitLab).await.unwrap(),
+        Some(next.clone())
+    );
+    assert!(
+        !db.store.replace(&read, &next).await.unwrap(),
+        "no longer the same"
+    );
     db.finish().await;
 }
 

@@ -135,28 +135,43 @@ impl BindingStore for PgStore {
 
     async fn replace(&self, old: &StoredBinding, new: &StoredBinding) -> Result<bool, StoreError> {
         debug_assert!(old.tenant == new.tenant && old.provider == new.provider);
-        // The serializer that wrote the stored JSON writes `old` the same way, so text
-        // equality is record equality.
-        let o = Columns::of(old)?;
         let n = Columns::of(new)?;
-        let sql =
+        let provider = old.provider.as_str();
+        let read = format!("SELECT {COLS} FROM bindings WHERE tenant = $1 AND provider = $2");
+        let write =
             format!("{UPDATE} AND record = $7 AND check_claimed_until IS NOT DISTINCT FROM $8");
-        let changed = self
-            .execute(
-                &sql,
-                &[
+        // Compared as records, not as text: a record an older version wrote lacks the fields
+        // added since, which re-encoding `old` would add, and it would never match. The update
+        // is conditional on the text read, so a change in between is seen (and looked at again).
+        self.with_client(async |client| {
+            let read = client.prepare_cached(&read).await?;
+            let write = client.prepare_cached(&write).await?;
+            loop {
+                let Some(row) = client.query_opt(&read, &[&old.tenant, &provider]).await? else {
+                    return Ok(Ok(false));
+                };
+                match from_row(&row) {
+                    Ok(current) if current == *old => {}
+                    Ok(_) => return Ok(Ok(false)),
+                    Err(e) => return Ok(Err(e)),
+                }
+                let (text, claimed): (&str, Option<i64>) = (row.get(0), row.get(1));
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
                     &old.tenant,
-                    &old.provider.as_str(),
+                    &provider,
                     &n.record,
                     &n.needs_reauth,
                     &n.last_checked_at,
                     &n.check_claimed_until,
-                    &o.record,
-                    &o.check_claimed_until,
-                ],
-            )
-            .await?;
-        Ok(changed == 1)
+                    &text,
+                    &claimed,
+                ];
+                if client.execute(&write, &params).await? == 1 {
+                    return Ok(Ok(true));
+                }
+            }
+        })
+        .await?
     }
 
     async fn delete(

@@ -99,3 +99,31 @@ async fn concurrent_writes_leave_one_outcome() {
         assert_eq!(b.address.as_deref(), Some("https://gitlab.com"));
     }
 }
+
+#[tokio::test]
+async fn replace_matches_a_record_an_older_version_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SledStore::open(dir.path()).unwrap();
+    let b = StoredBinding {
+        avatar: None,
+        ..binding("t1", "alice")
+    };
+    let older = crate::store::conformance::older_record(&b);
+    let key = SledStore::key("t1", Provider::GitLab);
+    s.bindings.insert(key, older.as_bytes()).unwrap();
+    let read = s.get("t1", Provider::GitLab).await.unwrap().unwrap();
+    assert_eq!(read, b);
+    let next = StoredBinding {
+        last_checked_at: Some(42),
+        ..read.clone()
+    };
+    assert!(s.replace(&read, &next).await.unwrap(), "the same record");
+    assert_eq!(
+        s.get("t1", Provider::GitLab).await.unwrap(),
+        Some(next.clone())
+    );
+    assert!(
+        !s.replace(&read, &next).await.unwrap(),
+        "no longer the same"
+    );
+}
