@@ -64,6 +64,7 @@ impl From<StoreError> for CredentialError {
     }
 }
 
+#[derive(Clone)]
 pub struct Credentials {
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,

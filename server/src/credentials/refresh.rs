@@ -1,6 +1,11 @@
 //! Refreshing an expiring OAuth token under the binding's lease in the store: one refresh at
 //! a time across replicas (refresh tokens rotate), the others wait for what it stored. A
 //! refusal marks the binding as needing re-authorization; transient failures are retried.
+//!
+//! The refresh runs in a task of its own, so a build service that hangs up cannot cut it off
+//! between the host rotating the refresh token and the new pair being stored. What it stores
+//! is written only onto the grant it refreshed (see `store_onto`): a binding unbound or bound
+//! anew meanwhile is never overwritten with the old grant's tokens.
 
 use super::*;
 use crate::providers::oauth::RefreshFailure;
@@ -13,6 +18,25 @@ const WAIT_STEP: Duration = Duration::from_millis(100);
 /// Tries at the code host before giving up for this request.
 const REFRESH_ATTEMPTS: u32 = 3;
 
+/// Writes of a refresh's outcome that may meet a concurrent change of the same grant (a health
+/// check's marks, a key rotation's re-sealing) before giving up.
+const STORE_TRIES: u32 = 5;
+
+/// The refresh lease of one binding, as one holder has it.
+struct Lease {
+    name: String,
+    holder: String,
+}
+
+/// What became of a write onto a binding.
+enum Stored {
+    /// Written; the row as it is now.
+    Written(StoredBinding),
+    /// The binding holds another grant now (bound anew, or refreshed by someone else): that
+    /// row, untouched.
+    Superseded(StoredBinding),
+}
+
 impl Credentials {
     /// Refreshes `seen` (a binding whose token is about to expire) under the binding's lease,
     /// or waits for whoever holds it and returns what they stored.
@@ -22,23 +46,37 @@ impl Credentials {
         request_id: &str,
     ) -> Result<StoredBinding, CredentialError> {
         let (tenant, provider) = (seen.tenant.as_str(), seen.provider);
-        let name = format!("refresh/{tenant}/{}", provider.as_str());
-        let holder = format!(
-            "{request_id}/{}",
-            crate::util::hex(&rand::random::<[u8; 8]>())
-        );
+        let lease = Lease {
+            name: format!("refresh/{tenant}/{}", provider.as_str()),
+            holder: format!(
+                "{request_id}/{}",
+                crate::util::hex(&rand::random::<[u8; 8]>())
+            ),
+        };
         // A dead holder's lease runs out after `lease`; waiting twice that means trouble.
         let give_up = Instant::now() + self.lease * 2;
         loop {
             let now = now_millis();
             let until = now + self.lease.as_millis() as i64;
-            if self.store.try_lease(&name, &holder, now, until).await? {
-                let result = self.refresh_holding(seen, request_id).await;
-                if let Err(e) = self.store.release_lease(&name, &holder).await {
-                    // It runs out by itself.
-                    tracing::warn!(request_id, error = %e, "releasing the refresh lease failed");
-                }
-                return result;
+            if self
+                .store
+                .try_lease(&lease.name, &lease.holder, now, until)
+                .await?
+            {
+                let (this, seen) = (self.clone(), seen.clone());
+                let request_id = request_id.to_string();
+                let task = tokio::spawn(async move {
+                    let result = this.refresh_holding(&seen, &request_id, &lease).await;
+                    let released = this.store.release_lease(&lease.name, &lease.holder).await;
+                    if let Err(e) = released {
+                        // It runs out by itself.
+                        tracing::warn!(request_id, error = %e, "releasing the refresh lease failed");
+                    }
+                    result
+                });
+                return task
+                    .await
+                    .map_err(|e| CredentialError::Internal(e.into()))?;
             }
             tokio::time::sleep(WAIT_STEP).await;
             let b = self.load(tenant, provider).await?;
@@ -67,10 +105,11 @@ impl Credentials {
         &self,
         seen: &StoredBinding,
         request_id: &str,
+        lease: &Lease,
     ) -> Result<StoredBinding, CredentialError> {
         let (tenant, provider) = (seen.tenant.as_str(), seen.provider);
         // Re-read under the lease: the previous holder may have refreshed already.
-        let mut b = self.load(tenant, provider).await?;
+        let b = self.load(tenant, provider).await?;
         if let Some(reason) = &b.reauth_reason {
             return Err(CredentialError::NeedsReauthorization(reason.clone()));
         }
@@ -89,6 +128,17 @@ impl Credentials {
             .map_err(|e| CredentialError::Internal(e.into()))?;
         let mut last = None;
         for attempt in 0..REFRESH_ATTEMPTS {
+            // A lease that ran out during the tries before (each may wait for the host) may be
+            // another replica's now, refreshing with the same refresh token: leave it to that one.
+            if attempt > 0 && !self.renew(lease).await? {
+                tracing::warn!(
+                    request_id,
+                    tenant,
+                    provider = provider.as_str(),
+                    "the refresh lease ran out"
+                );
+                return Err(CredentialError::RefreshUnavailable);
+            }
             let started = std::time::Instant::now();
             let result = match self.oauth.limits().acquire(tenant).await {
                 Ok(_slot) => app.refresh(&refresh_token).await,
@@ -103,22 +153,31 @@ impl Credentials {
             crate::metrics::metrics().refresh(outcome);
             match result {
                 Ok(r) => {
-                    b.token = self.cipher.seal(&r.access_token, &aad);
-                    if let Some(rt) = &r.refresh_token {
-                        b.refresh_token = Some(self.cipher.seal(rt, &aad));
-                    }
-                    b.access_expires_at = r.expires_at;
-                    b.refreshed_at = Some(now_secs());
                     // Stored before use: the old refresh token is already dead upstream.
-                    self.store.put(&b).await?;
-                    tracing::info!(
-                        request_id,
-                        tenant,
-                        provider = provider.as_str(),
-                        outcome = "refreshed",
-                        "access token refreshed"
-                    );
-                    return Ok(b);
+                    let refreshed = |row: &mut StoredBinding| {
+                        row.token = self.cipher.seal(&r.access_token, &aad);
+                        if let Some(rt) = &r.refresh_token {
+                            row.refresh_token = Some(self.cipher.seal(rt, &aad));
+                        }
+                        row.access_expires_at = r.expires_at;
+                        row.refreshed_at = Some(now_secs());
+                    };
+                    return match self.store_onto(&b, refreshed).await? {
+                        Stored::Written(row) => {
+                            tracing::info!(
+                                request_id,
+                                tenant,
+                                provider = provider.as_str(),
+                                outcome = "refreshed",
+                                "access token refreshed"
+                            );
+                            usable_row(row)
+                        }
+                        Stored::Superseded(row) => {
+                            tracing::warn!(request_id, tenant, provider = provider.as_str(), "the binding changed during the refresh; its new token was not stored");
+                            usable_row(row)
+                        }
+                    };
                 }
                 Err(RefreshFailure::Permanent(code)) => {
                     let reason = ReauthReason::RefreshRefused(code);
@@ -144,15 +203,80 @@ impl Credentials {
 
     async fn mark_reauth(
         &self,
-        mut b: StoredBinding,
+        b: StoredBinding,
         reason: ReauthReason,
         request_id: &str,
     ) -> Result<StoredBinding, CredentialError> {
-        b.reauth_reason = Some(reason.clone());
-        self.store.put(&b).await?;
+        let marked = |row: &mut StoredBinding| row.reauth_reason = Some(reason.clone());
+        let b = match self.store_onto(&b, marked).await? {
+            Stored::Written(row) => row,
+            // The refusal was about a grant the binding no longer holds.
+            Stored::Superseded(row) => return usable_row(row),
+        };
         tracing::warn!(request_id, tenant = %b.tenant, provider = b.provider.as_str(), reason = %reason.code(), outcome = "needs_reauthorization", "binding needs re-authorization");
         self.refresh_failed(&b, ActivityOutcome::NeedsReauth(reason.clone()), request_id)
             .await;
         Err(CredentialError::NeedsReauthorization(reason))
+    }
+
+    /// Extends the lease while its holder still has it; whether it did.
+    async fn renew(&self, lease: &Lease) -> Result<bool, CredentialError> {
+        let now = now_millis();
+        let until = now + self.lease.as_millis() as i64;
+        Ok(self
+            .store
+            .try_lease(&lease.name, &lease.holder, now, until)
+            .await?)
+    }
+
+    /// Writes `apply(row)` over the binding only while it holds the grant `loaded` held (the
+    /// same tokens), so that a refresh never brings back a binding unbound meanwhile, nor
+    /// overwrites one bound anew. A row changed in other ways (a health check's marks, key
+    /// rotation's re-sealing) gets `apply` on its current state.
+    async fn store_onto(
+        &self,
+        loaded: &StoredBinding,
+        apply: impl Fn(&mut StoredBinding),
+    ) -> Result<Stored, CredentialError> {
+        let mut current = loaded.clone();
+        for _ in 0..STORE_TRIES {
+            let mut next = current.clone();
+            apply(&mut next);
+            if self.store.replace(&current, &next).await? {
+                return Ok(Stored::Written(next));
+            }
+            current = match self.store.get(&loaded.tenant, loaded.provider).await? {
+                None => return Err(CredentialError::NotBound),
+                Some(now) if self.same_grant(loaded, &now) => now,
+                Some(now) => return Ok(Stored::Superseded(now)),
+            };
+        }
+        Err(StoreError::Unavailable("the binding kept changing during a refresh".into()).into())
+    }
+
+    /// Whether two records of a binding hold the same tokens (however sealed).
+    fn same_grant(&self, a: &StoredBinding, b: &StoredBinding) -> bool {
+        let aad = aad(&a.tenant, a.provider);
+        let same = |x: &crate::crypto::Sealed, y: &crate::crypto::Sealed| match (
+            self.cipher.open(x, &aad),
+            self.cipher.open(y, &aad),
+        ) {
+            (Ok(x), Ok(y)) => x.expose() == y.expose(),
+            _ => false,
+        };
+        let refresh = match (&a.refresh_token, &b.refresh_token) {
+            (None, None) => true,
+            (Some(x), Some(y)) => same(x, y),
+            _ => false,
+        };
+        refresh && same(&a.token, &b.token)
+    }
+}
+
+/// The row, unless it needs re-authorization.
+fn usable_row(row: StoredBinding) -> Result<StoredBinding, CredentialError> {
+    match &row.reauth_reason {
+        Some(reason) => Err(CredentialError::NeedsReauthorization(reason.clone())),
+        None => Ok(row),
     }
 }

@@ -18,6 +18,7 @@ mod metrics_labels;
 mod oauth;
 mod page_cache;
 mod process;
+mod refresh_races;
 mod replicas;
 mod repositories;
 mod revocation;
