@@ -250,24 +250,21 @@ impl Store for SledStore {
         for item in self.pending.iter() {
             let (k, v) = item.map_err(backend)?;
             let r: PendingRecord = decode(&v)?;
-            if r.created_at <= ephemeral_before
-                && self.pending.remove(k).map_err(backend)?.is_some()
-            {
+            if r.created_at <= ephemeral_before && remove_if_same(&self.pending, k, v)? {
                 swept.pending += 1;
             }
         }
         for item in self.flows.iter() {
             let (k, v) = item.map_err(backend)?;
             let f: FlowRecord = decode(&v)?;
-            if f.created_at <= ephemeral_before && self.flows.remove(k).map_err(backend)?.is_some()
-            {
+            if f.created_at <= ephemeral_before && remove_if_same(&self.flows, k, v)? {
                 swept.flows += 1;
             }
         }
         for item in self.leases.iter() {
             let (k, v) = item.map_err(backend)?;
             let l: Lease = decode(&v)?;
-            if l.expires_at < now_ms && self.leases.remove(k).map_err(backend)?.is_some() {
+            if l.expires_at < now_ms && remove_if_same(&self.leases, k, v)? {
                 swept.leases += 1;
             }
         }
@@ -279,4 +276,17 @@ impl Store for SledStore {
     fn backend(&self) -> &'static str {
         "sled"
     }
+}
+
+/// Removes `key` only while it still holds `seen`, the record the sweep judged: a lease taken
+/// over, or a record rewritten, since it was read stays.
+fn remove_if_same(
+    tree: &sled::Tree,
+    key: sled::IVec,
+    seen: sled::IVec,
+) -> Result<bool, StoreError> {
+    let swapped = tree
+        .compare_and_swap(key, Some(seen), None::<Vec<u8>>)
+        .map_err(backend)?;
+    Ok(swapped.is_ok())
 }

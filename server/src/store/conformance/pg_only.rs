@@ -1,8 +1,10 @@
 //! PostgreSQL-only behavior: schema migrations across replicas, records written by a newer
 //! version, and how an unreachable database is reported.
 
-use super::{binding, entry, older_record, options, tag, TestDb};
-use crate::store::{AuditLog, BindingStore, MigrateError, PgStore, StoreError};
+use super::{binding, entry, older_record, options, pending, tag, TestDb};
+use crate::store::{
+    AuditLog, BindingStore, MigrateError, PendingStore, PgStore, Store, StoreError,
+};
 use app::api::Provider;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,6 +50,30 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
         "{err:?}"
     );
     assert!(err.to_string().contains("version 999"), "{err}");
+    db.finish().await;
+}
+
+/// The statement timeout bounds requests, not migrations: one that takes longer still applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_may_take_longer_than_the_statement_timeout() {
+    let db = TestDb::new(false).await;
+    let mut url = url::Url::parse(&db.admin).unwrap();
+    url.set_path(db.name());
+    let impatient = PgStore::connect(&crate::store::PgOptions {
+        statement_timeout: std::time::Duration::from_millis(200),
+        ..options(url.as_str())
+    })
+    .await
+    .unwrap();
+    let migrations = [
+        (1, "init", include_str!("../pg/migrations/0001_init.sql")),
+        (2, "slow", "SELECT pg_sleep(0.5)"),
+    ];
+    assert_eq!(
+        impatient.apply_migrations(&migrations).await.unwrap(),
+        [1, 2]
+    );
+    drop(impatient);
     db.finish().await;
 }
 
@@ -113,6 +139,49 @@ async fn replace_matches_a_record_an_older_version_wrote() {
         !db.store.replace(&read, &next).await.unwrap(),
         "no longer the same"
     );
+    db.finish().await;
+}
+
+/// The retention sweep deletes a backlog larger than one statement's chunk, and one delete
+/// that fails (here a trigger refuses the activity log's) does not keep the others from running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweep_clears_a_large_backlog_and_each_delete_runs_on_its_own() {
+    let db = TestDb::new(true).await;
+    let client = db.store.pool().get().await.unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO audit (tenant, at, entry) \
+             SELECT 't1', g, '{}' FROM generate_series(1, 25000) g",
+        )
+        .await
+        .unwrap();
+    db.store
+        .append(entry("t1", 1_000_000, "kept"))
+        .await
+        .unwrap();
+    let swept = db.store.sweep(100_000, 0, 0).await.unwrap();
+    assert_eq!(swept.audit, 25_000);
+    let (left, _) = db.store.page("t1", None, 10).await.unwrap();
+    assert_eq!(left.iter().map(tag).collect::<Vec<_>>(), ["kept"]);
+
+    client
+        .batch_execute(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; \
+             END $$ LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE DELETE ON audit \
+             FOR EACH ROW EXECUTE FUNCTION refuse()",
+        )
+        .await
+        .unwrap();
+    db.store
+        .insert_pending(&pending("p1", "t1", Provider::GitLab, 1_000), 10)
+        .await
+        .unwrap();
+    assert!(db.store.sweep(2_000_000, 2_000, 0).await.is_err());
+    assert!(
+        db.store.all_pending().await.unwrap().is_empty(),
+        "swept all the same"
+    );
+    drop(client);
     db.finish().await;
 }
 

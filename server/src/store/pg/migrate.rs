@@ -33,6 +33,14 @@ impl PgStore {
     /// applied by this call (empty when the schema was current). Safe to run from every
     /// replica at once.
     pub async fn migrate(&self) -> Result<Vec<u32>, MigrateError> {
+        self.apply_migrations(MIGRATIONS).await
+    }
+
+    /// `migrate` with the given migrations (the tests' own besides the embedded ones).
+    pub(in crate::store) async fn apply_migrations(
+        &self,
+        migrations: &[(u32, &str, &str)],
+    ) -> Result<Vec<u32>, MigrateError> {
         let mut client = self.client().await?;
         if let Err(e) = client.batch_execute(SCHEMA_TABLE).await {
             // Two concurrent `CREATE TABLE IF NOT EXISTS` can both miss the table and collide
@@ -45,7 +53,7 @@ impl PgStore {
             client.batch_execute(SCHEMA_TABLE).await.map_err(pg_err)?;
         }
 
-        let binary = MIGRATIONS.last().map_or(0, |m| m.0);
+        let binary = migrations.last().map_or(0, |m| m.0);
         let row = client
             .query_one("SELECT max(version) FROM codesource_schema", &[])
             .await
@@ -56,8 +64,13 @@ impl PgStore {
         }
 
         let mut applied = Vec::new();
-        for &(version, name, sql) in MIGRATIONS {
+        for &(version, name, sql) in migrations {
             let tx = client.transaction().await.map_err(pg_err)?;
+            // Without the connection's statement timeout: a migration may rewrite a large
+            // table, and another replica's may hold the version row below until it commits.
+            tx.batch_execute("SET LOCAL statement_timeout = 0")
+                .await
+                .map_err(pg_err)?;
             let inserted = tx
                 .execute(
                     "INSERT INTO codesource_schema (version, name) VALUES ($1, $2) \

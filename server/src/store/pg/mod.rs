@@ -59,6 +59,9 @@ pub struct PgStore {
     audit_writer: audit_batch::AuditWriter,
 }
 
+/// Activity entries deleted per statement by the retention sweep.
+const SWEEP_CHUNK: i64 = 10_000;
+
 impl PgStore {
     /// The pool used by every query (tests use it to reach the database directly).
     pub fn pool(&self) -> &Pool {
@@ -90,6 +93,26 @@ impl PgStore {
             c.query(&st, params).await
         })
         .await
+    }
+
+    /// Deletes the activity entries older than `before` (Unix seconds), a chunk per
+    /// statement: a backlog (a busy day's entries, or a shortened retention) in one statement
+    /// could outlast the statement deadline, roll back, and never shrink.
+    async fn sweep_audit(&self, before: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let deleted = self
+                .execute(
+                    "DELETE FROM audit WHERE id IN \
+                     (SELECT id FROM audit WHERE at < $1 LIMIT $2)",
+                    &[&before, &SWEEP_CHUNK],
+                )
+                .await?;
+            total += deleted;
+            if deleted < SWEEP_CHUNK as u64 {
+                return Ok(total);
+            }
+        }
     }
 
     /// Like `query`, returning the number of rows affected.
@@ -207,30 +230,29 @@ impl Store for PgStore {
         now_ms: i64,
     ) -> Result<Swept, StoreError> {
         // Independent deletes: each is idempotent, so replicas sweeping at once only race to
-        // delete the same rows, and a sweep cut short is finished by the next one.
-        let audit = self
-            .execute("DELETE FROM audit WHERE at < $1", &[&audit_before])
-            .await?;
+        // delete the same rows, and a sweep cut short is finished by the next one. Each one is
+        // tried even when another failed; the first failure is reported.
+        let audit = self.sweep_audit(audit_before).await;
         let pending = self
             .execute(
                 "DELETE FROM pending WHERE created_at <= $1",
                 &[&ephemeral_before],
             )
-            .await?;
+            .await;
         let flows = self
             .execute(
                 "DELETE FROM oauth_flows WHERE created_at <= $1",
                 &[&ephemeral_before],
             )
-            .await?;
+            .await;
         let leases = self
             .execute("DELETE FROM leases WHERE expires_at < $1", &[&now_ms])
-            .await?;
+            .await;
         Ok(Swept {
-            audit,
-            pending,
-            flows,
-            leases,
+            audit: audit?,
+            pending: pending?,
+            flows: flows?,
+            leases: leases?,
         })
     }
 
