@@ -146,6 +146,9 @@ mod commands {
         if r.unreadable > 0 {
             bail!("{} records could not be re-sealed: add their key to CODESOURCE_DECRYPT_KEYS and run again", r.unreadable);
         }
+        if r.left > 0 {
+            bail!("{} records were written under an older key while this ran: run it again before removing that key", r.left);
+        }
         Ok(())
     }
 }

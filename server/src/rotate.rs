@@ -2,9 +2,12 @@
 //! with the active key, while servers keep running. Each record is swapped only if it is still
 //! the one that was read (a concurrent refresh or unbind wins, and the record is read again),
 //! and records already under the active key are skipped, so an interrupted run just runs again.
+//! A last look counts what is still under an older key (a pending item confirmed into a
+//! binding the scan had passed, a record that kept changing): the command then asks for
+//! another run, rather than report success before the old key may go.
 
 use crate::crypto::{Cipher, CryptoError, Sealed};
-use crate::store::{aad, flow_aad, Store, StoreError, StoredBinding};
+use crate::store::{aad, flow_aad, FlowRecord, PendingRecord, Store, StoreError, StoredBinding};
 
 const PAGE: usize = 500;
 /// Tries per record when concurrent writers keep changing it.
@@ -18,6 +21,8 @@ pub struct Rotated {
     pub current: u64,
     /// Records sealed with a key that is not configured (left as they are).
     pub unreadable: u64,
+    /// Readable records still under an older key after the run (written meanwhile).
+    pub left: u64,
 }
 
 /// `Some(new)` if `s` needed re-sealing; `Err` when its key is unknown (or it is damaged).
@@ -51,6 +56,58 @@ fn resealed_binding(
         new.refresh_token = r;
     }
     Ok(Some(new))
+}
+
+/// The pending item with its tokens under the active key; `None` if nothing needed doing.
+fn resealed_pending(
+    cipher: &Cipher,
+    p: &PendingRecord,
+) -> Result<Option<PendingRecord>, CryptoError> {
+    let aad = aad(&p.tenant, p.item.provider);
+    let token = cipher.reseal(&p.item.token, &aad)?;
+    let refresh = reseal_opt(cipher, p.item.refresh_token.as_ref(), &aad)?;
+    if token.is_none() && refresh.is_none() {
+        return Ok(None);
+    }
+    let mut new = p.clone();
+    if let Some(t) = token {
+        new.item.token = t;
+    }
+    if let Some(rt) = refresh {
+        new.item.refresh_token = rt;
+    }
+    Ok(Some(new))
+}
+
+/// The flow with its PKCE verifier under the active key; `None` if nothing needed doing.
+fn resealed_flow(cipher: &Cipher, f: &FlowRecord) -> Result<Option<FlowRecord>, CryptoError> {
+    let verifier = reseal_opt(cipher, f.verifier.as_ref(), &flow_aad(&f.state_hash))?;
+    Ok(verifier.map(|verifier| FlowRecord {
+        verifier,
+        ..f.clone()
+    }))
+}
+
+/// How many readable records are still under an older key.
+async fn still_old(store: &dyn Store, cipher: &Cipher) -> Result<u64, StoreError> {
+    let mut n = 0;
+    let mut after = None;
+    loop {
+        let page = store.scan(after.take(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.tenant.clone(), last.provider));
+        n += page
+            .iter()
+            .filter(|b| matches!(resealed_binding(cipher, b), Ok(Some(_))))
+            .count() as u64;
+    }
+    for p in store.all_pending().await? {
+        n += u64::from(matches!(resealed_pending(cipher, &p), Ok(Some(_))));
+    }
+    for f in store.all_flows().await? {
+        n += u64::from(matches!(resealed_flow(cipher, &f), Ok(Some(_))));
+    }
+    Ok(n)
 }
 
 impl Rotated {
@@ -94,39 +151,22 @@ pub async fn rotate(store: &dyn Store, cipher: &Cipher) -> Result<Rotated, Store
         }
     }
     for p in store.all_pending().await? {
-        let aad = aad(&p.tenant, p.item.provider);
-        let token = cipher.reseal(&p.item.token, &aad);
-        let refresh = reseal_opt(cipher, p.item.refresh_token.as_ref(), &aad);
-        let r = match (token, refresh) {
-            (Err(e), _) | (_, Err(e)) => Err(e),
-            (Ok(None), Ok(None)) => Ok(None),
-            (Ok(t), Ok(rt)) => {
-                let mut new = p.clone();
-                if let Some(t) = t {
-                    new.item.token = t;
-                }
-                if let Some(rt) = rt {
-                    new.item.refresh_token = rt;
-                }
-                // Taken (confirmed) meanwhile: it went into its binding, which is re-sealed
-                // above or on the next run.
-                store.replace_pending(&p, &new).await?;
-                Ok(Some(()))
-            }
-        };
+        let r = resealed_pending(cipher, &p);
+        if let Ok(Some(new)) = &r {
+            // Taken (confirmed) meanwhile: it went into its binding, which the last look
+            // below finds if the scan had passed it.
+            store.replace_pending(&p, new).await?;
+        }
         out.count(&r, "pending", &p.id);
     }
     for f in store.all_flows().await? {
-        let r = reseal_opt(cipher, f.verifier.as_ref(), &flow_aad(&f.state_hash));
-        if let Ok(Some(v)) = &r {
-            let new = crate::store::FlowRecord {
-                verifier: v.clone(),
-                ..f.clone()
-            };
-            store.replace_flow(&f, &new).await?;
+        let r = resealed_flow(cipher, &f);
+        if let Ok(Some(new)) = &r {
+            store.replace_flow(&f, new).await?;
         }
         out.count(&r, "oauth flow", &f.state_hash[..8.min(f.state_hash.len())]);
     }
+    out.left = still_old(store, cipher).await?;
     Ok(out)
 }
 
@@ -176,8 +216,13 @@ mod tests {
         store.put(&lost).await.unwrap();
 
         let ring = Cipher::with_older(&key(2), &[key(1)]).unwrap();
+        assert_eq!(still_old(&store, &ring).await.unwrap(), 3);
         let first = rotate(&store, &ring).await.unwrap();
-        assert_eq!((first.resealed, first.unreadable), (3, 1), "{first:?}");
+        assert_eq!(
+            (first.resealed, first.unreadable, first.left),
+            (3, 1, 0),
+            "{first:?}"
+        );
         let again = rotate(&store, &ring).await.unwrap();
         assert_eq!((again.resealed, again.current, again.unreadable), (0, 3, 1));
 
