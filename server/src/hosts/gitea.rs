@@ -55,7 +55,7 @@ fn refused(a: &Answer) -> HostError {
         // "token does not have at least one of required scope(s): [read:user]"
         403 if body.message.contains("scope") => HostError::InsufficientScope { scopes: vec![] },
         300..=399 => HostError::Redirected {
-            location: a.header("location").map(str::to_string),
+            location: crate::providers::redirect_origin(a.header("location")),
         },
         404 | 405 => HostError::UnexpectedAnswer,
         s if !is_json && s < 500 => HostError::UnexpectedAnswer,

@@ -223,7 +223,7 @@ fn status_error(status: StatusCode, a: &Answer) -> HostError {
             retry_after_secs: a.retry_after,
         },
         300..=399 => HostError::Redirected {
-            location: a.location.clone(),
+            location: super::redirect_origin(a.location.as_deref()),
         },
         404 | 405 => HostError::UnexpectedAnswer,
         s if !a.is_json && s < 500 => HostError::UnexpectedAnswer,

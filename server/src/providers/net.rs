@@ -27,14 +27,16 @@ const METADATA_V4: [Ipv4Addr; 2] = [
     Ipv4Addr::new(100, 100, 100, 200), // Alibaba Cloud
     Ipv4Addr::new(168, 63, 129, 16),   // Azure wireserver
 ];
-const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254); // AWS IMDS v6
+const METADATA_V6: [Ipv6Addr; 2] = [
+    Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254), // AWS IMDS
+    Ipv6Addr::new(0xfd20, 0xce, 0, 0, 0, 0, 0, 0x254),  // Google Cloud metadata
+];
 
 impl OutboundPolicy {
     pub fn check(&self, ip: IpAddr) -> Result<(), Forbidden> {
         let v4 = match ip {
             IpAddr::V4(v4) => Some(v4),
-            // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) forms reach IPv4 hosts.
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().or_else(|| nat64_embedded(&v6)),
+            IpAddr::V6(v6) => embedded_v4(&v6),
         };
         let refused = match (ip, v4) {
             (_, Some(v4)) => {
@@ -46,7 +48,7 @@ impl OutboundPolicy {
                     || (v4.is_loopback() && !self.allow_loopback)
             }
             (IpAddr::V6(v6), None) => {
-                v6 == METADATA_V6
+                METADATA_V6.contains(&v6)
                     || is_v6_link_local(&v6)
                     || v6.is_unspecified()
                     || v6.is_multicast()
@@ -62,11 +64,26 @@ impl OutboundPolicy {
     }
 }
 
-fn nat64_embedded(v6: &Ipv6Addr) -> Option<Ipv4Addr> {
-    let prefix: IpNet = "64:ff9b::/96".parse().expect("valid prefix");
-    if prefix.contains(&IpAddr::V6(*v6)) {
-        let o = v6.octets();
-        Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]))
+/// The IPv4 host an IPv6 address reaches, for the forms that carry one: IPv4-mapped
+/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`, deprecated but still routed by some
+/// stacks), NAT64 (`64:ff9b::/96` and the local-use `64:ff9b:1::/48`, RFC 8215) and 6to4
+/// (`2002:aabb:ccdd::/48`).
+fn embedded_v4(v6: &Ipv6Addr) -> Option<Ipv4Addr> {
+    let o = v6.octets();
+    let last = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    let within = |prefix: &str| {
+        let net: IpNet = prefix.parse().expect("valid prefix");
+        net.contains(&IpAddr::V6(*v6))
+    };
+    if let Some(mapped) = v6.to_ipv4_mapped() {
+        Some(mapped)
+    } else if (within("::/96") && !v6.is_unspecified() && !v6.is_loopback())
+        || within("64:ff9b::/96")
+        || within("64:ff9b:1::/48")
+    {
+        Some(last)
+    } else if within("2002::/16") {
+        Some(Ipv4Addr::new(o[2], o[3], o[4], o[5]))
     } else {
         None
     }
@@ -132,6 +149,10 @@ mod tests {
             "::ffff:169.254.169.254",
             "::ffff:100.100.100.200",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe",
+            "::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "fd20:ce::254",
             "fe80::1",
             "0.0.0.0",
             "::",
@@ -154,6 +175,8 @@ mod tests {
             "8.8.8.8",
             "fd12::1",
             "2001:db8::1",
+            "2002:a00:5::1",
+            "64:ff9b::808:808",
         ] {
             assert!(p.check(ip(s)).is_ok(), "{s} must be allowed");
         }
@@ -167,7 +190,14 @@ mod tests {
         let lax = OutboundPolicy {
             allow_loopback: true,
         };
-        for s in ["127.0.0.1", "127.5.5.5", "::1", "::ffff:127.0.0.1"] {
+        for s in [
+            "127.0.0.1",
+            "127.5.5.5",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "2002:7f00:1::",
+        ] {
             assert!(strict.check(ip(s)).is_err(), "{s}");
             assert!(lax.check(ip(s)).is_ok(), "{s}");
         }
