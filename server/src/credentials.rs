@@ -23,8 +23,8 @@ mod refresh;
 /// A credential must stay valid at least this long after it is handed out.
 pub const MIN_VALIDITY_SECS: i64 = 300;
 
-/// What the build service gets.
-#[derive(Debug, Serialize)]
+/// What the build service gets. `Debug` leaves the token out.
+#[derive(Serialize)]
 pub struct Credential {
     pub provider: Provider,
     pub base_url: String,
@@ -38,6 +38,21 @@ pub struct Credential {
     pub git_username: Option<String>,
     /// CA bundle (PEM) of a private GitLab.
     pub ca_pem: Option<String>,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("account", &self.account)
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,5 +226,29 @@ fn entry(
         account: Some(b.account.login.clone()),
         outcome,
         request_id: request_id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_the_token_out() {
+        let c = Credential {
+            provider: Provider::GitLab,
+            base_url: "https://gitlab.com".into(),
+            api_url: None,
+            account: "alice".into(),
+            access_token: Some("glpat-s3cr3t".into()),
+            expires_at: None,
+            git_username: None,
+            ca_pem: None,
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3cr3t") && shown.contains("alice"),
+            "{shown}"
+        );
     }
 }

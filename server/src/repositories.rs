@@ -21,6 +21,10 @@ pub enum RepoError {
     Invalid(InputError),
 }
 
+/// The last page anyone may ask for (both APIs say so): page × page size stays far from
+/// overflowing, and no account has that many repositories.
+pub const MAX_PAGE: u32 = 10_000;
+
 pub struct Repositories {
     pub credentials: Arc<Credentials>,
     pub oauth: Arc<OAuthFlows>,
@@ -49,7 +53,9 @@ impl Repositories {
         request_id: &str,
     ) -> Result<RepoPage, RepoError> {
         let repos = self.repo_host(provider)?;
-        let page = page.max(1);
+        if !(1..=MAX_PAGE).contains(&page) {
+            return Err(RepoError::Invalid(InputError::InvalidArguments));
+        }
         let search: String = search.chars().take(100).collect();
         // The token first (a refresh takes a slot of its own), then the listing in a slot.
         let (binding, token) = self

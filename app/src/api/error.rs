@@ -151,9 +151,7 @@ impl ApiError {
             ApiError::Invalid(InputError::MalformedBody) => 400,
             ApiError::Invalid(InputError::UnsupportedContentType) => 415,
             ApiError::Invalid(_) => 422,
-            ApiError::Host(HostError::Busy) => 429,
-            ApiError::Host(HostError::RefreshUnavailable) => 503,
-            ApiError::Host(_) => 502,
+            ApiError::Host(h) => h.status_code(),
             ApiError::NotBound => 404,
             ApiError::Unsupported => 409,
             ApiError::PendingExpired => 410,
@@ -164,6 +162,37 @@ impl ApiError {
             ApiError::AuthorizationWindowClosed | ApiError::PopupBlocked => 400,
             ApiError::StorageUnavailable => 503,
             ApiError::Internal { .. } | ApiError::Transport(_) | ApiError::PartNotLoaded => 500,
+        }
+    }
+}
+
+impl HostError {
+    /// The status a server function answers with: 4xx when what the user gave was refused
+    /// (our address policy, or the code host refusing the token, or the user declining), 5xx
+    /// when the code host (or the way to it) failed.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            HostError::AddressForbidden
+            | HostError::TokenInvalid
+            | HostError::TokenExpired
+            | HostError::TokenRevoked
+            | HostError::InsufficientScope { .. }
+            | HostError::OAuthDenied => 422,
+            // Ours: the tenant's calls to code hosts are all in use.
+            HostError::Busy => 429,
+            HostError::Timeout => 504,
+            HostError::RefreshUnavailable => 503,
+            HostError::DnsFailed
+            | HostError::ConnectionRefused
+            | HostError::Unreachable
+            | HostError::Tls
+            | HostError::UnexpectedAnswer
+            | HostError::Redirected { .. }
+            | HostError::RateLimited { .. }
+            | HostError::Upstream { .. }
+            | HostError::OAuthExchange { .. }
+            | HostError::UserLookupFailed
+            | HostError::AnswerTooLarge => 502,
         }
     }
 }

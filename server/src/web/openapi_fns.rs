@@ -123,10 +123,11 @@ pub fn add_to(doc: &mut Value) {
                 "410": err("The pending account expired or was used"),
                 "413": err("Body over 64 KiB"),
                 "415": err("Not application/json"),
-                "422": err("A field is missing, of the wrong type, or not valid"),
+                "422": err("A field is missing, of the wrong type, or not valid; or the code host refused the token, or the address is not allowed"),
                 "429": err("Too many calls to code hosts at once for this tenant"),
                 "500": err("Internal error (the request id finds it in the log)"),
-                "502": err("The code host failed or refused"),
+                "502": err("The code host failed or could not be reached"),
+                "504": err("The code host did not answer in time"),
                 "503": err("Storage unavailable; nothing was changed")
             }
         }});

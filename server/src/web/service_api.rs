@@ -167,7 +167,7 @@ async fn repositories(
     // Lenient parsing, so a malformed parameter gets our JSON error, not a framework text reply.
     let page = match q.get("page").map(|p| p.parse::<u32>()) {
         None => 1,
-        Some(Ok(p)) if (1..=10_000).contains(&p) => p,
+        Some(Ok(p)) if (1..=crate::repositories::MAX_PAGE).contains(&p) => p,
         _ => {
             return error(
                 StatusCode::BAD_REQUEST,

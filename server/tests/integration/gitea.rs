@@ -129,7 +129,7 @@ async fn gitea_failures_say_what_is_wrong() {
     ];
     for (token, want) in cases {
         let (status, body) = check(&app, &addr, token).await;
-        assert_eq!((status, host_error(&body)), (502, want), "{token}");
+        assert_eq!((status, host_error(&body)), (422, want), "{token}");
     }
     // A web server that is not a Gitea.
     let other = format!("{}/not-gitlab", app.fake.http_url());

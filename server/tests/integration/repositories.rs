@@ -110,3 +110,33 @@ async fn github_and_gitee_repositories_and_branches() {
         "repository ids are checked before they go into a URL"
     );
 }
+
+/// A page number outside 1..=10000 is the caller's mistake, on the page's server function as on
+/// the build service API (a huge one used to overflow the host's offset).
+#[tokio::test]
+async fn page_numbers_out_of_range_are_refused() {
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitee("approve").await;
+    for page in [0u64, 10_001, u32::MAX as u64] {
+        let (status, body) = app
+            .call(
+                "code-sources/repositories",
+                json!({"provider": "gitee", "search": "", "page": page}),
+            )
+            .await;
+        assert_eq!(
+            (status, &body),
+            (422, &json!({"Invalid": "InvalidArguments"})),
+            "page {page}"
+        );
+        let (status, _) = api(&app, &format!("gitee/repositories?page={page}")).await;
+        assert_eq!(status, 400, "page {page}");
+    }
+    let (status, body) = app
+        .call(
+            "code-sources/repositories",
+            json!({"provider": "gitee", "search": "", "page": 10_000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
