@@ -123,6 +123,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         secure_cookies: secure,
         base_path: config.base_path.clone(),
         widget_origins: config.widget_origins.clone(),
+        public_origin: config.public_url.clone(),
     };
     let auth = web::Auth {
         verifier: config.identity_key.as_ref().map(|k| {

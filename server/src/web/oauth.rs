@@ -28,6 +28,8 @@ pub struct OAuthRoutes {
     pub base_path: String,
     /// Widget host pages open the popup too: the result is posted to them as well.
     pub widget_origins: Vec<String>,
+    /// Our public origin, for the cross-site check of a start (see `cross_site`).
+    pub public_origin: Option<String>,
 }
 
 pub fn routes(state: OAuthRoutes) -> Router {
@@ -81,6 +83,18 @@ async fn start(
     headers: HeaderMap,
 ) -> Response {
     let popup = q.mode.as_deref() != Some("redirect");
+    // A start changes state (a flow replaces the oldest of the tenant's, and the browser's
+    // flow cookie): only our own page, or a widget host page, may start one. Another site
+    // navigating the user here is refused like any cross-site request.
+    if !super::cross_site::allowed(&headers, st.public_origin.as_deref(), &st.widget_origins) {
+        tracing::warn!(
+            outcome = "cross_site_refused",
+            "refused a cross-site OAuth start"
+        );
+        let mut resp = result_page(&st, provider, popup, Err(ApiError::CrossSite), &headers);
+        *resp.status_mut() = StatusCode::FORBIDDEN;
+        return resp;
+    }
     match st.flows.start(&caller, provider, popup).await {
         Ok((url, browser)) => {
             let cookie = flow_cookie_header(&st, provider, &browser, 600);

@@ -271,3 +271,40 @@ async fn only_listed_origins_may_frame_the_page() {
         "{csp}"
     );
 }
+
+/// Starting an OAuth flow changes state (a flow, the browser's flow cookie): another site
+/// navigating the user to the start is refused; our page and a widget host page may start one.
+#[tokio::test]
+async fn only_our_page_or_a_widget_host_starts_an_oauth_flow() {
+    let app = spawn_app(Options {
+        tweak: widget_host,
+        ..Default::default()
+    })
+    .await;
+    let start = |site: &'static str, referer: Option<&'static str>| {
+        let mut req = app
+            .http
+            .get(format!("{}/oauth/github/start", app.base))
+            .header("sec-fetch-site", site);
+        if let Some(r) = referer {
+            req = req.header("referer", r);
+        }
+        req.send()
+    };
+    let ours = start("same-origin", None).await.unwrap();
+    assert_eq!(ours.status(), 303);
+    let widget = start("cross-site", Some("http://console.test:8080/builds"))
+        .await
+        .unwrap();
+    assert_eq!(widget.status(), 303);
+    for (site, referer) in [
+        ("cross-site", Some("http://evil.test/")),
+        ("cross-site", None),
+        ("same-site", Some("http://other.console.test:8080/")),
+    ] {
+        let refused = start(site, referer).await.unwrap();
+        assert_eq!(refused.status(), 403, "{site} {referer:?}");
+        assert!(!refused.headers().contains_key("set-cookie"), "no flow began");
+        assert!(refused.text().await.unwrap().contains("CrossSite"));
+    }
+}
