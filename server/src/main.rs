@@ -168,6 +168,17 @@ async fn serve(config: codesource_server::Config) -> ExitCode {
         }
     };
     let addr = leptos.site_addr;
+    // Local mode gives every visitor the one tenant, with every right: fail closed rather
+    // than serve that on a network because the identity key was forgotten.
+    if config.local_mode() && !addr.ip().is_loopback() {
+        tracing::error!(%addr, "local mode listens on a loopback address only");
+        eprintln!(
+            "codesource: CODESOURCE_IDENTITY_KEY is not set (local mode: every visitor is the \
+             one local tenant), so the server listens on a loopback address only, not {addr}. \
+             Set CODESOURCE_IDENTITY_KEY to serve other addresses."
+        );
+        return ExitCode::FAILURE;
+    }
     let router = match codesource_server::build(&config, leptos).await {
         Ok(r) => r,
         Err(e) => {

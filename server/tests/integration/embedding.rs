@@ -304,7 +304,10 @@ async fn only_our_page_or_a_widget_host_starts_an_oauth_flow() {
     ] {
         let refused = start(site, referer).await.unwrap();
         assert_eq!(refused.status(), 403, "{site} {referer:?}");
-        assert!(!refused.headers().contains_key("set-cookie"), "no flow began");
+        assert!(
+            !refused.headers().contains_key("set-cookie"),
+            "no flow began"
+        );
         assert!(refused.text().await.unwrap().contains("CrossSite"));
     }
 }

@@ -24,4 +24,5 @@ mod repositories;
 mod revocation;
 mod security;
 mod split_bundle;
+mod startup;
 mod support;

@@ -83,7 +83,7 @@ pub async fn run(env: &Env, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn command(env: &Env) -> Command {
+pub fn command(env: &Env) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
