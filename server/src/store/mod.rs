@@ -12,7 +12,6 @@ mod pg;
 mod records;
 mod sled_audit;
 mod sled_ephemeral;
-mod sled_flush;
 mod sled_store;
 
 #[cfg(test)]

@@ -239,12 +239,29 @@ impl Store for SledStore {
         now_ms: i64,
     ) -> Result<Swept, StoreError> {
         let mut swept = Swept::default();
-        // Audit keys are per tenant, so look at each entry's time.
+        // Audit keys are per tenant, so look at each entry's time. A value holds several
+        // entries (written together): it goes when all are old, else it keeps the new ones.
         for item in self.audit.iter() {
             let (k, v) = item.map_err(backend)?;
-            let at = decode::<super::AuditEntry>(&v).map_or(i64::MAX, |e| e.at);
-            if at < audit_before && self.audit.remove(k).map_err(backend)?.is_some() {
-                swept.audit += 1;
+            let Ok(entries) = super::sled_audit::entries(&v) else {
+                continue;
+            };
+            let (old, keep): (Vec<_>, Vec<_>) =
+                entries.into_iter().partition(|e| e.at < audit_before);
+            let gone = if old.is_empty() {
+                false
+            } else if keep.is_empty() {
+                remove_if_same(&self.audit, k, v)?
+            } else {
+                let kept = serde_json::to_vec(&keep).map_err(StoreError::Corrupt)?;
+                let swapped = self
+                    .audit
+                    .compare_and_swap(k, Some(v), Some(kept))
+                    .map_err(backend)?;
+                swapped.is_ok()
+            };
+            if gone {
+                swept.audit += old.len() as u64;
             }
         }
         for item in self.pending.iter() {

@@ -20,8 +20,8 @@ pub struct SledStore {
     pub(super) pending: sled::Tree,
     pub(super) flows: sled::Tree,
     pub(super) leases: sled::Tree,
-    /// Activity entries share fsyncs (`sled_flush`).
-    pub(super) audit_flush: super::sled_flush::GroupFlush,
+    /// Writes activity entries, several to a value and a flush (`sled_audit::writer`).
+    pub(super) audit_writer: super::sled_audit::AuditWriter,
 }
 
 impl SledStore {
@@ -32,13 +32,15 @@ impl SledStore {
             .open()
             .map_err(backend)?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
+        let audit = tree("audit/v1")?;
         Ok(SledStore {
             bindings: tree("bindings/v1")?,
-            audit: tree("audit/v1")?,
             pending: tree("pending/v1")?,
             flows: tree("oauth-flows/v1")?,
             leases: tree("leases/v1")?,
-            audit_flush: super::sled_flush::GroupFlush::new(db.clone()),
+            audit_writer: super::sled_audit::AuditWriter::start(db.clone(), audit.clone())
+                .map_err(|e| StoreError::Backend(Box::new(e)))?,
+            audit,
             db,
         })
     }
