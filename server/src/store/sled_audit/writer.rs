@@ -81,9 +81,12 @@ fn run(db: &sled::Db, tree: &sled::Tree, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
+/// A sled key and its value.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// The batch as sled values: each tenant's entries (in time order, ties in queue order) under
 /// one key `tenant \0 first-time counter`, as a JSON array.
-fn packed(entries: &[&AuditEntry]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+fn packed(entries: &[&AuditEntry]) -> Result<Vec<KeyValue>, StoreError> {
     let mut tenants: Vec<(&str, Vec<&AuditEntry>)> = Vec::new();
     for e in entries {
         match tenants.iter_mut().find(|(t, _)| *t == e.tenant) {
