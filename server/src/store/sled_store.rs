@@ -262,7 +262,7 @@ impl BindingStore for SledStore {
     }
 
     async fn ready(&self) -> bool {
-        self.db.get(b"__ready").is_ok()
+        self.db.get(b"__ready").is_ok() && self.audit_writer.running()
     }
 }
 

@@ -40,6 +40,11 @@ impl AuditWriter {
         Ok(AuditWriter { queue })
     }
 
+    /// Whether the writer thread is still there (for readiness: without it no entry is written).
+    pub(in crate::store) fn running(&self) -> bool {
+        !self.queue.is_closed()
+    }
+
     /// Queues one entry and waits until it is on disk.
     pub(in crate::store) async fn append(&self, entry: AuditEntry) -> Result<(), StoreError> {
         let (done, outcome) = oneshot::channel();
