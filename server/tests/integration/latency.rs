@@ -3,7 +3,7 @@
 //! the real binary (as deployed); the client a plain socket (like wrk, or a browser), one
 //! keep-alive connection, one request after another.
 
-use crate::process::{env, Replica};
+use crate::process::{local_mode, Replica};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -37,17 +37,8 @@ async fn read_response(s: &mut tokio::net::TcpStream) -> Vec<u8> {
 
 #[tokio::test]
 async fn sequential_requests_on_one_connection_do_not_stall() {
-    let fake = fake_hosts::start(
-        "127.0.0.1:0".parse().unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut e = env(&fake, dir.path(), None);
     // Local mode: the page itself, not the sign-in page.
-    e.remove("CODESOURCE_IDENTITY_KEY");
-    e.remove("CODESOURCE_ENCRYPTION_KEY");
+    let (_fake, _dir, e) = local_mode().await;
     let server = Replica::start(&e).await;
     let addr = server.base.trim_start_matches("http://").to_string();
     // With Nagle on, about half the requests of every round wait ~40 ms. A busy machine (the

@@ -69,6 +69,18 @@ pub fn env(fake: &fake_hosts::Running, data_dir: &Path, database: Option<&str>) 
     e
 }
 
+/// The fake hosts, a data directory and the environment of a server in local mode (no
+/// identity key: every request is the local tenant; the encryption key is generated).
+pub async fn local_mode() -> (fake_hosts::Running, tempfile::TempDir, Env) {
+    let any = || "127.0.0.1:0".parse().unwrap();
+    let fake = fake_hosts::start(any(), any()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = env(&fake, dir.path(), None);
+    e.remove("CODESOURCE_IDENTITY_KEY");
+    e.remove("CODESOURCE_ENCRYPTION_KEY");
+    (fake, dir, e)
+}
+
 /// Runs the binary to completion (a command such as `rotate-key`): exit code, stdout, stderr.
 pub async fn run(env: &Env, args: &[&str]) -> (i32, String, String) {
     let mut cmd = command(env);

@@ -1,21 +1,13 @@
 //! What the server binary refuses at start-up.
 
-use crate::process::{command, env};
+use crate::process::{command, local_mode};
 use std::time::Duration;
 
 /// Without an identity key every visitor is the one local tenant, with every right: such a
 /// server must not listen beyond loopback, whatever address it was given.
 #[tokio::test]
 async fn local_mode_refuses_to_listen_beyond_loopback() {
-    let fake = fake_hosts::start(
-        "127.0.0.1:0".parse().unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut e = env(&fake, dir.path(), None);
-    e.remove("CODESOURCE_IDENTITY_KEY");
+    let (_fake, _dir, mut e) = local_mode().await;
     e.insert("LEPTOS_SITE_ADDR", "0.0.0.0:0".into());
     let mut child = command(&e)
         .stdout(std::process::Stdio::null())
