@@ -233,7 +233,7 @@ messages! {
     ErrNotConfigured => "This code source is not configured on this console.", "此控制台未配置该代码源。";
     ErrInternal => "Something went wrong on our side.", "服务内部出错。";
     ErrStorageUnavailable => "Storage is unavailable right now.", "存储服务暂时不可用。";
-    ErrStorageUnavailableHint => "Nothing was changed. Try again in a moment.", "未做任何更改，请稍后重试。";
+    ErrStorageUnavailableHint => "Try again in a moment. If you were making a change, reload first to see whether it was saved.", "请稍后重试。如果刚才在进行更改，请先刷新查看是否已保存。";
     ErrInternalHint => "Try again. If it keeps failing, contact support with request ID {}.", "请重试。如持续失败，请联系技术支持并提供请求 ID：{}。";
     ErrTransport => "The console server could not be reached.", "无法连接到控制台服务。";
     ErrTransportHint => "Check your network connection and try again.", "请检查网络连接后重试。";

@@ -42,7 +42,9 @@ pub enum ApiError {
     /// The binding's token no longer works; the row offers Re-authorize.
     #[error("the binding needs re-authorization")]
     NeedsReauthorization,
-    /// The store (database) cannot be reached right now; nothing was changed, retry later.
+    /// The store (database) cannot be reached right now; retry later. Usually nothing was
+    /// written, but a write whose confirmation was lost (a deadline that fired after the
+    /// commit) may have been: the user is told to look before retrying.
     #[error("storage is unavailable")]
     StorageUnavailable,
     /// Something failed on our side; the request id finds the cause in the server log.

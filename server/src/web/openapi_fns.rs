@@ -128,7 +128,7 @@ pub fn add_to(doc: &mut Value) {
                 "500": err("Internal error (the request id finds it in the log)"),
                 "502": err("The code host failed or could not be reached"),
                 "504": err("The code host did not answer in time"),
-                "503": err("Storage unavailable; nothing was changed")
+                "503": err("Storage unavailable; retry later (reload first: a change may have been saved)")
             }
         }});
     }
