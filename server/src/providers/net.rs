@@ -4,7 +4,6 @@
 //! answers before reqwest dials, IP literals are checked before the request, and redirects are
 //! never followed. So DNS rebinding and redirects cannot reach a forbidden address.
 
-use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -69,23 +68,17 @@ impl OutboundPolicy {
 /// stacks), NAT64 (`64:ff9b::/96` and the local-use `64:ff9b:1::/48`, RFC 8215) and 6to4
 /// (`2002:aabb:ccdd::/48`).
 fn embedded_v4(v6: &Ipv6Addr) -> Option<Ipv4Addr> {
-    let o = v6.octets();
-    let last = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
-    let within = |prefix: &str| {
-        let net: IpNet = prefix.parse().expect("valid prefix");
-        net.contains(&IpAddr::V6(*v6))
-    };
     if let Some(mapped) = v6.to_ipv4_mapped() {
-        Some(mapped)
-    } else if (within("::/96") && !v6.is_unspecified() && !v6.is_loopback())
-        || within("64:ff9b::/96")
-        || within("64:ff9b:1::/48")
-    {
-        Some(last)
-    } else if within("2002::/16") {
-        Some(Ipv4Addr::new(o[2], o[3], o[4], o[5]))
-    } else {
-        None
+        return Some(mapped);
+    }
+    // Matched on the segments: this runs for every address we connect to.
+    let o = v6.octets();
+    let last = Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
+    match v6.segments() {
+        [0, 0, 0, 0, 0, 0, ..] if !v6.is_unspecified() && !v6.is_loopback() => last,
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] | [0x64, 0xff9b, 1, ..] => last,
+        [0x2002, ..] => Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])),
+        _ => None,
     }
 }
 

@@ -14,7 +14,7 @@ pub(super) use writer::AuditWriter;
 
 use super::sled_store::{backend, tenant_prefix};
 use super::{AuditEntry, AuditLog, SledStore, StoreError};
-use crate::util::hex;
+use crate::util::{hex, unhex};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -63,11 +63,10 @@ impl Cursor {
             Some((k, i)) => (k, Some(i.parse().ok()?)),
             None => (s, None),
         };
-        let key = (0..k.len())
-            .step_by(2)
-            .map(|i| k.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-            .collect::<Option<Vec<u8>>>()?;
-        Some(Cursor { key, index })
+        Some(Cursor {
+            key: unhex(k)?,
+            index,
+        })
     }
 
     fn at(key: &[u8], index: usize) -> String {
