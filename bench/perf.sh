@@ -68,7 +68,7 @@ def customs(path):
     return names
 debug = [p for p in sys.argv[1:] if any(n == "name" or n.startswith(".debug") for n in customs(p))]
 if debug:
-    sys.exit("not release builds (run without SKIP_BUILD): " + " ".join(debug))
+    sys.exit(f"{len(debug)} wasm files are debug builds, e.g. {debug[0]}: run without SKIP_BUILD")
 PY
 bin=$target/server-release/codesource
 "$bin" precompress "$site" "$widget" >&2
