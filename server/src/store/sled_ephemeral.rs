@@ -251,14 +251,10 @@ impl Store for SledStore {
             let gone = if old.is_empty() {
                 false
             } else if keep.is_empty() {
-                remove_if_same(&self.audit, k, v)?
+                swap_if_same(&self.audit, k, v, None)?
             } else {
                 let kept = serde_json::to_vec(&keep).map_err(StoreError::Corrupt)?;
-                let swapped = self
-                    .audit
-                    .compare_and_swap(k, Some(v), Some(kept))
-                    .map_err(backend)?;
-                swapped.is_ok()
+                swap_if_same(&self.audit, k, v, Some(kept))?
             };
             if gone {
                 swept.audit += old.len() as u64;
@@ -267,21 +263,21 @@ impl Store for SledStore {
         for item in self.pending.iter() {
             let (k, v) = item.map_err(backend)?;
             let r: PendingRecord = decode(&v)?;
-            if r.created_at <= ephemeral_before && remove_if_same(&self.pending, k, v)? {
+            if r.created_at <= ephemeral_before && swap_if_same(&self.pending, k, v, None)? {
                 swept.pending += 1;
             }
         }
         for item in self.flows.iter() {
             let (k, v) = item.map_err(backend)?;
             let f: FlowRecord = decode(&v)?;
-            if f.created_at <= ephemeral_before && remove_if_same(&self.flows, k, v)? {
+            if f.created_at <= ephemeral_before && swap_if_same(&self.flows, k, v, None)? {
                 swept.flows += 1;
             }
         }
         for item in self.leases.iter() {
             let (k, v) = item.map_err(backend)?;
             let l: Lease = decode(&v)?;
-            if l.expires_at < now_ms && remove_if_same(&self.leases, k, v)? {
+            if l.expires_at < now_ms && swap_if_same(&self.leases, k, v, None)? {
                 swept.leases += 1;
             }
         }
@@ -295,15 +291,16 @@ impl Store for SledStore {
     }
 }
 
-/// Removes `key` only while it still holds `seen`, the record the sweep judged: a lease taken
-/// over, or a record rewritten, since it was read stays.
-fn remove_if_same(
+/// Replaces `key`'s value with `new` (`None`: removes it) only while it still holds `seen`, the
+/// record the sweep judged: a lease taken over, or a record rewritten, since it was read stays.
+fn swap_if_same(
     tree: &sled::Tree,
     key: sled::IVec,
     seen: sled::IVec,
+    new: Option<Vec<u8>>,
 ) -> Result<bool, StoreError> {
     let swapped = tree
-        .compare_and_swap(key, Some(seen), None::<Vec<u8>>)
+        .compare_and_swap(key, Some(seen), new)
         .map_err(backend)?;
     Ok(swapped.is_ok())
 }

@@ -173,7 +173,10 @@ async fn repositories(
             return error(
                 StatusCode::BAD_REQUEST,
                 "invalid_parameter",
-                "page must be a whole number from 1 to 10000.",
+                &format!(
+                    "page must be a whole number from 1 to {}.",
+                    crate::repositories::MAX_PAGE
+                ),
             )
         }
     };
