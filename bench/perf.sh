@@ -50,26 +50,7 @@ fi
 # With SKIP_BUILD the site and widget are whatever target/ holds, and `.ci/test.sh` leaves debug
 # builds there: several MB of wasm with names and debug info, which the server holds in memory
 # (RSS ~8 MiB higher) and the bundle table would report. A release wasm has no such sections.
-python3 - "$site"/pkg/*.wasm "$widget"/*.wasm <<'PY' || exit 1
-import sys
-def customs(path):
-    b, i, names = open(path, "rb").read(), 8, []
-    def leb(i):
-        r = s = 0
-        while True:
-            x = b[i]; i += 1; r |= (x & 0x7F) << s; s += 7
-            if x < 0x80: return r, i
-    while i < len(b):
-        size, j = leb(i + 1)
-        if b[i] == 0:
-            n, k = leb(j)
-            names.append(b[k:k + n].decode(errors="replace"))
-        i = j + size
-    return names
-debug = [p for p in sys.argv[1:] if any(n == "name" or n.startswith(".debug") for n in customs(p))]
-if debug:
-    sys.exit(f"{len(debug)} wasm files are debug builds, e.g. {debug[0]}: run without SKIP_BUILD")
-PY
+python3 bench/wasm-sizes.py --refuse-debug "$site"/pkg/*.wasm "$widget"/*.wasm || exit 1
 bin=$target/server-release/codesource
 "$bin" precompress "$site" "$widget" >&2
 

@@ -8,6 +8,11 @@ wasm-bindgen and wasm-opt strip the names, e.g.
 (a dependency-free stand-in for `twiggy top` / `twiggy garbage`, used for the README's bundle
 notes). Sizes are of the unoptimised module: wasm-opt shrinks everything by roughly the same
 factor, so the shares carry over.
+
+    python3 bench/wasm-sizes.py --refuse-debug FILE...
+
+exits 1 if any FILE is a debug build (a `name` or `.debug*` custom section; a release wasm has
+neither): `bench/perf.sh` with `SKIP_BUILD=1` checks the site and widget it would serve.
 """
 import re
 import sys
@@ -33,6 +38,24 @@ def sections(buf):
         size, j = leb(buf, i + 1)
         yield sid, buf[j : j + size]
         i = j + size
+
+
+def custom_sections(buf):
+    """The names of the module's custom sections."""
+    for sid, body in sections(buf):
+        if sid == 0:
+            n, i = leb(body, 0)
+            yield body[i : i + n].decode("utf-8", "replace")
+
+
+def refuse_debug(paths):
+    debug = [
+        p
+        for p in paths
+        if any(n == "name" or n.startswith(".debug") for n in custom_sections(open(p, "rb").read()))
+    ]
+    if debug:
+        sys.exit(f"{len(debug)} wasm files are debug builds, e.g. {debug[0]}: run without SKIP_BUILD")
 
 
 def crate_of(name):
@@ -129,4 +152,7 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--refuse-debug":
+        refuse_debug(sys.argv[2:])
+    else:
+        main(sys.argv[1])
