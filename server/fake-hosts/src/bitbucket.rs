@@ -19,11 +19,13 @@
 //! authorize request must carry `redirect_uri` (Bitbucket accepts one under the registered URL).
 //! Authorize page decisions (`decision=`): `approve` (two-hour token, scopes
 //! "account repository"), `approve-narrow` (scopes "account"), `approve-short` (the access token
-//! expires after 60 s), `approve-short-dead` (60 s, and refreshing fails), `deny`.
-//! Static API tokens: [`BITBUCKET_TOKENS`]. `GET /bitbucket/__stats`: refresh counters;
+//! expires after 60 s), `approve-short-dead` (60 s, and refreshing fails), `deny`,
+//! `approve-webhook` (scopes "account repository webhook", what hook management needs).
+//! Static API tokens: [`BITBUCKET_TOKENS`]. Repository refs and webhooks: `bitbucket/hooks.rs`. `GET /bitbucket/__stats`: refresh counters;
 //! `GET /bitbucket/__log`: requests with their `Authorization` header.
 
 mod api;
+mod hooks;
 #[cfg(test)]
 mod tests;
 mod token;
@@ -58,6 +60,10 @@ pub const BITBUCKET_TOKENS: &[(&str, &str)] = &[
         "bitbucket-fake-repo-only",
         "scope repository only: 403 on /2.0/user",
     ),
+    (
+        "bitbucket-fake-hooks",
+        "bb-alice, scopes account + repository + webhook (manages webhooks), never expires",
+    ),
     ("bitbucket-fake-expired", "401 Access token expired."),
     (
         "bitbucket-fake-ratelimit",
@@ -66,6 +72,7 @@ pub const BITBUCKET_TOKENS: &[(&str, &str)] = &[
 ];
 
 const FULL_SCOPES: &str = "account repository";
+const HOOK_SCOPES: &str = "account repository webhook";
 const TWO_HOURS: u64 = 7200;
 const SHORT: u64 = 60;
 
@@ -108,6 +115,7 @@ impl Bitbucket {
     pub(crate) fn access(&self, token: &str) -> Option<Access> {
         let fixed = match token {
             "bitbucket-fake-alice" => Some(FULL_SCOPES),
+            "bitbucket-fake-hooks" => Some(HOOK_SCOPES),
             "bitbucket-fake-account-only" => Some("account"),
             "bitbucket-fake-repo-only" => Some("repository"),
             _ => None,
@@ -122,8 +130,9 @@ impl Bitbucket {
     }
 }
 
-pub fn router() -> Router {
+pub fn router(registry: crate::hooks::Hooks) -> Router {
     let log = AuthLog::default();
+    let bb = Bitbucket::default();
     Router::new()
         .route("/bitbucket/site/oauth2/authorize", get(authorize))
         .route(
@@ -132,7 +141,8 @@ pub fn router() -> Router {
         )
         .route("/bitbucket/__stats", get(stats))
         .merge(api::routes())
-        .with_state(Bitbucket::default())
+        .with_state(bb.clone())
+        .merge(hooks::routes(bb, registry))
         .merge(
             Router::new()
                 .route("/bitbucket/__log", get(show_log))
@@ -230,10 +240,10 @@ async fn authorize(
         code.clone(),
         Code {
             redirect_uri: redirect_uri.clone(),
-            scopes: if decision == "approve-narrow" {
-                "account"
-            } else {
-                FULL_SCOPES
+            scopes: match decision {
+                "approve-narrow" => "account",
+                "approve-webhook" => HOOK_SCOPES,
+                _ => FULL_SCOPES,
             },
             short: decision.starts_with("approve-short"),
             dead_refresh: decision == "approve-short-dead",

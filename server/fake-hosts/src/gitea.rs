@@ -18,10 +18,14 @@
 //!   on every API route; `routers/api/v1/api.go`: no token where one is needed → 401
 //!   `token is required`; a missing scope → 403 `token does not have at least one of required
 //!   scope(s): [read:user]` (`/user` and `/user/repos` need read:user, repository routes
-//!   read:repository; `/user/repos` needs both).
+//!   read:repository; `/user/repos` needs both; a write scope includes its read scope).
+//!
+//! Refs and webhooks (`GET /repos/{o}/{r}/branches/{b}`, `/tags/{t}`, `/hooks`): see
+//! `gitea/hooks.rs`.
 //! - `routers/api/v1/utils/page.go` + `convert.ToCorrectPageSize`: `limit` defaults to 30 and is
 //!   capped at 50; `page` below 1 is 1.
 
+mod hooks;
 mod paging;
 #[cfg(test)]
 mod tests;
@@ -50,6 +54,10 @@ pub const GITEA_TOKENS: &[(&str, &str)] = &[
         "read:repository only: 403 on /user and /user/repos",
     ),
     (
+        "gitea-fake-writer",
+        "gitea-alice: read:user + write:repository (manages webhooks; write implies read)",
+    ),
+    (
         "gitea-fake-revoked",
         "401 user does not exist [uid: 0, name: ] (as any unknown token)",
     ),
@@ -59,7 +67,7 @@ const OWNER: &str = "gitea-alice";
 const REPOS: usize = 25;
 const BRANCHES: [&str; 3] = ["main", "develop", "release"];
 
-pub fn router() -> Router {
+pub fn router(registry: crate::hooks::Hooks) -> Router {
     let log = AuthLog::default();
     Router::new()
         .route("/gitea/api/v1/version", get(version))
@@ -67,6 +75,7 @@ pub fn router() -> Router {
         .route("/gitea/api/v1/user/repos", get(user_repos))
         .route("/gitea/api/v1/repos/{owner}/{repo}", get(repository))
         .route("/gitea/api/v1/repos/{owner}/{repo}/branches", get(branches))
+        .merge(hooks::routes(registry))
         .merge(
             Router::new()
                 .route("/gitea/__log", get(show_log))
@@ -109,6 +118,7 @@ fn caller(h: &HeaderMap) -> Caller {
         "gitea-fake-alice" => Caller::Token(&["read:user", "read:repository"]),
         "gitea-fake-user-only" => Caller::Token(&["read:user"]),
         "gitea-fake-repo-only" => Caller::Token(&["read:repository"]),
+        "gitea-fake-writer" => Caller::Token(&["read:user", "write:repository"]),
         _ => Caller::Unknown,
     }
 }
@@ -130,7 +140,12 @@ fn require(h: &HeaderMap, origin: &str, needed: &[&str]) -> Option<Response> {
             return Some(error(StatusCode::UNAUTHORIZED, "token is required", origin))
         }
     };
-    let missing = needed.iter().find(|s| !granted.contains(s))?;
+    // A write scope includes the read scope of the same category.
+    let has = |s: &str| {
+        let write = s.replace("read:", "write:");
+        granted.contains(&s) || granted.contains(&write.as_str())
+    };
+    let missing = needed.iter().find(|s| !has(s))?;
     let message = format!("token does not have at least one of required scope(s): [{missing}]");
     Some(error(StatusCode::FORBIDDEN, &message, origin))
 }

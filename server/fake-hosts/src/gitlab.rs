@@ -1,4 +1,5 @@
-//! The fake GitLab API v4.
+//! The fake GitLab API v4. The project, ref and webhook endpoints auto-build uses are in
+//! `gitlab/hooks.rs`.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -10,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod answers;
-use answers::{insufficient_scope, token_error};
+mod hooks;
+use answers::{insufficient_scope, insufficient_scope_for, token_error};
+pub(crate) use hooks::routes as hook_routes;
 
 /// Fake tokens and what they stand for.
 pub const TOKENS: &[(&str, &str)] = &[
@@ -19,6 +22,10 @@ pub const TOKENS: &[(&str, &str)] = &[
         "alice: read_repository + read_api, expires 2027-06-30",
     ),
     ("glpat-fake-bob", "bob: api, never expires"),
+    (
+        "glpat-fake-developer",
+        "dev: api, but only Developer on every project (403 Forbidden on hooks)",
+    ),
     (
         "glpat-fake-expired",
         "401 invalid_token, Token has expired.",
@@ -170,6 +177,7 @@ pub(crate) async fn user(headers: HeaderMap, uri: Uri) -> Response {
         ))
         .into_response(),
         "glpat-fake-readuser" => Json(user_json(9, "carol", "Carol", "", &base)).into_response(),
+        "glpat-fake-developer" => Json(user_json(12, "dev", "Dev", "", &base)).into_response(),
         t if t.starts_with("glpat-fake-avatar-") => {
             let kind = &t["glpat-fake-avatar-".len()..];
             Json(user_json(
@@ -197,19 +205,28 @@ pub(crate) async fn token_self(headers: HeaderMap) -> Response {
     if let Some(r) = token_error(t) {
         return r;
     }
-    let (scopes, expires): (Vec<&str>, Option<&str>) = match t {
-        "glpat-fake-alice" => (vec!["read_repository", "read_api"], Some("2027-06-30")),
-        "glpat-fake-bob" => (vec!["api"], None),
-        "glpat-fake-registry" => (vec!["read_registry"], Some("2027-01-01")),
-        "glpat-fake-readuser" => (vec!["read_user"], Some("2027-01-01")),
-        _ => (vec!["read_repository", "read_api"], None),
+    let expires = match t {
+        "glpat-fake-alice" => Some("2027-06-30"),
+        "glpat-fake-registry" | "glpat-fake-readuser" => Some("2027-01-01"),
+        _ => None,
     };
+    let scopes = scopes_of(t);
     Json(json!({
         "id": 42, "name": "build", "revoked": false, "created_at": "2025-01-01T00:00:00.000Z",
         "description": "", "scopes": scopes, "user_id": 7, "last_used_at": null,
         "active": true, "expires_at": expires
     }))
     .into_response()
+}
+
+/// The scopes of a (valid) fake token.
+fn scopes_of(t: &str) -> Vec<&'static str> {
+    match t {
+        "glpat-fake-bob" | "glpat-fake-developer" => vec!["api"],
+        "glpat-fake-registry" => vec!["read_registry"],
+        "glpat-fake-readuser" => vec!["read_user"],
+        _ => vec!["read_repository", "read_api"],
+    }
 }
 
 /// `DELETE /personal_access_tokens/self`: 204 for a valid token. The fake's tokens are shared by

@@ -13,6 +13,11 @@
 //! | `/bitbucket`, `/bitbucket-api` | Bitbucket Cloud (OAuth consumer, REST API 2.0): see the `bitbucket` module |
 //! | `/gitea`                | a Gitea 1.22 (or Forgejo) instance, API at `/gitea/api/v1`: see the `gitea` module |
 //!
+//! Webhooks: every fake host serves its documented webhook API (create, list, delete, the scope
+//! and role refusals, GitHub's 20-hook limit), repository lookup by name with the stable id, and
+//! a ref-head lookup; the test-only `/_fake/{host}/…` endpoints make a host push (signed as that
+//! host signs) or change things behind the server's back: see the `hooks` module.
+//!
 //! Tokens (all obviously fake): see [`TOKENS`]. Fake GitHub (`/github`, API `/github-api`) and
 //! Gitee (`/gitee`) OAuth apps: see the `oauth` module. Console pages that embed the page in an
 //! iframe (`/embed`) or mount the widget (`/widget-host`): see the `console` module.
@@ -21,6 +26,7 @@ mod bitbucket;
 mod console;
 mod gitea;
 mod gitlab;
+mod hooks;
 mod limits;
 mod oauth;
 mod repos;
@@ -30,18 +36,23 @@ mod tls;
 pub use bitbucket::{BITBUCKET_APP, BITBUCKET_TOKENS};
 pub use gitea::GITEA_TOKENS;
 pub use gitlab::{RequestLog, AVATAR_PNG, TOKENS};
+pub use hooks::Host;
 pub use limits::{HELD_FOR, HUGE};
-pub use oauth::{GITEE_APP, GITHUB_APP};
+pub use oauth::{GITEE_APP, GITHUB_APP, GITHUB_HOOK_LIMIT};
 
-/// All fake hosts on one router (GitLab at the root, the others under their prefixes).
+/// All fake hosts on one router (GitLab at the root, the others under their prefixes), sharing
+/// one webhook registry.
 pub fn router(log: RequestLog) -> axum::Router {
+    let registry = hooks::Hooks::default();
     gitlab::router(log)
-        .merge(oauth::router())
+        .merge(gitlab::hook_routes(registry.clone()))
+        .merge(oauth::router(registry.clone()))
         .merge(console::router())
         .merge(repos::router())
         .merge(limits::router())
-        .merge(bitbucket::router())
-        .merge(gitea::router())
+        .merge(bitbucket::router(registry.clone()))
+        .merge(gitea::router(registry.clone()))
+        .merge(hooks::control::router(registry))
 }
 
 use std::net::SocketAddr;

@@ -4,6 +4,13 @@
 //!
 //! GitHub web lives under `/github`, its API under `/github-api`; Gitee under `/gitee`
 //! (API at `/gitee/api/v5`). Registered apps: see [`GITHUB_APP`] and [`GITEE_APP`].
+//!
+//! Consent decisions (`decision=` on the authorize page): `approve` (the requested scopes),
+//! `approve-narrow` (GitHub `read:user`, Gitee `user_info`), `approve-no-hooks` (the requested
+//! scopes without those that manage webhooks: GitHub `repo`, `admin:repo_hook`,
+//! `write:repo_hook`, `read:repo_hook`; Gitee `hook`), Gitee's `approve-short*` / `approve-tiny`
+//! (short-lived tokens), `deny`. The repository and webhook APIs are in `github_hooks` and
+//! `gitee_hooks`.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -55,6 +62,14 @@ pub struct OAuthState {
 }
 
 impl OAuthState {
+    /// The scope an issued access token carries (GitHub comma-separated, Gitee space-separated).
+    pub(crate) fn scope_of(&self, token: &str) -> Option<String> {
+        let codes = self.codes.lock().unwrap();
+        codes
+            .get(&format!("token:{token}"))
+            .map(|g| g.scope.clone())
+    }
+
     fn next(&self, prefix: &str) -> String {
         let mut c = self.counter.lock().unwrap();
         *c += 1;
@@ -63,12 +78,25 @@ impl OAuthState {
 }
 
 mod gitee;
+mod gitee_hooks;
 mod github;
+mod github_hooks;
+
+pub use github_hooks::HOOK_LIMIT as GITHUB_HOOK_LIMIT;
 
 use gitee::{gitee_authorize, gitee_stats, gitee_token, gitee_user};
 use github::{github_authorize, github_revoke, github_token, github_user};
 
-pub fn router() -> Router {
+pub fn router(hooks: crate::hooks::Hooks) -> Router {
+    let st = OAuthState::default();
+    let github_hooks = github_hooks::routes(github_hooks::GithubHooks {
+        oauth: st.clone(),
+        hooks: hooks.clone(),
+    });
+    let gitee_hooks = gitee_hooks::routes(gitee_hooks::GiteeHooks {
+        oauth: st.clone(),
+        hooks,
+    });
     Router::new()
         .route("/github/login/oauth/authorize", get(github_authorize))
         .route("/github/login/oauth/access_token", post(github_token))
@@ -81,8 +109,19 @@ pub fn router() -> Router {
         .route("/gitee/oauth/token", post(gitee_token))
         .route("/gitee/api/v5/user", get(gitee_user))
         .route("/gitee/__stats", get(gitee_stats))
-        .with_state(OAuthState::default())
+        .with_state(st)
+        .merge(github_hooks)
+        .merge(gitee_hooks)
 }
+
+/// Scopes that let a token manage a repository's webhooks (removed by `approve-no-hooks`).
+const HOOK_SCOPES: &[&str] = &[
+    "repo",
+    "admin:repo_hook",
+    "write:repo_hook",
+    "read:repo_hook",
+    "hook",
+];
 
 #[derive(Deserialize)]
 struct AuthorizeQuery {
@@ -181,10 +220,15 @@ fn decide(st: &OAuthState, q: &AuthorizeQuery, prefix: &str, narrow_scope: &str)
         .into_response(),
         Some(d) => {
             let code = st.next(prefix);
-            let scope = if d == "approve-narrow" {
-                narrow_scope.to_string()
-            } else {
-                q.scope.clone()
+            let scope = match d {
+                "approve-narrow" => narrow_scope.to_string(),
+                "approve-no-hooks" => q
+                    .scope
+                    .split([' ', ','])
+                    .filter(|s| !s.is_empty() && !HOOK_SCOPES.contains(s))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => q.scope.clone(),
             };
             let challenge = q
                 .code_challenge

@@ -45,7 +45,7 @@ pub(super) fn routes() -> Router<Bitbucket> {
         )
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(super) fn error(status: StatusCode, message: &str) -> Response {
     (
         status,
         Json(json!({"type": "error", "error": {"message": message}})),
@@ -54,7 +54,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// Checks the bearer token and that it carries `scope`: the refusal, if any.
-fn authorize(bb: &Bitbucket, h: &HeaderMap, scope: &str) -> Option<Response> {
+pub(super) fn authorize(bb: &Bitbucket, h: &HeaderMap, scope: &str) -> Option<Response> {
     let token = h
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -133,7 +133,7 @@ fn repo_json(i: u32, origin: &str) -> Value {
 }
 
 #[derive(Deserialize, Default)]
-struct ListQuery {
+pub(super) struct ListQuery {
     page: Option<usize>,
     pagelen: Option<usize>,
     role: Option<String>,
@@ -143,7 +143,7 @@ struct ListQuery {
 
 /// One page of `items` in Bitbucket's paginated envelope; `next`/`previous` repeat the request's
 /// query with another `page`.
-fn paginate(items: Vec<Value>, q: &ListQuery, origin: &str, uri: &Uri) -> Response {
+pub(super) fn paginate(items: Vec<Value>, q: &ListQuery, origin: &str, uri: &Uri) -> Response {
     let pagelen = q.pagelen.unwrap_or(10).clamp(1, 100);
     let page = q.page.unwrap_or(1).max(1);
     let size = items.len();
@@ -222,13 +222,18 @@ async fn repositories(
     paginate(items, &q, &origin, &uri)
 }
 
+/// The repository number for a slug or a `{uuid}` (Bitbucket takes either in the path).
 fn known(workspace: &str, slug: &str) -> Option<u32> {
-    let n: u32 = slug.strip_prefix("repo-")?.parse().ok()?;
-    (workspace == WORKSPACE && (1..=REPOS).contains(&n) && slug == format!("repo-{n:02}"))
-        .then_some(n)
+    let by_uuid = slug
+        .strip_prefix("{00000000-0000-4000-8000-0000000000")
+        .and_then(|rest| rest.strip_suffix('}'))
+        .filter(|n| n.len() == 2);
+    let n: u32 = by_uuid.or(slug.strip_prefix("repo-"))?.parse().ok()?;
+    let well_formed = by_uuid.is_some() || slug == format!("repo-{n:02}");
+    (workspace == WORKSPACE && (1..=REPOS).contains(&n) && well_formed).then_some(n)
 }
 
-fn not_found() -> Response {
+pub(super) fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
         "You may not have access to this repository or it no longer exists in this workspace. \

@@ -70,7 +70,7 @@ async fn api(addr: SocketAddr, path: &str, token: &str) -> Reply {
 
 #[tokio::test]
 async fn consent_page_then_code_exchange() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let path = format!(
         "/bitbucket/site/oauth2/authorize?client_id={}&response_type=code&state=s1&redirect_uri={}",
         BITBUCKET_APP.0,
@@ -118,7 +118,7 @@ async fn consent_page_then_code_exchange() {
 
 #[tokio::test]
 async fn authorize_refusals() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let bad = call(
         addr,
         "GET",
@@ -144,7 +144,7 @@ async fn authorize_refusals() {
 
 #[tokio::test]
 async fn token_endpoint_errors() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let code = code(addr, "approve").await;
     let form = format!("grant_type=authorization_code&code={code}");
     let missing = call(
@@ -179,7 +179,7 @@ async fn token_endpoint_errors() {
 
 #[tokio::test]
 async fn refresh_keeps_the_refresh_token_and_counts() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let t = exchange(addr, "approve-short").await;
     assert_eq!(t["expires_in"], 60);
     let refresh = t["refresh_token"].as_str().unwrap();
@@ -220,7 +220,7 @@ async fn refresh_keeps_the_refresh_token_and_counts() {
 
 #[tokio::test]
 async fn api_token_errors_and_scopes() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let none = call(addr, "GET", "/bitbucket-api/2.0/user", &[], "").await;
     assert_eq!(
         (none.status, none.json()["type"].as_str()),
@@ -256,7 +256,7 @@ async fn api_token_errors_and_scopes() {
 
 #[tokio::test]
 async fn repositories_paginate_filter_and_sort() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let first = api(
         addr,
         "/repositories?role=member&pagelen=20",
@@ -310,7 +310,7 @@ async fn repositories_paginate_filter_and_sort() {
 
 #[tokio::test]
 async fn one_repository_and_its_branches() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let repo = api(
         addr,
         "/repositories/fake-workspace/repo-03",

@@ -8,7 +8,7 @@ async fn get(addr: SocketAddr, path: &str, auth: Option<&str>) -> Reply {
 
 #[tokio::test]
 async fn version_and_user() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let v = get(addr, "/version", None).await;
     assert_eq!(
         (v.status, v.json()["version"].as_str()),
@@ -38,7 +38,7 @@ async fn version_and_user() {
 
 #[tokio::test]
 async fn token_errors() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let swagger = format!("http://{addr}/gitea/api/swagger");
 
     let none = get(addr, "/user", None).await;
@@ -80,7 +80,7 @@ async fn token_errors() {
 
 #[tokio::test]
 async fn repositories_paginate_like_gitea() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let base = format!("http://{addr}/gitea/api/v1/user/repos");
     let auth = Some("token gitea-fake-alice");
 
@@ -125,7 +125,7 @@ async fn repositories_paginate_like_gitea() {
 
 #[tokio::test]
 async fn one_repository_and_its_branches() {
-    let addr = serve(super::router()).await;
+    let addr = serve(super::router(Default::default())).await;
     let auth = Some("token gitea-fake-alice");
     let repo = get(addr, "/repos/gitea-alice/repo-03", auth).await;
     assert_eq!((repo.status, repo.json()["id"].as_u64()), (200, Some(103)));

@@ -29,16 +29,23 @@ fn invalid_token(description: &str) -> Response {
 }
 
 pub(super) fn insufficient_scope() -> Response {
-    let www = "Bearer realm=\"Protected by OAuth 2.0\", error=\"insufficient_scope\", \
-               error_description=\"The request requires higher privileges than provided by the access token.\", \
-               scope=\"api read_user\"";
+    insufficient_scope_for("api read_user")
+}
+
+/// GitLab's 403 for a token without `scope` (e.g. a `read_api` token on a write endpoint).
+pub(super) fn insufficient_scope_for(scope: &str) -> Response {
+    let www = format!(
+        "Bearer realm=\"Protected by OAuth 2.0\", error=\"insufficient_scope\", \
+         error_description=\"The request requires higher privileges than provided by the access token.\", \
+         scope=\"{scope}\""
+    );
     (
         StatusCode::FORBIDDEN,
         [(header::WWW_AUTHENTICATE, www)],
         Json(json!({
             "error": "insufficient_scope",
             "error_description": "The request requires higher privileges than provided by the access token.",
-            "scope": "api read_user"
+            "scope": scope
         })),
     )
         .into_response()
@@ -69,6 +76,7 @@ pub(super) fn token_error(t: &str) -> Option<Response> {
         | "glpat-fake-bob"
         | "glpat-fake-registry"
         | "glpat-fake-readuser"
+        | "glpat-fake-developer"
         | "glpat-fake-evil" => None,
         t if t.starts_with("glpat-fake-avatar-") => None,
         _ => Some(unauthorized()),
