@@ -11,6 +11,7 @@ use futures_util::future::join_all;
 use std::collections::BTreeSet;
 
 mod autobuild;
+pub(crate) use autobuild::{reg_key, registration};
 mod cases;
 mod ephemeral;
 mod pg_only;
