@@ -10,7 +10,7 @@ use app::api::Account;
 use futures_util::future::join_all;
 use std::collections::BTreeSet;
 
-mod autobuild;
+pub(super) mod autobuild;
 pub(crate) use autobuild::{reg_key, registration};
 mod cases;
 mod ephemeral;
