@@ -98,8 +98,8 @@ mod commands {
         let to = store::open(config, true).await?;
         let c = store::copy_all(&from, to.as_ref()).await?;
         println!(
-            "copied from {}: {} bindings, {} pending items, {} OAuth flows, {} activity entries ({} already there)",
-            dir.display(), c.bindings, c.pending, c.flows, c.audit, c.audit_skipped
+            "copied from {}: {} bindings, {} pending items, {} OAuth flows, {} activity entries ({} already there), {} auto-build registrations",
+            dir.display(), c.bindings, c.pending, c.flows, c.audit, c.audit_skipped, c.registrations
         );
         Ok(())
     }

@@ -1,5 +1,5 @@
-//! Key rotation: re-seals every stored token (bindings, pending items, OAuth flows' verifiers)
-//! with the active key, while servers keep running. Each record is swapped only if it is still
+//! Key rotation: re-seals every stored token (bindings, pending items, OAuth flows' verifiers,
+//! auto-build registrations' hook secrets) with the active key, while servers keep running. Each record is swapped only if it is still
 //! the one that was read (a concurrent refresh or unbind wins, and the record is read again),
 //! and records already under the active key are skipped, so an interrupted run just runs again.
 //! A last look counts what is still under an older key (a pending item confirmed into a
@@ -7,7 +7,10 @@
 //! another run, rather than report success before the old key may go.
 
 use crate::crypto::{Cipher, CryptoError, Sealed};
-use crate::store::{aad, flow_aad, FlowRecord, PendingRecord, Store, StoreError, StoredBinding};
+use crate::store::{
+    aad, flow_aad, hook_aad, FlowRecord, PendingRecord, Store, StoreError, StoredBinding,
+    StoredRegistration,
+};
 
 const PAGE: usize = 500;
 /// Tries per record when concurrent writers keep changing it.
@@ -88,6 +91,28 @@ fn resealed_flow(cipher: &Cipher, f: &FlowRecord) -> Result<Option<FlowRecord>, 
     }))
 }
 
+/// The registration with its hook secrets (current and previous) under the active key;
+/// `None` if nothing needed doing.
+fn resealed_registration(
+    cipher: &Cipher,
+    r: &StoredRegistration,
+) -> Result<Option<StoredRegistration>, CryptoError> {
+    let aad = hook_aad(&r.rid);
+    let secret = cipher.reseal(&r.secret, &aad)?;
+    let previous = reseal_opt(cipher, r.previous_secret.as_ref(), &aad)?;
+    if secret.is_none() && previous.is_none() {
+        return Ok(None);
+    }
+    let mut new = r.clone();
+    if let Some(s) = secret {
+        new.secret = s;
+    }
+    if let Some(p) = previous {
+        new.previous_secret = p;
+    }
+    Ok(Some(new))
+}
+
 /// How many readable records are still under an older key.
 async fn still_old(store: &dyn Store, cipher: &Cipher) -> Result<u64, StoreError> {
     let mut n = 0;
@@ -106,6 +131,16 @@ async fn still_old(store: &dyn Store, cipher: &Cipher) -> Result<u64, StoreError
     }
     for f in store.all_flows().await? {
         n += u64::from(matches!(resealed_flow(cipher, &f), Ok(Some(_))));
+    }
+    let mut after = None;
+    loop {
+        let page = store.scan_registrations(after.take(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.rid.clone());
+        n += page
+            .iter()
+            .filter(|r| matches!(resealed_registration(cipher, r), Ok(Some(_))))
+            .count() as u64;
     }
     Ok(n)
 }
@@ -166,16 +201,50 @@ pub async fn rotate(store: &dyn Store, cipher: &Cipher) -> Result<Rotated, Store
         }
         out.count(&r, "oauth flow", &f.state_hash[..8.min(f.state_hash.len())]);
     }
+    rotate_registrations(store, cipher, &mut out).await?;
     out.left = still_old(store, cipher).await?;
     Ok(out)
+}
+
+async fn rotate_registrations(
+    store: &dyn Store,
+    cipher: &Cipher,
+    out: &mut Rotated,
+) -> Result<(), StoreError> {
+    let mut after = None;
+    loop {
+        let page = store.scan_registrations(after.take(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.rid.clone());
+        for mut r in page {
+            for _ in 0..TRIES {
+                let result = resealed_registration(cipher, &r);
+                let Ok(Some(new)) = &result else {
+                    out.count(&result, "registration", &r.rid);
+                    break;
+                };
+                if store.replace_registration(&r, new).await? {
+                    out.count(&result, "registration", &r.rid);
+                    break;
+                }
+                // Changed meanwhile (a delivery, a secret rotation): read it again; gone, or
+                // registered anew under another rid (a new secret), means nothing to do.
+                match store.registration(&r.key).await? {
+                    Some(fresh) if fresh.rid == r.rid => r = fresh,
+                    _ => break,
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::secret::{SecretBytes, SecretString};
-    use crate::store::conformance::{binding, flow, pending};
-    use crate::store::{BindingStore, FlowStore, PendingStore, SledStore};
+    use crate::store::conformance::{binding, flow, pending, reg_key, registration};
+    use crate::store::{AutoBuildStore, BindingStore, FlowStore, PendingStore, SledStore};
     use app::api::Provider;
 
     fn key(b: u8) -> SecretBytes {
@@ -215,16 +284,21 @@ mod tests {
         lost.refresh_token = None;
         store.put(&lost).await.unwrap();
 
+        let mut r = registration("rid-1", reg_key("t1", Provider::GitHub, "42"));
+        r.secret = old.seal(&secret, &hook_aad("rid-1"));
+        r.previous_secret = Some(old.seal(&secret, &hook_aad("rid-1")));
+        store.put_registration(&r).await.unwrap();
+
         let ring = Cipher::with_older(&key(2), &[key(1)]).unwrap();
-        assert_eq!(still_old(&store, &ring).await.unwrap(), 3);
+        assert_eq!(still_old(&store, &ring).await.unwrap(), 4);
         let first = rotate(&store, &ring).await.unwrap();
         assert_eq!(
             (first.resealed, first.unreadable, first.left),
-            (3, 1, 0),
+            (4, 1, 0),
             "{first:?}"
         );
         let again = rotate(&store, &ring).await.unwrap();
-        assert_eq!((again.resealed, again.current, again.unreadable), (0, 3, 1));
+        assert_eq!((again.resealed, again.current, again.unreadable), (0, 4, 1));
 
         // Without the old key, everything rotated still opens.
         let new_only = Cipher::new(&key(2)).unwrap();
@@ -245,5 +319,9 @@ mod tests {
         assert!(new_only.open(&rt, &aad("t1", Provider::Gitee)).is_ok());
         let f = store.take_flow("f1").await.unwrap().unwrap();
         assert!(new_only.open(&f.verifier.unwrap(), &flow_aad("f1")).is_ok());
+        let r = store.registration_by_rid("rid-1").await.unwrap().unwrap();
+        assert!(new_only.open(&r.secret, &hook_aad("rid-1")).is_ok());
+        let previous = r.previous_secret.unwrap();
+        assert!(new_only.open(&previous, &hook_aad("rid-1")).is_ok());
     }
 }

@@ -10,6 +10,8 @@ use app::api::Account;
 use futures_util::future::join_all;
 use std::collections::BTreeSet;
 
+pub(super) mod autobuild;
+pub(crate) use autobuild::{reg_key, registration};
 mod cases;
 mod ephemeral;
 mod pg_only;
@@ -40,7 +42,7 @@ impl TestDb {
             .await
             .expect("connecting");
         if migrate {
-            assert_eq!(store.migrate().await.expect("migrating"), [1]);
+            assert_eq!(store.migrate().await.expect("migrating"), [1, 2]);
         }
         TestDb { store, admin, name }
     }
@@ -135,6 +137,12 @@ cases! {
     flows_concurrent_takes_one_wins;
     leases_exclusive_reentrant_expiring;
     sweep_counts;
+    autobuild_registrations;
+    autobuild_record_delivery_dedup_and_order;
+    autobuild_log_is_trimmed;
+    autobuild_outbox_claims_leases_and_retries;
+    autobuild_concurrent_deliveries;
+    autobuild_sweep;
 }
 
 // ---- records for the cases ----
@@ -199,7 +207,7 @@ fn account(login: &str) -> Account {
     }
 }
 
-fn sealed(what: &str) -> Sealed {
+pub(super) fn sealed(what: &str) -> Sealed {
     Sealed {
         kid: "k1".into(),
         nonce: format!("nonce-{what}"),

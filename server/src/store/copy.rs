@@ -1,6 +1,8 @@
-//! Moving up: copies every binding, pending item, OAuth flow and activity entry from one store
-//! into another (sled → PostgreSQL, for a deployment that outgrows one machine). Idempotent:
-//! bindings and pending items are written by key, and a tenant's activity entries already in
+//! Moving up: copies every binding, pending item, OAuth flow, activity entry and auto-build
+//! registration from one store into another (sled → PostgreSQL, for a deployment that
+//! outgrows one machine). Build events, their outbox and the delivery log are not copied: the
+//! feed's sequence numbers belong to the store that handed them out. Idempotent: bindings,
+//! registrations and pending items are written by key, and a tenant's activity entries already in
 //! the target are not added twice, so an interrupted copy can simply run again.
 
 use super::{AuditEntry, Store, StoreError};
@@ -16,6 +18,7 @@ pub struct Copied {
     pub flows: u64,
     pub audit: u64,
     pub audit_skipped: u64,
+    pub registrations: u64,
 }
 
 pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
@@ -47,6 +50,16 @@ pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreE
         if !existing_flows.contains(&f.state_hash) {
             to.insert_flow(&f, usize::MAX).await?;
             copied.flows += 1;
+        }
+    }
+    let mut after = None;
+    loop {
+        let page = from.scan_registrations(after.take(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.rid.clone());
+        for r in &page {
+            to.put_registration(r).await?;
+            copied.registrations += 1;
         }
     }
     copy_audit(from, to, &mut copied).await?;
@@ -105,9 +118,11 @@ async fn copy_audit(
 
 #[cfg(test)]
 mod tests {
-    use super::super::conformance::{binding, entry, flow, pending, TestDb};
+    use super::super::conformance::{binding, entry, flow, pending, reg_key, registration, TestDb};
     use super::*;
-    use crate::store::{AuditLog, BindingStore, FlowStore, PendingStore, SledStore};
+    use crate::store::{
+        AuditLog, AutoBuildStore, BindingStore, FlowStore, PendingStore, SledStore,
+    };
     use app::api::Provider;
 
     #[tokio::test]
@@ -131,6 +146,9 @@ mod tests {
         .await
         .unwrap();
         sled.insert_flow(&flow("f1", "t2", now), 16).await.unwrap();
+        let mut reg = registration("rid-1", reg_key("t1", Provider::GitHub, "42"));
+        reg.last_delivery_at = Some(now);
+        sled.put_registration(&reg).await.unwrap();
         for (i, t) in ["t1", "t1", "t2", "t1", "t2"].into_iter().enumerate() {
             sled.append(entry(t, 1_800_000_000 + i as i64, "bind"))
                 .await
@@ -153,7 +171,8 @@ mod tests {
                 pending: 1,
                 flows: 1,
                 audit: 7,
-                audit_skipped: 0
+                audit_skipped: 0,
+                registrations: 1,
             }
         );
         let again = copy_all(&sled, &db.store).await.unwrap();
@@ -169,6 +188,12 @@ mod tests {
             .unwrap()
             .is_some());
         assert!(db.store.take_flow("f1").await.unwrap().is_some());
+        assert_eq!(
+            db.store.registration_by_rid("rid-1").await.unwrap(),
+            Some(reg)
+        );
+        assert_eq!(again.registrations, 1, "written again by key, not added");
+        assert_eq!(db.store.registrations("t1", None).await.unwrap().len(), 1);
         db.finish().await;
     }
 }

@@ -1,22 +1,29 @@
 //! Everything a user's flow needs between two requests lives behind these traits, so that any
 //! replica can serve any request: bindings, the activity log, checked-but-unconfirmed accounts
 //! (pending), OAuth flow state, leases (refresh single-flight across replicas) and health-check
-//! claims. Two backends implement them: sled (one process, the default) and PostgreSQL (shared
+//! claims, and auto-build's registrations, build events and their outbox. Two backends implement them: sled (one process, the default) and PostgreSQL (shared
 //! by several replicas). `conformance` runs the same test bodies against both.
 //!
 //! Records carry a format version; tokens inside them are sealed (see `crypto`).
 
+mod autobuild;
 mod copy;
 mod open;
 mod pg;
 mod records;
 mod sled_audit;
+mod sled_autobuild;
 mod sled_ephemeral;
 mod sled_store;
 
 #[cfg(test)]
 pub(crate) mod conformance;
 
+pub use autobuild::{
+    build_event_id, hook_aad, BuildEvent, DeliveryLogEntry, DeliveryOutcome, EventRepository,
+    OutboxCounts, OutboxItem, Recorded, RefType, RegistrationKey, StoredRegistration,
+    MAX_DELIVERY_LOG,
+};
 pub use copy::{copy_all, Copied};
 pub use open::{open, open_postgres};
 pub use pg::{MigrateError, PgOptions, PgStore};
@@ -198,6 +205,98 @@ pub trait Leases: Send + Sync + 'static {
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 }
 
+/// Auto-build's storage (docs/auto-build.md): registrations, the build events deliveries
+/// produce (de-duplicated by delivery id and by event id), their push outbox, and a short
+/// delivery log per registration. Times in `_ms` are Unix milliseconds.
+#[async_trait::async_trait]
+pub trait AutoBuildStore: Send + Sync + 'static {
+    /// Inserts or replaces the registration with the same key (the replaced one is returned;
+    /// its rid stops resolving).
+    async fn put_registration(
+        &self,
+        r: &StoredRegistration,
+    ) -> Result<Option<StoredRegistration>, StoreError>;
+    async fn registration(
+        &self,
+        key: &RegistrationKey,
+    ) -> Result<Option<StoredRegistration>, StoreError>;
+    async fn registration_by_rid(
+        &self,
+        rid: &str,
+    ) -> Result<Option<StoredRegistration>, StoreError>;
+    /// A tenant's registrations (optionally of one provider), in key order.
+    async fn registrations(
+        &self,
+        tenant: &str,
+        provider: Option<Provider>,
+    ) -> Result<Vec<StoredRegistration>, StoreError>;
+    async fn delete_registration(
+        &self,
+        key: &RegistrationKey,
+    ) -> Result<Option<StoredRegistration>, StoreError>;
+    /// Replaces `old` by `new` (same key) only if the stored record is still exactly `old`,
+    /// like `BindingStore::replace` (rotation, `last_delivery_at`).
+    async fn replace_registration(
+        &self,
+        old: &StoredRegistration,
+        new: &StoredRegistration,
+    ) -> Result<bool, StoreError>;
+    /// Every registration in rid order, after `after` (rotation, copying).
+    async fn scan_registrations(
+        &self,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<StoredRegistration>, StoreError>;
+    /// One atomic, durable write. If `entry.delivery_id` was already recorded for
+    /// `entry.rid`: only a log entry with outcome `Duplicate` (`duplicate_delivery`).
+    /// Otherwise the delivery id is remembered, each event whose id is new is appended with
+    /// the next sequence number (strictly increasing, committed in sequence order) and, if
+    /// `outbox`, an outbox row due at `entry.at_ms`; then the log entry, with `entry.outcome`,
+    /// or `Duplicate` when events were given and none was new. Sets the registration's
+    /// `last_delivery_at` to `entry.at_ms`.
+    async fn record_delivery(
+        &self,
+        entry: &DeliveryLogEntry,
+        events: &[BuildEvent],
+        outbox: bool,
+    ) -> Result<Recorded, StoreError>;
+    /// A log entry without events (refused, ignored, host error).
+    async fn log_delivery(&self, entry: &DeliveryLogEntry) -> Result<(), StoreError>;
+    /// The newest `limit` log entries of a registration, newest first (at most
+    /// [`MAX_DELIVERY_LOG`] are kept).
+    async fn deliveries(
+        &self,
+        rid: &str,
+        limit: usize,
+    ) -> Result<Vec<DeliveryLogEntry>, StoreError>;
+    /// Events with a sequence number above `after`, ascending, at most `limit`.
+    async fn events_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, BuildEvent)>, StoreError>;
+    /// The highest sequence number handed out (0: none yet).
+    async fn last_event_seq(&self) -> Result<u64, StoreError>;
+    /// Claims up to `limit` outbox rows due at `now_ms` and not leased past it, each leased
+    /// until `lease_until_ms`: one attempt in flight per event across replicas.
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
+    /// The event was delivered: its outbox row goes.
+    async fn finish_outbox(&self, seq: u64) -> Result<(), StoreError>;
+    /// The attempt failed: try again at `next_at_ms`, `attempts` made so far (lease ended).
+    async fn retry_outbox(
+        &self,
+        seq: u64,
+        attempts: u32,
+        next_at_ms: i64,
+    ) -> Result<(), StoreError>;
+    async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+}
+
 /// What a retention sweep removed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Swept {
@@ -205,14 +304,24 @@ pub struct Swept {
     pub pending: u64,
     pub flows: u64,
     pub leases: u64,
+    /// Build events (with their de-duplication keys and outbox rows).
+    pub build_events: u64,
+    /// Remembered delivery ids.
+    pub delivery_ids: u64,
+    /// Delivery log entries.
+    pub delivery_log: u64,
 }
 
 /// The whole store a server runs on.
 #[async_trait::async_trait]
-pub trait Store: BindingStore + AuditLog + PendingStore + FlowStore + Leases {
+pub trait Store:
+    BindingStore + AuditLog + PendingStore + FlowStore + Leases + AutoBuildStore
+{
     /// Drops audit entries older than `audit_before` (Unix seconds), pending items and flows
     /// created at or before `ephemeral_before` and leases that ended before `now_ms` (Unix
-    /// milliseconds). Idempotent: every replica may run it.
+    /// milliseconds); build events, remembered delivery ids and delivery log entries older
+    /// than `audit_before` too (an event's outbox row goes with it). Idempotent: every
+    /// replica may run it.
     async fn sweep(
         &self,
         audit_before: i64,

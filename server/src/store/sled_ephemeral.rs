@@ -281,6 +281,9 @@ impl Store for SledStore {
                 swept.leases += 1;
             }
         }
+        let before_ms = audit_before.saturating_mul(1000);
+        (swept.build_events, swept.delivery_ids, swept.delivery_log) =
+            self.sweep_autobuild(before_ms)?;
         let db = self.db.clone();
         blocking(move || db.flush().map(|_| ())).await?;
         Ok(swept)

@@ -1,8 +1,8 @@
 //! sled backend, for one process. Tree `bindings/v1`, key `tenant \0 provider`, value the JSON
 //! record. Every write is a single-key atomic operation followed by a flush, so concurrent binds
 //! and unbinds of a row end in exactly one of their outcomes, and nothing is reported saved
-//! before it is on disk. The other trees (activity, pending, flows, leases) are in
-//! `sled_audit` and `sled_ephemeral`.
+//! before it is on disk. The other trees (activity, pending, flows, leases, auto-build) are in
+//! `sled_audit`, `sled_ephemeral` and `sled_autobuild`.
 
 use super::{BindingStore, StoreError, StoredBinding, RECORD_VERSION};
 use app::api::Provider;
@@ -20,6 +20,8 @@ pub struct SledStore {
     pub(super) pending: sled::Tree,
     pub(super) flows: sled::Tree,
     pub(super) leases: sled::Tree,
+    /// Auto-build's trees (`sled_autobuild`).
+    pub(super) autobuild: super::sled_autobuild::Trees,
     /// Writes activity entries, several to a value and a flush (`sled_audit::writer`).
     pub(super) audit_writer: super::sled_audit::AuditWriter,
 }
@@ -38,6 +40,7 @@ impl SledStore {
             pending: tree("pending/v1")?,
             flows: tree("oauth-flows/v1")?,
             leases: tree("leases/v1")?,
+            autobuild: super::sled_autobuild::Trees::open(&db)?,
             audit_writer: super::sled_audit::AuditWriter::start(db.clone(), audit.clone())
                 .map_err(|e| StoreError::Backend(Box::new(e)))?,
             audit,

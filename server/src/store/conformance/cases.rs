@@ -7,6 +7,7 @@ use crate::store::{Store, StoredBinding};
 use app::api::Provider::{self, DevCloud, GitHub, GitLab, Gitee};
 use app::api::ReauthReason;
 
+pub use super::autobuild::*;
 pub use super::ephemeral::*;
 
 pub async fn bindings_are_tenant_scoped(s: &dyn Store) {

@@ -215,6 +215,7 @@ pub async fn sweep_counts(s: &dyn Store) {
         pending: 2,
         flows: 1,
         leases: 1,
+        ..Swept::default()
     };
     assert_eq!(swept, expected);
     assert_eq!(

@@ -10,7 +10,7 @@ use app::api::Provider;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
     let db = TestDb::new(false).await;
-    assert_eq!(db.store.migrate().await.unwrap(), [1]);
+    assert_eq!(db.store.migrate().await.unwrap(), [1, 2]);
     assert!(
         db.store.migrate().await.unwrap().is_empty(),
         "second run is a no-op"
@@ -23,7 +23,9 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
     let (a, b) = tokio::join!(db.store.migrate(), other.migrate());
     let mut applied = a.unwrap();
     applied.extend(b.unwrap());
-    assert_eq!(applied, [1]);
+    // Each applied once, by either (one may apply 1 and the other 2, after 1 committed).
+    applied.sort();
+    assert_eq!(applied, [1, 2]);
     db.store
         .put(&binding("t1", Provider::GitLab, "a"))
         .await
@@ -44,7 +46,7 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
             err,
             MigrateError::DatabaseNewer {
                 database: 999,
-                binary: 1
+                binary: 2
             }
         ),
         "{err:?}"
@@ -294,5 +296,68 @@ async fn concurrent_appends_are_all_written_and_a_refused_one_fails_alone() {
     let mut tags: Vec<i64> = page.iter().map(|e| tag(e).parse().unwrap()).collect();
     tags.sort();
     assert_eq!(tags, (0..64).filter(|i| *i != 40).collect::<Vec<_>>());
+    db.finish().await;
+}
+
+/// Two replicas recording the same delivery at once: the database's unique keys decide, so
+/// exactly one emits; and events appended by both are numbered without repeats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_recording_one_delivery_emit_once() {
+    use super::autobuild::{reg_key, registration};
+    use crate::store::{
+        build_event_id, AutoBuildStore, BuildEvent, DeliveryLogEntry, DeliveryOutcome,
+        EventRepository, RefType,
+    };
+    let db = TestDb::new(true).await;
+    let other = db.replica().await;
+    let key = reg_key("t1", Provider::GitHub, "1");
+    db.store
+        .put_registration(&registration("r1", key.clone()))
+        .await
+        .unwrap();
+    let event = |commit: &str| BuildEvent {
+        id: build_event_id(&key, "refs/heads/main", commit),
+        tenant: "t1".into(),
+        provider: Provider::GitHub,
+        account: "octo".into(),
+        repository: EventRepository {
+            id: "1".into(),
+            full_name: "octo/repo".into(),
+            clone_url: None,
+        },
+        git_ref: "refs/heads/main".into(),
+        ref_type: RefType::Branch,
+        ref_name: "main".into(),
+        commit: commit.into(),
+        before: None,
+        pusher: None,
+        delivery_id: None,
+        received_at: 1_000,
+        manual: false,
+    };
+    let entry = |d: &str| DeliveryLogEntry {
+        rid: "r1".into(),
+        tenant: "t1".into(),
+        at_ms: 1_000,
+        delivery_id: Some(d.into()),
+        event: "push".into(),
+        git_ref: None,
+        commit: None,
+        outcome: DeliveryOutcome::Built,
+    };
+    for round in 0..10 {
+        let (e, d) = (event(&format!("c{round}")), entry(&format!("d{round}")));
+        let (a, b) = tokio::join!(
+            db.store.record_delivery(&d, std::slice::from_ref(&e), true),
+            other.record_delivery(&d, std::slice::from_ref(&e), true)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.emitted.len() + b.emitted.len(), 1, "round {round}");
+        assert!(a.duplicate_delivery ^ b.duplicate_delivery);
+    }
+    let events = other.events_after(0, 100).await.unwrap();
+    assert_eq!(events.len(), 10);
+    assert!(events.windows(2).all(|w| w[0].0 < w[1].0));
+    drop(other);
     db.finish().await;
 }

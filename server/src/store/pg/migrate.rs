@@ -9,7 +9,14 @@ use crate::store::StoreError;
 
 /// (version, name, SQL), oldest first. Versions only ever grow; a released migration is
 /// never edited, a change is a new one.
-const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (
+        2,
+        "autobuild",
+        include_str!("migrations/0002_autobuild.sql"),
+    ),
+];
 
 const SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS codesource_schema (
     version INT PRIMARY KEY,

@@ -10,6 +10,7 @@
 
 mod audit;
 mod audit_batch;
+mod autobuild;
 mod bindings;
 mod connect;
 mod ephemeral;
@@ -59,7 +60,7 @@ pub struct PgStore {
     audit_writer: audit_batch::AuditWriter,
 }
 
-/// Activity entries deleted per statement by the retention sweep.
+/// Rows deleted per statement by the retention sweep.
 const SWEEP_CHUNK: i64 = 10_000;
 
 impl PgStore {
@@ -248,11 +249,17 @@ impl Store for PgStore {
         let leases = self
             .execute("DELETE FROM leases WHERE expires_at < $1", &[&now_ms])
             .await;
+        let (build_events, delivery_ids, delivery_log) = self
+            .sweep_autobuild(audit_before.saturating_mul(1000))
+            .await;
         Ok(Swept {
             audit: audit?,
             pending: pending?,
             flows: flows?,
             leases: leases?,
+            build_events: build_events?,
+            delivery_ids: delivery_ids?,
+            delivery_log: delivery_log?,
         })
     }
 
