@@ -128,6 +128,9 @@ struct MainBranch {
 
 #[derive(Deserialize)]
 struct Repo {
+    /// `{…}`; always sent, a listing without it still lists.
+    #[serde(default)]
+    uuid: Option<String>,
     full_name: String,
     #[serde(default)]
     is_private: bool,
@@ -172,6 +175,7 @@ impl RepoHost for Bitbucket {
             .into_iter()
             .map(|r| Repository {
                 id: r.full_name.clone(),
+                stable_id: r.uuid.unwrap_or_default(),
                 private: r.is_private,
                 web_url: r
                     .links

@@ -134,6 +134,7 @@ impl RepoHost for GitLab {
             .map(|p| Repository {
                 // Branches are asked for by project id.
                 id: p.id.to_string(),
+                stable_id: p.id.to_string(),
                 private: p.visibility.as_deref() != Some("public"),
                 web_url: p
                     .web_url
