@@ -348,7 +348,7 @@ pub(in crate::hosts) struct Person {
 }
 
 impl Person {
-    fn handle(self) -> Option<String> {
+    pub(in crate::hosts) fn handle(self) -> Option<String> {
         self.login
             .or(self.username)
             .or(self.name)
@@ -374,20 +374,29 @@ impl GitHubStylePush {
                 }
             }
         }
-        let repo = self.repository;
-        Push {
-            changes: change.into_iter().collect(),
-            repo_stable_id: repo.as_ref().and_then(|r| r.id).map(|id| id.to_string()),
-            full_name: repo.as_ref().and_then(|r| r.full_name.clone()),
-            clone_url: repo
-                .and_then(|r| r.clone_url)
-                .as_deref()
-                .and_then(hooks::clean_clone_url),
-            pusher: self
-                .pusher
-                .and_then(Person::handle)
-                .or_else(|| self.sender.and_then(Person::handle)),
-        }
+        let pusher = self
+            .pusher
+            .and_then(Person::handle)
+            .or_else(|| self.sender.and_then(Person::handle));
+        push_of(change.into_iter().collect(), self.repository, pusher)
+    }
+}
+
+/// A push of `changes` to the repository a GitHub-style payload describes.
+pub(in crate::hosts) fn push_of(
+    changes: Vec<RefChange>,
+    repo: Option<PayloadRepo>,
+    pusher: Option<String>,
+) -> Push {
+    Push {
+        changes,
+        repo_stable_id: repo.as_ref().and_then(|r| r.id).map(|id| id.to_string()),
+        full_name: repo.as_ref().and_then(|r| r.full_name.clone()),
+        clone_url: repo
+            .and_then(|r| r.clone_url)
+            .as_deref()
+            .and_then(hooks::clean_clone_url),
+        pusher,
     }
 }
 
