@@ -4,9 +4,13 @@
 //! `role=member` (BBQL `q` search, `next` links), branches under `refs/branches`, git user
 //! `x-token-auth`. Bitbucket has no API to revoke a consumer's token: the user removes the
 //! authorization under Personal settings → App authorizations.
+//! Webhooks: `hooks`.
 //! Docs: developer.atlassian.com/cloud/bitbucket/oauth-2/ and /rest/api-group-repositories/.
 
+mod hooks;
+
 use super::github::{self, NamedBranch};
+use super::hooks::HookHost;
 use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
 use crate::config::HostConfig;
@@ -109,6 +113,10 @@ impl CodeHost for Bitbucket {
     }
 
     fn repos(&self) -> Option<&dyn RepoHost> {
+        Some(self)
+    }
+
+    fn hooks(&self) -> Option<&dyn HookHost> {
         Some(self)
     }
 
