@@ -78,6 +78,10 @@ pub struct PageData {
 pub struct Repository {
     /// What to pass back for branches (GitLab: the project id; others: `owner/name`).
     pub id: String,
+    /// The host's own id of the repository, which survives a rename or transfer (GitHub,
+    /// Gitea, Gitee: the numeric `id`; GitLab: the project id; Bitbucket: the `uuid`).
+    #[serde(default)]
+    pub stable_id: String,
     pub full_name: String,
     pub private: bool,
     pub web_url: Option<String>,

@@ -4,9 +4,13 @@
 //! `role=member` (BBQL `q` search, `next` links), branches under `refs/branches`, git user
 //! `x-token-auth`. Bitbucket has no API to revoke a consumer's token: the user removes the
 //! authorization under Personal settings → App authorizations.
+//! Webhooks: `hooks`.
 //! Docs: developer.atlassian.com/cloud/bitbucket/oauth-2/ and /rest/api-group-repositories/.
 
+mod hooks;
+
 use super::github::{self, NamedBranch};
+use super::hooks::HookHost;
 use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
 use crate::config::HostConfig;
@@ -112,6 +116,10 @@ impl CodeHost for Bitbucket {
         Some(self)
     }
 
+    fn hooks(&self) -> Option<&dyn HookHost> {
+        Some(self)
+    }
+
     fn credential(&self, _at: Instance<'_>, _account: &str) -> CredentialShape {
         CredentialShape {
             base_url: self.web.clone(),
@@ -128,6 +136,9 @@ struct MainBranch {
 
 #[derive(Deserialize)]
 struct Repo {
+    /// `{…}`; always sent, a listing without it still lists.
+    #[serde(default)]
+    uuid: Option<String>,
     full_name: String,
     #[serde(default)]
     is_private: bool,
@@ -172,6 +183,7 @@ impl RepoHost for Bitbucket {
             .into_iter()
             .map(|r| Repository {
                 id: r.full_name.clone(),
+                stable_id: r.uuid.unwrap_or_default(),
                 private: r.is_private,
                 web_url: r
                     .links

@@ -3,10 +3,13 @@
 //! one-item `GET /api/v1/user/repos` (needs `read:repository`), since Gitea cannot tell a
 //! token its own scopes. Repositories page with `Link` and `X-Total-Count`; branches under
 //! `/repos/{owner}/{repo}/branches`. No API revokes a token without the user's password: the
-//! user deletes it under Settings → Applications. Git user is the login.
+//! user deletes it under Settings → Applications. Git user is the login. Webhooks: `hooks`.
 //! Docs: docs.gitea.com/development/api-usage and the instance's `/api/swagger`.
 
+mod hooks;
+
 use super::github::{self, GitHubStyleRepo, NamedBranch};
+use super::hooks::HookHost;
 use super::http::{self, Answer, Auth};
 use super::{AccessTokenHost, CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId};
 use super::{TokenCheck, PER_PAGE};
@@ -106,6 +109,10 @@ impl CodeHost for Gitea {
     }
 
     fn repos(&self) -> Option<&dyn RepoHost> {
+        Some(self)
+    }
+
+    fn hooks(&self) -> Option<&dyn HookHost> {
         Some(self)
     }
 

@@ -1,8 +1,11 @@
 //! GitHub (and GitHub Enterprise Server): an OAuth app with PKCE, `GET /user` (granted scopes
 //! in `X-OAuth-Scopes`), revocation of the app's grant, repositories from `/user/repos`
 //! (`Link` pagination; it cannot search, so a page is filtered here), git user
-//! `x-access-token`.
+//! `x-access-token`. Its webhooks are in `hooks`.
 
+pub(super) mod hooks;
+
+use super::hooks::HookHost;
 use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
 use crate::config::{HostConfig, OAuthApp};
@@ -89,6 +92,10 @@ impl CodeHost for GitHub {
         Some(self)
     }
 
+    fn hooks(&self) -> Option<&dyn HookHost> {
+        Some(self)
+    }
+
     /// `DELETE /applications/{client_id}/grant` (Basic auth with the app's credentials)
     /// removes our app's authorization and every token of it.
     async fn revoke(
@@ -141,6 +148,9 @@ impl CodeHost for GitHub {
 /// A repository as GitHub describes it (Gitee and Gitea copy the shape).
 #[derive(Deserialize)]
 pub(super) struct GitHubStyleRepo {
+    /// Every one of the three sends it; a listing without it still lists.
+    #[serde(default)]
+    id: Option<u64>,
     full_name: String,
     #[serde(default)]
     private: bool,
@@ -155,6 +165,7 @@ impl GitHubStyleRepo {
     pub(super) fn into_repository(self) -> Repository {
         Repository {
             id: self.full_name.clone(),
+            stable_id: self.id.map(|id| id.to_string()).unwrap_or_default(),
             private: self.private,
             web_url: self
                 .html_url

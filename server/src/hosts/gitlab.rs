@@ -1,8 +1,11 @@
 //! GitLab (gitlab.com or self-managed, by address): a personal access token checked with
 //! `GET /api/v4/user` and `/personal_access_tokens/self` (see `providers::gitlab`), revoked on
 //! request, projects the account is a member of (searched upstream, `Link` pagination), git
-//! user `oauth2`.
+//! user `oauth2`. Webhooks: `hooks`.
 
+mod hooks;
+
+use super::hooks::HookHost;
 use super::http::{self, Auth};
 use super::{AccessTokenHost, CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId};
 use super::{TokenCheck, PER_PAGE};
@@ -52,6 +55,10 @@ impl CodeHost for GitLab {
     }
 
     fn repos(&self) -> Option<&dyn RepoHost> {
+        Some(self)
+    }
+
+    fn hooks(&self) -> Option<&dyn HookHost> {
         Some(self)
     }
 
@@ -134,6 +141,7 @@ impl RepoHost for GitLab {
             .map(|p| Repository {
                 // Branches are asked for by project id.
                 id: p.id.to_string(),
+                stable_id: p.id.to_string(),
                 private: p.visibility.as_deref() != Some("public"),
                 web_url: p
                     .web_url

@@ -1,5 +1,6 @@
-//! The REST calls every host module makes with a user's token: one GET, the answer read within
-//! [`MAX_ANSWER`], and the statuses every API means the same by mapped once. What a status
+//! The REST calls every host module makes with a user's token: a GET, or a call with a JSON
+//! body (the hook API's POST and DELETE), the answer read within [`MAX_ANSWER`], and the
+//! statuses every API means the same by mapped once. What a status
 //! means beyond that (GitLab's error bodies, Gitea's scope messages) is the host module's.
 
 use crate::providers::instance::classify;
@@ -44,14 +45,27 @@ pub struct Answer {
 
 /// GETs `url` with the token; any HTTP answer is `Ok` (see [`Answer::ok`]).
 pub async fn get(http: &reqwest::Client, url: &str, auth: Auth<'_>) -> Result<Answer, HostError> {
+    send(http, reqwest::Method::GET, url, auth, None).await
+}
+
+/// Calls `url` with `method`, the token and `body` as JSON (if any); any HTTP answer is `Ok`
+/// (see [`Answer::ok`]). The client is the caller's, so its policy and timeout hold.
+pub async fn send(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    auth: Auth<'_>,
+    body: Option<&serde_json::Value>,
+) -> Result<Answer, HostError> {
     let (name, value) = auth.header()?;
-    let resp = http
-        .get(url)
+    let mut req = http
+        .request(method, url)
         .header(name, value)
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| classify(&e))?;
+        .header(header::ACCEPT, "application/json");
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    let resp = req.send().await.map_err(|e| classify(&e))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = read_bounded(resp, MAX_ANSWER).await?;
@@ -63,6 +77,11 @@ pub async fn get(http: &reqwest::Client, url: &str, auth: Auth<'_>) -> Result<An
 }
 
 impl Answer {
+    /// Whether the status is a success (2xx).
+    pub fn ok_status(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

@@ -14,6 +14,7 @@ pub mod gitea;
 pub mod gitee;
 pub mod github;
 pub mod gitlab;
+pub mod hooks;
 mod http;
 mod repo_id;
 
@@ -117,6 +118,11 @@ pub trait CodeHost: Send + Sync {
 
     /// Hosts whose repositories can be listed.
     fn repos(&self) -> Option<&dyn RepoHost> {
+        None
+    }
+
+    /// Hosts whose repositories can get a webhook (auto-build).
+    fn hooks(&self) -> Option<&dyn hooks::HookHost> {
         None
     }
 

@@ -4,6 +4,16 @@ use super::*;
 use crate::config::OAuthApp;
 use app::api::{BindMethod, RevocationPolicy};
 
+/// What host modules' own tests build a host with (nothing here is called over the network).
+pub(in crate::hosts) fn outbound() -> Outbound {
+    Outbound {
+        policy: OutboundPolicy {
+            allow_loopback: true,
+        },
+        timeout: Duration::from_secs(5),
+    }
+}
+
 /// A configuration with an OAuth app for every host that binds through OAuth.
 fn full_config() -> Config {
     let mut c = Config::defaults();

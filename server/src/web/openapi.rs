@@ -100,7 +100,8 @@ pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Repository"}},
                     "page": {"type": "integer"}, "next_page": {"type": "integer", "nullable": true}}},
                 "Repository": {"type": "object", "required": ["id", "full_name", "private"], "properties": {
-                    "id": {"type": "string"}, "full_name": {"type": "string"}, "private": {"type": "boolean"},
+                    "id": {"type": "string"}, "stable_id": {"type": "string", "description": "The host's own id, stable across renames (GitHub, Gitea, Gitee: numeric id; GitLab: project id; Bitbucket: uuid)"},
+                    "full_name": {"type": "string"}, "private": {"type": "boolean"},
                     "web_url": {"type": "string", "nullable": true}, "default_branch": {"type": "string", "nullable": true}}},
                 "Branch": {"type": "object", "required": ["name", "default"], "properties": {"name": {"type": "string"}, "default": {"type": "boolean"}}},
                 "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
