@@ -199,6 +199,16 @@ messages! {
     ErrUpstreamHint => "Try again later; if it persists, check the {} server.", "请稍后重试；如持续出现，请检查 {} 服务器。";
     ErrRefreshUnavailable => "{} could not renew the authorization just now.", "{} 暂时无法续期授权。";
     ErrUnsupported => "This code source does not offer that.", "该代码源不支持此操作。";
+    ErrHookScope => "The authorization on {} cannot manage webhooks: it lacks {}.", "{} 上的授权无法管理 Webhook：缺少 {}。";
+    ErrHookScopeHint => "Re-authorize with the extra permission (or bind a token that has it), or set the webhook up by hand.", "请授予额外权限后重新授权（或绑定具有该权限的 Token），或手动配置 Webhook。";
+    ErrHookNotAdmin => "The bound account may not manage this repository's webhooks.", "绑定的账号无权管理该仓库的 Webhook。";
+    ErrHookNotAdminHint => "Ask a repository administrator (maintainer) to turn auto-build on, or set the webhook up by hand.", "请联系仓库管理员（Maintainer）开启自动构建，或手动配置 Webhook。";
+    ErrHookRepoNotFound => "The code host no longer shows this repository to the bound account.", "代码托管平台已不再向绑定账号显示该仓库。";
+    ErrHookLimit => "The repository already has as many webhooks as the code host allows.", "该仓库的 Webhook 数量已达代码托管平台上限。";
+    ErrHookLimitHint => "Remove an unused webhook in the repository's settings, then try again.", "请在仓库设置中删除不再使用的 Webhook 后重试。";
+    ErrHookFilters => "The branch and tag filters are not valid.", "分支和标签过滤规则无效。";
+    ErrHookFiltersHint => "Name at least one branch or tag pattern, such as main, release/* or v*.", "请至少填写一个分支或标签规则，例如 main、release/* 或 v*。";
+    ErrHookOff => "Auto-build is not on for this repository.", "该仓库未开启自动构建。";
     ErrRepoIdMalformed => "That repository is not one from the list.", "该仓库不在列表中。";
     ErrOAuthDenied => "The authorization was declined.", "已取消授权。";
     ErrOAuthDeniedHint => "Bind again and choose Authorize on the code host's page.", "请重新绑定，并在代码托管网站的页面上点击“授权”。";
@@ -250,6 +260,8 @@ messages! {
     ActionReauthorize => "Re-authorized", "重新授权";
     ActionCredential => "Credential issued to the build service", "向构建服务发放凭据";
     ActionRefreshFailed => "Token refresh failed", "Token 刷新失败";
+    ActionAutoBuildOn => "Auto-build turned on", "开启自动构建";
+    ActionAutoBuildOff => "Auto-build turned off", "关闭自动构建";
     ActorBuildService => "Build service", "构建服务";
     OutcomeOk => "Succeeded", "成功";
     TheCodeHost => "The code host", "代码托管平台";

@@ -11,6 +11,7 @@
 // Leptos view types of the whole page get deep when the server renders them.
 #![recursion_limit = "256"]
 
+pub mod autobuild;
 pub mod bench_seed;
 pub mod config;
 pub mod credentials;
@@ -66,6 +67,12 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         .clone()
         .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr));
     let secure = public_base.starts_with("https://");
+    // Code hosts deliver webhooks here: an address they reach, which the console need not be.
+    let webhook_base = format!(
+        "{}{}",
+        config.webhook_url.as_deref().unwrap_or(&public_base),
+        config.base_path
+    );
     // The code hosts send the browser back to the callback under our prefix.
     let public_base = format!("{public_base}{}", config.base_path);
     let hosts = Arc::new(hosts::Hosts::from_config(config, &public_base)?);
@@ -96,6 +103,24 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         credentials: credentials.clone(),
         oauth: flows.clone(),
     });
+    let pusher = match &config.build_events {
+        Some(p) => {
+            let pusher = autobuild::push::Pusher::new(p.url.clone(), p.secret.expose())
+                .context("setting up the build events push")?;
+            pusher.clone().spawn(store.clone());
+            Some(pusher)
+        }
+        None => None,
+    };
+    let autobuild = Arc::new(autobuild::AutoBuild::new(
+        store.clone(),
+        cipher.clone(),
+        credentials.clone(),
+        flows.clone(),
+        webhook_base,
+        autobuild::feed::Feed::new(store.clone()),
+        pusher,
+    ));
     let services = Arc::new(service::CodeSources::new(
         config,
         store.clone(),
@@ -103,6 +128,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         flows.clone(),
         health,
         repos.clone(),
+        autobuild.clone(),
     ));
 
     if config.service_token.is_none() {
@@ -115,6 +141,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         token: config.service_token.as_ref().map(|t| Arc::new(t.clone())),
         base_path: config.base_path.clone(),
         counts: Default::default(),
+        autobuild: autobuild.clone(),
     };
     let services_for_avatars = services.clone();
     let oauth = web::oauth::OAuthRoutes {
@@ -165,6 +192,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
             secure,
             service_api,
             avatars: services_for_avatars,
+            autobuild,
         },
     ))
 }

@@ -26,6 +26,22 @@ pub struct Metrics {
     /// Page loads answered from the page cache, and those rendered (web/page_cache).
     page_hits: AtomicU64,
     page_renders: AtomicU64,
+    /// Webhook deliveries by provider and outcome (autobuild::ingress::Answer::outcome).
+    deliveries: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// Build events emitted, by provider.
+    events: Mutex<BTreeMap<&'static str, u64>>,
+    /// Attempts to push an event to the build service: delivered, failed.
+    pushed: [AtomicU64; 2],
+}
+
+/// What `/metrics` reads from the auto-build path when scraped.
+#[derive(Debug, Default)]
+pub struct AutoBuildGauges {
+    /// Events stored past the highest cursor the build service passed back to the feed.
+    pub feed_lag: u64,
+    /// Events waiting in the push outbox, and those of them that failed at least once.
+    pub outbox_pending: u64,
+    pub outbox_failing: u64,
 }
 
 /// The process-wide registry.
@@ -103,6 +119,69 @@ impl Metrics {
             &self.page_renders
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A webhook delivery was answered.
+    pub fn delivery(&self, provider: &'static str, outcome: &'static str) {
+        *self
+            .deliveries
+            .lock()
+            .expect("metrics poisoned")
+            .entry((provider, outcome))
+            .or_default() += 1;
+    }
+
+    /// `n` new build events were stored.
+    pub fn events_emitted(&self, provider: &'static str, n: u64) {
+        *self
+            .events
+            .lock()
+            .expect("metrics poisoned")
+            .entry(provider)
+            .or_default() += n;
+    }
+
+    /// One attempt to push an event to the build service.
+    pub fn events_pushed(&self, delivered: bool) {
+        self.pushed[usize::from(!delivered)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The auto-build families: deliveries, events, pushes and the gauges read at scrape time.
+    pub fn render_autobuild(&self, gauges: &AutoBuildGauges) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP codesource_webhook_deliveries_total Webhook deliveries by provider and outcome.\n# TYPE codesource_webhook_deliveries_total counter\n");
+        for ((provider, outcome), n) in self.deliveries.lock().expect("metrics poisoned").iter() {
+            let _ = writeln!(
+                out,
+                "codesource_webhook_deliveries_total{{provider=\"{provider}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP codesource_build_events_total Build events emitted, by provider.\n# TYPE codesource_build_events_total counter\n");
+        for (provider, n) in self.events.lock().expect("metrics poisoned").iter() {
+            let _ = writeln!(
+                out,
+                "codesource_build_events_total{{provider=\"{provider}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP codesource_build_event_pushes_total Attempts to push a build event to the build service.\n# TYPE codesource_build_event_pushes_total counter\n");
+        for (result, n) in [("delivered", &self.pushed[0]), ("failed", &self.pushed[1])] {
+            let _ = writeln!(
+                out,
+                "codesource_build_event_pushes_total{{result=\"{result}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP codesource_build_events_feed_lag Events stored past the highest cursor the build service passed back.\n# TYPE codesource_build_events_feed_lag gauge\ncodesource_build_events_feed_lag {}",
+            gauges.feed_lag
+        );
+        let _ = writeln!(
+            out,
+            "# HELP codesource_build_events_outbox Events waiting to be pushed (failing: tried at least once).\n# TYPE codesource_build_events_outbox gauge\ncodesource_build_events_outbox{{state=\"pending\"}} {}\ncodesource_build_events_outbox{{state=\"failing\"}} {}",
+            gauges.outbox_pending, gauges.outbox_failing
+        );
+        out
     }
 
     /// The text exposition format; `bindings` are (provider, status) counts.

@@ -38,9 +38,11 @@ pub struct CodeSources {
     build_url: Option<String>,
     /// Our path prefix: avatar URLs handed to the page are under it.
     base_path: String,
+    autobuild: Arc<crate::autobuild::AutoBuild>,
 }
 
 mod activity;
+mod autobuild;
 mod avatars;
 mod bind;
 mod repos;
@@ -55,8 +57,10 @@ impl CodeSources {
         oauth: Arc<OAuthFlows>,
         health: Arc<Health>,
         repos: Arc<Repositories>,
+        autobuild: Arc<crate::autobuild::AutoBuild>,
     ) -> Self {
         CodeSources {
+            autobuild,
             repos,
             oauth,
             health,
@@ -319,5 +323,43 @@ impl CodeSourceService for CodeSources {
         revoke: bool,
     ) -> Result<Revocation, ApiError> {
         self.unbind_now(caller, provider, revoke).await
+    }
+
+    async fn auto_build_list(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+    ) -> Result<Vec<app::api::AutoBuildView>, ApiError> {
+        self.auto_build_list_now(caller, provider).await
+    }
+
+    async fn auto_build_enable(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+        filters: app::api::AutoBuildFilters,
+        manual: bool,
+    ) -> Result<app::api::AutoBuildEnabled, ApiError> {
+        self.auto_build_enable_now(caller, provider, repo, filters, manual)
+            .await
+    }
+
+    async fn auto_build_disable(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<(), ApiError> {
+        self.auto_build_disable_now(caller, provider, repo).await
+    }
+
+    async fn auto_build_deliveries(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<Vec<app::api::DeliveryView>, ApiError> {
+        self.auto_build_deliveries_now(caller, provider, repo).await
     }
 }

@@ -94,15 +94,20 @@ pub enum ActivityAction {
     Unbind,
     CredentialIssued,
     RefreshFailed,
+    /// Auto-build turned on (or its filters changed) for a repository.
+    AutoBuildEnabled,
+    AutoBuildDisabled,
 }
 
 impl ActivityAction {
-    pub const ALL: [ActivityAction; 5] = [
+    pub const ALL: [ActivityAction; 7] = [
         ActivityAction::Bind,
         ActivityAction::Reauthorize,
         ActivityAction::Unbind,
         ActivityAction::CredentialIssued,
         ActivityAction::RefreshFailed,
+        ActivityAction::AutoBuildEnabled,
+        ActivityAction::AutoBuildDisabled,
     ];
 }
 

@@ -26,6 +26,9 @@ pub enum ApiError {
     PendingExpired,
     #[error("the default binding cannot be changed")]
     DefaultBinding,
+    /// Auto-build could not be turned on or off, and why.
+    #[error("auto-build refused: {0:?}")]
+    AutoBuild(super::HookRefusal),
     #[error("this code source is not configured by the operator")]
     NotConfigured,
     /// An OAuth callback whose `state` is missing, unknown, expired, already used, or belongs
@@ -158,6 +161,12 @@ impl ApiError {
             ApiError::Unsupported => 409,
             ApiError::PendingExpired => 410,
             ApiError::DefaultBinding => 409,
+            ApiError::AutoBuild(r) => match r {
+                super::HookRefusal::MissingScope { .. } | super::HookRefusal::NotAdmin => 403,
+                super::HookRefusal::RepositoryNotFound | super::HookRefusal::NotEnabled => 404,
+                super::HookRefusal::HookLimitReached => 409,
+                super::HookRefusal::InvalidFilters => 422,
+            },
             ApiError::NotConfigured => 409,
             ApiError::OAuthState => 400,
             ApiError::NeedsReauthorization => 409,

@@ -3,6 +3,7 @@
 //! context and calls it; the implementation lives in the `codesource-server` crate.
 
 mod activity;
+mod autobuild;
 pub mod client;
 pub mod codec;
 mod error;
@@ -14,6 +15,10 @@ pub mod service;
 mod types;
 
 pub use activity::{ActivityAction, ActivityOutcome, ReauthReason};
+pub use autobuild::{
+    filter_limits, AutoBuildEnabled, AutoBuildFilters, AutoBuildStatus, AutoBuildView,
+    DeliveryOutcome, DeliveryView, HookRefusal, ManualSetup,
+};
 pub use error::{ApiError, HostError, InputError};
 pub use functions::*;
 pub use host::{BindMethod, HostInfo, RevocationPolicy};

@@ -2,8 +2,9 @@
 //! context. Only compiled with `ssr`, so the wasm bundle never contains it.
 
 use super::{
-    ActivityPage, ApiError, Branch, CodeSourceRow, PageData, PendingBinding, Provider, RepoPage,
-    Revocation, TenantId, TokenInput,
+    ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildView, Branch,
+    CodeSourceRow, DeliveryView, PageData, PendingBinding, Provider, RepoPage, Revocation,
+    TenantId, TokenInput,
 };
 use std::sync::Arc;
 
@@ -72,6 +73,34 @@ pub trait CodeSourceService: Send + Sync + 'static {
         provider: Provider,
         revoke: bool,
     ) -> Result<Revocation, ApiError>;
+    /// The repositories of the bound account with auto-build on.
+    async fn auto_build_list(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+    ) -> Result<Vec<AutoBuildView>, ApiError>;
+    /// Turns auto-build on for `repo` (a listing's id), or changes its filters.
+    async fn auto_build_enable(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+        filters: AutoBuildFilters,
+        manual: bool,
+    ) -> Result<AutoBuildEnabled, ApiError>;
+    async fn auto_build_disable(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<(), ApiError>;
+    /// The repository's last deliveries, newest first.
+    async fn auto_build_deliveries(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<Vec<DeliveryView>, ApiError>;
 }
 
 /// What the server provides in context.

@@ -28,6 +28,8 @@ pub fn action_text(locale: Locale, action: ActivityAction) -> &'static str {
         ActivityAction::Reauthorize => Msg::ActionReauthorize,
         ActivityAction::CredentialIssued => Msg::ActionCredential,
         ActivityAction::RefreshFailed => Msg::ActionRefreshFailed,
+        ActivityAction::AutoBuildEnabled => Msg::ActionAutoBuildOn,
+        ActivityAction::AutoBuildDisabled => Msg::ActionAutoBuildOff,
     }
     .text(locale)
 }

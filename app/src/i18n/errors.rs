@@ -2,7 +2,7 @@
 //! [`ApiError`], in the current locale.
 
 use super::{fill, Locale, Msg};
-use crate::api::{ApiError, HostError, InputError};
+use crate::api::{ApiError, HookRefusal, HostError, InputError};
 
 /// What went wrong and what to do, for an error shown to the user. `host` names the code host
 /// the request went to (network failures say which one).
@@ -77,6 +77,17 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
         ApiError::Unsupported => pair(ErrUnsupported, ErrOutdatedPageHint),
         ApiError::PendingExpired => pair(ErrPendingExpired, ErrPendingExpiredHint),
         ApiError::DefaultBinding => pair(ErrDefaultBinding, ErrNotBoundHint),
+        ApiError::AutoBuild(r) => match r {
+            HookRefusal::MissingScope { needed } => (
+                fill(ErrHookScope.text(locale), &[host, &needed.join(", ")]),
+                ErrHookScopeHint.text(locale).to_string(),
+            ),
+            HookRefusal::NotAdmin => pair(ErrHookNotAdmin, ErrHookNotAdminHint),
+            HookRefusal::RepositoryNotFound => pair(ErrHookRepoNotFound, ErrOutdatedPageHint),
+            HookRefusal::HookLimitReached => pair(ErrHookLimit, ErrHookLimitHint),
+            HookRefusal::InvalidFilters => pair(ErrHookFilters, ErrHookFiltersHint),
+            HookRefusal::NotEnabled => pair(ErrHookOff, ErrOutdatedPageHint),
+        },
         ApiError::NotConfigured => pair(ErrNotConfigured, NotConfiguredHint),
         ApiError::OAuthState => pair(ErrOAuthState, ErrOAuthStateHint),
         ApiError::NeedsReauthorization => pair(StatusNeedsReauth, ErrNeedsReauthHint),

@@ -10,11 +10,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod autobuild;
 mod embedding;
 mod hosts;
 mod sources;
 mod storage;
 
+pub use autobuild::BuildEventsPush;
 pub use hosts::{HostConfig, HostsConfig};
 pub use storage::{Database, StoreConfig};
 
@@ -56,6 +58,10 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_DECRYPT_KEYS",
     "CODESOURCE_DECRYPT_KEYS_FILE",
     "CODESOURCE_REFRESH_LEASE_SECS",
+    "CODESOURCE_WEBHOOK_URL",
+    "CODESOURCE_BUILD_EVENTS_URL",
+    "CODESOURCE_BUILD_EVENTS_SECRET",
+    "CODESOURCE_BUILD_EVENTS_SECRET_FILE",
 ];
 
 /// An OAuth application registered at a code host.
@@ -107,6 +113,10 @@ pub struct Config {
     pub decrypt_keys: Vec<SecretBytes>,
     /// How long one replica may hold a binding's refresh before another may take over.
     pub refresh_lease: Duration,
+    /// Base URL code hosts deliver webhooks to (`None`: the public URL).
+    pub webhook_url: Option<String>,
+    /// Where build events are pushed (`None`: only the feed).
+    pub build_events: Option<BuildEventsPush>,
 }
 
 impl Config {
@@ -140,6 +150,8 @@ impl Config {
             decrypt_keys: Vec::new(),
             // Three attempts of at most 10 s each, with back-off, fit well inside.
             refresh_lease: Duration::from_secs(60),
+            webhook_url: None,
+            build_events: None,
         }
     }
 
@@ -236,6 +248,7 @@ impl Config {
         c.hosts = HostsConfig::load(&var, host_sections, legacy_hosts)?;
         c.apply_embedding(&var, file.embedding)?;
         c.apply_storage(&var, file.storage)?;
+        c.apply_autobuild(&var, file.autobuild)?;
         c.service_token = secret(
             var("CODESOURCE_SERVICE_TOKEN").or(file.service_token),
             var("CODESOURCE_SERVICE_TOKEN_FILE").or(file.service_token_file),

@@ -2,7 +2,7 @@
 //! and the small parsers shared by the settings.
 
 use super::hosts::HostFile;
-use super::{embedding, storage, OAuthApp};
+use super::{autobuild, embedding, storage, OAuthApp};
 use crate::secret::SecretString;
 use anyhow::{bail, Context};
 use app::api::Provider;
@@ -44,6 +44,8 @@ pub(super) struct FileConfig {
     pub(super) embedding: embedding::EmbeddingFile,
     #[serde(flatten)]
     pub(super) storage: storage::StorageFile,
+    #[serde(flatten)]
+    pub(super) autobuild: autobuild::AutoBuildFile,
     pub(super) service_token: Option<String>,
     pub(super) service_token_file: Option<String>,
     pub(super) audit_retention_days: Option<u64>,

@@ -60,16 +60,8 @@ pub fn hook_aad(rid: &str) -> Vec<u8> {
     format!("autobuild-hook/v{}/{rid}", super::RECORD_VERSION).into_bytes()
 }
 
-/// What became of one delivery.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryOutcome {
-    Built,
-    Duplicate,
-    Ignored,
-    Refused,
-    HostError,
-}
+/// What became of one delivery: the wire type itself, so the log reads the same everywhere.
+pub use app::api::DeliveryOutcome;
 
 /// One line of a registration's delivery log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

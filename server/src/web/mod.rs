@@ -9,6 +9,7 @@ pub mod binding_counts;
 mod compression;
 mod cors;
 mod cross_site;
+mod hooks;
 mod middleware;
 pub mod oauth;
 mod openapi;
@@ -54,6 +55,8 @@ pub struct WebState {
     pub service_api: service_api::ServiceApi,
     /// Serves the avatars kept with bindings and pending accounts.
     pub avatars: Arc<crate::service::CodeSources>,
+    /// The webhook ingress.
+    pub autobuild: Arc<crate::autobuild::AutoBuild>,
 }
 
 pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
@@ -149,6 +152,8 @@ pub fn router(leptos_options: LeptosOptions, state: WebState) -> Router {
         .layer(axum::middleware::from_fn(
             server_fn_guard::too_large_as_api_error,
         ))
+        // Outside the 64 KiB limit: deliveries are bounded by the ingress itself (1 MiB).
+        .merge(hooks::routes(state.autobuild))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(frames),
             middleware::security_headers,

@@ -3,6 +3,115 @@
 
 use serde_json::json;
 
+/// The auto-build paths and schemas (`web/service_api/autobuild.rs`).
+fn add_autobuild(doc: &mut serde_json::Value, err: &dyn Fn(&str) -> serde_json::Value) {
+    let all: Vec<&str> = app::api::Provider::ALL.iter().map(|p| p.as_str()).collect();
+    let params = json!([
+        tenant_param(),
+        {"name": "provider", "in": "path", "required": true, "schema": {"type": "string", "enum": all}},
+        {"name": "id", "in": "path", "required": true, "description": "The repository id a listing hands out (or the host's stable id)",
+         "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN}}
+    ]);
+    let reauth = json!({"description": "The binding needs re-authorization", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reauthorization"}}}});
+    let common = |extra: serde_json::Value| {
+        let mut r = json!({
+            "400": err("The tenant id, the repository id or the body is not valid"),
+            "401": err("No service token"), "403": err("Wrong service token, or the grant cannot manage hooks (`missing_scope` with `needed_scopes`, `not_repository_admin`)"),
+            "404": err("Not bound, unknown code source, repository not found, or auto-build is off (`auto_build_off`)"),
+            "409": reauth.clone(),
+            "429": err("The tenant has too many calls to code hosts running; retry shortly"),
+            "500": err("Internal error"), "502": err("The code host did not answer as expected"), "503": err("Storage or the token refresh is unavailable; retry later")
+        });
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            r[k] = v.clone();
+        }
+        r
+    };
+    let paths = &mut doc["paths"];
+    paths["/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build"] = json!({
+        "parameters": params.clone(),
+        "get": {
+            "summary": "The repository's auto-build registration",
+            "operationId": "getAutoBuild",
+            "security": [{"serviceToken": []}],
+            "responses": common(json!({"200": {"description": "Auto-build is on", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AutoBuild"}}}}}))
+        },
+        "put": {
+            "summary": "Turn auto-build on (or change its filters): registers one webhook on the code host",
+            "description": "Glob patterns over branch and tag names (`*` within a segment, `**` across, `?` one character); an empty list builds none of that kind, both empty is refused (422). With `manual: true` nothing is registered on the host: the answer's `manual_setup` holds the payload URL, the secret (shown once) and the events to tick.",
+            "operationId": "putAutoBuild",
+            "security": [{"serviceToken": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AutoBuildFilters"}}}},
+            "responses": common(json!({
+                "200": {"description": "Auto-build is on", "headers": {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AutoBuild"}}}},
+                "409": err("The binding needs re-authorization, the code source has no hook API (`auto_build_unsupported`), or the repository has as many hooks as the host allows (`hook_limit_reached`)"),
+                "422": err("The filters are not valid (`invalid_filters`)")
+            }))
+        },
+        "delete": {
+            "summary": "Turn auto-build off: the webhook is removed from the code host",
+            "operationId": "deleteAutoBuild",
+            "security": [{"serviceToken": []}],
+            "responses": common(json!({"204": {"description": "Auto-build is off and the hook is gone"}}))
+        }
+    });
+    paths["/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/deliveries"] = json!({
+        "parameters": params,
+        "get": {
+            "summary": "The repository's last deliveries (at most 50), newest first",
+            "operationId": "listDeliveries",
+            "security": [{"serviceToken": []}],
+            "responses": common(json!({"200": {"description": "Deliveries", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["deliveries"], "properties": {"deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}}}}}}}}))
+        }
+    });
+    paths["/api/v1/build-events"] = json!({
+        "get": {
+            "summary": "Build events after a cursor, oldest first (at least once; de-duplicate by `id`)",
+            "description": "Pass `next` back as `after`. With `wait` the request is held open until an event arrives or the wait is over (long poll, across replicas).",
+            "operationId": "listBuildEvents",
+            "security": [{"serviceToken": []}],
+            "parameters": [
+                {"name": "after", "in": "query", "required": false, "schema": {"type": "integer", "format": "int64", "minimum": 0}},
+                {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": crate::autobuild::feed::MAX_LIMIT}},
+                {"name": "wait", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": crate::autobuild::feed::MAX_WAIT.as_secs()}}
+            ],
+            "responses": {
+                "200": {"description": "A page of events", "content": {"application/json": {"schema": {"type": "object", "required": ["events", "next"], "properties": {
+                    "events": {"type": "array", "items": {"$ref": "#/components/schemas/BuildEvent"}}, "next": {"type": "string"}}}}}},
+                "400": err("A parameter is not valid"), "401": err("No service token"), "403": err("Wrong service token"),
+                "500": err("Internal error"), "503": err("Storage is unavailable; retry later")
+            }
+        }
+    });
+    let schemas = &mut doc["components"]["schemas"];
+    let patterns = json!({"type": "array", "maxItems": app::api::filter_limits::MAX_PATTERNS,
+        "items": {"type": "string", "minLength": 1, "maxLength": app::api::filter_limits::MAX_PATTERN_LEN}});
+    schemas["AutoBuildFilters"] = json!({"type": "object", "additionalProperties": false, "properties": {
+        "branches": patterns.clone(), "tags": patterns, "manual": {"type": "boolean"}}});
+    schemas["AutoBuild"] = json!({"type": "object", "required": ["repository", "repository_id", "full_name", "status", "branches", "tags", "webhook_url", "created_at"], "properties": {
+        "repository": {"type": "string"}, "repository_id": {"type": "string", "description": "The code host's stable id"},
+        "full_name": {"type": "string"}, "status": {"type": "string", "enum": ["active", "manual_setup"]},
+        "branches": {"type": "array", "items": {"type": "string"}}, "tags": {"type": "array", "items": {"type": "string"}},
+        "webhook_url": {"type": "string"}, "created_at": {"type": "integer", "format": "int64"},
+        "last_delivery_at": {"type": "integer", "format": "int64", "nullable": true, "description": "Unix milliseconds"},
+        "manual_setup": {"type": "object", "properties": {"payload_url": {"type": "string"}, "secret": {"type": "string"}, "content_type": {"type": "string"},
+            "events": {"type": "array", "items": {"type": "string"}}, "settings_url": {"type": "string", "nullable": true}}}}});
+    schemas["Delivery"] = json!({"type": "object", "required": ["at_ms", "event", "outcome"], "properties": {
+        "at_ms": {"type": "integer", "format": "int64"}, "delivery_id": {"type": "string", "nullable": true}, "event": {"type": "string"},
+        "git_ref": {"type": "string", "nullable": true}, "commit": {"type": "string", "nullable": true},
+        "outcome": {"type": "string", "enum": ["built", "duplicate", "ignored", "refused", "host_error"]}}});
+    schemas["BuildEvent"] = json!({"type": "object", "required": ["id", "cursor", "tenant", "provider", "account", "repository", "ref", "ref_type", "ref_name", "commit", "received_at", "manual"], "properties": {
+        "id": {"type": "string", "description": "Stable: the same ref at the same commit is one event"},
+        "cursor": {"type": "string"}, "tenant": {"type": "string"}, "provider": {"type": "string", "enum": all}, "account": {"type": "string"},
+        "repository": {"type": "object", "required": ["id", "full_name"], "properties": {"id": {"type": "string"}, "full_name": {"type": "string"}, "clone_url": {"type": "string", "nullable": true}}},
+        "ref": {"type": "string"}, "ref_type": {"type": "string", "enum": ["branch", "tag"]}, "ref_name": {"type": "string"},
+        "commit": {"type": "string"}, "before": {"type": "string", "nullable": true}, "pusher": {"type": "string", "nullable": true},
+        "delivery_id": {"type": "string", "nullable": true}, "received_at": {"type": "integer", "format": "int64", "description": "Unix milliseconds"},
+        "manual": {"type": "boolean"}}});
+}
+
 fn tenant_param() -> serde_json::Value {
     json!({"name": "tenant", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._@:-]{1,128}$"}})
 }
@@ -109,6 +218,7 @@ pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
             }
         }
     });
+    add_autobuild(&mut doc, &err);
     super::openapi_fns::add_to(&mut doc);
     if !base_path.is_empty() {
         doc["servers"] = json!([{"url": base_path}]);

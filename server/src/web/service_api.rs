@@ -25,9 +25,12 @@ pub struct ServiceApi {
     pub base_path: String,
     /// The bindings gauge of `/metrics`, counted at most once a minute.
     pub counts: Arc<super::binding_counts::BindingCounts>,
+    pub autobuild: Arc<crate::autobuild::AutoBuild>,
 }
 
 mod errors;
+
+mod autobuild;
 
 use errors::{credential_error, error, repo_error, Refused};
 
@@ -47,6 +50,17 @@ pub fn routes(state: ServiceApi) -> Router {
             "/api/v1/tenants/{tenant}/code-sources/{provider}/credential",
             get(credential),
         )
+        .route(
+            "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build",
+            get(autobuild::get)
+                .put(autobuild::put)
+                .delete(autobuild::delete),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/deliveries",
+            get(autobuild::deliveries),
+        )
+        .route("/api/v1/build-events", get(autobuild::feed))
         // Shared, not cloned per request (a clone is five reference counts and the base path).
         .with_state(Arc::new(state))
 }
@@ -232,12 +246,15 @@ async fn metrics(State(state): State<Arc<ServiceApi>>, headers: HeaderMap) -> Re
         }
         Err(e) => tracing::error!(error = %e, "metrics: counting bindings failed"),
     }
+    let gauges = autobuild::gauges(&state).await;
+    let mut text = crate::metrics::metrics().render(&bindings);
+    text.push_str(&crate::metrics::metrics().render_autobuild(&gauges));
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        crate::metrics::metrics().render(&bindings),
+        text,
     )
         .into_response()
 }

@@ -3,6 +3,7 @@
 
 mod activity;
 mod assets;
+mod autobuild;
 mod avatars;
 mod binding;
 mod bitbucket;

@@ -98,3 +98,60 @@ pub(super) fn credential_error(e: CredentialError, request_id: &str) -> Response
         }
     }
 }
+
+/// Why an auto-build call was refused: a typed reason per case, never a 500 for a caller's or a
+/// code host's doing.
+pub(super) fn autobuild_error(e: crate::autobuild::AutoBuildError, request_id: &str) -> Response {
+    use crate::autobuild::AutoBuildError as E;
+    use crate::hosts::hooks::HookError as H;
+    match e {
+        E::Unsupported => error(
+            StatusCode::CONFLICT,
+            "auto_build_unsupported",
+            "This code source has no webhook API here: auto-build is not available for it.",
+        ),
+        E::InvalidFilters(why) => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_filters",
+            &format!("The branch and tag filters are not valid: {why}."),
+        ),
+        E::InvalidRepository => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "The repository id is not one a listing handed out.",
+        ),
+        E::NotEnabled => error(
+            StatusCode::NOT_FOUND,
+            "auto_build_off",
+            "Auto-build is not turned on for this repository.",
+        ),
+        E::Credential(e) => credential_error(e, request_id),
+        E::Hook(H::MissingScope { needed }) => (
+            StatusCode::FORBIDDEN,
+            Json(json!({
+                "error": "missing_scope",
+                "message": "The bound grant cannot manage the repository's webhooks. Re-authorize (OAuth hosts) or bind a token with the named scopes, or set the hook up by hand (`\"manual\": true`).",
+                "needed_scopes": needed,
+            })),
+        )
+            .into_response(),
+        E::Hook(H::NotAdmin) => error(
+            StatusCode::FORBIDDEN,
+            "not_repository_admin",
+            "The bound account may not manage this repository's webhooks (it needs admin or maintainer rights). Ask an administrator, or set the hook up by hand (`\"manual\": true`).",
+        ),
+        E::Hook(H::RepoNotFound) => error(
+            StatusCode::NOT_FOUND,
+            "repository_not_found",
+            "The code host does not show this repository to the bound account.",
+        ),
+        E::Hook(H::LimitReached) => error(
+            StatusCode::CONFLICT,
+            "hook_limit_reached",
+            "The repository has as many webhooks as the code host allows; remove one there and try again.",
+        ),
+        E::Hook(H::Host(h)) => repo_error(crate::repositories::RepoError::Host(h), request_id),
+        E::Store(e) => credential_error(e.into(), request_id),
+        E::Internal(e) => credential_error(crate::credentials::CredentialError::Internal(e), request_id),
+    }
+}
