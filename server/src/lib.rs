@@ -152,10 +152,12 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         widget_origins: config.widget_origins.clone(),
         public_origin: config.public_url.clone(),
     };
+    let verifier = identity::IdentityVerifier::from_config(config);
+    if let Some(warning) = verifier.as_ref().and_then(|v| v.start_up_warning()) {
+        tracing::warn!("{warning}");
+    }
     let auth = web::Auth {
-        verifier: config.identity_key.as_ref().map(|k| {
-            identity::IdentityVerifier::new(secret::SecretBytes::new(k.expose().to_vec()))
-        }),
+        verifier,
         public_origin: config.public_url.clone(),
         widget_origins: config.widget_origins.clone(),
         base_path: config.base_path.clone(),

@@ -13,6 +13,7 @@ use std::time::Duration;
 mod autobuild;
 mod embedding;
 mod hosts;
+mod identity;
 mod sources;
 mod storage;
 
@@ -32,6 +33,10 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_DATA_DIR",
     "CODESOURCE_IDENTITY_KEY",
     "CODESOURCE_IDENTITY_KEY_FILE",
+    "CODESOURCE_IDENTITY_PREVIOUS_KEY",
+    "CODESOURCE_IDENTITY_PREVIOUS_KEY_FILE",
+    "CODESOURCE_IDENTITY_AUDIENCE",
+    "CODESOURCE_IDENTITY_ISSUER",
     "CODESOURCE_ENCRYPTION_KEY",
     "CODESOURCE_ENCRYPTION_KEY_FILE",
     "CODESOURCE_BUILD_NODE_CIDRS",
@@ -76,6 +81,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `None`: local mode (one local tenant, no sign-in).
     pub identity_key: Option<SecretBytes>,
+    /// The console's key before a rotation, still accepted until it is removed.
+    pub identity_previous_key: Option<SecretBytes>,
+    /// The `aud` every identity token must carry (`None`: not checked, warned at start).
+    pub identity_audience: Option<String>,
+    /// The `iss` every identity token must carry (`None`: not checked, warned at start).
+    pub identity_issuer: Option<String>,
     /// `None` in local mode: a key is generated into the data dir.
     pub encryption_key: Option<SecretBytes>,
     pub build_node_cidrs: Vec<IpNet>,
@@ -129,6 +140,9 @@ impl Config {
         Config {
             data_dir: PathBuf::from("./data"),
             identity_key: None,
+            identity_previous_key: None,
+            identity_audience: None,
+            identity_issuer: None,
             encryption_key: None,
             build_node_cidrs: Vec::new(),
             allow_loopback: false,
@@ -190,19 +204,7 @@ impl Config {
         if let Some(d) = var("CODESOURCE_DATA_DIR").or(file.data_dir) {
             c.data_dir = PathBuf::from(d);
         }
-        c.identity_key = secret(
-            var("CODESOURCE_IDENTITY_KEY").or(file.identity_key),
-            var("CODESOURCE_IDENTITY_KEY_FILE").or(file.identity_key_file),
-            "CODESOURCE_IDENTITY_KEY",
-        )?
-        .map(|s| SecretBytes::new(s.into_bytes()));
-        if let Some(k) = &c.identity_key {
-            if k.expose().len() < 32 {
-                bail!(
-                    "CODESOURCE_IDENTITY_KEY must be at least 32 bytes (the console's HS256 key)"
-                );
-            }
-        }
+        c.apply_identity(&var, file.identity)?;
         c.encryption_key = secret(
             var("CODESOURCE_ENCRYPTION_KEY").or(file.encryption_key),
             var("CODESOURCE_ENCRYPTION_KEY_FILE").or(file.encryption_key_file),

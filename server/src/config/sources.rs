@@ -2,7 +2,7 @@
 //! and the small parsers shared by the settings.
 
 use super::hosts::HostFile;
-use super::{autobuild, embedding, storage, OAuthApp};
+use super::{autobuild, embedding, identity, storage, OAuthApp};
 use crate::secret::SecretString;
 use anyhow::{bail, Context};
 use app::api::Provider;
@@ -16,8 +16,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub(super) struct FileConfig {
     pub(super) data_dir: Option<String>,
-    pub(super) identity_key: Option<String>,
-    pub(super) identity_key_file: Option<String>,
+    #[serde(flatten)]
+    pub(super) identity: identity::IdentityFile,
     pub(super) encryption_key: Option<String>,
     pub(super) encryption_key_file: Option<String>,
     pub(super) build_node_cidrs: Option<Vec<String>>,

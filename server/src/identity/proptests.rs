@@ -1,5 +1,6 @@
 //! Property tests for the identity token verifier: whatever arrives in `Authorization` or the
-//! cookie, only an unaltered HS256 token signed with our key, in date, with clean ids passes.
+//! cookie, only an unaltered HS256 token signed with our key, in date, with clean ids (and the
+//! configured audience) passes.
 
 use super::*;
 use proptest::prelude::*;
@@ -114,6 +115,35 @@ proptest! {
             verifier().verify(&format!("{h}.{p}.{s}"), NOW),
             Err(IdentityError::Algorithm)
         );
+    }
+
+    /// With an audience configured, a token passes exactly when its `aud` (a string or an
+    /// array) names it.
+    #[test]
+    fn only_our_audience_passes(
+        c in claims(),
+        auds in proptest::collection::vec(any::<String>(), 0..4),
+        ours_at in proptest::option::of(any::<prop::sample::Index>()),
+        as_string in any::<bool>(),
+    ) {
+        const OURS: &str = "code-sources";
+        let mut auds = auds;
+        if let Some(at) = ours_at {
+            auds.insert(at.index(auds.len() + 1), OURS.to_string());
+        }
+        let named = auds.iter().any(|a| a == OURS);
+        let aud = match (as_string, auds.as_slice()) {
+            (true, [one]) => json!(one),
+            _ => json!(auds),
+        };
+        let mut c = c;
+        c["aud"] = aud;
+        let got = verifier().with_audience(OURS).verify(&sign_hs256(KEY, &c), NOW);
+        if named {
+            prop_assert!(got.is_ok(), "{:?}", got);
+        } else {
+            prop_assert_eq!(got, Err(IdentityError::Audience));
+        }
     }
 
     #[test]
