@@ -165,7 +165,7 @@ messages! {
     ErrUnsupportedContentType => "The request was sent in a format the server does not accept.", "请求的格式不被服务器接受。";
     ErrOutdatedPageHint => "Reload the page (it may be out of date) and try again.", "请刷新页面（页面可能已过期）后重试。";
     ErrAddressForbidden => "This address is not allowed.", "不允许使用该地址。";
-    ErrAddressForbiddenHint => "Cloud metadata and local addresses cannot be used as a code source. Enter your {} server's address.", "云平台元数据地址和本机地址不能作为代码源。请填写 {} 服务器的地址。";
+    ErrAddressForbiddenHint => "Internal network addresses (private, local, cloud metadata) cannot be used as a code source unless your administrator allows them. Enter your {} server's address.", "内网地址（私有、本机、云平台元数据）不能作为代码源，除非管理员已允许。请填写 {} 服务器的地址。";
     ErrDns => "The host name could not be resolved.", "无法解析该域名。";
     ErrDnsHint => "Check the spelling, or enter the {} server's IP address.", "请检查拼写，或直接填写 {} 服务器的 IP 地址。";
     ErrRefused => "The {} server refused the connection.", "{} 服务器拒绝了连接。";

@@ -70,9 +70,7 @@ impl CodeSources {
             audit: store.clone(),
             store,
             cipher,
-            policy: OutboundPolicy {
-                allow_loopback: config.allow_loopback,
-            },
+            policy: OutboundPolicy::from_config(config),
             timeout: config.provider_timeout,
             build_url: config.build_url.clone(),
             base_path: config.base_path.clone(),
@@ -107,7 +105,7 @@ impl CodeSources {
             .map(|s| s.to_string())
             .collect();
         let aad = aad(&caller.tenant, provider);
-        let avatar = match avatar::client(self.policy, self.timeout) {
+        let avatar = match avatar::client(&self.policy, self.timeout) {
             Ok(http) => {
                 let host = self.host(provider);
                 let url = a.account.avatar_url.as_deref().map(|u| host.avatar_url(u));

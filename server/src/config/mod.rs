@@ -14,11 +14,13 @@ mod autobuild;
 mod embedding;
 mod hosts;
 mod identity;
+mod outbound;
 mod sources;
 mod storage;
 
 pub use autobuild::BuildEventsPush;
 pub use hosts::{HostConfig, HostsConfig};
+pub use outbound::OutboundAllow;
 pub use storage::{Database, StoreConfig};
 
 pub use sources::parse_cidrs;
@@ -41,6 +43,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_ENCRYPTION_KEY_FILE",
     "CODESOURCE_BUILD_NODE_CIDRS",
     "CODESOURCE_ALLOW_LOOPBACK",
+    "CODESOURCE_OUTBOUND_ALLOW",
     "CODESOURCE_PROVIDER_TIMEOUT_SECS",
     "CODESOURCE_PUBLIC_URL",
     "CODESOURCE_LOG_FORMAT",
@@ -91,6 +94,9 @@ pub struct Config {
     pub encryption_key: Option<SecretBytes>,
     pub build_node_cidrs: Vec<IpNet>,
     pub allow_loopback: bool,
+    /// Non-public addresses (CIDRs, host names) user-given addresses may reach; by default
+    /// only globally routable ones.
+    pub outbound_allow: OutboundAllow,
     pub provider_timeout: Duration,
     /// External base URL (scheme://host[:port]); when set, cross-site checks compare `Origin` to it.
     pub public_url: Option<String>,
@@ -146,6 +152,7 @@ impl Config {
             encryption_key: None,
             build_node_cidrs: Vec::new(),
             allow_loopback: false,
+            outbound_allow: OutboundAllow::default(),
             provider_timeout: MAX_PROVIDER_TIMEOUT,
             public_url: None,
             log_json: false,
@@ -229,6 +236,11 @@ impl Config {
         } else if let Some(b) = file.allow_loopback {
             c.allow_loopback = b;
         }
+        let allow = match var("CODESOURCE_OUTBOUND_ALLOW") {
+            Some(v) => v.split(',').map(|s| s.trim().to_string()).collect(),
+            None => file.outbound_allow.unwrap_or_default(),
+        };
+        c.outbound_allow = OutboundAllow::parse(&allow)?;
         if let Some(t) = var("CODESOURCE_PROVIDER_TIMEOUT_SECS")
             .map(|v| v.parse::<u64>())
             .transpose()

@@ -22,6 +22,7 @@ pub(super) struct FileConfig {
     pub(super) encryption_key_file: Option<String>,
     pub(super) build_node_cidrs: Option<Vec<String>>,
     pub(super) allow_loopback: Option<bool>,
+    pub(super) outbound_allow: Option<Vec<String>>,
     pub(super) provider_timeout_secs: Option<u64>,
     pub(super) public_url: Option<String>,
     pub(super) log_format: Option<String>,

@@ -206,3 +206,36 @@ fn a_bad_config_file_is_reported_without_its_text() {
         }
     }
 }
+
+#[test]
+fn reads_the_outbound_allow_list_from_the_environment_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml_path = dir.path().join("c.toml");
+    std::fs::write(
+        &toml_path,
+        "outbound_allow = [\"10.20.0.0/16\", \"gitlab.corp.example\"]\n",
+    )
+    .unwrap();
+    let file = toml_path.to_str().unwrap();
+    let (c, w) = Config::from_vars(&vars(&[("CODESOURCE_CONFIG", file)])).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    assert!(c.outbound_allow.contains("10.20.3.4".parse().unwrap()));
+    assert!(c.outbound_allow.has_name("gitlab.corp.example"));
+    // The environment wins over the file.
+    let (c, w) = Config::from_vars(&vars(&[
+        ("CODESOURCE_CONFIG", file),
+        (
+            "CODESOURCE_OUTBOUND_ALLOW",
+            "192.168.7.0/24, gitea.corp.example",
+        ),
+    ]))
+    .unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    assert!(!c.outbound_allow.contains("10.20.3.4".parse().unwrap()));
+    assert!(c.outbound_allow.contains("192.168.7.9".parse().unwrap()));
+    assert!(c.outbound_allow.has_name("gitea.corp.example"));
+    assert!(Config::defaults().outbound_allow.is_empty());
+    let err =
+        Config::from_vars(&vars(&[("CODESOURCE_OUTBOUND_ALLOW", "10.0.0.0/40")])).unwrap_err();
+    assert!(format!("{err:#}").contains("CODESOURCE_OUTBOUND_ALLOW"));
+}

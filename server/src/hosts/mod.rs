@@ -70,7 +70,7 @@ pub struct TokenCheck {
 }
 
 /// What every host gets to reach the network with.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Outbound {
     pub policy: OutboundPolicy,
     pub timeout: Duration,
@@ -83,7 +83,7 @@ impl Outbound {
             .map_err(|_| HostError::UnexpectedAnswer)?;
         // Stored CAs were checked when the binding was made.
         let ca = parse_ca(at.ca_pem).unwrap_or_default();
-        let client = InstanceClient::new(self.policy, self.timeout, ca)
+        let client = InstanceClient::new(&self.policy, self.timeout, ca)
             .map_err(|_| HostError::Unreachable)?;
         client.check_literal(&address)?;
         Ok((address, client))
@@ -243,9 +243,7 @@ impl Hosts {
     /// `public_base` is our external URL with the base path (OAuth redirect URIs).
     pub fn from_config(config: &Config, public_base: &str) -> anyhow::Result<Hosts> {
         let out = Outbound {
-            policy: OutboundPolicy {
-                allow_loopback: config.allow_loopback,
-            },
+            policy: OutboundPolicy::from_config(config),
             timeout: config.provider_timeout,
         };
         let mut hosts: Vec<Arc<dyn CodeHost>> = Vec::new();
@@ -254,11 +252,13 @@ impl Hosts {
             let redirect = callback_url(public_base, p);
             let host: Arc<dyn CodeHost> = match p {
                 Provider::DevCloud => Arc::new(devcloud::DevCloud::new(c)),
-                Provider::GitHub => Arc::new(github::GitHub::new(c, &redirect, out)?),
-                Provider::GitLab => Arc::new(gitlab::GitLab::new(c, out)),
-                Provider::Gitee => Arc::new(gitee::Gitee::new(c, &redirect, out)?),
-                Provider::Bitbucket => Arc::new(bitbucket::Bitbucket::new(c, &redirect, out)?),
-                Provider::Gitea => Arc::new(gitea::Gitea::new(c, out)),
+                Provider::GitHub => Arc::new(github::GitHub::new(c, &redirect, out.clone())?),
+                Provider::GitLab => Arc::new(gitlab::GitLab::new(c, out.clone())),
+                Provider::Gitee => Arc::new(gitee::Gitee::new(c, &redirect, out.clone())?),
+                Provider::Bitbucket => {
+                    Arc::new(bitbucket::Bitbucket::new(c, &redirect, out.clone())?)
+                }
+                Provider::Gitea => Arc::new(gitea::Gitea::new(c, out.clone())),
             };
             hosts.push(host);
         }

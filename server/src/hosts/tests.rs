@@ -7,9 +7,7 @@ use app::api::{BindMethod, RevocationPolicy};
 /// What host modules' own tests build a host with (nothing here is called over the network).
 pub(in crate::hosts) fn outbound() -> Outbound {
     Outbound {
-        policy: OutboundPolicy {
-            allow_loopback: true,
-        },
+        policy: OutboundPolicy::public_only(true),
         timeout: Duration::from_secs(5),
     }
 }

@@ -71,7 +71,7 @@ fn allowed_type(content_type: &str) -> Option<&'static str> {
 /// A client for avatar fetches from hosts that have no client of their own here (OAuth hosts'
 /// avatar services): policy-checked DNS, no proxy, no redirects, the provider timeout.
 pub fn client(
-    policy: OutboundPolicy,
+    policy: &OutboundPolicy,
     timeout: Duration,
 ) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
@@ -79,7 +79,7 @@ pub fn client(
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .dns_resolver(net::resolver(policy))
+        .dns_resolver(net::resolver(policy.clone()))
         .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")))
         .build()
 }
@@ -88,7 +88,7 @@ pub fn client(
 /// redirects, the provider timeout): the checked image, or why there is none.
 pub async fn fetch(
     http: &reqwest::Client,
-    policy: OutboundPolicy,
+    policy: &OutboundPolicy,
     url: &str,
 ) -> Result<StoredAvatar, AvatarError> {
     let url = app::format::safe_http_url(url).ok_or(AvatarError::BadUrl)?;
@@ -187,10 +187,8 @@ mod tests {
 
     #[tokio::test]
     async fn refuses_forbidden_addresses_before_connecting() {
-        let strict = OutboundPolicy {
-            allow_loopback: false,
-        };
-        let http = client(strict, Duration::from_secs(2)).unwrap();
+        let strict = OutboundPolicy::public_only(false);
+        let http = client(&strict, Duration::from_secs(2)).unwrap();
         for url in [
             "http://169.254.169.254/latest/meta-data",
             "http://127.0.0.1:1/a.png",
@@ -198,13 +196,13 @@ mod tests {
             "http://localhost:1/a.png",
         ] {
             assert_eq!(
-                fetch(&http, strict, url).await.err(),
+                fetch(&http, &strict, url).await.err(),
                 Some(AvatarError::Forbidden),
                 "{url}"
             );
         }
         assert_eq!(
-            fetch(&http, strict, "javascript:alert(1)").await.err(),
+            fetch(&http, &strict, "javascript:alert(1)").await.err(),
             Some(AvatarError::BadUrl)
         );
     }
@@ -214,11 +212,9 @@ mod tests {
         let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
         let fake = fake_hosts::start(any, any).await.unwrap();
         let base = fake.http_url();
-        let lax = OutboundPolicy {
-            allow_loopback: true,
-        };
-        let http = client(lax, Duration::from_secs(2)).unwrap();
-        let ok = fetch(&http, lax, &format!("{base}/avatars/alice.png"))
+        let lax = OutboundPolicy::public_only(true);
+        let http = client(&lax, Duration::from_secs(2)).unwrap();
+        let ok = fetch(&http, &lax, &format!("{base}/avatars/alice.png"))
             .await
             .unwrap();
         assert_eq!(ok.content_type, "image/png");
@@ -242,13 +238,13 @@ mod tests {
             ("/redirect/a.png", AvatarError::Status(301)),
         ] {
             assert_eq!(
-                fetch(&http, lax, &format!("{base}{path}")).await.err(),
+                fetch(&http, &lax, &format!("{base}{path}")).await.err(),
                 Some(why),
                 "{path}"
             );
         }
         assert!(matches!(
-            fetch(&http, lax, "http://127.0.0.1:9/a.png").await.err(),
+            fetch(&http, &lax, "http://127.0.0.1:9/a.png").await.err(),
             Some(AvatarError::Transport(_))
         ));
     }

@@ -58,7 +58,7 @@ impl InstanceClient {
     /// to the web PKI roots; no proxy (the policy must see the real peer), no redirects (the
     /// token must not follow them).
     pub fn new(
-        policy: OutboundPolicy,
+        policy: &OutboundPolicy,
         timeout: Duration,
         ca: Vec<reqwest::Certificate>,
     ) -> Result<Self, reqwest::Error> {
@@ -67,14 +67,14 @@ impl InstanceClient {
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(net::resolver(policy))
+            .dns_resolver(net::resolver(policy.clone()))
             .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")));
         for cert in ca {
             b = b.add_root_certificate(cert);
         }
         Ok(InstanceClient {
             http: b.build()?,
-            policy,
+            policy: policy.clone(),
         })
     }
 
@@ -95,17 +95,19 @@ impl InstanceClient {
     }
 }
 
-/// Turns a transport failure into the reason a user can act on.
+/// Turns a transport failure into the reason a user can act on. An address the policy refused
+/// is `AddressForbidden` whatever else the error says (it was refused before any connection,
+/// and the answer must not tell what listens there); only then are the other reasons read.
 pub fn classify(e: &reqwest::Error) -> HostError {
+    if refused_by_policy(e) {
+        return HostError::AddressForbidden;
+    }
     if e.is_timeout() {
         return HostError::Timeout;
     }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     let mut text = String::new();
     while let Some(s) = source {
-        if s.downcast_ref::<Forbidden>().is_some() {
-            return HostError::AddressForbidden;
-        }
         if s.downcast_ref::<DnsFailure>().is_some() {
             return HostError::DnsFailed;
         }
@@ -135,6 +137,18 @@ pub fn classify(e: &reqwest::Error) -> HostError {
     } else {
         HostError::UnexpectedAnswer
     }
+}
+
+/// Whether the policy's [`Forbidden`] is anywhere in the error's chain.
+fn refused_by_policy(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<Forbidden>().is_some() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 pub(crate) fn literal_ip(base: &HostAddress) -> Option<std::net::IpAddr> {
@@ -185,9 +199,53 @@ mod tests {
         let two = format!("{pem}\n{pem}");
         let certs = parse_ca(Some(&two)).unwrap();
         assert_eq!(certs.len(), 2);
-        let policy = OutboundPolicy {
-            allow_loopback: false,
-        };
-        assert!(InstanceClient::new(policy, Duration::from_secs(1), certs).is_ok());
+        let policy = OutboundPolicy::public_only(false);
+        assert!(InstanceClient::new(&policy, Duration::from_secs(1), certs).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_refused_address_is_only_ever_address_forbidden() {
+        let strict = InstanceClient::new(
+            &OutboundPolicy::public_only(false),
+            Duration::from_secs(2),
+            vec![],
+        )
+        .unwrap();
+        // Refused at the resolver: the answer is the policy's, not the closed port's behind it.
+        let e = strict
+            .http()
+            .get("http://localhost:1/")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(classify(&e), HostError::AddressForbidden);
+        for literal in [
+            "http://[::ffff:0:7f00:1]:1",
+            "http://127.0.0.1:1",
+            "http://10.255.255.1",
+            "http://[::ffff:10.255.255.1]",
+            "http://[64:ff9b::a9fe:a9fe]",
+        ] {
+            let address = HostAddress::parse(literal).unwrap();
+            assert_eq!(
+                strict.check_literal(&address),
+                Err(HostError::AddressForbidden),
+                "{literal}"
+            );
+        }
+        // The same closed port, allowed: its own reason.
+        let lax = InstanceClient::new(
+            &OutboundPolicy::public_only(true),
+            Duration::from_secs(2),
+            vec![],
+        )
+        .unwrap();
+        let e = lax
+            .http()
+            .get("http://localhost:1/")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(classify(&e), HostError::ConnectionRefused);
     }
 }

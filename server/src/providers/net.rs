@@ -1,15 +1,30 @@
-//! Outbound network policy for user-given addresses. Private ranges are allowed (a private
-//! GitLab is the point); cloud metadata endpoints never are; loopback only when configured.
+//! Outbound network policy for user-given addresses (a tenant's GitLab or Gitea, avatars named
+//! by a host's answer). Only globally routable addresses are allowed by default: otherwise any
+//! tenant could use the service to map its internal network (which addresses answer, on which
+//! ports, with what). Addresses that are not globally routable ([`ranges`]) are refused before
+//! any connection, all with the same answer whatever listens there, unless the operator's
+//! allow-list (`CODESOURCE_OUTBOUND_ALLOW`: CIDRs, or host names whose private addresses are
+//! then allowed for that name only) opens them; loopback only with `CODESOURCE_ALLOW_LOOPBACK`;
+//! cloud metadata and link-local addresses never. IPv6 forms that carry an IPv4 address are
+//! judged by that address.
+//!
 //! The check runs on the addresses we actually connect to: the resolver below filters DNS
 //! answers before reqwest dials, IP literals are checked before the request, and redirects are
 //! never followed. So DNS rebinding and redirects cannot reach a forbidden address.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+mod ranges;
+
+use crate::config::{Config, OutboundAllow};
+use app::api::Provider;
+use ranges::Destination;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug)]
+/// What user-given addresses may reach. Cheap to clone (the allow-list is shared).
+#[derive(Clone, Debug, Default)]
 pub struct OutboundPolicy {
-    pub allow_loopback: bool,
+    allow_loopback: bool,
+    allow: Arc<OutboundAllow>,
 }
 
 /// Why an address was refused (found again in reqwest's error chain).
@@ -22,68 +37,65 @@ pub struct Forbidden(pub IpAddr);
 #[error("host name could not be resolved")]
 pub struct DnsFailure;
 
-const METADATA_V4: [Ipv4Addr; 2] = [
-    Ipv4Addr::new(100, 100, 100, 200), // Alibaba Cloud
-    Ipv4Addr::new(168, 63, 129, 16),   // Azure wireserver
-];
-const METADATA_V6: [Ipv6Addr; 2] = [
-    Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254), // AWS IMDS
-    Ipv6Addr::new(0xfd20, 0xce, 0, 0, 0, 0, 0, 0x254),  // Google Cloud metadata
-];
-
 impl OutboundPolicy {
-    pub fn check(&self, ip: IpAddr) -> Result<(), Forbidden> {
-        let v4 = match ip {
-            IpAddr::V4(v4) => Some(v4),
-            IpAddr::V6(v6) => embedded_v4(&v6),
-        };
-        let refused = match (ip, v4) {
-            (_, Some(v4)) => {
-                v4.is_link_local() // 169.254.0.0/16: every cloud's metadata service
-                    || METADATA_V4.contains(&v4)
-                    || v4.is_unspecified()
-                    || v4.is_broadcast()
-                    || v4.is_multicast()
-                    || (v4.is_loopback() && !self.allow_loopback)
-            }
-            (IpAddr::V6(v6), None) => {
-                METADATA_V6.contains(&v6)
-                    || is_v6_link_local(&v6)
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (v6.is_loopback() && !self.allow_loopback)
-            }
-            (IpAddr::V4(_), None) => unreachable!("an IPv4 address always has its IPv4 form"),
-        };
-        if refused {
-            Err(Forbidden(ip))
-        } else {
-            Ok(())
+    pub fn new(allow_loopback: bool, allow: OutboundAllow) -> Self {
+        OutboundPolicy {
+            allow_loopback,
+            allow: Arc::new(allow),
         }
     }
-}
 
-/// The IPv4 host an IPv6 address reaches, for the forms that carry one: IPv4-mapped
-/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`, deprecated but still routed by some
-/// stacks), NAT64 (`64:ff9b::/96` and the local-use `64:ff9b:1::/48`, RFC 8215) and 6to4
-/// (`2002:aabb:ccdd::/48`).
-fn embedded_v4(v6: &Ipv6Addr) -> Option<Ipv4Addr> {
-    if let Some(mapped) = v6.to_ipv4_mapped() {
-        return Some(mapped);
+    /// Globally routable addresses only (plus loopback if asked).
+    pub fn public_only(allow_loopback: bool) -> Self {
+        Self::new(allow_loopback, OutboundAllow::default())
     }
-    // Matched on the segments: this runs for every address we connect to.
-    let o = v6.octets();
-    let last = Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
-    match v6.segments() {
-        [0, 0, 0, 0, 0, 0, ..] if !v6.is_unspecified() && !v6.is_loopback() => last,
-        [0x64, 0xff9b, 0, 0, 0, 0, ..] | [0x64, 0xff9b, 1, ..] => last,
-        [0x2002, ..] => Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])),
-        _ => None,
-    }
-}
 
-fn is_v6_link_local(v6: &Ipv6Addr) -> bool {
-    (v6.segments()[0] & 0xffc0) == 0xfe80
+    /// The operator's policy: `CODESOURCE_ALLOW_LOOPBACK`, `CODESOURCE_OUTBOUND_ALLOW`, and the
+    /// hosts of the default instances the operator configured (a GitLab or Gitea URL set in
+    /// the configuration is the operator's own choice, as if it were on the list).
+    pub fn from_config(config: &Config) -> Self {
+        let mut allow = config.outbound_allow.clone();
+        for p in Provider::ALL {
+            match p {
+                Provider::GitLab | Provider::Gitea => {
+                    if let Some(url) = &config.hosts.get(p).url {
+                        allow = allow.with_host_of(url);
+                    }
+                }
+                // OAuth hosts are called through their own clients, not through this policy.
+                Provider::GitHub | Provider::Gitee | Provider::Bitbucket | Provider::DevCloud => {}
+            }
+        }
+        Self::new(config.allow_loopback, allow)
+    }
+
+    /// Checks an IP literal (no name to look up on the allow-list).
+    pub fn check(&self, ip: IpAddr) -> Result<(), Forbidden> {
+        self.check_for(None, ip)
+    }
+
+    /// Checks an address `name` resolved to: a name on the allow-list opens its own
+    /// internal addresses.
+    pub fn check_resolved(&self, name: &str, ip: IpAddr) -> Result<(), Forbidden> {
+        self.check_for(Some(name), ip)
+    }
+
+    fn check_for(&self, name: Option<&str>, ip: IpAddr) -> Result<(), Forbidden> {
+        let named = name.is_some_and(|n| self.allow.has_name(n));
+        let allowed = ranges::destinations(ip)
+            .into_iter()
+            .all(|(reached, what)| match what {
+                Destination::Public => true,
+                Destination::Loopback => self.allow_loopback,
+                Destination::Internal => named || self.allow.contains(reached),
+                Destination::Never => false,
+            });
+        if allowed {
+            Ok(())
+        } else {
+            Err(Forbidden(ip))
+        }
+    }
 }
 
 /// A reqwest resolver that drops forbidden addresses from DNS answers.
@@ -93,7 +105,7 @@ pub struct PolicyResolver {
 
 impl reqwest::dns::Resolve for PolicyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.policy;
+        let policy = self.policy.clone();
         let host = name.as_str().to_string();
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
@@ -106,7 +118,7 @@ impl reqwest::dns::Resolve for PolicyResolver {
             let allowed: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()
-                .filter(|a| policy.check(a.ip()).is_ok())
+                .filter(|a| policy.check_resolved(&host, a.ip()).is_ok())
                 .collect();
             if allowed.is_empty() {
                 return Err(Box::new(Forbidden(addrs[0].ip())) as _);
@@ -121,107 +133,4 @@ pub fn resolver(policy: OutboundPolicy) -> Arc<PolicyResolver> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn refuses_metadata_in_every_form() {
-        let p = OutboundPolicy {
-            allow_loopback: true,
-        };
-        for s in [
-            "169.254.169.254",
-            "169.254.0.1",
-            "100.100.100.200",
-            "168.63.129.16",
-            "fd00:ec2::254",
-            "::ffff:169.254.169.254",
-            "::ffff:100.100.100.200",
-            "64:ff9b::a9fe:a9fe",
-            "64:ff9b:1::a9fe:a9fe",
-            "::a9fe:a9fe",
-            "2002:a9fe:a9fe::1",
-            "fd20:ce::254",
-            "fe80::1",
-            "0.0.0.0",
-            "::",
-            "224.0.0.1",
-        ] {
-            assert!(p.check(ip(s)).is_err(), "{s} must be refused");
-        }
-    }
-
-    #[test]
-    fn allows_private_and_public_ranges() {
-        let p = OutboundPolicy {
-            allow_loopback: false,
-        };
-        for s in [
-            "10.0.0.5",
-            "172.16.3.4",
-            "192.168.1.10",
-            "100.64.0.1",
-            "8.8.8.8",
-            "fd12::1",
-            "2001:db8::1",
-            "2002:a00:5::1",
-            "64:ff9b::808:808",
-        ] {
-            assert!(p.check(ip(s)).is_ok(), "{s} must be allowed");
-        }
-    }
-
-    #[test]
-    fn loopback_only_when_allowed() {
-        let strict = OutboundPolicy {
-            allow_loopback: false,
-        };
-        let lax = OutboundPolicy {
-            allow_loopback: true,
-        };
-        for s in [
-            "127.0.0.1",
-            "127.5.5.5",
-            "::1",
-            "::ffff:127.0.0.1",
-            "::127.0.0.1",
-            "2002:7f00:1::",
-        ] {
-            assert!(strict.check(ip(s)).is_err(), "{s}");
-            assert!(lax.check(ip(s)).is_ok(), "{s}");
-        }
-    }
-
-    #[tokio::test]
-    async fn resolver_filters_forbidden_answers() {
-        use reqwest::dns::Resolve;
-        use std::str::FromStr;
-        let r = PolicyResolver {
-            policy: OutboundPolicy {
-                allow_loopback: false,
-            },
-        };
-        // `localhost` resolves to loopback only, which this policy forbids.
-        let err = r
-            .resolve(reqwest::dns::Name::from_str("localhost").unwrap())
-            .await
-            .err()
-            .unwrap();
-        assert!(err.downcast_ref::<Forbidden>().is_some());
-        let r = PolicyResolver {
-            policy: OutboundPolicy {
-                allow_loopback: true,
-            },
-        };
-        let addrs: Vec<_> = r
-            .resolve(reqwest::dns::Name::from_str("localhost").unwrap())
-            .await
-            .unwrap()
-            .collect();
-        assert!(addrs.iter().all(|a| a.ip().is_loopback()));
-    }
-}
+mod tests;

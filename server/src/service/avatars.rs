@@ -59,7 +59,7 @@ impl CodeSources {
             .oauth
             .limits()
             .run(&caller.tenant, async {
-                Ok(avatar::fetch(http, self.policy, url).await)
+                Ok(avatar::fetch(http, &self.policy, url).await)
             })
             .await;
         match fetched {

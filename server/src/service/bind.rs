@@ -25,7 +25,7 @@ impl CodeSources {
         let token = instance::parse_token(input.token.expose())?;
         // Fully validated: building the client cannot fail on the CA (a failure here is ours).
         let ca = instance::parse_ca(input.ca_pem.as_deref())?;
-        let client = InstanceClient::new(self.policy, self.timeout, ca)
+        let client = InstanceClient::new(&self.policy, self.timeout, ca)
             .map_err(|e| internal(caller, "building the code host client failed", &e))?;
         let started = std::time::Instant::now();
         let outcome = self

@@ -17,6 +17,7 @@ mod health;
 mod latency;
 mod metrics_labels;
 mod oauth;
+mod outbound;
 mod page_cache;
 mod process;
 mod refresh_races;

@@ -151,8 +151,8 @@ proptest! {
     fn accepted_cas_build_a_client(pem in pem_like()) {
         match parse_ca(Some(&pem)) {
             Ok(ca) => {
-                let policy = OutboundPolicy { allow_loopback: false };
-                let built = InstanceClient::new(policy, Duration::from_secs(1), ca);
+                let policy = OutboundPolicy::public_only(false);
+                let built = InstanceClient::new(&policy, Duration::from_secs(1), ca);
                 prop_assert!(built.is_ok(), "parse_ca accepted what the client refuses: {pem:?}");
             }
             Err(e) => prop_assert_eq!(e, InputError::CaInvalid),
