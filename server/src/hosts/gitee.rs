@@ -2,8 +2,12 @@
 //! every call or Gitee refuses it), `GET /api/v5/user`, repositories from
 //! `/api/v5/user/repos` (searched upstream with `q`; the `total_count` header says when there
 //! are more), GitHub-shaped answers. Gitee has no revocation API; git user is the login.
+//! Webhooks: `hooks`.
+
+mod hooks;
 
 use super::github::{self, GitHubStyleRepo, NamedBranch};
+use super::hooks::HookHost;
 use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
 use crate::config::HostConfig;
@@ -62,6 +66,10 @@ impl CodeHost for Gitee {
     }
 
     fn repos(&self) -> Option<&dyn RepoHost> {
+        Some(self)
+    }
+
+    fn hooks(&self) -> Option<&dyn HookHost> {
         Some(self)
     }
 

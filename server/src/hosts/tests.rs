@@ -37,6 +37,18 @@ fn listed(p: Provider) -> bool {
     }
 }
 
+/// Which hosts auto-build can put a webhook on (DevCloud has no API for it).
+fn has_hooks(p: Provider) -> bool {
+    match p {
+        Provider::DevCloud => false,
+        Provider::GitHub
+        | Provider::GitLab
+        | Provider::Gitee
+        | Provider::Bitbucket
+        | Provider::Gitea => true,
+    }
+}
+
 #[test]
 fn every_host_is_registered_under_its_own_name() {
     let hosts = Hosts::from_config(&full_config(), "https://cs.example").unwrap();
@@ -61,6 +73,7 @@ fn every_host_is_registered_under_its_own_name() {
             }
         }
         assert_eq!(info.repositories, h.repos().is_some(), "{p:?}");
+        assert_eq!(h.hooks().is_some(), has_hooks(p), "{p:?}");
     }
     // Table order: the seed's four, then Bitbucket and Gitea.
     let order: Vec<&str> = hosts.all().map(|h| h.provider().as_str()).collect();

@@ -53,6 +53,8 @@ async fn gitlab_projects_page_through_link_headers_and_search() {
             "alice/repo-45"
         ]
     );
+    // The project id is both what branches are asked by and the stable id.
+    assert_eq!(found["items"][0]["stable_id"], "3040");
     let id = found["items"][0]["id"].as_str().unwrap().to_string();
     let (status, branches) = api(&app, &format!("gitlab/repositories/{id}/branches")).await;
     assert_eq!(status, 200);
@@ -69,6 +71,7 @@ async fn github_and_gitee_repositories_and_branches() {
 
     let (_, gh) = api(&app, "github/repositories?page=2").await;
     assert_eq!(names(&gh)[0], "octo-alice/repo-21");
+    assert_eq!(gh["items"][0]["stable_id"], "1021", "GitHub's numeric id");
     assert_eq!(gh["next_page"], 3);
     let (status, branches) = api(&app, "github/repositories/octo-alice%2Frepo-21/branches").await;
     assert_eq!((status, branches.as_array().unwrap().len()), (200, 3));

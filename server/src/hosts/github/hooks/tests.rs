@@ -231,3 +231,154 @@ fn reads_hooks() {
         Some("https://github.com/octocat/Hello-World/settings/hooks")
     );
 }
+
+/// A GitHub API that knows one repository and one admin token, to run the hook calls over
+/// HTTP: what we send and how GitHub's refusals and annotated tags are read.
+mod over_http {
+    use super::*;
+    use axum::extract::Path;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::{delete, get};
+    use axum::{Json, Router};
+    use serde_json::{json, Value};
+
+    const ADMIN: &str = "gho_admin";
+    const READER: &str = "gho_read_user_only";
+
+    fn refuse(h: &HeaderMap) -> Option<Response> {
+        let scopes = match h.get("authorization").and_then(|v| v.to_str().ok()) {
+            Some(a) if a == format!("Bearer {ADMIN}") => return None,
+            Some(a) if a == format!("Bearer {READER}") => "read:user",
+            _ => return Some(StatusCode::UNAUTHORIZED.into_response()),
+        };
+        let headers = [
+            ("x-oauth-scopes", scopes),
+            (
+                "x-accepted-oauth-scopes",
+                "admin:repo_hook, repo, write:repo_hook",
+            ),
+        ];
+        Some(
+            (
+                StatusCode::NOT_FOUND,
+                headers,
+                Json(json!({"message": "Not Found"})),
+            )
+                .into_response(),
+        )
+    }
+
+    async fn serve() -> String {
+        let app = Router::new()
+            .route(
+                "/repos/octocat/Hello-World/hooks",
+                get(|h: HeaderMap| async move {
+                    refuse(&h).unwrap_or_else(|| Json(json!([])).into_response())
+                })
+                .post(|h: HeaderMap, Json(body): Json<Value>| async move {
+                    if let Some(r) = refuse(&h) {
+                        return r;
+                    }
+                    let wanted = body["name"] == "web"
+                        && body["events"] == json!(["push"])
+                        && body["config"]["secret"] == "hook-secret"
+                        && body["config"]["content_type"] == "json";
+                    if !wanted {
+                        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+                    }
+                    let hook = json!({"id": 12345678, "active": true, "config": body["config"],
+                        "url": "https://api.github.com/repos/octocat/Hello-World/hooks/12345678"});
+                    (StatusCode::CREATED, Json(hook)).into_response()
+                }),
+            )
+            .route(
+                "/repos/octocat/Hello-World/hooks/{id}",
+                delete(|h: HeaderMap| async move {
+                    refuse(&h).unwrap_or_else(|| StatusCode::NO_CONTENT.into_response())
+                }),
+            )
+            .route(
+                "/repos/octocat/Hello-World/git/ref/tags/{name}",
+                get(|Path(name): Path<String>| async move {
+                    if name != "v1.0" {
+                        return StatusCode::NOT_FOUND.into_response();
+                    }
+                    Json(json!({"ref": "refs/tags/v1.0", "object": {"type": "tag", "sha": "a1b2c3"}}))
+                        .into_response()
+                }),
+            )
+            .route(
+                "/repos/octocat/Hello-World/git/tags/a1b2c3",
+                get(|| async {
+                    Json(json!({"tag": "v1.0", "object": {"type": "commit",
+                        "sha": "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"}}))
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+
+    fn github_at(api: &str) -> GitHub {
+        let c = crate::config::HostConfig {
+            api_url: Some(api.to_string()),
+            app: Some(crate::config::OAuthApp {
+                client_id: "id".into(),
+                client_secret: SecretString::new("secret".into()),
+            }),
+            ..Default::default()
+        };
+        let redirect = "https://cs.example/oauth/github/callback";
+        GitHub::new(&c, redirect, crate::hosts::tests::outbound()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn creates_hooks_and_peels_tags() {
+        let gh = github_at(&serve().await);
+        let at = Instance::default();
+        let admin = SecretString::new(ADMIN.into());
+        let repo = RepoRef {
+            stable_id: "1296269".into(),
+            full_name: "octocat/Hello-World".into(),
+        };
+        let secret = SecretString::new("hook-secret".into());
+        let spec = || HookSpec {
+            url: "https://cs.example/hooks/r1",
+            secret: &secret,
+        };
+        let hook = gh.create_hook(at, &admin, &repo, spec()).await.unwrap();
+        assert_eq!(
+            hook,
+            Hook {
+                id: "12345678".into(),
+                url: "https://cs.example/hooks/r1".into(),
+                active: true
+            }
+        );
+        assert!(gh.list_hooks(at, &admin, &repo).await.unwrap().is_empty());
+        gh.delete_hook(at, &admin, &repo, "12345678").await.unwrap();
+        let head = gh
+            .ref_head(at, &admin, &repo, RefKind::Tag, "v1.0")
+            .await
+            .unwrap();
+        assert_eq!(
+            head.as_deref(),
+            Some("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c")
+        );
+        let none = gh.ref_head(at, &admin, &repo, RefKind::Tag, "v9").await;
+        assert_eq!(none.unwrap(), None);
+
+        let reader = SecretString::new(READER.into());
+        assert!(matches!(
+            gh.create_hook(at, &reader, &repo, spec()).await,
+            Err(HookError::MissingScope { .. })
+        ));
+        // Without the scope, a hidden hook is not "already gone".
+        assert!(matches!(
+            gh.delete_hook(at, &reader, &repo, "12345678").await,
+            Err(HookError::MissingScope { .. })
+        ));
+    }
+}

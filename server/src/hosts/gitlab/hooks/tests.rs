@@ -203,3 +203,147 @@ fn reads_hooks() {
         Some("https://gitlab.example.com/mike/diaspora/-/hooks")
     );
 }
+
+/// A GitLab that knows project 15 and one token, to run the hook calls over HTTP: what we
+/// send (method, path, token header, JSON body) and how its answers are read.
+mod over_http {
+    use super::*;
+    use axum::extract::Path;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::{delete, get};
+    use axum::{Json, Router};
+    use serde_json::Value;
+
+    const TOKEN: &str = "glpat-maintainer";
+    const SCOPELESS: &str = "glpat-read-only";
+
+    fn check(h: &HeaderMap) -> Result<(), (StatusCode, Json<Value>)> {
+        match h.get("private-token").and_then(|v| v.to_str().ok()) {
+            Some(TOKEN) => Ok(()),
+            Some(SCOPELESS) => Err((
+                StatusCode::FORBIDDEN,
+                Json(json!({"error": "insufficient_scope", "scope": "api"})),
+            )),
+            _ => Err((
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"message": "401 Unauthorized"})),
+            )),
+        }
+    }
+
+    async fn serve() -> String {
+        let app = Router::new()
+            .route(
+                "/api/v4/projects/{id}/hooks",
+                get(|h: HeaderMap| async move {
+                    check(&h)?;
+                    Ok::<_, (StatusCode, Json<Value>)>(Json(json!([
+                        {"id": 7, "url": "https://cs.example/hooks/r1", "alert_status": "executable"}
+                    ])))
+                })
+                .post(|h: HeaderMap, Json(body): Json<Value>| async move {
+                    check(&h)?;
+                    let wanted = body["token"] == "hook-secret"
+                        && body["push_events"] == true
+                        && body["tag_push_events"] == true;
+                    if !wanted {
+                        return Err((StatusCode::BAD_REQUEST, Json(json!({"error": "bad body"}))));
+                    }
+                    Ok((
+                        StatusCode::CREATED,
+                        Json(json!({"id": 8, "url": body["url"], "project_id": 15})),
+                    ))
+                }),
+            )
+            .route(
+                "/api/v4/projects/{id}/hooks/{hook}",
+                delete(|h: HeaderMap, Path((_, hook)): Path<(u64, u64)>| async move {
+                    check(&h)?;
+                    Ok::<_, (StatusCode, Json<Value>)>(if hook == 7 {
+                        StatusCode::NO_CONTENT
+                    } else {
+                        StatusCode::NOT_FOUND
+                    })
+                }),
+            )
+            .route(
+                "/api/v4/projects/{id}/repository/branches/{name}",
+                get(
+                    |h: HeaderMap, Path((_, name)): Path<(u64, String)>| async move {
+                        check(&h)?;
+                        if name != "feature/x" {
+                            return Err((
+                                StatusCode::NOT_FOUND,
+                                Json(json!({"message": "404 Branch Not Found"})),
+                            ));
+                        }
+                        Ok(Json(json!({"name": name, "commit": {"id": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"}})))
+                    },
+                ),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn manages_hooks_and_reads_heads() {
+        let base = serve().await;
+        let at = Instance {
+            address: Some(&base),
+            ca_pem: None,
+        };
+        let g = gitlab();
+        let token = SecretString::new(TOKEN.into());
+        let repo = RepoRef {
+            stable_id: "15".into(),
+            full_name: "mike/diaspora".into(),
+        };
+        let secret = SecretString::new("hook-secret".into());
+        let spec = HookSpec {
+            url: "https://cs.example/hooks/r2",
+            secret: &secret,
+        };
+        let hook = g.create_hook(at, &token, &repo, spec).await.unwrap();
+        assert_eq!(
+            hook,
+            Hook {
+                id: "8".into(),
+                url: "https://cs.example/hooks/r2".into(),
+                active: true
+            }
+        );
+        let listed = g.list_hooks(at, &token, &repo).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, "7");
+        g.delete_hook(at, &token, &repo, "7").await.unwrap();
+        // Already gone is fine.
+        g.delete_hook(at, &token, &repo, "9").await.unwrap();
+        let head = g
+            .ref_head(at, &token, &repo, RefKind::Branch, "feature/x")
+            .await
+            .unwrap();
+        assert_eq!(
+            head.as_deref(),
+            Some("da1560886d4f094c3e6c9ef40349f7d38b5d27d7")
+        );
+        let none = g.ref_head(at, &token, &repo, RefKind::Branch, "nope").await;
+        assert_eq!(none.unwrap(), None);
+
+        let scopeless = SecretString::new(SCOPELESS.into());
+        let spec = HookSpec {
+            url: "https://cs.example/hooks/r3",
+            secret: &secret,
+        };
+        assert!(matches!(
+            g.create_hook(at, &scopeless, &repo, spec).await,
+            Err(HookError::MissingScope { .. })
+        ));
+        let wrong = SecretString::new("nobody".into());
+        assert!(matches!(
+            g.list_hooks(at, &wrong, &repo).await,
+            Err(HookError::Host(HostError::TokenInvalid))
+        ));
+    }
+}
