@@ -29,6 +29,8 @@ const MAX_FLOWS_PER_TENANT: usize = 16;
 pub struct Finished {
     pub popup: bool,
     pub result: Result<Authorized, ApiError>,
+    /// Scopes the flow asked for beyond the host's own.
+    pub extra_scopes: Vec<String>,
 }
 
 /// The callback's query string.
@@ -116,16 +118,23 @@ impl OAuthFlows {
     }
 
     /// Starts a flow: returns the authorize URL and the browser cookie value to set.
+    /// Starts a flow; `hooks` asks for the host's hook scopes too (turning auto-build on
+    /// with a grant that cannot manage hooks: the re-authorization the page offers).
     pub async fn start(
         &self,
         caller: &Caller,
         provider: Provider,
         popup: bool,
+        hooks: bool,
     ) -> Result<(String, String), ApiError> {
         let app = self.app(provider).ok_or(ApiError::NotConfigured)?;
+        let extra_scopes: Vec<String> = match self.hosts.get(provider).hooks() {
+            Some(h) if hooks => h.hook_scopes().iter().map(|s| s.to_string()).collect(),
+            _ => Vec::new(),
+        };
         let state = random_token();
         let browser = random_token();
-        let (url, verifier) = app.authorize_url(&state);
+        let (url, verifier) = app.authorize_url(&state, &extra_scopes);
         let state_hash = hex(&hash(&state));
         let record = FlowRecord {
             verifier: verifier.map(|v| self.cipher.seal(&v, &flow_aad(&state_hash))),
@@ -135,6 +144,7 @@ impl OAuthFlows {
             browser_hash: hex(&hash(&browser)),
             popup,
             created_at: now_millis(),
+            extra_scopes,
         };
         self.store
             .insert_flow(&record, MAX_FLOWS_PER_TENANT)
@@ -168,6 +178,7 @@ impl OAuthFlows {
                 return Finished {
                     popup: false,
                     result: Err(error),
+                    extra_scopes: Vec::new(),
                 };
             }
         };
@@ -178,6 +189,7 @@ impl OAuthFlows {
                     tracing::error!(request_id = %caller.request_id, error = %e, "opening the PKCE verifier failed");
                     return Finished {
                         popup: flow.popup,
+                        extra_scopes: flow.extra_scopes.clone(),
                         result: Err(ApiError::Internal {
                             request_id: caller.request_id.clone(),
                         }),
@@ -201,6 +213,7 @@ impl OAuthFlows {
                     return Finished {
                         popup: flow.popup,
                         result: Err(ApiError::NotConfigured),
+                        extra_scopes: flow.extra_scopes.clone(),
                     };
                 };
                 let started = std::time::Instant::now();
@@ -231,6 +244,7 @@ impl OAuthFlows {
         Finished {
             popup: flow.popup,
             result,
+            extra_scopes: flow.extra_scopes,
         }
     }
 

@@ -148,7 +148,7 @@ fn bitbucket_authorize_url_names_no_scopes_and_gitee_does() {
         .get(Provider::Bitbucket)
         .oauth()
         .unwrap()
-        .authorize_url("state123");
+        .authorize_url("state123", &[]);
     assert!(
         url.starts_with("https://bitbucket.org/site/oauth2/authorize?"),
         "{url}"
@@ -160,7 +160,7 @@ fn bitbucket_authorize_url_names_no_scopes_and_gitee_does() {
         .get(Provider::Gitee)
         .oauth()
         .unwrap()
-        .authorize_url("s");
+        .authorize_url("s", &[]);
     assert!(url.contains("scope=user_info+projects"), "{url}");
 }
 

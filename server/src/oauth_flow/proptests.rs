@@ -110,7 +110,7 @@ fn callback_errors_are_shown_only_as_plain_codes() {
     runner
         .run(&hostile_value(), |error| {
             let finished = rt.block_on(async {
-                let (url, browser) = f.start(&c, Provider::GitHub, false).await.unwrap();
+                let (url, browser) = f.start(&c, Provider::GitHub, false, false).await.unwrap();
                 let state = url
                     .split("state=")
                     .nth(1)

@@ -41,7 +41,7 @@ fn state_of(url: &str) -> String {
 async fn authorize_url_has_state_pkce_scopes_and_prompt() {
     let (f, _dir) = flows();
     let (url, cookie) = f
-        .start(&caller("t1"), Provider::GitHub, true)
+        .start(&caller("t1"), Provider::GitHub, true, false)
         .await
         .unwrap();
     assert!(url.starts_with("https://github.com/login/oauth/authorize?"));
@@ -52,7 +52,7 @@ async fn authorize_url_has_state_pkce_scopes_and_prompt() {
     assert!(state_of(&url).len() >= 43, "≥ 256 bits");
     assert!(cookie.len() >= 43);
     assert!(matches!(
-        f.start(&caller("t1"), Provider::Gitee, true).await,
+        f.start(&caller("t1"), Provider::Gitee, true, false).await,
         Err(ApiError::NotConfigured)
     ));
 }
@@ -61,7 +61,7 @@ async fn authorize_url_has_state_pkce_scopes_and_prompt() {
 async fn state_is_single_use_and_bound_to_browser_tenant_provider() {
     let (f, _dir) = flows();
     let c1 = caller("t1");
-    let start = || f.start(&c1, Provider::GitHub, true);
+    let start = || f.start(&c1, Provider::GitHub, true, false);
     let (url, browser) = start().await.unwrap();
     let state = state_of(&url);
     let fr = &f;
@@ -117,7 +117,7 @@ async fn state_expires() {
     let (mut f, _dir) = flows();
     f.ttl = Duration::ZERO;
     let c1 = caller("t1");
-    let (url, browser) = f.start(&c1, Provider::GitHub, false).await.unwrap();
+    let (url, browser) = f.start(&c1, Provider::GitHub, false, false).await.unwrap();
     assert_eq!(
         f.take(&c1, Provider::GitHub, Some(&state_of(&url)), Some(&browser))
             .await

@@ -143,12 +143,14 @@ impl OAuthProvider {
         (&self.client_id, &self.client_secret)
     }
 
-    /// The authorize URL for `state`, and the PKCE verifier to keep server-side.
-    pub fn authorize_url(&self, state: &str) -> (String, Option<SecretString>) {
+    /// The authorize URL for `state` asking for the host's scopes plus `extra` (hosts whose
+    /// authorize URL carries scopes), and the PKCE verifier to keep server-side.
+    pub fn authorize_url(&self, state: &str, extra: &[String]) -> (String, Option<SecretString>) {
         let state = state.to_string();
         let mut req = self.client.authorize_url(move || CsrfToken::new(state));
         if self.spec.send_scopes {
-            for s in self.spec.scopes {
+            let extra = extra.iter().map(String::as_str);
+            for s in self.spec.scopes.iter().copied().chain(extra) {
                 req = req.add_scope(Scope::new(s.to_string()));
             }
         }

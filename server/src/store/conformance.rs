@@ -251,6 +251,7 @@ pub(crate) fn flow(state_hash: &str, tenant: &str, created_at: i64) -> FlowRecor
         browser_hash: "b".repeat(64),
         popup: false,
         created_at,
+        extra_scopes: Vec::new(),
     }
 }
 

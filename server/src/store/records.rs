@@ -138,4 +138,7 @@ pub struct FlowRecord {
     pub popup: bool,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// Scopes asked for beyond the host's own (the hook scopes, when auto-build needs them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_scopes: Vec<String>,
 }

@@ -73,6 +73,10 @@ fn flow_cookie_header(st: &OAuthRoutes, provider: Provider, value: &str, max_age
 struct StartQuery {
     #[serde(default)]
     mode: Option<String>,
+    /// `hooks`: ask for the scopes auto-build needs too (the page's way out of a missing
+    /// hook scope).
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 async fn start(
@@ -95,7 +99,8 @@ async fn start(
         *resp.status_mut() = StatusCode::FORBIDDEN;
         return resp;
     }
-    match st.flows.start(&caller, provider, popup).await {
+    let hooks = q.scope.as_deref() == Some("hooks");
+    match st.flows.start(&caller, provider, popup, hooks).await {
         Ok((url, browser)) => {
             let cookie = flow_cookie_header(&st, provider, &browser, 600);
             let mut resp = StatusCode::SEE_OTHER.into_response();
@@ -125,8 +130,17 @@ async fn callback(
         .await;
     let outcome = match finished.result {
         Ok(a) => {
-            let asked = st.flows.scopes(provider);
-            st.service.add_authorized(&caller, provider, a, asked).await
+            let extra = finished.extra_scopes.iter().map(String::as_str);
+            let asked: Vec<&str> = st
+                .flows
+                .scopes(provider)
+                .iter()
+                .copied()
+                .chain(extra)
+                .collect();
+            st.service
+                .add_authorized(&caller, provider, a, &asked)
+                .await
         }
         Err(e) => Err(e),
     };

@@ -176,6 +176,23 @@ impl Hooks {
         }
     }
 
+    /// The tags a push made (name, head), newest name last in name order.
+    pub(crate) fn tags(&self, host: Host, repo: &RepoInfo) -> Vec<(String, String)> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .repos
+            .get(&(host, repo.stable_id.clone()))
+            .map(|s| {
+                s.refs
+                    .iter()
+                    .filter_map(|(r, head)| {
+                        Some((r.strip_prefix("refs/tags/")?.to_string(), head.clone()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Sets (or with `None` deletes) a ref's head.
     pub(crate) fn set_ref(&self, host: Host, repo: &str, full_ref: &str, head: Option<String>) {
         let mut inner = self.inner.lock().unwrap();

@@ -4,7 +4,8 @@
 //! - `GET /repos/{owner}/{repo}`: the repository (stable `id`, `html_url`, `permission`).
 //! - `GET /repos/{owner}/{repo}/branches/{branch}` (a branch's head) and
 //!   `GET /repos/{owner}/{repo}/commits/{ref}` (a branch, tag or SHA; Gitee has no single-tag
-//!   lookup), 404 when there is no such ref.
+//!   lookup), 404 when there is no such ref; `GET /repos/{owner}/{repo}/tags` (the tags, with
+//!   `name` and `commit.sha`, one page).
 //! - `GET|POST /repos/{owner}/{repo}/hooks` (`page`/`per_page`, `total_count`), `GET|DELETE
 //!   /repos/{owner}/{repo}/hooks/{id}`: 201 with the hook, 204, 404 for an unknown id. Signing-key
 //!   mode is `encryption_type: 1` with the secret in `password`.
@@ -37,6 +38,7 @@ pub(crate) fn routes(state: GiteeHooks) -> Router {
         .route(base, get(repository))
         .route(&format!("{base}/branches/{{*branch}}"), get(branch))
         .route(&format!("{base}/commits/{{*ref}}"), get(commit))
+        .route(&format!("{base}/tags"), get(tags))
         .route(&format!("{base}/hooks"), get(list).post(create))
         .route(&format!("{base}/hooks/{{id}}"), get(show).delete(delete))
         .with_state(state)
@@ -195,6 +197,29 @@ async fn commit(
         Some(sha) => Json(commit_json(&repo, &sha)).into_response(),
         None => not_found(),
     }
+}
+
+async fn tags(
+    State(st): State<GiteeHooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Query(q): Query<HashMap<String, String>>,
+    Path((owner, name)): Path<(String, String)>,
+) -> Response {
+    if let Err(r) = scopes(&st, &h, &fields(&q, "")) {
+        return *r;
+    }
+    let repo = match find(&st, &owner, &name, &origin) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let list: Vec<Value> = st
+        .hooks
+        .tags(Host::Gitee, &repo)
+        .into_iter()
+        .map(|(name, sha)| json!({"name": name, "message": "", "commit": {"sha": sha, "date": CREATED_AT}}))
+        .collect();
+    Json(list).into_response()
 }
 
 fn flag(f: &Map<String, Value>, key: &str, default: bool) -> bool {

@@ -18,6 +18,11 @@ const GITEA: Host = Host {
     repo: "gitea-alice%2Frepo-01",
     fake_repo: "gitea-alice/repo-01",
 };
+const GITEE: Host = Host {
+    provider: "gitee",
+    repo: "gitee-bob%2Frepo-01",
+    fake_repo: "gitee-bob/repo-01",
+};
 const BITBUCKET: Host = Host {
     provider: "bitbucket",
     repo: "fake-workspace%2Frepo-01",
@@ -40,6 +45,70 @@ async fn github_push_becomes_one_event() {
         .expect("authorized");
     confirm(&app, &json!(id)).await;
     turn_on_push_and_off(&app, &GITHUB).await;
+}
+
+/// Binds an OAuth host asking for the hook scopes too: the re-authorization the page offers
+/// when auto-build finds the grant cannot manage hooks.
+async fn bind_with_hook_scopes(app: &TestApp, provider: &str) {
+    let resp = app
+        .get(&format!(
+            "/oauth/{provider}/start?mode=redirect&scope=hooks"
+        ))
+        .await;
+    let flow = Flow::started(&resp);
+    let back = app.decide(&flow.authorize_url, "approve").await;
+    let id = app
+        .callback(&back, Some(&flow.cookie))
+        .await
+        .expect("authorized");
+    confirm(app, &json!(id)).await;
+}
+
+#[tokio::test]
+async fn gitee_needs_the_hook_scope_then_pushes_are_confirmed() {
+    let app = spawn_app(Options::default()).await;
+    // Binding asks only for what reading needs.
+    app.bind_gitee("approve").await;
+    let (status, e) = app
+        .auto_build(
+            &GITEE,
+            reqwest::Method::PUT,
+            Some(json!({"branches": ["main"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (403, Some("missing_scope")),
+        "{e}"
+    );
+    assert_eq!(e["needed_scopes"], json!(["hook"]));
+    // Re-authorized with the hook scope, the common path holds.
+    bind_with_hook_scopes(&app, "gitee").await;
+    turn_on_push_and_off(&app, &GITEE).await;
+}
+
+#[tokio::test]
+async fn github_reauthorization_asks_for_the_hook_scope() {
+    let app = spawn_app(Options::default()).await;
+    let resp = app
+        .get("/oauth/github/start?mode=redirect&scope=hooks")
+        .await;
+    let flow = Flow::started(&resp);
+    let scope = flow
+        .authorize_url
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("scope="))
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        percent_decode(&scope.replace('+', " ")),
+        "repo read:user admin:repo_hook"
+    );
+    let plain = Flow::started(&app.get("/oauth/github/start?mode=redirect").await);
+    assert!(
+        !plain.authorize_url.contains("admin%3Arepo_hook"),
+        "binding keeps its read scopes"
+    );
 }
 
 #[tokio::test]
