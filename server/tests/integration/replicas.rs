@@ -184,4 +184,5 @@ async fn replicas_share_the_health_checks() {
 }
 
 /// One process restarted mid-flow (sled), a database outage, key rotation.
+mod autobuild;
 mod restarts;
