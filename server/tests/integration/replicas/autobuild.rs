@@ -120,8 +120,8 @@ async fn deliveries_to_either_replica_are_one_event_and_wake_a_reader_on_the_oth
         let r = if i % 2 == 0 { &p.a } else { &p.b };
         racing.push(deliver(
             r,
-            &rid,
-            &secret,
+            rid,
+            secret,
             Box::leak(format!("d-race-{i}").into_boxed_str()),
         ));
     }
