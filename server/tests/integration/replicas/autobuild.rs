@@ -115,16 +115,11 @@ async fn deliveries_to_either_replica_are_one_event_and_wake_a_reader_on_the_oth
     // The same delivery on B, and the same commit under other delivery ids on both, at once.
     assert_eq!(deliver(&p.b, &rid, &secret, "d-1").await, 200);
     let (rid, secret) = (rid.as_str(), secret.as_str());
-    let mut racing = Vec::new();
-    for i in 0..8 {
+    let ids: Vec<String> = (0..8).map(|i| format!("d-race-{i}")).collect();
+    let racing = ids.iter().enumerate().map(|(i, id)| {
         let r = if i % 2 == 0 { &p.a } else { &p.b };
-        racing.push(deliver(
-            r,
-            rid,
-            secret,
-            Box::leak(format!("d-race-{i}").into_boxed_str()),
-        ));
-    }
+        deliver(r, rid, secret, id)
+    });
     let statuses = futures_util::future::join_all(racing).await;
     assert!(
         statuses.iter().all(|s| *s == 200),
