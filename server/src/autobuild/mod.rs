@@ -24,7 +24,7 @@ use crate::hosts::{Instance, RepoId};
 use crate::oauth_flow::OAuthFlows;
 use crate::secret::SecretString;
 use crate::store::{hook_aad, AuditEntry, RegistrationKey, Store, StoreError, StoredRegistration};
-use crate::util::now_secs;
+use crate::util::{now_millis, now_secs};
 use app::api::{
     ActivityAction, ActivityOutcome, AutoBuildFilters, AutoBuildStatus, AutoBuildView, HostError,
     ManualSetup, Provider,
@@ -89,6 +89,8 @@ pub struct AutoBuild {
 /// Length of a hook secret and of a registration id, in random bytes.
 const SECRET_BYTES: usize = 32;
 const RID_BYTES: usize = 16;
+/// How long the hook being replaced by a re-enable may still sign with the old secret.
+const REPLACE_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
 /// Deliveries a repository's log shows.
 const MAX_DELIVERIES_SHOWN: usize = 50;
 
@@ -315,15 +317,7 @@ impl AutoBuild {
             .unwrap_or_else(|| random_b64(RID_BYTES));
         let url = self.webhook_url(&rid);
         let secret = SecretString::new(random_b64(SECRET_BYTES));
-        let hook = if manual {
-            None
-        } else {
-            Some(
-                self.replace_hook(actor.tenant, hooks, at, token, &repo, &url, &secret)
-                    .await?,
-            )
-        };
-        let record = StoredRegistration {
+        let mut record = StoredRegistration {
             v: crate::store::RECORD_VERSION,
             rid: rid.clone(),
             key,
@@ -332,22 +326,43 @@ impl AutoBuild {
             clone_url,
             branches: filters.branches().to_vec(),
             tags: filters.tags().to_vec(),
-            hook_id: hook.as_ref().map(|h| h.id.clone()),
+            hook_id: existing.as_ref().and_then(|r| r.hook_id.clone()),
             secret: self.cipher.seal(&secret, &hook_aad(&rid)),
-            previous_secret: None,
-            previous_until_ms: None,
+            // The hook being replaced signs with the old secret until it is gone.
+            previous_secret: existing.as_ref().map(|r| r.secret.clone()),
+            previous_until_ms: existing
+                .as_ref()
+                .map(|_| now_millis() + REPLACE_GRACE.as_millis() as i64),
             created_at: now_secs(),
             created_by: actor.id.to_string(),
             last_delivery_at: existing.as_ref().and_then(|r| r.last_delivery_at),
         };
+        // Stored before the hook exists: GitHub pings a new hook at once, and the ping must
+        // find its registration. Undone below if the host refuses.
+        self.store.put_registration(&record).await?;
+        if !manual {
+            match self
+                .replace_hook(actor.tenant, hooks, at, token, &repo, &url, &secret)
+                .await
+            {
+                Ok(hook) => record.hook_id = Some(hook.id),
+                Err(e) => {
+                    self.undo(existing.as_ref(), &record).await;
+                    return Err(e);
+                }
+            }
+        } else {
+            record.hook_id = None;
+        }
         if let Err(e) = self.store.put_registration(&record).await {
             // Nothing half-registered: the hook we just made goes again.
-            if let Some(h) = &hook {
+            if let Some(id) = &record.hook_id {
                 let _slot = self.slot(actor.tenant).await;
-                if let Err(undo) = hooks.delete_hook(at, token, &repo, &h.id).await {
+                if let Err(undo) = hooks.delete_hook(at, token, &repo, id).await {
                     tracing::warn!(request_id = actor.request_id, error = %undo, "removing a hook after the store failed also failed");
                 }
             }
+            self.undo(existing.as_ref(), &record).await;
             return Err(e.into());
         }
         let manual = manual.then(|| ManualSetup {
@@ -364,6 +379,21 @@ impl AutoBuild {
             view: self.view(&record),
             manual,
         })
+    }
+
+    /// Puts back what was stored before a failed enable: the earlier registration, or none.
+    async fn undo(&self, existing: Option<&StoredRegistration>, attempted: &StoredRegistration) {
+        let restored = match existing {
+            Some(old) => self.store.put_registration(old).await.map(|_| ()),
+            None => self
+                .store
+                .delete_registration(&attempted.key)
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = restored {
+            tracing::warn!(rid = %attempted.rid, error = %crate::util::chain(&e), "auto-build: undoing a failed enable failed");
+        }
     }
 
     /// Removes our hooks with `url` from the repository, then creates one.
