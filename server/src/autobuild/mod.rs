@@ -352,7 +352,15 @@ impl AutoBuild {
                 }
             }
         } else {
-            record.hook_id = None;
+            // Switching to manual setup: the hook we registered goes, or it would keep
+            // delivering with a secret nobody has any more.
+            if record.hook_id.take().is_some() {
+                let _slot = self.slot(actor.tenant).await?;
+                if let Err(e) = remove_ours(hooks, at, token, &repo, &url).await {
+                    self.undo(existing.as_ref(), &record).await;
+                    return Err(e);
+                }
+            }
         }
         if let Err(e) = self.store.put_registration(&record).await {
             // Nothing half-registered: the hook we just made goes again.
@@ -409,11 +417,7 @@ impl AutoBuild {
         secret: &SecretString,
     ) -> Result<Hook, AutoBuildError> {
         let _slot = self.slot(tenant).await?;
-        for old in hooks.list_hooks(at, token, repo).await? {
-            if old.url == url {
-                hooks.delete_hook(at, token, repo, &old.id).await?;
-            }
-        }
+        remove_ours(hooks, at, token, repo, url).await?;
         Ok(hooks
             .create_hook(at, token, repo, HookSpec { url, secret })
             .await?)
@@ -504,6 +508,25 @@ impl AutoBuild {
             tracing::error!(request_id = actor.request_id, error = %crate::util::chain(&e), "writing the activity log failed");
         }
     }
+}
+
+/// Deletes every hook of this registration from the repository: the one at `url`, and one
+/// left at an earlier webhook address (`CODESOURCE_WEBHOOK_URL` changed) with the same
+/// registration id, which no other registration can have.
+async fn remove_ours(
+    hooks: &dyn HookHost,
+    at: Instance<'_>,
+    token: &SecretString,
+    repo: &RepoRef,
+    url: &str,
+) -> Result<(), AutoBuildError> {
+    let rid_path = url.rfind("/hooks/").map(|i| &url[i..]).unwrap_or(url);
+    for old in hooks.list_hooks(at, token, repo).await? {
+        if old.url == url || old.url.ends_with(rid_path) {
+            hooks.delete_hook(at, token, repo, &old.id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// What a hook refusal means for the activity log's outcome.

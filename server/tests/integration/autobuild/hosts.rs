@@ -299,6 +299,37 @@ async fn a_grant_that_cannot_manage_hooks_is_told_so_and_can_set_up_by_hand() {
 }
 
 #[tokio::test]
+async fn switching_to_manual_setup_removes_the_registered_hook() {
+    let app = spawn_app(Options::default()).await;
+    app.bind_gitlab("glpat-fake-bob").await;
+    let (status, _) = app
+        .auto_build(
+            &GITLAB,
+            reqwest::Method::PUT,
+            Some(json!({"branches": ["main"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.fake_hooks(&GITLAB).await.len(), 1);
+    let (status, reg) = app
+        .auto_build(
+            &GITLAB,
+            reqwest::Method::PUT,
+            Some(json!({"branches": ["main"], "manual": true})),
+        )
+        .await;
+    assert_eq!(
+        (status, reg["status"].as_str()),
+        (200, Some("manual_setup")),
+        "{reg}"
+    );
+    assert!(
+        app.fake_hooks(&GITLAB).await.is_empty(),
+        "the old hook would sign with a secret nobody has"
+    );
+}
+
+#[tokio::test]
 async fn the_feed_waits_for_an_event() {
     let app = std::sync::Arc::new(spawn_app(Options::default()).await);
     app.bind_gitlab("glpat-fake-bob").await;
