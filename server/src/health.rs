@@ -21,7 +21,7 @@ const CONCURRENCY: usize = 4;
 const BATCH: usize = 16;
 /// A claim outlives the slowest check of a batch (a timeout per call, a few calls each), so a
 /// replica that dies mid-batch only delays its bindings by this much.
-const CLAIM_SECS: i64 = 300;
+const CLAIM: Duration = Duration::from_secs(300);
 
 pub struct Health {
     store: Arc<dyn Store>,
@@ -53,11 +53,9 @@ impl Health {
     async fn run_due(&self, tenant: Option<&str>) -> usize {
         let mut checked = 0;
         loop {
-            let now = now_secs();
-            let due_before = now - self.interval.as_secs() as i64;
             let claimed = match self
                 .store
-                .claim_due(tenant, due_before, now, now + CLAIM_SECS, BATCH)
+                .claim_due(tenant, self.interval, CLAIM, BATCH)
                 .await
             {
                 Ok(c) => c,

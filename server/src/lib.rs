@@ -206,9 +206,8 @@ fn spawn_sweeps(store: Arc<dyn store::Store>, config: &Config) {
     let ephemeral = config.pending_ttl.max(oauth_flow::STATE_TTL).as_millis() as i64;
     tokio::spawn(async move {
         loop {
-            let now_ms = util::now_millis();
             match store
-                .sweep(util::now_secs() - retention, now_ms - ephemeral, now_ms)
+                .sweep(util::now_secs() - retention, util::now_millis() - ephemeral)
                 .await
             {
                 Ok(swept) => tracing::debug!(?swept, "retention sweep"),

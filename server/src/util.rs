@@ -2,18 +2,33 @@
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    now_millis().div_euclid(1000)
 }
 
 /// Milliseconds since the Unix epoch (0 if the clock is before it).
 pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    now + skew_ms()
+}
+
+#[cfg(test)]
+tokio::task_local! {
+    /// How far this task's clock is off, in milliseconds: tests run a "replica" with a wrong
+    /// clock inside `CLOCK_SKEW_MS.scope(..)` (see `store::conformance::clock_skew`).
+    pub static CLOCK_SKEW_MS: i64;
+}
+
+#[cfg(test)]
+fn skew_ms() -> i64 {
+    CLOCK_SKEW_MS.try_with(|s| *s).unwrap_or(0)
+}
+
+#[cfg(not(test))]
+fn skew_ms() -> i64 {
+    0
 }
 
 /// An error with its whole cause chain, `outer: inner: …` (for logs).

@@ -9,7 +9,6 @@
 
 use crate::secret::SecretBytes;
 use crate::store::{OutboxItem, Store};
-use crate::util::now_millis;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -85,10 +84,7 @@ impl Pusher {
     pub fn spawn(self: Arc<Self>, store: Arc<dyn Store>) {
         tokio::spawn(async move {
             loop {
-                let now = now_millis();
-                let claimed = store
-                    .claim_outbox(now, now + LEASE.as_millis() as i64, BATCH)
-                    .await;
+                let claimed = store.claim_outbox(LEASE, BATCH).await;
                 match claimed {
                     Ok(items) if !items.is_empty() => {
                         for item in items {
@@ -147,8 +143,8 @@ impl Pusher {
         } else {
             crate::metrics::metrics().events_pushed(false);
             let attempts = item.attempts + 1;
-            let next = now_millis() + backoff_secs(item.attempts) * 1000;
-            store.retry_outbox(item.seq, attempts, next).await
+            let retry_in = Duration::from_secs(backoff_secs(item.attempts) as u64);
+            store.retry_outbox(item.seq, attempts, retry_in).await
         };
         if let Err(e) = recorded {
             // The lease runs out and the event is tried again: at least once, never lost.

@@ -9,7 +9,6 @@
 
 use super::*;
 use crate::providers::oauth::RefreshFailure;
-use crate::util::now_millis;
 use std::time::Instant;
 
 /// How often a replica waiting for another one's refresh looks at the binding again.
@@ -26,6 +25,13 @@ const STORE_TRIES: u32 = 5;
 struct Lease {
     name: String,
     holder: String,
+}
+
+impl Lease {
+    /// Takes the lease for `lease_for`, or extends it if this holder has it; whether it did.
+    async fn take(&self, store: &dyn Store, lease_for: Duration) -> Result<bool, StoreError> {
+        store.try_lease(&self.name, &self.holder, lease_for).await
+    }
 }
 
 /// What became of a write onto a binding.
@@ -56,13 +62,7 @@ impl Credentials {
         // A dead holder's lease runs out after `lease`; waiting twice that means trouble.
         let give_up = Instant::now() + self.lease * 2;
         loop {
-            let now = now_millis();
-            let until = now + self.lease.as_millis() as i64;
-            if self
-                .store
-                .try_lease(&lease.name, &lease.holder, now, until)
-                .await?
-            {
+            if lease.take(self.store.as_ref(), self.lease).await? {
                 let (this, seen) = (self.clone(), seen.clone());
                 let request_id = request_id.to_string();
                 let task = tokio::spawn(async move {
@@ -221,12 +221,7 @@ impl Credentials {
 
     /// Extends the lease while its holder still has it; whether it did.
     async fn renew(&self, lease: &Lease) -> Result<bool, CredentialError> {
-        let now = now_millis();
-        let until = now + self.lease.as_millis() as i64;
-        Ok(self
-            .store
-            .try_lease(&lease.name, &lease.holder, now, until)
-            .await?)
+        Ok(lease.take(self.store.as_ref(), self.lease).await?)
     }
 
     /// Writes `apply(row)` over the binding only while it holds the grant `loaded` held (the
@@ -280,3 +275,6 @@ fn usable_row(row: StoredBinding) -> Result<StoredBinding, CredentialError> {
         None => Ok(row),
     }
 }
+
+#[cfg(test)]
+mod clock_skew;

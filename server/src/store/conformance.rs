@@ -18,7 +18,7 @@ mod pg_only;
 
 /// A PostgreSQL database made for one test, dropped by `finish` (left behind if it panics:
 /// the test cluster is throwaway).
-pub(super) struct TestDb {
+pub(crate) struct TestDb {
     pub store: PgStore,
     admin: String,
     name: String,

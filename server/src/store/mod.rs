@@ -95,16 +95,18 @@ pub trait BindingStore: Send + Sync + 'static {
         after: Option<(String, Provider)>,
         limit: usize,
     ) -> Result<Vec<StoredBinding>, StoreError>;
-    /// Claims up to `limit` bindings due for a health check: not needing re-authorization, last
-    /// checked before `checked_before`, and not claimed by anyone until after `now`. Each
-    /// returned binding is claimed until `claim_until` (all Unix seconds), so across replicas
-    /// each binding is handed to one checker per interval. `tenant` narrows it to one tenant.
+    /// Claims up to `limit` bindings due for a health check: not needing re-authorization, not
+    /// checked within `checked_within`, and not claimed by anyone now. Each returned binding
+    /// is claimed for `claim_for` (`check_claimed_until`, Unix seconds), so across replicas
+    /// each binding is handed to one checker per interval. Both are measured on the store's
+    /// clock, like [`Leases`] (`last_checked_at` is the checker's stamp: a checker whose clock
+    /// is off shifts when that binding is next due, never hands it to two checkers at once).
+    /// `tenant` narrows it to one tenant.
     async fn claim_due(
         &self,
         tenant: Option<&str>,
-        checked_before: i64,
-        now: i64,
-        claim_until: i64,
+        checked_within: std::time::Duration,
+        claim_for: std::time::Duration,
         limit: usize,
     ) -> Result<Vec<StoredBinding>, StoreError>;
     /// Number of bindings by code host and whether they need re-authorization (metrics).
@@ -189,17 +191,21 @@ pub trait FlowStore: Send + Sync + 'static {
     async fn replace_flow(&self, old: &FlowRecord, new: &FlowRecord) -> Result<bool, StoreError>;
 }
 
-/// Named leases with an expiry (Unix milliseconds), stored as rows: one holder at a time, and a
-/// holder that dies stops blocking others when its lease runs out.
+/// Named leases with an expiry, stored as rows: one holder at a time, and a holder that dies
+/// stops blocking others when its lease runs out.
+///
+/// Callers pass how long, never until when: the store reads the time from one clock, so
+/// replicas whose clocks disagree still agree on when a lease ends (PostgreSQL: the
+/// database's `now()`; sled: the one process's clock).
 #[async_trait::async_trait]
 pub trait Leases: Send + Sync + 'static {
-    /// Takes the lease if it is free, expired, or already `holder`'s; returns whether it did.
+    /// Takes the lease for `lease_for` if it is free, ended, or already `holder`'s (then it
+    /// is extended); returns whether it did.
     async fn try_lease(
         &self,
         name: &str,
         holder: &str,
-        now: i64,
-        until: i64,
+        lease_for: std::time::Duration,
     ) -> Result<bool, StoreError>;
     /// Gives the lease up if `holder` still has it.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
@@ -277,22 +283,23 @@ pub trait AutoBuildStore: Send + Sync + 'static {
     ) -> Result<Vec<(u64, BuildEvent)>, StoreError>;
     /// The highest sequence number handed out (0: none yet).
     async fn last_event_seq(&self) -> Result<u64, StoreError>;
-    /// Claims up to `limit` outbox rows due at `now_ms` and not leased past it, each leased
-    /// until `lease_until_ms`: one attempt in flight per event across replicas.
+    /// Claims up to `limit` outbox rows due now and not leased, each leased for `lease_for`:
+    /// one attempt in flight per event across replicas. "Now" is the store's clock, like
+    /// [`Leases`]; so is the time a new outbox row (`record_delivery`) is due.
     async fn claim_outbox(
         &self,
-        now_ms: i64,
-        lease_until_ms: i64,
+        lease_for: std::time::Duration,
         limit: usize,
     ) -> Result<Vec<OutboxItem>, StoreError>;
     /// The event was delivered: its outbox row goes.
     async fn finish_outbox(&self, seq: u64) -> Result<(), StoreError>;
-    /// The attempt failed: try again at `next_at_ms`, `attempts` made so far (lease ended).
+    /// The attempt failed: try again after `retry_in` (the store's clock), `attempts` made so
+    /// far (lease ended).
     async fn retry_outbox(
         &self,
         seq: u64,
         attempts: u32,
-        next_at_ms: i64,
+        retry_in: std::time::Duration,
     ) -> Result<(), StoreError>;
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
 }
@@ -318,16 +325,11 @@ pub trait Store:
     BindingStore + AuditLog + PendingStore + FlowStore + Leases + AutoBuildStore
 {
     /// Drops audit entries older than `audit_before` (Unix seconds), pending items and flows
-    /// created at or before `ephemeral_before` and leases that ended before `now_ms` (Unix
-    /// milliseconds); build events, remembered delivery ids and delivery log entries older
-    /// than `audit_before` too (an event's outbox row goes with it). Idempotent: every
-    /// replica may run it.
-    async fn sweep(
-        &self,
-        audit_before: i64,
-        ephemeral_before: i64,
-        now_ms: i64,
-    ) -> Result<Swept, StoreError>;
+    /// created at or before `ephemeral_before` (Unix milliseconds) and leases that have ended
+    /// (by the store's clock, see [`Leases`]); build events, remembered delivery ids and
+    /// delivery log entries older than `audit_before` too (an event's outbox row goes with
+    /// it). Idempotent: every replica may run it.
+    async fn sweep(&self, audit_before: i64, ephemeral_before: i64) -> Result<Swept, StoreError>;
     /// A short name for logs (`sled`, `postgres`).
     fn backend(&self) -> &'static str;
 }

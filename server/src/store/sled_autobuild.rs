@@ -533,11 +533,13 @@ impl AutoBuildStore for SledStore {
 
     async fn claim_outbox(
         &self,
-        now_ms: i64,
-        lease_until_ms: i64,
+        lease_for: std::time::Duration,
         limit: usize,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         let t = &self.autobuild;
+        // One process, so one clock: its own.
+        let now_ms = crate::util::now_millis();
+        let lease_until_ms = now_ms.saturating_add(lease_for.as_millis() as i64);
         let mut claimed = Vec::new();
         for item in t.outbox.iter() {
             if claimed.len() == limit {
@@ -582,9 +584,10 @@ impl AutoBuildStore for SledStore {
         &self,
         seq: u64,
         attempts: u32,
-        next_at_ms: i64,
+        retry_in: std::time::Duration,
     ) -> Result<(), StoreError> {
         let tree = self.autobuild.outbox.clone();
+        let next_at_ms = crate::util::now_millis().saturating_add(retry_in.as_millis() as i64);
         let row = encode(&OutboxRow {
             attempts,
             next_at_ms,

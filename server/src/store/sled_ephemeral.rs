@@ -6,6 +6,7 @@
 use super::sled_store::{backend, blocking, tenant_prefix};
 use super::{FlowRecord, FlowStore, Leases, PendingRecord, PendingStore, SledStore};
 use super::{Store, StoreError, Swept};
+use crate::util::now_millis;
 use app::api::Provider;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -190,12 +191,13 @@ impl Leases for SledStore {
         &self,
         name: &str,
         holder: &str,
-        now: i64,
-        until: i64,
+        lease_for: std::time::Duration,
     ) -> Result<bool, StoreError> {
+        // One process, so one clock: its own.
+        let now = now_millis();
         let mine = encode(&Lease {
             holder: holder.to_string(),
-            expires_at: until,
+            expires_at: now.saturating_add(lease_for.as_millis() as i64),
         })?;
         loop {
             let current = self.leases.get(name).map_err(backend)?;
@@ -232,13 +234,9 @@ impl Leases for SledStore {
 
 #[async_trait::async_trait]
 impl Store for SledStore {
-    async fn sweep(
-        &self,
-        audit_before: i64,
-        ephemeral_before: i64,
-        now_ms: i64,
-    ) -> Result<Swept, StoreError> {
+    async fn sweep(&self, audit_before: i64, ephemeral_before: i64) -> Result<Swept, StoreError> {
         let mut swept = Swept::default();
+        let now_ms = now_millis();
         // Audit keys are per tenant, so look at each entry's time. A value holds several
         // entries (written together): it goes when all are old, else it keeps the new ones.
         for item in self.audit.iter() {

@@ -209,11 +209,14 @@ impl BindingStore for SledStore {
     async fn claim_due(
         &self,
         tenant: Option<&str>,
-        checked_before: i64,
-        now: i64,
-        claim_until: i64,
+        checked_within: std::time::Duration,
+        claim_for: std::time::Duration,
         limit: usize,
     ) -> Result<Vec<StoredBinding>, StoreError> {
+        // One process, so one clock: its own.
+        let now = crate::util::now_secs();
+        let checked_before = now.saturating_sub(checked_within.as_secs() as i64);
+        let claim_until = now.saturating_add(claim_for.as_secs() as i64);
         let iter = match tenant {
             Some(t) => self.bindings.scan_prefix(tenant_prefix(t)),
             None => self.bindings.iter(),

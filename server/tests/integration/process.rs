@@ -188,6 +188,11 @@ impl Replica {
         self.stdout.lock().unwrap().clone()
     }
 
+    /// Whether the process is still running (it has not exited or crashed).
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// `kill -9`, then reaps the process.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -9,6 +9,7 @@ use crate::store::{
 };
 use app::api::Provider::{self, GitHub, GitLab};
 use futures_util::future::join_all;
+use std::time::Duration;
 
 pub(crate) fn reg_key(tenant: &str, provider: Provider, repo_id: &str) -> RegistrationKey {
     RegistrationKey {
@@ -300,38 +301,36 @@ pub async fn autobuild_outbox_claims_leases_and_retries(s: &dyn Store) {
     assert_eq!(rec.emitted, [1, 2, 3]);
     let counts = |pending, failing| OutboxCounts { pending, failing };
     assert_eq!(s.outbox_counts().await.unwrap(), counts(3, 0));
-    assert!(
-        s.claim_outbox(999, 2_000, 10).await.unwrap().is_empty(),
-        "not due yet"
-    );
+    let (long, short) = (Duration::from_secs(60), Duration::from_millis(300));
 
     let seqs = |items: &[crate::store::OutboxItem]| items.iter().map(|i| i.seq).collect::<Vec<_>>();
-    let first = s.claim_outbox(1_000, 2_000, 2).await.unwrap();
-    assert_eq!(seqs(&first), [1, 2]);
+    let first = s.claim_outbox(long, 2).await.unwrap();
+    assert_eq!(seqs(&first), [1, 2], "due at once");
     assert_eq!(first[0].event, events[0]);
     assert_eq!(first[0].attempts, 0);
-    let second = s.claim_outbox(1_500, 2_500, 10).await.unwrap();
+    let second = s.claim_outbox(short, 10).await.unwrap();
     assert_eq!(seqs(&second), [3], "1 and 2 are leased");
-    assert!(s.claim_outbox(1_999, 3_000, 10).await.unwrap().is_empty());
 
     s.finish_outbox(2).await.unwrap();
-    s.retry_outbox(1, 1, 5_000).await.unwrap();
+    s.retry_outbox(1, 1, short).await.unwrap();
     assert_eq!(s.outbox_counts().await.unwrap(), counts(2, 1));
-    // 3's lease has run out by 2_500; 1 waits for its retry time.
-    let third = s.claim_outbox(2_500, 3_000, 10).await.unwrap();
-    assert_eq!(seqs(&third), [3]);
-    let fourth = s.claim_outbox(5_000, 6_000, 10).await.unwrap();
-    assert_eq!(seqs(&fourth), [1, 3], "3's lease ran out unfinished");
-    assert_eq!((fourth[0].attempts, fourth[1].attempts), (1, 0));
+    assert!(
+        s.claim_outbox(long, 10).await.unwrap().is_empty(),
+        "1 waits for its retry time, 3 is leased"
+    );
+    tokio::time::sleep(short + Duration::from_millis(100)).await;
+    let third = s.claim_outbox(long, 10).await.unwrap();
+    assert_eq!(seqs(&third), [1, 3], "3's lease ran out unfinished");
+    assert_eq!((third[0].attempts, third[1].attempts), (1, 0));
     s.finish_outbox(1).await.unwrap();
     s.finish_outbox(3).await.unwrap();
-    s.retry_outbox(3, 2, 0).await.unwrap();
+    s.retry_outbox(3, 2, Duration::ZERO).await.unwrap();
     assert_eq!(
         s.outbox_counts().await.unwrap(),
         counts(0, 0),
         "a finished row stays gone"
     );
-    assert!(s.claim_outbox(10_000, 11_000, 10).await.unwrap().is_empty());
+    assert!(s.claim_outbox(long, 10).await.unwrap().is_empty());
     assert_eq!(s.events_after(0, 10).await.unwrap().len(), 3, "events stay");
 }
 
@@ -403,12 +402,12 @@ pub async fn autobuild_sweep(s: &dyn Store) {
     )
     .await
     .unwrap();
-    let swept = s.sweep(t - 100, 0, 0).await.unwrap();
+    let swept = s.sweep(t - 100, 0).await.unwrap();
     assert_eq!(
         (swept.build_events, swept.delivery_ids, swept.delivery_log),
         (1, 1, 1)
     );
-    let again = s.sweep(t - 100, 0, 0).await.unwrap();
+    let again = s.sweep(t - 100, 0).await.unwrap();
     assert_eq!(
         (again.build_events, again.delivery_ids, again.delivery_log),
         (0, 0, 0)

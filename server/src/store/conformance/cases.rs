@@ -6,6 +6,7 @@ use super::{binding, entry, keys};
 use crate::store::{Store, StoredBinding};
 use app::api::Provider::{self, DevCloud, GitHub, GitLab, Gitee};
 use app::api::ReauthReason;
+use std::time::Duration;
 
 pub use super::autobuild::*;
 pub use super::ephemeral::*;
@@ -60,7 +61,7 @@ pub async fn replace_only_when_unchanged(s: &dyn Store) {
     assert_eq!(s.get("t1", GitLab).await.unwrap().unwrap(), b);
 
     // A claim changes the record: the claimed binding is the current `old`.
-    let claimed = s.claim_due(None, 100, 50, 400, 10).await.unwrap();
+    let claimed = s.claim_due(None, HOUR, HOUR, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(!s.replace(&b, &c).await.unwrap(), "claimed since read");
     let checked = StoredBinding {
@@ -102,10 +103,14 @@ pub async fn scan_pages_in_key_order(s: &dyn Store) {
     );
 }
 
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// A fixed time for records whose time only orders them (Unix seconds).
 const NOW: i64 = 1_800_000_000;
 
 pub async fn claim_due_rules(s: &dyn Store) {
-    let checked_before = NOW - 3600;
+    // The store's clock decides (see `Leases`); the process's is close enough to set rows up.
+    let now = crate::util::now_secs();
     let with = |tenant: &str, p: Provider, f: &dyn Fn(&mut StoredBinding)| {
         let mut b = binding(tenant, p, "x");
         f(&mut b);
@@ -113,27 +118,26 @@ pub async fn claim_due_rules(s: &dyn Store) {
     };
     let rows = [
         with("t1", GitLab, &|_| {}), // never checked: due
-        with("t1", GitHub, &|b| b.last_checked_at = Some(NOW - 7200)), // due
-        with("t1", Gitee, &|b| b.last_checked_at = Some(NOW - 10)), // checked recently
-        with("t1", DevCloud, &|b| b.check_claimed_until = Some(NOW)), // claim ended: due
+        with("t1", GitHub, &|b| b.last_checked_at = Some(now - 7200)), // due
+        with("t1", Gitee, &|b| b.last_checked_at = Some(now - 10)), // checked recently
+        with("t1", DevCloud, &|b| b.check_claimed_until = Some(now - 1)), // claim ended: due
         with("t3", GitLab, &|b| {
             b.reauth_reason = Some(ReauthReason::TokenRevoked)
         }),
-        with("t3", GitHub, &|b| b.check_claimed_until = Some(NOW + 100)), // claimed
+        with("t3", GitHub, &|b| b.check_claimed_until = Some(now + 100)), // claimed
         with("t2", GitLab, &|_| {}),                                      // due, another tenant
     ];
     for b in &rows {
         s.put(b).await.unwrap();
     }
-    let until = NOW + 300;
-    let t1 = s
-        .claim_due(Some("t1"), checked_before, NOW, until, 10)
-        .await
-        .unwrap();
+    let second = Duration::from_secs(1);
+    let t1 = s.claim_due(Some("t1"), HOUR, second, 10).await.unwrap();
     assert_eq!(
         keys(&t1),
         keys(&[rows[0].clone(), rows[1].clone(), rows[3].clone()])
     );
+    let until = t1[0].check_claimed_until.expect("claimed");
+    assert!((now + 1..=now + 3).contains(&until), "{until} vs {now}");
     assert!(t1.iter().all(|b| b.check_claimed_until == Some(until)));
     assert_eq!(
         s.get("t1", GitLab)
@@ -144,27 +148,21 @@ pub async fn claim_due_rules(s: &dyn Store) {
         Some(until),
         "the claim is stored"
     );
-    let again = s.claim_due(Some("t1"), checked_before, NOW, until, 10);
+    let again = s.claim_due(Some("t1"), HOUR, second, 10);
     assert!(again.await.unwrap().is_empty(), "claimed until {until}");
-    let rest = s
-        .claim_due(None, checked_before, NOW, until, 10)
-        .await
-        .unwrap();
+    let rest = s.claim_due(None, HOUR, second, 10).await.unwrap();
     assert_eq!(keys(&rest), keys(&rows[6..7]));
 
-    // Once the claims have run out, everything usable and not recently checked is due again.
-    let later = s
-        .claim_due(None, checked_before, until, until + 300, 10)
-        .await
-        .unwrap();
-    let expected = [0, 1, 3, 5, 6].map(|i| rows[i].clone());
-    assert_eq!(keys(&later), keys(&expected));
-    let one = s
-        .claim_due(None, checked_before, until + 300, until + 600, 1)
-        .await
-        .unwrap();
+    // Once the claims have run out (whole seconds), the same rows are due again; the one
+    // claimed for another 100 s is not.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let one = s.claim_due(None, HOUR, HOUR, 1).await.unwrap();
     assert_eq!(one.len(), 1, "limit");
     assert_eq!(one[0].last_checked_at, None, "least recently checked first");
+    let mut later = s.claim_due(None, HOUR, HOUR, 10).await.unwrap();
+    later.extend(one);
+    let expected = [0, 1, 3, 6].map(|i| rows[i].clone());
+    assert_eq!(keys(&later), keys(&expected));
 }
 
 pub async fn concurrent_claims_hand_out_each_once(s: &dyn Store) {
@@ -174,8 +172,8 @@ pub async fn concurrent_claims_hand_out_each_once(s: &dyn Store) {
             .unwrap();
     }
     let (a, b) = tokio::join!(
-        s.claim_due(None, NOW, NOW, NOW + 60, 20),
-        s.claim_due(None, NOW, NOW, NOW + 60, 20),
+        s.claim_due(None, Duration::ZERO, HOUR, 20),
+        s.claim_due(None, Duration::ZERO, HOUR, 20),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(

@@ -3,6 +3,7 @@
 use super::{entry, flow, pending, winners};
 use crate::store::{FlowRecord, PendingRecord, Store, Swept};
 use app::api::Provider::{GitHub, GitLab, Gitee};
+use std::time::Duration;
 
 const NOW_MS: i64 = 1_800_000_000_000;
 
@@ -149,42 +150,47 @@ pub async fn flows_concurrent_takes_one_wins(s: &dyn Store) {
 }
 
 pub async fn leases_exclusive_reentrant_expiring(s: &dyn Store) {
-    assert!(s.try_lease("refresh/t1", "h1", 1_000, 2_000).await.unwrap());
+    let long = Duration::from_secs(60);
+    let short = Duration::from_millis(300);
+    assert!(s.try_lease("refresh/t1", "h1", short).await.unwrap());
     assert!(
-        !s.try_lease("refresh/t1", "h2", 1_500, 2_500).await.unwrap(),
+        !s.try_lease("refresh/t1", "h2", long).await.unwrap(),
         "held"
     );
     assert!(
-        s.try_lease("refresh/t2", "h2", 1_500, 2_500).await.unwrap(),
+        s.try_lease("refresh/t2", "h2", long).await.unwrap(),
         "another name"
     );
+    tokio::time::sleep(Duration::from_millis(150)).await;
     assert!(
-        s.try_lease("refresh/t1", "h1", 1_500, 3_000).await.unwrap(),
+        s.try_lease("refresh/t1", "h1", short).await.unwrap(),
         "re-entrant"
     );
+    tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
-        !s.try_lease("refresh/t1", "h2", 2_999, 4_000).await.unwrap(),
-        "extended"
+        !s.try_lease("refresh/t1", "h2", long).await.unwrap(),
+        "extended past its first end"
     );
+    tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
-        s.try_lease("refresh/t1", "h2", 3_000, 4_000).await.unwrap(),
+        s.try_lease("refresh/t1", "h2", long).await.unwrap(),
         "ran out"
     );
-    assert!(!s.try_lease("refresh/t1", "h1", 3_001, 5_000).await.unwrap());
+    assert!(!s.try_lease("refresh/t1", "h1", long).await.unwrap());
     s.release_lease("refresh/t1", "h1").await.unwrap();
     assert!(
-        !s.try_lease("refresh/t1", "h1", 3_002, 5_000).await.unwrap(),
+        !s.try_lease("refresh/t1", "h1", long).await.unwrap(),
         "not h1's to release"
     );
     s.release_lease("refresh/t1", "h2").await.unwrap();
     assert!(
-        s.try_lease("refresh/t1", "h1", 3_003, 5_000).await.unwrap(),
+        s.try_lease("refresh/t1", "h1", long).await.unwrap(),
         "released"
     );
 
     let (a, b) = tokio::join!(
-        s.try_lease("race", "h1", 0, 1_000),
-        s.try_lease("race", "h2", 0, 1_000)
+        s.try_lease("race", "h1", long),
+        s.try_lease("race", "h2", long)
     );
     assert!(a.unwrap() ^ b.unwrap(), "exactly one holder");
 }
@@ -205,11 +211,15 @@ pub async fn sweep_counts(s: &dyn Store) {
         .unwrap();
     s.insert_flow(&flow("f1", "t1", 1_000), 10).await.unwrap();
     s.insert_flow(&flow("f2", "t1", 3_000), 10).await.unwrap();
-    assert!(s.try_lease("old", "h", 0, 500).await.unwrap());
-    assert!(s.try_lease("ends-now", "h", 0, 1_000).await.unwrap());
-    assert!(s.try_lease("new", "h", 0, 5_000).await.unwrap());
+    assert!(s.try_lease("old", "h", Duration::ZERO).await.unwrap());
+    assert!(s
+        .try_lease("new", "h", Duration::from_secs(60))
+        .await
+        .unwrap());
+    // Ended by the store's clock, whichever it is (milliseconds).
+    tokio::time::sleep(Duration::from_millis(20)).await;
 
-    let swept = s.sweep(t - 100, 2_000, 1_000).await.unwrap();
+    let swept = s.sweep(t - 100, 2_000).await.unwrap();
     let expected = Swept {
         audit: 2,
         pending: 2,
@@ -219,7 +229,7 @@ pub async fn sweep_counts(s: &dyn Store) {
     };
     assert_eq!(swept, expected);
     assert_eq!(
-        s.sweep(t - 100, 2_000, 1_000).await.unwrap(),
+        s.sweep(t - 100, 2_000).await.unwrap(),
         Swept::default(),
         "idempotent"
     );
@@ -234,9 +244,7 @@ pub async fn sweep_counts(s: &dyn Store) {
         .collect();
     assert_eq!(pending_left, ["p3"]);
     assert_eq!(s.all_flows().await.unwrap(), [flow("f2", "t1", 3_000)]);
-    assert!(
-        !s.try_lease("new", "other", 1_000, 6_000).await.unwrap(),
-        "kept"
-    );
-    assert!(s.try_lease("old", "other", 1_000, 6_000).await.unwrap());
+    let long = Duration::from_secs(60);
+    assert!(!s.try_lease("new", "other", long).await.unwrap(), "kept");
+    assert!(s.try_lease("old", "other", long).await.unwrap());
 }

@@ -161,7 +161,7 @@ async fn sweep_clears_a_large_backlog_and_each_delete_runs_on_its_own() {
         .append(entry("t1", 1_000_000, "kept"))
         .await
         .unwrap();
-    let swept = db.store.sweep(100_000, 0, 0).await.unwrap();
+    let swept = db.store.sweep(100_000, 0).await.unwrap();
     assert_eq!(swept.audit, 25_000);
     let (left, _) = db.store.page("t1", None, 10).await.unwrap();
     assert_eq!(left.iter().map(tag).collect::<Vec<_>>(), ["kept"]);
@@ -178,7 +178,7 @@ async fn sweep_clears_a_large_backlog_and_each_delete_runs_on_its_own() {
         .insert_pending(&pending("p1", "t1", Provider::GitLab, 1_000), 10)
         .await
         .unwrap();
-    assert!(db.store.sweep(2_000_000, 2_000, 0).await.is_err());
+    assert!(db.store.sweep(2_000_000, 2_000).await.is_err());
     assert!(
         db.store.all_pending().await.unwrap().is_empty(),
         "swept all the same"

@@ -10,12 +10,13 @@
 //! later finds a smaller one appear. Numbers may skip (an event found new by the statement's
 //! snapshot but committed by another replica meanwhile), never repeat.
 
-use super::{decode, decode_versioned, encode, limit, PgStore, SWEEP_CHUNK};
+use super::{decode, decode_versioned, encode, limit, millis, PgStore, NOW_MS, SWEEP_CHUNK};
 use crate::store::{
     AutoBuildStore, BuildEvent, DeliveryLogEntry, DeliveryOutcome, OutboxCounts, OutboxItem,
     Recorded, RegistrationKey, StoreError, StoredRegistration, MAX_DELIVERY_LOG,
 };
 use app::api::Provider;
+use std::time::Duration;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
@@ -56,10 +57,12 @@ const LOG: &str = "WITH logged AS ( \
          SELECT id FROM autobuild_delivery_log WHERE rid = $1 ORDER BY id DESC OFFSET $4 LIMIT 1)";
 
 /// Appends the new ones of the events ($1 ids, $2 received_at, $3 JSON, in the order given),
-/// numbered from the counter, with outbox rows due at $4 if $5; logs entry $7 for delivery
+/// numbered from the counter, with outbox rows due now (the database's clock) if $5; $4 the
+/// delivery's time; logs entry $7 for delivery
 /// $6 (or $8, the entry as a duplicate, when events were given and none was new) like `LOG`
 /// ($9 old entries kept). Returns the new events' numbers.
-const APPEND: &str = "WITH given AS ( \
+const APPEND: &str = concat!(
+    "WITH given AS ( \
          SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[]) \
              WITH ORDINALITY AS g(id, received_at, event, ord)), \
      fresh AS ( \
@@ -77,7 +80,9 @@ const APPEND: &str = "WITH given AS ( \
          FROM numbered f, counter c ON CONFLICT DO NOTHING RETURNING seq), \
      queued AS ( \
          INSERT INTO build_event_outbox (seq, attempts, next_at_ms, leased_until_ms) \
-         SELECT seq, 0, $4, 0 FROM inserted WHERE $5), \
+         SELECT seq, 0, ",
+    db_now_ms!(),
+    ", 0 FROM inserted WHERE $5), \
      logged AS ( \
          INSERT INTO autobuild_delivery_log (rid, at_ms, entry) \
          SELECT $6, $4, CASE WHEN cardinality($1::text[]) > 0 \
@@ -86,7 +91,8 @@ const APPEND: &str = "WITH given AS ( \
          DELETE FROM autobuild_delivery_log WHERE rid = $6 AND id <= ( \
              SELECT id FROM autobuild_delivery_log WHERE rid = $6 \
              ORDER BY id DESC OFFSET $9 LIMIT 1)) \
-     SELECT seq FROM inserted ORDER BY seq";
+     SELECT seq FROM inserted ORDER BY seq"
+);
 
 impl PgStore {
     /// Runs a chunked delete (`$1` before, `$2` chunk; returns one row, the count) until a
@@ -416,25 +422,24 @@ impl AutoBuildStore for PgStore {
 
     async fn claim_outbox(
         &self,
-        now_ms: i64,
-        lease_until_ms: i64,
+        lease_for: Duration,
         n: usize,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         // The due condition twice, like `claim_due`: a replica claiming the same candidates
         // at the same moment re-checks it on the rows as we left them (leased) and skips them.
-        let rows = self
-            .query(
-                "WITH claimed AS ( \
-                     UPDATE build_event_outbox SET leased_until_ms = $2 \
-                     WHERE seq IN (SELECT seq FROM build_event_outbox \
-                         WHERE next_at_ms <= $1 AND leased_until_ms <= $1 ORDER BY seq LIMIT $3) \
-                     AND next_at_ms <= $1 AND leased_until_ms <= $1 \
-                     RETURNING seq, attempts) \
-                 SELECT c.seq, c.attempts, e.event FROM claimed c \
-                 JOIN build_events e ON e.seq = c.seq ORDER BY c.seq",
-                &[&now_ms, &lease_until_ms, &limit(n)],
-            )
-            .await?;
+        // Due and lease both by the database's clock (`NOW_MS`), never this replica's.
+        let due = format!("next_at_ms <= {NOW_MS} AND leased_until_ms <= {NOW_MS}");
+        let sql = format!(
+            "WITH claimed AS ( \
+                 UPDATE build_event_outbox SET leased_until_ms = {NOW_MS} + $1 \
+                 WHERE seq IN (SELECT seq FROM build_event_outbox \
+                     WHERE {due} ORDER BY seq LIMIT $2) \
+                 AND {due} \
+                 RETURNING seq, attempts) \
+             SELECT c.seq, c.attempts, e.event FROM claimed c \
+             JOIN build_events e ON e.seq = c.seq ORDER BY c.seq"
+        );
+        let rows = self.query(&sql, &[&millis(lease_for), &limit(n)]).await?;
         rows.iter()
             .map(|r| {
                 Ok(OutboxItem {
@@ -452,14 +457,19 @@ impl AutoBuildStore for PgStore {
         Ok(())
     }
 
-    async fn retry_outbox(&self, n: u64, attempts: u32, next_at_ms: i64) -> Result<(), StoreError> {
+    async fn retry_outbox(
+        &self,
+        n: u64,
+        attempts: u32,
+        retry_in: Duration,
+    ) -> Result<(), StoreError> {
         let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
-        self.execute(
-            "UPDATE build_event_outbox SET attempts = $2, next_at_ms = $3, leased_until_ms = 0 \
-             WHERE seq = $1",
-            &[&seq(n), &attempts, &next_at_ms],
-        )
-        .await?;
+        let sql = format!(
+            "UPDATE build_event_outbox SET attempts = $2, next_at_ms = {NOW_MS} + $3, \
+             leased_until_ms = 0 WHERE seq = $1"
+        );
+        self.execute(&sql, &[&seq(n), &attempts, &millis(retry_in)])
+            .await?;
         Ok(())
     }
 

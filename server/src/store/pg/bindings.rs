@@ -3,9 +3,10 @@
 //! empty and it is filled in from the column when a row is read), so a claim is one small
 //! `UPDATE` and needs no JSON rewriting in SQL.
 
-use super::{decode_versioned, encode, limit, PgStore};
+use super::{decode_versioned, encode, limit, PgStore, NOW_SECS};
 use crate::store::{BindingStore, StoreError, StoredBinding};
 use app::api::Provider;
+use std::time::Duration;
 use tokio_postgres::Row;
 
 /// The columns a binding is read from, in `from_row` order.
@@ -47,9 +48,14 @@ impl Columns {
 const UPDATE: &str = "UPDATE bindings SET record = $3, needs_reauth = $4, last_checked_at = $5, \
      check_claimed_until = $6 WHERE tenant = $1 AND provider = $2";
 
-/// Rows due for a health check (`StoredBinding::is_due`): $1 checked_before, $2 now.
-const DUE: &str = "NOT needs_reauth AND COALESCE(last_checked_at, 0) < $1 \
-     AND COALESCE(check_claimed_until, 0) <= $2";
+/// Rows due for a health check (`StoredBinding::is_due`) by the database's clock: $1 the
+/// interval in seconds.
+const DUE: &str = concat!(
+    "NOT needs_reauth AND COALESCE(last_checked_at, 0) < ",
+    db_now_secs!(),
+    " - $1 AND COALESCE(check_claimed_until, 0) <= ",
+    db_now_secs!()
+);
 
 impl PgStore {
     /// Writes many bindings in one statement (arrays unnested into rows), replacing rows with
@@ -210,9 +216,8 @@ impl BindingStore for PgStore {
     async fn claim_due(
         &self,
         tenant: Option<&str>,
-        checked_before: i64,
-        now: i64,
-        claim_until: i64,
+        checked_within: Duration,
+        claim_for: Duration,
         n: usize,
     ) -> Result<Vec<StoredBinding>, StoreError> {
         // One statement, and the due condition twice: a replica claiming at the same moment
@@ -220,17 +225,18 @@ impl BindingStore for PgStore {
         // condition on the rows as we left them, sees them claimed and skips them. So each
         // row is handed out once, without SKIP LOCKED.
         let sql = format!(
-            "UPDATE bindings SET check_claimed_until = $3 \
+            "UPDATE bindings SET check_claimed_until = {NOW_SECS} + $2 \
              WHERE (tenant, provider) IN ( \
                  SELECT tenant, provider FROM bindings \
-                 WHERE {DUE} AND ($4::TEXT IS NULL OR tenant = $4) \
-                 ORDER BY last_checked_at NULLS FIRST, tenant, provider LIMIT $5) \
+                 WHERE {DUE} AND ($3::TEXT IS NULL OR tenant = $3) \
+                 ORDER BY last_checked_at NULLS FIRST, tenant, provider LIMIT $4) \
              AND {DUE} RETURNING {COLS}"
         );
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         let rows = self
             .query(
                 &sql,
-                &[&checked_before, &now, &claim_until, &tenant, &limit(n)],
+                &[&secs(checked_within), &secs(claim_for), &tenant, &limit(n)],
             )
             .await?;
         let mut claimed = from_rows(&rows)?;

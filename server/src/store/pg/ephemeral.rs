@@ -2,9 +2,10 @@
 //! and leases (`leases`). Every take is one `DELETE ... RETURNING`, so of two replicas taking
 //! the same row only one gets it; a lease is one conditional upsert.
 
-use super::{decode, encode, limit, PgStore};
+use super::{decode, encode, limit, millis, PgStore, NOW_MS};
 use crate::store::{FlowRecord, FlowStore, Leases, PendingRecord, PendingStore, StoreError};
 use app::api::Provider;
+use std::time::Duration;
 use tokio_postgres::Row;
 
 fn records<T: serde::de::DeserializeOwned>(rows: &[Row]) -> Result<Vec<T>, StoreError> {
@@ -227,19 +228,19 @@ impl Leases for PgStore {
         &self,
         name: &str,
         holder: &str,
-        now: i64,
-        until: i64,
+        lease_for: Duration,
     ) -> Result<bool, StoreError> {
         // One upsert: a free name is inserted; a held one is taken only if its lease ran out
         // or is already ours (extending it). Otherwise the `WHERE` leaves it and 0 rows count.
+        // Both the end and the comparison are the database's time, not this replica's.
+        let sql = format!(
+            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, {NOW_MS} + $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, \
+             expires_at = EXCLUDED.expires_at \
+             WHERE leases.expires_at <= {NOW_MS} OR leases.holder = $2"
+        );
         let changed = self
-            .execute(
-                "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $4) \
-                 ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, \
-                 expires_at = EXCLUDED.expires_at \
-                 WHERE leases.expires_at <= $3 OR leases.holder = $2",
-                &[&name, &holder, &now, &until],
-            )
+            .execute(&sql, &[&name, &holder, &millis(lease_for)])
             .await?;
         Ok(changed == 1)
     }

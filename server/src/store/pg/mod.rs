@@ -8,6 +8,23 @@
 //! filter and order by. Connections come from a deadpool pool, which drops broken connections
 //! and reconnects by itself when the database comes back.
 
+/// The database's time in Unix milliseconds, for SQL text: every replica's leases, claims and
+/// expiries are measured on this one clock, so a replica whose own clock is off can neither
+/// take what another holds nor hold anything past its end. `now()` is the transaction's
+/// start, so a statement that compares twice sees one instant. A macro, for `concat!`.
+macro_rules! db_now_ms {
+    () => {
+        "FLOOR(EXTRACT(EPOCH FROM now()) * 1000)::BIGINT"
+    };
+}
+
+/// The database's time in Unix seconds, for SQL text (see [`db_now_ms`]).
+macro_rules! db_now_secs {
+    () => {
+        "FLOOR(EXTRACT(EPOCH FROM now()))::BIGINT"
+    };
+}
+
 mod audit;
 mod audit_batch;
 mod autobuild;
@@ -58,6 +75,14 @@ pub struct PgStore {
     deadline: Duration,
     /// Appends to the activity log, several to a statement (see `audit_batch`).
     audit_writer: audit_batch::AuditWriter,
+}
+
+const NOW_MS: &str = db_now_ms!();
+const NOW_SECS: &str = db_now_secs!();
+
+/// A duration as milliseconds, a statement parameter.
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Rows deleted per statement by the retention sweep.
@@ -224,12 +249,7 @@ fn decode_versioned<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
 
 #[async_trait::async_trait]
 impl Store for PgStore {
-    async fn sweep(
-        &self,
-        audit_before: i64,
-        ephemeral_before: i64,
-        now_ms: i64,
-    ) -> Result<Swept, StoreError> {
+    async fn sweep(&self, audit_before: i64, ephemeral_before: i64) -> Result<Swept, StoreError> {
         // Independent deletes: each is idempotent, so replicas sweeping at once only race to
         // delete the same rows, and a sweep cut short is finished by the next one. Each one is
         // tried even when another failed; the first failure is reported.
@@ -247,7 +267,10 @@ impl Store for PgStore {
             )
             .await;
         let leases = self
-            .execute("DELETE FROM leases WHERE expires_at < $1", &[&now_ms])
+            .execute(
+                &format!("DELETE FROM leases WHERE expires_at < {NOW_MS}"),
+                &[],
+            )
             .await;
         let (build_events, delivery_ids, delivery_log) = self
             .sweep_autobuild(audit_before.saturating_mul(1000))
