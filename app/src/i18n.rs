@@ -209,6 +209,9 @@ messages! {
     ErrHookFilters => "The branch and tag filters are not valid.", "分支和标签过滤规则无效。";
     ErrHookFiltersHint => "Name at least one branch or tag pattern, such as main, release/* or v*.", "请至少填写一个分支或标签规则，例如 main、release/* 或 v*。";
     ErrHookOff => "Auto-build is not on for this repository.", "该仓库未开启自动构建。";
+    ErrHookRefNotFound => "The repository has no such branch or tag.", "该仓库没有这个分支或标签。";
+    ErrHookBusy => "Auto-build for this repository is being checked or changed right now.", "该仓库的自动构建正在检查或变更中。";
+    ErrHookBusyHint => "Try again in a moment.", "请稍后重试。";
     ErrRepoIdMalformed => "That repository is not one from the list.", "该仓库不在列表中。";
     ErrOAuthDenied => "The authorization was declined.", "已取消授权。";
     ErrOAuthDeniedHint => "Bind again and choose Authorize on the code host's page.", "请重新绑定，并在代码托管网站的页面上点击“授权”。";
@@ -262,6 +265,9 @@ messages! {
     ActionRefreshFailed => "Token refresh failed", "Token 刷新失败";
     ActionAutoBuildOn => "Auto-build turned on", "开启自动构建";
     ActionAutoBuildOff => "Auto-build turned off", "关闭自动构建";
+    ActionAutoBuildRepaired => "Auto-build webhook repaired", "修复自动构建 Webhook";
+    ActionAutoBuildManualBuild => "Build of the latest commit requested", "请求构建最新提交";
+    ActionAutoBuildSecretRotated => "Auto-build webhook secret rotated", "轮换自动构建 Webhook 密钥";
     ActorBuildService => "Build service", "构建服务";
     OutcomeOk => "Succeeded", "成功";
     TheCodeHost => "The code host", "代码托管平台";

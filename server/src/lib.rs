@@ -121,6 +121,9 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         autobuild::feed::Feed::new(store.clone()),
         pusher,
     ));
+    if let Some(interval) = config.reconcile_interval {
+        autobuild.clone().spawn_reconcile(interval);
+    }
     let services = Arc::new(service::CodeSources::new(
         config,
         store.clone(),

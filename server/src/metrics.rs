@@ -32,6 +32,9 @@ pub struct Metrics {
     events: Mutex<BTreeMap<&'static str, u64>>,
     /// Attempts to push an event to the build service: delivered, failed.
     pushed: [AtomicU64; 2],
+    /// Registrations checked at their code host (repair, periodic reconcile), by provider and
+    /// what was found (`autobuild::repair::Found::label`).
+    reconciles: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 /// What `/metrics` reads from the auto-build path when scraped.
@@ -141,6 +144,16 @@ impl Metrics {
             .or_default() += n;
     }
 
+    /// A registration was checked at its code host.
+    pub fn reconciled(&self, provider: &'static str, found: &'static str) {
+        *self
+            .reconciles
+            .lock()
+            .expect("metrics poisoned")
+            .entry((provider, found))
+            .or_default() += 1;
+    }
+
     /// One attempt to push an event to the build service.
     pub fn events_pushed(&self, delivered: bool) {
         self.pushed[usize::from(!delivered)].fetch_add(1, Ordering::Relaxed);
@@ -161,6 +174,13 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "codesource_build_events_total{{provider=\"{provider}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP codesource_autobuild_reconciles_total Registrations checked at their code host, by provider and what was found.\n# TYPE codesource_autobuild_reconciles_total counter\n");
+        for ((provider, found), n) in self.reconciles.lock().expect("metrics poisoned").iter() {
+            let _ = writeln!(
+                out,
+                "codesource_autobuild_reconciles_total{{provider=\"{provider}\",found=\"{found}\"}} {n}"
             );
         }
         out.push_str("# HELP codesource_build_event_pushes_total Attempts to push a build event to the build service.\n# TYPE codesource_build_event_pushes_total counter\n");

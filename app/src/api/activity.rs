@@ -97,10 +97,16 @@ pub enum ActivityAction {
     /// Auto-build turned on (or its filters changed) for a repository.
     AutoBuildEnabled,
     AutoBuildDisabled,
+    /// A repository's hook was checked and repaired on request.
+    AutoBuildRepaired,
+    /// A build of a ref's latest commit was asked for.
+    AutoBuildManualBuild,
+    /// A registration's hook secret was rotated.
+    AutoBuildSecretRotated,
 }
 
 impl ActivityAction {
-    pub const ALL: [ActivityAction; 7] = [
+    pub const ALL: [ActivityAction; 10] = [
         ActivityAction::Bind,
         ActivityAction::Reauthorize,
         ActivityAction::Unbind,
@@ -108,6 +114,9 @@ impl ActivityAction {
         ActivityAction::RefreshFailed,
         ActivityAction::AutoBuildEnabled,
         ActivityAction::AutoBuildDisabled,
+        ActivityAction::AutoBuildRepaired,
+        ActivityAction::AutoBuildManualBuild,
+        ActivityAction::AutoBuildSecretRotated,
     ];
 }
 

@@ -22,14 +22,61 @@ pub mod filter_limits {
     pub const MAX_PATTERN_LEN: usize = 100;
 }
 
-/// Where a registration stands.
+/// Where a registration stands: what turning it on, or the last repair or periodic
+/// reconcile, found on the code host. Each status implies its way out ([`AutoBuildStatus::fix`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AutoBuildStatus {
-    /// Our hook is registered on the code host.
+    /// Our hook is registered on the code host (and was, at the last check).
     Active,
     /// The grant could not manage hooks: the user added the hook by hand (manual setup).
     ManualSetup,
+    /// Our hook is no longer on the repository (someone removed it): repair re-creates it.
+    HookMissing,
+    /// The code host disabled our hook (e.g. after failed deliveries): repair re-creates it.
+    HookDisabled,
+    /// The grant may no longer manage the repository's hooks (a scope or the admin role was
+    /// taken away): re-authorize with the hook scopes, or switch to manual setup.
+    NoPermission,
+    /// The code host did not answer at the last check: nothing to do, the next check retries.
+    HostUnreachable,
+    /// The repository no longer exists under its id (deleted, or recreated with a new id):
+    /// turn auto-build off (and on again for a recreated repository).
+    RepositoryGone,
+}
+
+/// What a user (or the build service) does about a status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoBuildFix {
+    /// Nothing: it works.
+    None,
+    /// `POST …/auto-build/repair`.
+    Repair,
+    /// Re-authorize the binding with the hook scopes (or use manual setup).
+    Reauthorize,
+    /// Wait: the next check (or a repair) retries.
+    Retry,
+    /// Turn auto-build off (and on again if the repository was recreated).
+    TurnOff,
+}
+
+impl AutoBuildStatus {
+    /// The action the status implies.
+    pub fn fix(self) -> AutoBuildFix {
+        match self {
+            AutoBuildStatus::Active | AutoBuildStatus::ManualSetup => AutoBuildFix::None,
+            AutoBuildStatus::HookMissing | AutoBuildStatus::HookDisabled => AutoBuildFix::Repair,
+            AutoBuildStatus::NoPermission => AutoBuildFix::Reauthorize,
+            AutoBuildStatus::HostUnreachable => AutoBuildFix::Retry,
+            AutoBuildStatus::RepositoryGone => AutoBuildFix::TurnOff,
+        }
+    }
+
+    /// Whether deliveries are expected to arrive.
+    pub fn is_healthy(self) -> bool {
+        self.fix() == AutoBuildFix::None
+    }
 }
 
 /// A repository's auto-build registration.
@@ -49,6 +96,17 @@ pub struct AutoBuildView {
     pub created_at: i64,
     /// When the last delivery arrived, Unix milliseconds.
     pub last_delivery_at: Option<i64>,
+    /// What to do about `status`.
+    #[serde(default = "no_fix")]
+    pub fix: AutoBuildFix,
+    /// When the registration was last checked at the code host (repair or periodic
+    /// reconcile), Unix milliseconds; `None`: not since it was turned on.
+    #[serde(default)]
+    pub checked_at: Option<i64>,
+}
+
+fn no_fix() -> AutoBuildFix {
+    AutoBuildFix::None
 }
 
 /// What a user pastes into the code host's webhook settings when the grant cannot manage hooks
@@ -118,4 +176,8 @@ pub enum HookRefusal {
     InvalidFilters,
     /// Auto-build is not on for this repository.
     NotEnabled,
+    /// A build of the latest commit named a branch or tag the repository does not have.
+    RefNotFound,
+    /// The registration is being repaired or changed right now: try again in a moment.
+    Busy,
 }

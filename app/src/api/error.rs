@@ -163,8 +163,10 @@ impl ApiError {
             ApiError::DefaultBinding => 409,
             ApiError::AutoBuild(r) => match r {
                 super::HookRefusal::MissingScope { .. } | super::HookRefusal::NotAdmin => 403,
-                super::HookRefusal::RepositoryNotFound | super::HookRefusal::NotEnabled => 404,
-                super::HookRefusal::HookLimitReached => 409,
+                super::HookRefusal::RepositoryNotFound
+                | super::HookRefusal::NotEnabled
+                | super::HookRefusal::RefNotFound => 404,
+                super::HookRefusal::HookLimitReached | super::HookRefusal::Busy => 409,
                 super::HookRefusal::InvalidFilters => 422,
             },
             ApiError::NotConfigured => 409,

@@ -16,8 +16,8 @@ mod types;
 
 pub use activity::{ActivityAction, ActivityOutcome, ReauthReason};
 pub use autobuild::{
-    filter_limits, AutoBuildEnabled, AutoBuildFilters, AutoBuildStatus, AutoBuildView,
-    DeliveryOutcome, DeliveryView, HookRefusal, ManualSetup,
+    filter_limits, AutoBuildEnabled, AutoBuildFilters, AutoBuildFix, AutoBuildStatus,
+    AutoBuildView, DeliveryOutcome, DeliveryView, HookRefusal, ManualSetup,
 };
 pub use error::{ApiError, HostError, InputError};
 pub use functions::*;

@@ -30,6 +30,9 @@ pub fn action_text(locale: Locale, action: ActivityAction) -> &'static str {
         ActivityAction::RefreshFailed => Msg::ActionRefreshFailed,
         ActivityAction::AutoBuildEnabled => Msg::ActionAutoBuildOn,
         ActivityAction::AutoBuildDisabled => Msg::ActionAutoBuildOff,
+        ActivityAction::AutoBuildRepaired => Msg::ActionAutoBuildRepaired,
+        ActivityAction::AutoBuildManualBuild => Msg::ActionAutoBuildManualBuild,
+        ActivityAction::AutoBuildSecretRotated => Msg::ActionAutoBuildSecretRotated,
     }
     .text(locale)
 }

@@ -87,6 +87,8 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
             HookRefusal::HookLimitReached => pair(ErrHookLimit, ErrHookLimitHint),
             HookRefusal::InvalidFilters => pair(ErrHookFilters, ErrHookFiltersHint),
             HookRefusal::NotEnabled => pair(ErrHookOff, ErrOutdatedPageHint),
+            HookRefusal::RefNotFound => pair(ErrHookRefNotFound, ErrOutdatedPageHint),
+            HookRefusal::Busy => pair(ErrHookBusy, ErrHookBusyHint),
         },
         ApiError::NotConfigured => pair(ErrNotConfigured, NotConfiguredHint),
         ApiError::OAuthState => pair(ErrOAuthState, ErrOAuthStateHint),

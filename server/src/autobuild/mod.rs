@@ -10,12 +10,19 @@
 //!   filtered, de-duplicated and stored with their events in one write before the 2xx.
 //! - [`feed`] hands events to the build service by cursor (long poll across replicas);
 //!   [`push`] POSTs them to `CODESOURCE_BUILD_EVENTS_URL`, signed per Standard Webhooks.
+//! - [`repair`] checks a registration at its code host and puts it right (a missing, disabled
+//!   or duplicated hook, a renamed repository), on request and periodically ([`reconcile`]);
+//!   [`manual`] builds a ref's latest commit; [`rotate`] gives hooks new secrets.
 
 pub mod feed;
 pub mod filters;
 pub mod ingress;
+pub mod manual;
 pub mod push;
 mod rate;
+pub mod reconcile;
+pub mod repair;
+pub mod rotate;
 
 use crate::credentials::{CredentialError, Credentials};
 use crate::crypto::Cipher;
@@ -46,6 +53,12 @@ pub enum AutoBuildError {
     InvalidRepository,
     #[error("auto-build is off for this repository")]
     NotEnabled,
+    /// A manual build of a branch or tag the repository does not have.
+    #[error("no such branch or tag")]
+    RefNotFound,
+    /// Another repair of the registration is running (here or on another replica).
+    #[error("a repair of this registration is already running")]
+    Busy,
     #[error(transparent)]
     Credential(#[from] CredentialError),
     #[error("the code host refused managing hooks")]
@@ -173,11 +186,9 @@ impl AutoBuild {
             repository: r.listing_id.clone(),
             repository_id: r.key.repo_id.clone(),
             full_name: r.full_name.clone(),
-            status: if r.hook_id.is_some() {
-                AutoBuildStatus::Active
-            } else {
-                AutoBuildStatus::ManualSetup
-            },
+            status: status_of(r),
+            fix: status_of(r).fix(),
+            checked_at: r.checked_at_ms,
             branches: r.branches.clone(),
             tags: r.tags.clone(),
             webhook_url: self.webhook_url(&r.rid),
@@ -336,6 +347,9 @@ impl AutoBuild {
             created_at: now_secs(),
             created_by: actor.id.to_string(),
             last_delivery_at: existing.as_ref().and_then(|r| r.last_delivery_at),
+            // Just made: what it is now, until a check says otherwise.
+            status: None,
+            checked_at_ms: None,
         };
         // Stored before the hook exists: GitHub pings a new hook at once, and the ping must
         // find its registration. Undone below if the host refuses.
@@ -527,6 +541,15 @@ async fn remove_ours(
         }
     }
     Ok(())
+}
+
+/// Where a registration stands: what the last check found, else what turning it on made.
+fn status_of(r: &StoredRegistration) -> AutoBuildStatus {
+    r.status.unwrap_or(if r.hook_id.is_some() {
+        AutoBuildStatus::Active
+    } else {
+        AutoBuildStatus::ManualSetup
+    })
 }
 
 /// What a hook refusal means for the activity log's outcome.

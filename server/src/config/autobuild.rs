@@ -1,12 +1,14 @@
 //! Settings of auto-build: where code hosts deliver pushes (the ingress may be published on
 //! another address than the console: code hosts must reach it, users need not), and where
-//! build events are pushed to the build service, with the Standard Webhooks secret.
+//! build events are pushed to the build service, with the Standard Webhooks secret; how often
+//! registrations are reconciled with their code host.
 
 use super::sources::secret;
 use super::Config;
 use crate::secret::SecretString;
-use anyhow::bail;
+use anyhow::{bail, Context};
 use serde::Deserialize;
+use std::time::Duration;
 
 /// The auto-build keys of the TOML file (flattened into it).
 #[derive(Default, Deserialize)]
@@ -15,6 +17,7 @@ pub(super) struct AutoBuildFile {
     build_events_url: Option<String>,
     build_events_secret: Option<String>,
     build_events_secret_file: Option<String>,
+    reconcile_interval_secs: Option<u64>,
 }
 
 /// Where build events are pushed.
@@ -62,6 +65,15 @@ impl Config {
             (Some(_), None) => bail!("CODESOURCE_BUILD_EVENTS_URL is set: set CODESOURCE_BUILD_EVENTS_SECRET (or _FILE) too, so the build service can verify what it gets"),
             (None, Some(_)) => bail!("CODESOURCE_BUILD_EVENTS_SECRET is set without CODESOURCE_BUILD_EVENTS_URL"),
         };
+        if let Some(s) = var("CODESOURCE_RECONCILE_INTERVAL_SECS")
+            .or(file.reconcile_interval_secs.map(|s| s.to_string()))
+        {
+            let secs = s.parse::<u64>().context(
+                "CODESOURCE_RECONCILE_INTERVAL_SECS must be a number of seconds (0: off)",
+            )?;
+            // At least a minute: each check costs a few calls against the host's rate limit.
+            self.reconcile_interval = (secs > 0).then(|| Duration::from_secs(secs.max(60)));
+        }
         Ok(())
     }
 }

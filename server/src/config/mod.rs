@@ -70,6 +70,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "CODESOURCE_BUILD_EVENTS_URL",
     "CODESOURCE_BUILD_EVENTS_SECRET",
     "CODESOURCE_BUILD_EVENTS_SECRET_FILE",
+    "CODESOURCE_RECONCILE_INTERVAL_SECS",
 ];
 
 /// An OAuth application registered at a code host.
@@ -134,6 +135,9 @@ pub struct Config {
     pub webhook_url: Option<String>,
     /// Where build events are pushed (`None`: only the feed).
     pub build_events: Option<BuildEventsPush>,
+    /// How often each auto-build registration is checked and repaired at its code host
+    /// (`None`: never; repairs only on request).
+    pub reconcile_interval: Option<Duration>,
 }
 
 impl Config {
@@ -173,6 +177,7 @@ impl Config {
             refresh_lease: Duration::from_secs(60),
             webhook_url: None,
             build_events: None,
+            reconcile_interval: Some(Duration::from_secs(3600)),
         }
     }
 

@@ -215,6 +215,28 @@ pub trait HookHost: Send + Sync {
         repo: &RepoRef,
     ) -> Result<Vec<Hook>, HookError>;
 
+    /// Gives an existing hook a new secret, keeping its id and URL (rotation: deliveries the
+    /// host already queued keep verifying with the previous secret during the grace period).
+    /// The hook is left active.
+    async fn update_hook(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+        hook_id: &str,
+        spec: HookSpec<'_>,
+    ) -> Result<Hook, HookError>;
+
+    /// The repository by its stable id, with its name now and its clone URL: follows a rename
+    /// or a transfer. [`HookError::RepoNotFound`]: no repository has that id any more (deleted,
+    /// or recreated under the same name with a new id).
+    async fn repository_by_id(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+    ) -> Result<(RepoRef, Option<String>), HookError>;
+
     /// Already gone is Ok.
     async fn delete_hook(
         &self,

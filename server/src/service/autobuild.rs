@@ -98,6 +98,8 @@ fn autobuild_error(caller: &Caller, e: AutoBuildError) -> ApiError {
             ApiError::Invalid(app::api::InputError::RepoIdMalformed)
         }
         AutoBuildError::NotEnabled => ApiError::AutoBuild(HookRefusal::NotEnabled),
+        AutoBuildError::RefNotFound => ApiError::AutoBuild(HookRefusal::RefNotFound),
+        AutoBuildError::Busy => ApiError::AutoBuild(HookRefusal::Busy),
         AutoBuildError::Hook(h) => match h {
             HookError::MissingScope { needed } => {
                 ApiError::AutoBuild(HookRefusal::MissingScope { needed })

@@ -4,7 +4,7 @@
 //! backends, like the other records; the hook secret is `Sealed` with [`hook_aad`].
 
 use crate::crypto::Sealed;
-use app::api::Provider;
+use app::api::{AutoBuildStatus, Provider};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -53,6 +53,13 @@ pub struct StoredRegistration {
     /// When a delivery was last recorded (Unix milliseconds).
     #[serde(default)]
     pub last_delivery_at: Option<i64>,
+    /// What the last repair or reconcile found at the code host (`None`: not checked since
+    /// auto-build was turned on, so what turning it on made: active or manual setup).
+    #[serde(default)]
+    pub status: Option<AutoBuildStatus>,
+    /// When that check ran (Unix milliseconds).
+    #[serde(default)]
+    pub checked_at_ms: Option<i64>,
 }
 
 /// Associated data that ties a sealed hook secret to its registration id.

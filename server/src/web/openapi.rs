@@ -57,13 +57,75 @@ fn add_autobuild(doc: &mut serde_json::Value, err: &dyn Fn(&str) -> serde_json::
         }
     });
     paths["/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/deliveries"] = json!({
-        "parameters": params,
+        "parameters": params.clone(),
         "get": {
             "summary": "The repository's last deliveries (at most 50), newest first",
             "operationId": "listDeliveries",
             "security": [{"serviceToken": []}],
             "responses": common(json!({"200": {"description": "Deliveries", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["deliveries"], "properties": {"deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}}}}}}}}))
+        }
+    });
+    let view = json!({"$ref": "#/components/schemas/AutoBuild"});
+    paths["/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/repair"] = json!({
+        "parameters": params.clone(),
+        "post": {
+            "summary": "Check the registration at the code host and put it right",
+            "description": "Follows a rename or transfer by the repository's stable id, re-creates a missing hook, replaces one the host disabled, removes duplicates. The answer is the registration with its new `status` (and `fix`), what was `found` and the `changes` made. A repository that no longer exists under its id is marked `repository_gone`. The same check runs periodically (`CODESOURCE_RECONCILE_INTERVAL_SECS`).",
+            "operationId": "repairAutoBuild",
+            "security": [{"serviceToken": []}],
+            "responses": common(json!({
+                "200": {"description": "Checked", "content": {"application/json": {"schema": {"allOf": [view.clone(), {"type": "object", "properties": {
+                    "found": {"type": "string", "enum": ["fine", "manual", "hook_missing", "hook_disabled", "no_permission", "unreachable", "repository_gone"]},
+                    "changes": {"type": "array", "items": {"type": "string", "enum": ["hook_created", "disabled_hook_replaced", "duplicate_removed", "renamed"]}}}}]}}}},
+                "409": err("The binding needs re-authorization, the repository has as many hooks as the host allows (`hook_limit_reached`), or a check is already running (`auto_build_busy`)")
+            }))
+        }
+    });
+    paths["/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/build"] = json!({
+        "parameters": params.clone(),
+        "post": {
+            "summary": "Build the latest commit of a branch or tag",
+            "description": "The ref's head is read from the code host; the event is marked `manual: true` and has the id a push of the same ref and commit would have, so the two are one event. 201 with the new event; 200 with `duplicate: true` when it already existed.",
+            "operationId": "buildAutoBuild",
+            "security": [{"serviceToken": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
+                "properties": {"branch": {"type": "string", "maxLength": crate::autobuild::manual::MAX_REF_NAME}, "tag": {"type": "string", "maxLength": crate::autobuild::manual::MAX_REF_NAME}},
+                "description": "Exactly one of `branch` and `tag`"}}}},
+            "responses": common(json!({
+                "200": {"description": "The event already existed", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/BuildEvent"}, {"type": "object", "properties": {"duplicate": {"type": "boolean"}}}]}}}},
+                "201": {"description": "A new event", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/BuildEvent"}, {"type": "object", "properties": {"duplicate": {"type": "boolean"}}}]}}}},
+                "404": err("Not bound, unknown code source, auto-build is off, or no such branch or tag (`ref_not_found`)")
+            }))
+        }
+    });
+    paths["/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/rotate-secret"] = json!({
+        "parameters": params.clone(),
+        "post": {
+            "summary": "Give the registration's webhook a new secret",
+            "description": "The hook keeps its id and URL; deliveries signed with the previous secret are accepted for 24 hours. For manual setup the answer's `manual_setup` holds the new secret (shown once).",
+            "operationId": "rotateAutoBuildSecret",
+            "security": [{"serviceToken": []}],
+            "responses": common(json!({"200": {"description": "Rotated", "headers": {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}},
+                "content": {"application/json": {"schema": view.clone()}}}}))
+        }
+    });
+    paths["/api/v1/tenants/{tenant}/auto-build/rotate-secrets"] = json!({
+        "parameters": [tenant_param()],
+        "post": {
+            "summary": "Rotate the secrets of all of the tenant's registrations",
+            "description": "One line per registration: `error` null when rotated, else the error code; `manual_setup` with the new secret for manual setups (shown once).",
+            "operationId": "rotateAutoBuildSecrets",
+            "security": [{"serviceToken": []}],
+            "responses": {
+                "200": {"description": "Each registration's outcome", "headers": {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}},
+                    "content": {"application/json": {"schema": {"type": "object", "required": ["registrations"], "properties": {"registrations": {"type": "array", "items": {
+                        "type": "object", "required": ["provider", "repository", "full_name"], "properties": {
+                            "provider": {"type": "string", "enum": all}, "repository": {"type": "string"}, "full_name": {"type": "string"},
+                            "error": {"type": "string", "nullable": true}, "manual_setup": {"type": "object"}}}}}}}}},
+                "400": err("The tenant id is not valid"), "401": err("No service token"), "403": err("Wrong service token"),
+                "500": err("Internal error"), "503": err("Storage is unavailable; retry later")
+            }
         }
     });
     paths["/api/v1/build-events"] = json!({
@@ -92,7 +154,10 @@ fn add_autobuild(doc: &mut serde_json::Value, err: &dyn Fn(&str) -> serde_json::
         "branches": patterns.clone(), "tags": patterns, "manual": {"type": "boolean"}}});
     schemas["AutoBuild"] = json!({"type": "object", "required": ["repository", "repository_id", "full_name", "status", "branches", "tags", "webhook_url", "created_at"], "properties": {
         "repository": {"type": "string"}, "repository_id": {"type": "string", "description": "The code host's stable id"},
-        "full_name": {"type": "string"}, "status": {"type": "string", "enum": ["active", "manual_setup"]},
+        "full_name": {"type": "string"}, "status": {"type": "string", "enum": ["active", "manual_setup", "hook_missing", "hook_disabled", "no_permission", "host_unreachable", "repository_gone"],
+            "description": "What the last check found (`fix` says what to do: hook_missing/hook_disabled → repair, no_permission → reauthorize, host_unreachable → retry, repository_gone → turn_off)"},
+        "fix": {"type": "string", "enum": ["none", "repair", "reauthorize", "retry", "turn_off"]},
+        "checked_at": {"type": "integer", "format": "int64", "nullable": true, "description": "Unix milliseconds of the last check"},
         "branches": {"type": "array", "items": {"type": "string"}}, "tags": {"type": "array", "items": {"type": "string"}},
         "webhook_url": {"type": "string"}, "created_at": {"type": "integer", "format": "int64"},
         "last_delivery_at": {"type": "integer", "format": "int64", "nullable": true, "description": "Unix milliseconds"},

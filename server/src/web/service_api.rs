@@ -9,7 +9,7 @@ use app::api::{Provider, TenantId};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -31,6 +31,7 @@ pub struct ServiceApi {
 mod errors;
 
 mod autobuild;
+mod autobuild_ops;
 
 use errors::{credential_error, error, repo_error, Refused};
 
@@ -59,6 +60,22 @@ pub fn routes(state: ServiceApi) -> Router {
         .route(
             "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/deliveries",
             get(autobuild::deliveries),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/repair",
+            post(autobuild_ops::repair),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/build",
+            post(autobuild_ops::build),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/rotate-secret",
+            post(autobuild_ops::rotate_secret),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/auto-build/rotate-secrets",
+            post(autobuild_ops::rotate_secrets),
         )
         .route("/api/v1/build-events", get(autobuild::feed))
         // Shared, not cloned per request (a clone is five reference counts and the base path).

@@ -8,6 +8,7 @@ use crate::support::*;
 use serde_json::{json, Value};
 
 mod hosts;
+mod repair;
 
 /// One host's side of the tests: how to bind it, a repository as the listing names it and as
 /// the fake's controls name it.

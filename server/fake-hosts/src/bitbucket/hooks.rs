@@ -3,9 +3,10 @@
 //! `{repo_slug}` is the slug or the repository's `{uuid}` (URL-encoded):
 //! - `GET /2.0/repositories/{workspace}/{repo_slug}/refs/branches/{name}` and `…/refs/tags/{name}`:
 //!   `target.hash` (404 when there is no such ref).
-//! - `GET|POST /2.0/repositories/{workspace}/{repo_slug}/hooks` (paginated envelope), `GET|DELETE
-//!   …/hooks/{uid}` (`uid` the subscription's `{uuid}`): 201 with the subscription (`secret_set`,
-//!   never the secret), 204, 404.
+//! - `GET|POST /2.0/repositories/{workspace}/{repo_slug}/hooks` (paginated envelope),
+//!   `GET|PUT|DELETE …/hooks/{uid}` (`uid` the subscription's `{uuid}`): 201 with the
+//!   subscription (`secret_set`, never the secret), 200 after an update (`url`, `active`,
+//!   `events`, `secret` as given; same uuid), 204, 404.
 //!
 //! Refusals: refs need the `repository` scope, hooks the `webhook` scope (403 "Your credentials
 //! lack one or more required privilege scopes." naming `webhook`; only `bitbucket-fake-hooks` and
@@ -35,7 +36,10 @@ pub(super) fn routes(bb: Bitbucket, hooks: Hooks) -> Router {
         .route(&format!("{base}/refs/branches/{{*name}}"), get(branch))
         .route(&format!("{base}/refs/tags/{{*name}}"), get(tag))
         .route(&format!("{base}/hooks"), get(list).post(create))
-        .route(&format!("{base}/hooks/{{uid}}"), get(show).delete(delete))
+        .route(
+            &format!("{base}/hooks/{{uid}}"),
+            get(show).put(update).delete(delete),
+        )
         .with_state(BitbucketHooks { bb, hooks })
 }
 
@@ -220,6 +224,46 @@ async fn show(
         Err(r) => return *r,
     };
     match find_hook(&st, &r, &uid) {
+        Some(hook) => Json(hook_json(&r, &hook, &origin)).into_response(),
+        None => no_hook(),
+    }
+}
+
+async fn update(
+    State(st): State<BitbucketHooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Path((w, s, uid)): Path<(String, String, String)>,
+    body: String,
+) -> Response {
+    let r = match access(&st, &h, &w, &s, "webhook", &origin) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let Some(found) = find_hook(&st, &r, &uid) else {
+        return no_hook();
+    };
+    let changed = st
+        .hooks
+        .update(Host::Bitbucket, &r.stable_id, found.id, |hook| {
+            if let Some(url) = body["url"].as_str().filter(|u| !u.is_empty()) {
+                hook.url = url.to_string();
+            }
+            if let Some(active) = body["active"].as_bool() {
+                hook.active = active;
+            }
+            if let Some(secret) = body["secret"].as_str() {
+                hook.secret = Some(secret.to_string()).filter(|s| !s.is_empty());
+            }
+            if let Some(list) = body["events"].as_array() {
+                hook.events = list
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_string))
+                    .collect();
+            }
+        });
+    match changed {
         Some(hook) => Json(hook_json(&r, &hook, &origin)).into_response(),
         None => no_hook(),
     }

@@ -3,9 +3,12 @@
 //! `repoDeleteHook`):
 //! - `GET /repos/{owner}/{repo}/branches/{branch}`: `commit.id`; `GET /repos/{o}/{r}/tags/{tag}`:
 //!   `commit.sha` (404 "The target couldn't be found." when there is none).
+//! - `GET /repositories/{id}` (`repoGetByID`): the repository by id (renames applied; 404 once
+//!   recreated under a new id).
 //! - `GET|POST /repos/{owner}/{repo}/hooks` (`page`/`limit`, `X-Total-Count`, `Link`),
-//!   `GET|DELETE /repos/{owner}/{repo}/hooks/{id}`: 201 with the hook (`config` without the
-//!   secret, as Gitea's `convert.ToHook` leaves it out), 204, 404.
+//!   `GET|PATCH|DELETE /repos/{owner}/{repo}/hooks/{id}`: 201 with the hook (`config` without
+//!   the secret, as Gitea's `convert.ToHook` leaves it out), 200 after `repoEditHook` (`active`,
+//!   `config` merged), 204, 404.
 //!
 //! Refusals (Gitea's `tokenRequiresScopes`, then `reqAdmin`): reading needs read:repository,
 //! creating and deleting write:repository (403 "token does not have at least one of required
@@ -31,7 +34,11 @@ pub(super) fn routes(hooks: Hooks) -> Router {
         .route(&format!("{base}/branches/{{*name}}"), get(branch))
         .route(&format!("{base}/tags/{{*name}}"), get(tag))
         .route(&format!("{base}/hooks"), get(list).post(create))
-        .route(&format!("{base}/hooks/{{id}}"), get(show).delete(delete))
+        .route(
+            &format!("{base}/hooks/{{id}}"),
+            get(show).patch(update).delete(delete),
+        )
+        .route("/gitea/api/v1/repositories/{id}", get(by_id))
         .with_state(hooks)
 }
 
@@ -208,6 +215,63 @@ async fn show(
         .ok()
         .and_then(|id| hooks.get(Host::Gitea, &r.stable_id, id))
     {
+        Some(hook) => Json(hook_json(&hook)).into_response(),
+        None => not_found(&origin),
+    }
+}
+
+async fn by_id(
+    State(hooks): State<Hooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(r) = require(&h, &origin, &["read:repository"]) {
+        return r;
+    }
+    match id
+        .parse::<u64>()
+        .ok()
+        .and_then(|_| hooks.repo(Host::Gitea, &id, &origin))
+    {
+        Some(r) => Json(
+            json!({"id": r.numeric_id(), "name": r.name, "full_name": r.full_name,
+            "owner": {"login": r.owner}, "html_url": r.html_url, "clone_url": r.clone_url,
+            "default_branch": r.default_branch}),
+        )
+        .into_response(),
+        None => not_found(&origin),
+    }
+}
+
+/// `PATCH /hooks/{id}`: `active`, and `config` keys merged (a new `secret` replaces the old).
+async fn update(
+    State(hooks): State<Hooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Path((owner, name, id)): Path<(String, String, String)>,
+    body: String,
+) -> Response {
+    let r = match access(&hooks, &h, &origin, &owner, &name, "write:repository", true) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let changed = id.parse().ok().and_then(|id| {
+        hooks.update(Host::Gitea, &r.stable_id, id, |hook| {
+            if let Some(active) = body["active"].as_bool() {
+                hook.active = active;
+            }
+            let config = &body["config"];
+            if let Some(url) = config["url"].as_str().filter(|u| !u.is_empty()) {
+                hook.url = url.to_string();
+            }
+            if let Some(secret) = config["secret"].as_str() {
+                hook.secret = Some(secret.to_string()).filter(|s| !s.is_empty());
+            }
+        })
+    });
+    match changed {
         Some(hook) => Json(hook_json(&hook)).into_response(),
         None => not_found(&origin),
     }

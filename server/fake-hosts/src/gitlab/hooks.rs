@@ -35,7 +35,7 @@ pub(crate) fn routes(hooks: Hooks) -> Router {
         .route(&format!("{base}/hooks"), get(list).post(create))
         .route(
             &format!("{base}/hooks/{{hook_id}}"),
-            get(show).delete(delete),
+            get(show).put(update).delete(delete),
         )
         .with_state(hooks)
 }
@@ -307,6 +307,61 @@ async fn show(
         .ok()
         .and_then(|n| hooks.get(Host::Gitlab, &r.stable_id, n))
     {
+        Some(hook) => Json(hook_json(&r, &hook)).into_response(),
+        None => message(StatusCode::NOT_FOUND, "404 Not found"),
+    }
+}
+
+/// `PUT /projects/{id}/hooks/{hook_id}`: `url` required; `token` and the event flags given
+/// replace the hook's (same id).
+async fn update(
+    State(hooks): State<Hooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Path((id, hook_id)): Path<(String, String)>,
+    body: String,
+) -> Response {
+    let r = match access(&hooks, &h, &id, Need::Manage, &origin) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let f = fields(&body);
+    let Some(url) = f
+        .get("url")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "url is missing"})),
+        )
+            .into_response();
+    };
+    let changed = hook_id.parse().ok().and_then(|n| {
+        hooks.update(Host::Gitlab, &r.stable_id, n, |hook| {
+            hook.url = url.to_string();
+            if let Some(t) = f.get("token").and_then(Value::as_str) {
+                hook.secret = Some(t.to_string()).filter(|s| !s.is_empty());
+            }
+            let mut events = vec![];
+            if flag(
+                &f,
+                "push_events",
+                hook.events.iter().any(|e| e == "push_events"),
+            ) {
+                events.push("push_events".to_string());
+            }
+            if flag(
+                &f,
+                "tag_push_events",
+                hook.events.iter().any(|e| e == "tag_push_events"),
+            ) {
+                events.push("tag_push_events".to_string());
+            }
+            hook.events = events;
+        })
+    });
+    match changed {
         Some(hook) => Json(hook_json(&r, &hook)).into_response(),
         None => message(StatusCode::NOT_FOUND, "404 Not found"),
     }

@@ -147,6 +147,23 @@ impl Hooks {
         state.hooks.len() != before
     }
 
+    /// Changes a hook in place (same id: the hosts' PATCH/PUT); the hook after, if it was there.
+    pub(crate) fn update(
+        &self,
+        host: Host,
+        repo: &str,
+        id: u64,
+        change: impl FnOnce(&mut Hook),
+    ) -> Option<Hook> {
+        let mut inner = self.inner.lock().unwrap();
+        let hook = inner
+            .repos
+            .get_mut(&(host, repo.to_string()))
+            .and_then(|s| s.hooks.iter_mut().find(|h| h.id == id))?;
+        change(hook);
+        Some(hook.clone())
+    }
+
     /// Turns a hook on or off; whether it was there.
     pub(crate) fn set_active(&self, host: Host, repo: &str, id: u64, active: bool) -> bool {
         let mut inner = self.inner.lock().unwrap();

@@ -7,7 +7,8 @@
 //!   lookup), 404 when there is no such ref; `GET /repos/{owner}/{repo}/tags` (the tags, with
 //!   `name` and `commit.sha`, one page).
 //! - `GET|POST /repos/{owner}/{repo}/hooks` (`page`/`per_page`, `total_count`), `GET|DELETE
-//!   /repos/{owner}/{repo}/hooks/{id}`: 201 with the hook, 204, 404 for an unknown id. Signing-key
+//!   /repos/{owner}/{repo}/hooks/{id}`, `PATCH …/hooks/{id}` (a new url or password, same id): 201
+//!   with the hook, 204, 404 for an unknown id. Signing-key
 //!   mode is `encryption_type: 1` with the secret in `password`.
 //!
 //! Refusals: an unknown token 401 "401 Unauthorized: Access token does not exist" (as the user
@@ -40,7 +41,10 @@ pub(crate) fn routes(state: GiteeHooks) -> Router {
         .route(&format!("{base}/commits/{{*ref}}"), get(commit))
         .route(&format!("{base}/tags"), get(tags))
         .route(&format!("{base}/hooks"), get(list).post(create))
-        .route(&format!("{base}/hooks/{{id}}"), get(show).delete(delete))
+        .route(
+            &format!("{base}/hooks/{{id}}"),
+            get(show).patch(update).delete(delete),
+        )
         .with_state(state)
 }
 
@@ -346,6 +350,42 @@ async fn show(
         .ok()
         .and_then(|id| st.hooks.get(Host::Gitee, &repo.stable_id, id))
     {
+        Some(hook) => Json(hook_json(&repo, &hook)).into_response(),
+        None => not_found(),
+    }
+}
+
+/// `PATCH …/hooks/{id}`: the same fields as creating one; the hook keeps its id.
+async fn update(
+    State(st): State<GiteeHooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Query(q): Query<HashMap<String, String>>,
+    Path((owner, name, id)): Path<(String, String, String)>,
+    body: String,
+) -> Response {
+    let f = fields(&q, &body);
+    let repo = match hook_access(&st, &h, &f, &owner, &name, &origin) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let Ok(id) = id.parse() else {
+        return not_found();
+    };
+    let changed = st.hooks.update(Host::Gitee, &repo.stable_id, id, |hook| {
+        if let Some(url) = f
+            .get("url")
+            .and_then(Value::as_str)
+            .filter(|u| !u.is_empty())
+        {
+            hook.url = url.to_string();
+        }
+        if let Some(p) = f.get("password").and_then(Value::as_str) {
+            hook.secret = Some(p.to_string()).filter(|p| !p.is_empty());
+        }
+        hook.active = true;
+    });
+    match changed {
         Some(hook) => Json(hook_json(&repo, &hook)).into_response(),
         None => not_found(),
     }

@@ -4,9 +4,13 @@
 //! - `GET /repos/{owner}/{repo}`: the repository (stable `id`, `clone_url`, `permissions`).
 //! - `GET /repos/{owner}/{repo}/git/ref/{heads/x | tags/y}` and `GET /repos/{o}/{r}/commits/{ref}`:
 //!   a ref's head (404 / 422 "No commit found for SHA: …" when there is none).
-//! - `GET|POST /repos/{owner}/{repo}/hooks` (`per_page`/`page`, `Link`), `GET|DELETE
+//! - `GET /repositories/{id}`: the repository by its id (follows renames; 404 once deleted or
+//!   recreated under a new id).
+//! - `GET|POST /repos/{owner}/{repo}/hooks` (`per_page`/`page`, `Link`), `GET|PATCH|DELETE
 //!   /repos/{owner}/{repo}/hooks/{id}`: 201 with the hook (`config.secret` masked as
-//!   `********`), 204, 404 for an unknown id. A new hook is pinged (`X-GitHub-Event: ping`).
+//!   `********`), 200 with the changed hook (`active`, `config` replaced as a whole: url,
+//!   secret, content type), 204, 404 for an unknown id. A new hook is pinged
+//!   (`X-GitHub-Event: ping`).
 //!
 //! Refusals as GitHub words them: an unknown token 401 "Bad credentials"; a token without a hook
 //! scope (`repo`, `admin:repo_hook`, or `write:repo_hook` to create, `read:repo_hook` to list)
@@ -41,7 +45,11 @@ pub(crate) fn routes(state: GithubHooks) -> Router {
         .route(&format!("{base}/git/ref/{{*ref}}"), get(git_ref))
         .route(&format!("{base}/commits/{{*ref}}"), get(commit))
         .route(&format!("{base}/hooks"), get(list).post(create))
-        .route(&format!("{base}/hooks/{{id}}"), get(show).delete(delete))
+        .route(
+            &format!("{base}/hooks/{{id}}"),
+            get(show).patch(update).delete(delete),
+        )
+        .route("/github-api/repositories/{id}", get(repository_by_id))
         .with_state(state)
 }
 
@@ -162,6 +170,26 @@ async fn repository(
         .hooks
         .repo(Host::Github, &format!("{owner}/{name}"), &origin)
     {
+        Some(r) => Json(repo_json(&r, &origin)).into_response(),
+        None => not_found("repos/repos#get-a-repository"),
+    }
+}
+
+async fn repository_by_id(
+    State(st): State<GithubHooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = scopes(&st, &h) {
+        return *r;
+    }
+    // Only a number is an id (a name would be found by `find` too).
+    let found = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|_| st.hooks.repo(Host::Github, &id, &origin));
+    match found {
         Some(r) => Json(repo_json(&r, &origin)).into_response(),
         None => not_found("repos/repos#get-a-repository"),
     }
@@ -366,6 +394,48 @@ async fn show(
     match hook {
         Some(hook) => Json(hook_json(&repo, &hook, &origin)).into_response(),
         None => not_found("repos/webhooks#get-a-repository-webhook"),
+    }
+}
+
+/// `PATCH /hooks/{id}`: `active` and `config` (replaced as a whole, as GitHub does).
+async fn update(
+    State(st): State<GithubHooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Path((owner, name, id)): Path<(String, String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let repo = match hook_access(&st, &h, &owner, &name, Need::Write, &origin) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let config = body.get("config").cloned();
+    if let Some(c) = &config {
+        if c["url"].as_str().is_none_or(str::is_empty) {
+            return invalid("Config must contain URL for webhooks");
+        }
+    }
+    let changed = id.parse().ok().and_then(|id| {
+        st.hooks.update(Host::Github, &repo.stable_id, id, |hook| {
+            if let Some(active) = body["active"].as_bool() {
+                hook.active = active;
+            }
+            if let Some(c) = &config {
+                hook.url = c["url"].as_str().unwrap_or_default().to_string();
+                hook.secret = c["secret"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
+                hook.config = json!({
+                    "content_type": c["content_type"].as_str().unwrap_or("form"),
+                    "insecure_ssl": c["insecure_ssl"].as_str().unwrap_or("0"),
+                });
+            }
+        })
+    });
+    match changed {
+        Some(hook) => Json(hook_json(&repo, &hook, &origin)).into_response(),
+        None => not_found("repos/webhooks#update-a-repository-webhook"),
     }
 }
 

@@ -309,6 +309,60 @@ impl HookHost for Bitbucket {
             .collect())
     }
 
+    async fn update_hook(
+        &self,
+        _at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+        hook_id: &str,
+        spec: HookSpec<'_>,
+    ) -> Result<Hook, HookError> {
+        // `PUT …/hooks/{uid}` takes the whole subscription again.
+        let body = json!({
+            "description": "Code Source auto-build",
+            "url": spec.url,
+            "active": true,
+            "secret": spec.secret.expose(),
+            "events": ["repo:push"],
+        });
+        let url = format!("{}/hooks/{}", self.repo_url(repo), query_encode(hook_id));
+        let a = self.call(Method::PUT, &url, token, Some(&body)).await?;
+        if !a.ok_status() {
+            return Err(refused(a));
+        }
+        Ok(a.json::<HookAnswer>()?.into_hook())
+    }
+
+    async fn repository_by_id(
+        &self,
+        _at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+    ) -> Result<(RepoRef, Option<String>), HookError> {
+        // `{workspace}/{uuid}`: the uuid survives a rename (a transfer to another workspace
+        // is not followed: the old workspace no longer shows it).
+        let a = self
+            .call(Method::GET, &self.repo_url(repo), token, None)
+            .await?;
+        if !a.ok_status() {
+            return Err(refused(a));
+        }
+        let r: RepoAnswer = a.json()?;
+        let clone = r
+            .links
+            .clone
+            .iter()
+            .find(|c| c.name == "https")
+            .and_then(|c| hooks::clean_clone_url(&c.href));
+        Ok((
+            RepoRef {
+                stable_id: r.uuid,
+                full_name: r.full_name,
+            },
+            clone,
+        ))
+    }
+
     async fn delete_hook(
         &self,
         _at: Instance<'_>,

@@ -178,6 +178,60 @@ impl HookHost for Gitea {
         Ok(hooks.into_iter().map(HookAnswer::into_hook).collect())
     }
 
+    async fn update_hook(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+        hook_id: &str,
+        spec: HookSpec<'_>,
+    ) -> Result<Hook, HookError> {
+        // `PATCH /repos/{owner}/{repo}/hooks/{id}` (EditHookOption): `config` is merged.
+        let body = json!({
+            "active": true,
+            "config": {
+                "url": spec.url,
+                "content_type": "json",
+                "secret": spec.secret.expose(),
+            },
+        });
+        let rest = format!(
+            "/repos/{}/hooks/{}",
+            repo.full_name,
+            hooks::path_encode(hook_id)
+        );
+        let a = self
+            .call(at, Method::PATCH, &rest, token, Some(&body))
+            .await?;
+        if !a.ok_status() {
+            return Err(refused(a));
+        }
+        Ok(a.json::<HookAnswer>()?.into_hook())
+    }
+
+    async fn repository_by_id(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+    ) -> Result<(RepoRef, Option<String>), HookError> {
+        // `GET /repositories/{id}`: by id, so a renamed or transferred repository is found.
+        let rest = format!("/repositories/{}", hooks::path_encode(&repo.stable_id));
+        let a = self.call(at, Method::GET, &rest, token, None).await?;
+        if !a.ok_status() {
+            return Err(refused(a));
+        }
+        let r: RepoAnswer = a.json()?;
+        let clone = r.clone_url.as_deref().and_then(hooks::clean_clone_url);
+        Ok((
+            RepoRef {
+                stable_id: r.id.to_string(),
+                full_name: r.full_name,
+            },
+            clone,
+        ))
+    }
+
     async fn delete_hook(
         &self,
         at: Instance<'_>,

@@ -210,6 +210,50 @@ impl HookHost for Gitee {
         Ok(a.json::<HookAnswer>()?.into_hook())
     }
 
+    async fn update_hook(
+        &self,
+        _at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+        hook_id: &str,
+        spec: HookSpec<'_>,
+    ) -> Result<Hook, HookError> {
+        // `PATCH /repos/{owner}/{repo}/hooks/{id}`: the same fields as creating one.
+        let body = json!({
+            "url": spec.url,
+            "encryption_type": 1,
+            "password": spec.secret.expose(),
+            "push_events": true,
+            "tag_push_events": true,
+        });
+        let url = format!(
+            "{}/hooks/{}",
+            self.repo_url(&repo.full_name),
+            hooks::path_encode(hook_id)
+        );
+        let a = self.call(Method::PATCH, &url, token, Some(&body)).await?;
+        if !a.ok_status() {
+            return Err(refused(a));
+        }
+        Ok(a.json::<HookAnswer>()?.into_hook())
+    }
+
+    async fn repository_by_id(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+    ) -> Result<(RepoRef, Option<String>), HookError> {
+        // Gitee looks repositories up by name only: a rename cannot be followed, but a
+        // repository recreated under the name has another id, so it is not ours.
+        let id = RepoId::parse(&repo.full_name).map_err(|_| HookError::RepoNotFound)?;
+        let (found, clone) = self.repository(at, token, &id).await?;
+        if found.stable_id != repo.stable_id {
+            return Err(HookError::RepoNotFound);
+        }
+        Ok((found, clone))
+    }
+
     async fn list_hooks(
         &self,
         _at: Instance<'_>,

@@ -214,6 +214,63 @@ impl HookHost for GitHub {
         Ok(hooks.into_iter().map(HookAnswer::into_hook).collect())
     }
 
+    async fn update_hook(
+        &self,
+        _at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+        hook_id: &str,
+        spec: HookSpec<'_>,
+    ) -> Result<Hook, HookError> {
+        // `config` is replaced as a whole: the URL goes with the new secret.
+        let body = json!({
+            "active": true,
+            "config": {
+                "url": spec.url,
+                "content_type": "json",
+                "secret": spec.secret.expose(),
+                "insecure_ssl": "0",
+            },
+        });
+        let url = format!(
+            "{}/hooks/{}",
+            self.repo_url(repo),
+            hooks::path_encode(hook_id)
+        );
+        let a = self.call(Method::PATCH, &url, token, Some(&body)).await?;
+        if !a.ok_status() {
+            return Err(refused(a, false));
+        }
+        Ok(a.json::<HookAnswer>()?.into_hook())
+    }
+
+    async fn repository_by_id(
+        &self,
+        _at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+    ) -> Result<(RepoRef, Option<String>), HookError> {
+        // `GET /repositories/{id}`: by id, so a renamed or transferred repository is found.
+        let url = format!(
+            "{}/repositories/{}",
+            self.api,
+            hooks::path_encode(&repo.stable_id)
+        );
+        let a = self.call(Method::GET, &url, token, None).await?;
+        if !a.ok_status() {
+            return Err(refused(a, true));
+        }
+        let r: RepoAnswer = a.json()?;
+        let clone = r.clone_url.as_deref().and_then(hooks::clean_clone_url);
+        Ok((
+            RepoRef {
+                stable_id: r.id.to_string(),
+                full_name: r.full_name,
+            },
+            clone,
+        ))
+    }
+
     async fn delete_hook(
         &self,
         _at: Instance<'_>,

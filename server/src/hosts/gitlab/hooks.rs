@@ -219,6 +219,47 @@ impl HookHost for GitLab {
         Ok(hooks.into_iter().map(HookAnswer::into_hook).collect())
     }
 
+    async fn update_hook(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+        hook_id: &str,
+        spec: HookSpec<'_>,
+    ) -> Result<Hook, HookError> {
+        // `PUT /projects/{id}/hooks/{hook_id}`: `url` is required; the secret is `token`.
+        let body = json!({
+            "url": spec.url,
+            "token": spec.secret.expose(),
+            "push_events": true,
+            "tag_push_events": true,
+            "enable_ssl_verification": true,
+        });
+        let rest = format!(
+            "/projects/{}/hooks/{}",
+            query_encode(&repo.stable_id),
+            query_encode(hook_id)
+        );
+        let a = self
+            .call(at, Method::PUT, &rest, token, Some(&body))
+            .await?;
+        if !a.ok_status() {
+            return Err(refused(a));
+        }
+        Ok(a.json::<HookAnswer>()?.into_hook())
+    }
+
+    async fn repository_by_id(
+        &self,
+        at: Instance<'_>,
+        token: &SecretString,
+        repo: &RepoRef,
+    ) -> Result<(RepoRef, Option<String>), HookError> {
+        // The project id is what `/projects/{id}` takes anyway.
+        let id = RepoId::parse(&repo.stable_id).map_err(|_| HookError::RepoNotFound)?;
+        self.repository(at, token, &id).await
+    }
+
     async fn delete_hook(
         &self,
         at: Instance<'_>,

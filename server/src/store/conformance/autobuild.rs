@@ -37,6 +37,8 @@ pub(crate) fn registration(rid: &str, key: RegistrationKey) -> StoredRegistratio
         created_at: 1_800_000_000,
         created_by: "u1".into(),
         last_delivery_at: None,
+        status: None,
+        checked_at_ms: None,
     }
 }
 
@@ -129,6 +131,16 @@ pub async fn autobuild_registrations(s: &dyn Store) {
     assert!(!s.replace_registration(&a, &newer).await.unwrap(), "stale");
     assert!(s.replace_registration(&a2, &newer).await.unwrap());
     assert_eq!(s.registration(&a.key).await.unwrap(), Some(newer.clone()));
+    // What a reconcile found is kept with the record (and a stale check loses).
+    let checked = StoredRegistration {
+        status: Some(app::api::AutoBuildStatus::HookMissing),
+        checked_at_ms: Some(1_800_000_000_123),
+        ..newer.clone()
+    };
+    assert!(s.replace_registration(&newer, &checked).await.unwrap());
+    assert_eq!(s.registration(&a.key).await.unwrap(), Some(checked.clone()));
+    assert!(!s.replace_registration(&newer, &checked).await.unwrap());
+    assert!(s.replace_registration(&checked, &newer).await.unwrap());
     let rerid = StoredRegistration {
         rid: "rid-a3".into(),
         ..newer.clone()

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 /// The caller, tenant and code source of an auto-build path. DevCloud is a known code source
 /// without a hook API: it gets `auto_build_unsupported`, not "unknown".
-fn target(
+pub(super) fn target(
     state: &ServiceApi,
     headers: &HeaderMap,
     tenant: &str,
@@ -55,7 +55,7 @@ fn target(
     Ok((tenant, provider))
 }
 
-fn actor<'a>(tenant: &'a str, request_id: &'a str) -> Actor<'a> {
+pub(super) fn actor<'a>(tenant: &'a str, request_id: &'a str) -> Actor<'a> {
     Actor {
         tenant,
         id: "build-service",

@@ -125,6 +125,16 @@ pub(super) fn autobuild_error(e: crate::autobuild::AutoBuildError, request_id: &
             "auto_build_off",
             "Auto-build is not turned on for this repository.",
         ),
+        E::RefNotFound => error(
+            StatusCode::NOT_FOUND,
+            "ref_not_found",
+            "The repository has no such branch or tag.",
+        ),
+        E::Busy => error(
+            StatusCode::CONFLICT,
+            "auto_build_busy",
+            "The registration is being checked or changed right now; retry in a moment.",
+        ),
         E::Credential(e) => credential_error(e, request_id),
         E::Hook(H::MissingScope { needed }) => (
             StatusCode::FORBIDDEN,

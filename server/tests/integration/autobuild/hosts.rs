@@ -88,6 +88,44 @@ async fn gitee_needs_the_hook_scope_then_pushes_are_confirmed() {
 }
 
 #[tokio::test]
+async fn a_gitee_hook_gets_its_new_secret_in_place() {
+    let app = spawn_app(Options::default()).await;
+    bind_with_hook_scopes(&app, "gitee").await;
+    let (status, _) = app
+        .auto_build(
+            &GITEE,
+            reqwest::Method::PUT,
+            Some(json!({"branches": ["main"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let before = app.fake_hooks(&GITEE).await;
+    let (status, rotated) = app
+        .service(
+            reqwest::Method::POST,
+            &format!(
+                "tenants/local/code-sources/gitee/repositories/{}/auto-build/rotate-secret",
+                GITEE.repo
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let after = app.fake_hooks(&GITEE).await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        (&after[0]["id"], &after[0]["url"]),
+        (&before[0]["id"], &before[0]["url"]),
+        "same hook, same URL"
+    );
+    // The host now signs with the new secret, and it verifies.
+    let sent = app
+        .fake_push(&GITEE, json!({"ref": "refs/heads/main", "after": SHA_A}))
+        .await;
+    assert_eq!(statuses(&sent), vec![202], "{sent:?}");
+}
+
+#[tokio::test]
 async fn github_reauthorization_asks_for_the_hook_scope() {
     let app = spawn_app(Options::default()).await;
     let resp = app
