@@ -3,6 +3,7 @@
 //! JSON object and answers JSON; errors are an `ApiError` (a string such as `"NotBound"`, or a
 //! one-key object such as `{"Invalid": "CaInvalid"}`).
 
+use app::api::filter_limits::{MAX_PATTERNS, MAX_PATTERN_LEN};
 use app::api::limits::{ADDRESS_MAX, CA_PEM_MAX, TOKEN_MAX};
 use serde_json::{json, Value};
 
@@ -13,6 +14,9 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
     let id = json!({"type": "string", "pattern": "^[0-9a-f]{32}$"});
     // Unknown fields are ignored, as JSON APIs usually do.
     let obj = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required, "additionalProperties": true});
+    // A repository as a listing hands it out (what `code-sources/branches` takes as `repo_id`).
+    let repo = json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN});
+    let patterns = json!({"type": "array", "maxItems": MAX_PATTERNS, "items": {"type": "string", "minLength": 1, "maxLength": MAX_PATTERN_LEN}});
     vec![
         (
             "code-sources/page",
@@ -79,6 +83,41 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
             obj(
                 json!({"provider": provider, "repo_id": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN}}),
                 &["provider", "repo_id"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/list",
+            "listAutoBuilds",
+            "The bound account's repositories with auto-build on",
+            obj(json!({"provider": provider}), &["provider"]),
+        ),
+        (
+            "code-sources/auto-build/enable",
+            "enableAutoBuild",
+            "Turns auto-build on for a repository (adds a webhook at the code host), or changes its filters; with manual, answers what to paste into the code host instead",
+            obj(
+                json!({"provider": provider, "repo": repo,
+                       "filters": {"type": "object", "properties": {"branches": patterns, "tags": patterns}, "additionalProperties": true},
+                       "manual": {"type": "boolean"}}),
+                &["provider", "repo", "filters"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/disable",
+            "disableAutoBuild",
+            "Turns auto-build off for a repository (removes our webhook at the code host)",
+            obj(
+                json!({"provider": provider, "repo": repo}),
+                &["provider", "repo"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/deliveries",
+            "listAutoBuildDeliveries",
+            "A repository's last webhook deliveries and how each ended",
+            obj(
+                json!({"provider": provider, "repo": repo}),
+                &["provider", "repo"],
             ),
         ),
         (
