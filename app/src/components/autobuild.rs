@@ -66,11 +66,23 @@ impl AutoBuild {
     }
 
     /// `None` until the list is loaded; then the repository's registration, if it has one.
+    /// A change that just succeeded counts before the list's reload arrives (so the switch does
+    /// not flip back for the length of a round trip).
     fn view_of(self, repo: &str) -> Option<Option<AutoBuildView>> {
-        self.views.with(|v| match v {
+        let listed = self.views.with(|v| match v {
             Some(Ok(list)) => Some(list.iter().find(|v| v.repository == repo).cloned()),
             _ => None,
-        })
+        })?;
+        if !self.is_target(repo) {
+            return Some(listed);
+        }
+        if let Some(Ok(enabled)) = self.enable.value().get() {
+            return Some(Some(listed.unwrap_or(enabled.view)));
+        }
+        if let Some(Ok(())) = self.disable.value().get() {
+            return Some(None);
+        }
+        Some(listed)
     }
 
     /// One change at a time: the result shows in the row it was for.
