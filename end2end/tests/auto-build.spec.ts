@@ -4,7 +4,7 @@
 //
 // The fake GitLab lists `alice/repo-01` … `repo-45` (project ids 3001 …) to every token; its
 // hook registry is shared by every test of the run, so each test uses its own repository.
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 import { bindGitLab, freshTenant, openPage, row, signIn, snap } from './helpers';
 import { FAKE_HTTP_BY_IP } from './env';
 import * as crypto from 'crypto';
@@ -27,6 +27,11 @@ async function hooksOf(request: APIRequestContext, repo: string): Promise<{ url:
   const answer = await request.get(`${FAKE_HTTP_BY_IP}/_fake/gitlab/hooks?repo=${encodeURIComponent(repo)}`);
   expect(answer.ok()).toBe(true);
   return answer.json();
+}
+
+/** The repository's item in the dialog's list: the one holding the switch named `name`. */
+function repoItem(dialog: Locator, name: string): Locator {
+  return dialog.getByRole('listitem').filter({ has: dialog.page().getByRole('switch', { name, exact: true }) });
 }
 
 async function openRepositories(page: Page, repositoriesButton: string, title: string) {
@@ -63,7 +68,7 @@ test('turns auto-build on with filters, shows the delivery a push made, and turn
 
   await expect(toggle).toHaveAttribute('aria-checked', 'true');
   await expect(form).toBeHidden();
-  const item = dialog.getByRole('listitem').filter({ has: toggle });
+  const item = repoItem(dialog, `Auto-build ${repo}`);
   await expect(item).toContainText('main, release/*');
   await expect(item).toContainText('v*');
   await expect(item).toContainText('Last delivery');
@@ -109,7 +114,7 @@ test('turns auto-build on with filters, shows the delivery a push made, and turn
 
   await toggleAgain.click();
   await expect(toggleAgain).toHaveAttribute('aria-checked', 'false');
-  await expect(again.getByRole('listitem').filter({ has: toggleAgain })).not.toContainText('Last delivery');
+  await expect(repoItem(again, `Auto-build ${repo}`)).not.toContainText('Last delivery');
   expect(await hooksOf(request, repo)).toHaveLength(0);
 });
 
@@ -128,7 +133,7 @@ test('zh-CN: the switch and the deliveries in Chinese, dark theme', async ({ pag
   await expect(form.getByLabel('分支')).toHaveValue('main');
   await form.getByRole('button', { name: '开启' }).click();
   await expect(toggle).toHaveAttribute('aria-checked', 'true');
-  const item = dialog.getByRole('listitem').filter({ has: toggle });
+  const item = repoItem(dialog, `自动构建 ${repo}`);
   await expect(item).toContainText('最近投递');
 
   // PUSH STEP: the fake hosts' control endpoint (`POST /_fake/gitlab/push`).
@@ -158,7 +163,7 @@ test('a token that cannot manage webhooks: the refusal names the scope, and manu
   const toggle = dialog.getByRole('switch', { name: `Auto-build ${repo}` });
   await toggle.click();
   await dialog.getByRole('form', { name: `Auto-build ${repo}` }).getByRole('button', { name: 'Turn on' }).click();
-  const item = dialog.getByRole('listitem').filter({ has: toggle });
+  const item = repoItem(dialog, `Auto-build ${repo}`);
   await expect(item.getByRole('alert')).toContainText('The authorization on GitLab cannot manage webhooks: it lacks api.');
   await expect(toggle).toHaveAttribute('aria-checked', 'false');
   // A token host: the way out is a new token with the scope (the bind dialog), or by hand.

@@ -85,9 +85,14 @@ impl AutoBuild {
         Some(listed)
     }
 
-    /// One change at a time: the result shows in the row it was for.
-    fn busy(self) -> bool {
+    /// One change at a time: the result shows in the row it was for (and the dialog stays open
+    /// until it is in, so that it is never lost).
+    pub fn busy(self) -> bool {
         self.enable.pending().get() || self.disable.pending().get()
+    }
+
+    fn busy_untracked(self) -> bool {
+        self.enable.pending().get_untracked() || self.disable.pending().get_untracked()
     }
 
     fn begin(self, repo: &str) {
@@ -167,6 +172,16 @@ impl RepoAutoBuild {
         self.repo.with_value(|r| r.id.clone())
     }
 
+    /// The switch's element id: the keyboard goes back to it when the form closes.
+    fn switch_id(self) -> String {
+        self.repo.with_value(|r| format!("ab-switch-{}", r.id))
+    }
+
+    fn close_form(self) {
+        self.form_open.set(false);
+        super::focus_element(&self.switch_id());
+    }
+
     fn view(self) -> Option<AutoBuildView> {
         self.ab.view_of(&self.id()).flatten()
     }
@@ -204,7 +219,7 @@ impl RepoAutoBuild {
         match filters_from(&self.branches.get_untracked(), &self.tags.get_untracked()) {
             Some(filters) => {
                 self.invalid.set(false);
-                self.form_open.set(false);
+                self.close_form();
                 self.ab.turn_on(&self.id(), filters, manual);
             }
             None => self.invalid.set(true),
@@ -227,10 +242,18 @@ pub fn AutoBuildSwitch(state: RepoAutoBuild) -> impl IntoView {
             type="button"
             role="switch"
             class="switch"
+            id=state.switch_id()
             aria-checked=move || on().to_string()
             aria-label=move || fill(Msg::AutoBuildOf.text(locale.get()), &[&name])
-            disabled=move || !loaded() || ab.busy()
-            on:click=move |_| state.toggle()
+            // Not `disabled` while a change is under way: a disabled button cannot keep (or be
+            // given back) the keyboard focus.
+            disabled=move || !loaded()
+            aria-disabled=move || ab.busy().to_string()
+            on:click=move |_| {
+                if !ab.busy_untracked() {
+                    state.toggle();
+                }
+            }
         >
             <span class="switch-track" aria-hidden="true"><span class="switch-knob"></span></span>
             <span class="switch-text">{t(Msg::AutoBuild)}</span>
@@ -245,6 +268,7 @@ pub fn AutoBuildPanel(state: RepoAutoBuild) -> impl IntoView {
     let ab = state.ab;
     let id = StoredValue::new(state.id());
     let saving = move || ab.busy() && id.with_value(|id| ab.is_target(id));
+    let current = Memo::new(move |_| state.view());
     view! {
         <Show when=saving>
             <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>{t(Msg::AutoBuildSaving)}</p>
@@ -256,7 +280,8 @@ pub fn AutoBuildPanel(state: RepoAutoBuild) -> impl IntoView {
         <Show when=move || state.form_open.get()>
             <FiltersForm state />
         </Show>
-        {move || state.view().map(|view| view! { <Registration state view /> })}
+        // Only this repository's changes render its details again (not another row's).
+        {move || current.get().map(|view| view! { <Registration state view /> })}
     }
 }
 
@@ -386,7 +411,7 @@ fn FiltersForm(state: RepoAutoBuild) -> impl IntoView {
                 <ErrorBox err=ApiError::AutoBuild(HookRefusal::InvalidFilters) />
             </Show>
             <div class="autobuild-buttons">
-                <button type="button" class="btn btn-small" on:click=move |_| state.form_open.set(false)>
+                <button type="button" class="btn btn-small" on:click=move |_| state.close_form()>
                     {t(Msg::Cancel)}
                 </button>
                 <button type="submit" class="btn btn-small btn-primary" disabled=move || state.ab.busy()>

@@ -65,7 +65,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
     });
 
     view! {
-        <Modal title id="repositories-dialog" busy=false on_close=move |_| ctx.close_dialog(Some(action_id(provider)))>
+        <Modal title id="repositories-dialog" busy=Signal::derive(move || auto_build.busy()) on_close=move |_| ctx.close_dialog(Some(action_id(provider)))>
             <div class="modal-body">
                 <form
                     class="repo-search"
