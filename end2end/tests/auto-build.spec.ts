@@ -5,6 +5,7 @@
 // The fake GitLab lists `alice/repo-01` … `repo-45` (project ids 3001 …) to every token; its
 // hook registry is shared by every test of the run, so each test uses its own repository.
 import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { bindGitLab, freshTenant, openPage, row, signIn, snap } from './helpers';
 import { FAKE_HTTP_BY_IP } from './env';
 import * as crypto from 'crypto';
@@ -27,6 +28,15 @@ async function hooksOf(request: APIRequestContext, repo: string): Promise<{ url:
   const answer = await request.get(`${FAKE_HTTP_BY_IP}/_fake/gitlab/hooks?repo=${encodeURIComponent(repo)}`);
   expect(answer.ok()).toBe(true);
   return answer.json();
+}
+
+/** axe on the whole document (the open dialog included); serious and critical findings fail. */
+async function axe(page: Page, what: string) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const bad = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
+  expect(bad, `axe on ${what}`).toEqual([]);
 }
 
 /** The repository's item in the dialog's list: the one holding the switch named `name`. */
@@ -57,6 +67,7 @@ test('turns auto-build on with filters, shows the delivery a push made, and turn
   await expect(form.getByLabel('Branches')).toHaveValue('main');
   await expect(form.getByLabel('Branches')).toBeFocused();
   await expect(form.getByLabel('Tags')).toHaveValue('v*');
+  await axe(page, 'the filters form');
   // Nothing to build is refused before it is sent.
   await form.getByLabel('Branches').fill(' , ');
   await form.getByLabel('Tags').fill('');
@@ -146,6 +157,7 @@ test('zh-CN: the switch and the deliveries in Chinese, dark theme', async ({ pag
     await expect(deliveries.getByRole('row').filter({ hasText: commit.slice(0, 7) })).toContainText('已构建', { timeout: 1_000 });
   }).toPass({ timeout: 15_000 });
   await snap(page, 'auto-build-zh-dark', false);
+  await axe(page, 'auto-build on with deliveries, zh-CN dark');
 
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-checked', 'false');
@@ -181,10 +193,12 @@ test('a token that cannot manage webhooks: the refusal names the scope, and manu
   await expect(setup).toContainText('application/json');
   await expect(setup).toContainText('Push');
   await setup.getByRole('button', { name: 'Copy Secret' }).click();
-  await expect(setup.getByRole('button', { name: 'Copy Secret' })).toHaveText('Copied');
+  await expect(setup.getByRole('button', { name: 'Copied' })).toBeVisible();
+  await expect(setup.getByRole('button', { name: 'Copy Payload URL' })).toHaveText('Copy');
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
   await page.setViewportSize({ width: 1280, height: 1000 });
   await snap(page, 'auto-build-manual-en', false);
+  await axe(page, 'manual setup');
 
   // Shown once: gone after Done and after a reload, while the registration stays.
   await setup.getByRole('button', { name: 'Done' }).click();

@@ -55,8 +55,10 @@ fn DeliveryTable(
     label: impl Fn() -> String + Send + Sync + 'static,
 ) -> impl IntoView {
     let locale = use_locale();
+    let label = Signal::derive(label);
+    // Scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it too.
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" tabindex="0" aria-label=label>
             <table class="deliveries-table" aria-label=label>
                 <thead>
                     <tr>

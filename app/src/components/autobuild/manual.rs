@@ -25,7 +25,10 @@ pub fn ManualSetupPanel(
         .and_then(safe_http_url)
         .map(str::to_string);
     let line = move |label: Msg, value: String| {
-        let (v1, v2) = (value.clone(), value.clone());
+        let (v1, v3) = (value.clone(), value.clone());
+        // Once copied, the button's name is what it shows ("Copied"): name and text agree.
+        let copied_this = move || copied.get().as_deref() == Some(v3.as_str());
+        let shows_copied = copied_this.clone();
         view! {
             <dt>{t(label)}</dt>
             <dd>
@@ -33,10 +36,16 @@ pub fn ManualSetupPanel(
                 <button
                     type="button"
                     class="btn btn-small"
-                    aria-label=move || fill(Msg::CopyAria.text(locale.get()), &[label.text(locale.get())])
+                    aria-label=move || {
+                        if copied_this() {
+                            Msg::Copied.text(locale.get()).to_string()
+                        } else {
+                            fill(Msg::CopyAria.text(locale.get()), &[label.text(locale.get())])
+                        }
+                    }
                     on:click=move |_| crate::components::token_dialog::copy_text(v1.clone(), copied)
                 >
-                    {move || if copied.get().as_deref() == Some(v2.as_str()) {
+                    {move || if shows_copied() {
                         Msg::Copied.text(locale.get())
                     } else {
                         Msg::Copy.text(locale.get())
