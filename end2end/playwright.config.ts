@@ -135,8 +135,6 @@ export default defineConfig({
         CODESOURCE_WIDGET_ORIGINS: FAKE,
         CODESOURCE_BUILD_URL: BUILD_URL,
         CODESOURCE_SERVICE_TOKEN: SERVICE_TOKEN,
-        // Where the fake hosts deliver pushes for auto-build (`{this}/hooks/{registration id}`).
-        CODESOURCE_WEBHOOK_URL: `http://127.0.0.1:${PORTS.identity}`,
       },
       reuseExistingServer: false,
       stdout: 'ignore',
