@@ -7,6 +7,17 @@ use app::api::filter_limits::{MAX_PATTERNS, MAX_PATTERN_LEN};
 use app::api::limits::{ADDRESS_MAX, CA_PEM_MAX, TOKEN_MAX};
 use serde_json::{json, Value};
 
+/// A branch or tag glob the server accepts (`autobuild::filters`, after git check-ref-format):
+/// no control characters, space, `~ ^ : \ [`, no `..`, no leading or trailing `/`. Printable
+/// ASCII only here: the server takes other characters too, but limits a pattern to 100 bytes,
+/// which a JSON Schema length (in characters) cannot say. Written without lookaheads, which not
+/// every JSON Schema tool supports: runs of allowed characters with single dots between, before
+/// or after them, joined by slashes.
+const FILTER_PATTERN: &str = concat!(
+    r"^(?:\.?(?:[!-\-0-9;-Z\]_-}]+\.)*[!-\-0-9;-Z\]_-}]+\.?|\.)",
+    r"(?:/+(?:\.?(?:[!-\-0-9;-Z\]_-}]+\.)*[!-\-0-9;-Z\]_-}]+\.?|\.))*$"
+);
+
 /// (endpoint, operation id, summary, request body schema)
 fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
     let ids: Vec<&str> = app::api::Provider::ALL.iter().map(|p| p.as_str()).collect();
@@ -16,7 +27,12 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
     let obj = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required, "additionalProperties": true});
     // A repository as a listing hands it out (what `code-sources/branches` takes as `repo_id`).
     let repo = json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN});
-    let patterns = json!({"type": "array", "maxItems": MAX_PATTERNS, "items": {"type": "string", "minLength": 1, "maxLength": MAX_PATTERN_LEN}});
+    let patterns = json!({"type": "array", "maxItems": MAX_PATTERNS, "items": {"type": "string", "minLength": 1, "maxLength": MAX_PATTERN_LEN, "pattern": FILTER_PATTERN}});
+    // Both lists empty would build nothing: refused, so not a valid request.
+    let filters = json!({"type": "object", "properties": {"branches": patterns.clone(), "tags": patterns},
+        "anyOf": [{"required": ["branches"], "properties": {"branches": {"minItems": 1}}},
+                  {"required": ["tags"], "properties": {"tags": {"minItems": 1}}}],
+        "additionalProperties": true});
     vec![
         (
             "code-sources/page",
@@ -97,7 +113,7 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
             "Turns auto-build on for a repository (adds a webhook at the code host), or changes its filters; with manual, answers what to paste into the code host instead",
             obj(
                 json!({"provider": provider, "repo": repo,
-                       "filters": {"type": "object", "properties": {"branches": patterns, "tags": patterns}, "additionalProperties": true},
+                       "filters": filters,
                        "manual": {"type": "boolean"}}),
                 &["provider", "repo", "filters"],
             ),
