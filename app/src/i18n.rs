@@ -209,7 +209,7 @@ messages! {
     ErrHookLimit => "The repository already has as many webhooks as the code host allows.", "该仓库的 Webhook 数量已达代码托管平台上限。";
     ErrHookLimitHint => "Remove an unused webhook in the repository's settings, then try again.", "请在仓库设置中删除不再使用的 Webhook 后重试。";
     ErrHookFilters => "The branch and tag filters are not valid.", "分支和标签过滤规则无效。";
-    ErrHookFiltersHint => "Name at least one branch or tag pattern, such as main, release/* or v*.", "请至少填写一个分支或标签规则，例如 main、release/* 或 v*。";
+    ErrHookFiltersHint => "Name at least one branch or tag pattern, such as main, release/* or v* (at most 20 of each, up to 100 characters; no spaces, .., ~ ^ : \\ [ and no / at either end).", "请至少填写一个分支或标签规则，例如 main、release/* 或 v*（每类最多 20 条，每条不超过 100 个字符；不能包含空格、..、~ ^ : \\ [，首尾不能是 /）。";
     ErrHookOff => "Auto-build is not on for this repository.", "该仓库未开启自动构建。";
     ErrRepoIdMalformed => "That repository is not one from the list.", "该仓库不在列表中。";
     ErrOAuthDenied => "The authorization was declined.", "已取消授权。";

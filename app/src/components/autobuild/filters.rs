@@ -20,17 +20,28 @@ pub fn join_patterns(patterns: &[String]) -> String {
 }
 
 /// The filters the two fields describe, or `None` when the server would refuse them: nothing
-/// to build at all, too many patterns, or one too long.
+/// to build at all, too many patterns, or one that is too long or could never name a ref.
 pub fn filters_from(branches: &str, tags: &str) -> Option<AutoBuildFilters> {
     let filters = AutoBuildFilters {
         branches: parse_patterns(branches),
         tags: parse_patterns(tags),
     };
-    let fits = |list: &[String]| {
-        list.len() <= MAX_PATTERNS && list.iter().all(|p| p.len() <= MAX_PATTERN_LEN)
-    };
+    let fits = |list: &[String]| list.len() <= MAX_PATTERNS && list.iter().all(|p| valid(p));
     let some = !(filters.branches.is_empty() && filters.tags.is_empty());
     (some && fits(&filters.branches) && fits(&filters.tags)).then_some(filters)
+}
+
+/// Git's rules for ref names (check-ref-format), as the server applies them to patterns: no
+/// control characters, space, `~ ^ : \ [`, no `..`, no leading or trailing `/`.
+fn valid(p: &str) -> bool {
+    let bad_char = p
+        .chars()
+        .any(|c| c.is_control() || matches!(c, ' ' | '~' | '^' | ':' | '\\' | '['));
+    p.len() <= MAX_PATTERN_LEN
+        && !bad_char
+        && !p.contains("..")
+        && !p.starts_with('/')
+        && !p.ends_with('/')
 }
 
 #[cfg(test)]
@@ -62,5 +73,17 @@ mod tests {
         let long = "x".repeat(MAX_PATTERN_LEN + 1);
         assert_eq!(filters_from("main", &long), None);
         assert!(filters_from("main", &long[1..]).is_some());
+    }
+
+    #[test]
+    fn patterns_follow_git_ref_name_rules() {
+        for ok in ["release/*", "**", "v?.*", "a//b", ".hidden", "feature/x.y"] {
+            assert!(filters_from(ok, "").is_some(), "{ok}");
+        }
+        for bad in [
+            "a..b", "/main", "main/", "a~1", "a^", "a:b", "a\\b", "a[0]", "a\u{7}",
+        ] {
+            assert_eq!(filters_from(bad, ""), None, "{bad}");
+        }
     }
 }
