@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 mod domain;
 mod errors;
-pub use domain::{action_text, host_texts, outcome_text, reason_text, HostTexts};
+pub use domain::{
+    action_text, delivery_outcome_text, host_texts, outcome_text, reason_text, HostTexts,
+};
 pub use errors::error_text;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,7 +209,7 @@ messages! {
     ErrHookLimit => "The repository already has as many webhooks as the code host allows.", "该仓库的 Webhook 数量已达代码托管平台上限。";
     ErrHookLimitHint => "Remove an unused webhook in the repository's settings, then try again.", "请在仓库设置中删除不再使用的 Webhook 后重试。";
     ErrHookFilters => "The branch and tag filters are not valid.", "分支和标签过滤规则无效。";
-    ErrHookFiltersHint => "Name at least one branch or tag pattern, such as main, release/* or v*.", "请至少填写一个分支或标签规则，例如 main、release/* 或 v*。";
+    ErrHookFiltersHint => "Name at least one branch or tag pattern, such as main, release/* or v* (at most 20 of each, up to 100 characters; no spaces, .., ~ ^ : \\ [ and no / at either end).", "请至少填写一个分支或标签规则，例如 main、release/* 或 v*（每类最多 20 条，每条不超过 100 个字符；不能包含空格、..、~ ^ : \\ [，首尾不能是 /）。";
     ErrHookOff => "Auto-build is not on for this repository.", "该仓库未开启自动构建。";
     ErrHookRefNotFound => "The repository has no such branch or tag.", "该仓库没有这个分支或标签。";
     ErrHookBusy => "Auto-build for this repository is being checked or changed right now.", "该仓库的自动构建正在检查或变更中。";
@@ -295,6 +297,46 @@ messages! {
     RepoBranches => "Branches", "分支";
     RepoBranchesOf => "Branches of {}", "{} 的分支";
     RepoDefaultBranch => "default", "默认";
+    AutoBuild => "Auto-build", "自动构建";
+    AutoBuildOf => "Auto-build {}", "自动构建 {}";
+    AutoBuildIntro => "Auto-build: a push to a repository with the switch on starts a build. The code host tells us through a webhook that is added for you.", "自动构建：开关打开的仓库在推送后会自动构建。代码托管平台通过自动添加的 Webhook 通知本服务。";
+    AutoBuildListFailed => "Which repositories have auto-build on could not be loaded.", "无法加载仓库的自动构建状态。";
+    AutoBuildFormTitle => "Build pushes to", "推送以下引用时构建";
+    AutoBuildBranches => "Branches", "分支";
+    AutoBuildTags => "Tags", "标签";
+    AutoBuildPatternsHelp => "Separate patterns with commas or new lines: * matches within one path segment, ** across segments, ? one character. An empty list builds none of that kind.", "多个规则用逗号或换行分隔：* 匹配单级路径中的任意字符，** 可跨多级，? 匹配单个字符。留空表示不构建该类引用。";
+    AutoBuildTurnOn => "Turn on", "开启";
+    AutoBuildSave => "Save filters", "保存规则";
+    AutoBuildEdit => "Edit filters", "修改规则";
+    AutoBuildSaving => "Saving…", "正在保存…";
+    AutoBuildNone => "none", "无";
+    AutoBuildLastDelivery => "Last delivery", "最近投递";
+    AutoBuildNoDelivery => "None yet", "暂无";
+    AutoBuildManualBadge => "Webhook set up by hand", "手动配置的 Webhook";
+    AutoBuildWebhookUrl => "Payload URL", "推送地址（Payload URL）";
+    AutoBuildNewTokenHint => "Create a {} token that also has {}, bind it in place of this one, then turn auto-build on again.", "请在 {} 中创建同时具有 {} 权限的 Token，用它重新绑定后再开启自动构建。";
+    AutoBuildNewToken => "Bind a new token", "绑定新 Token";
+    AutoBuildReauthHint => "Re-authorize {} to grant the webhook permission, then turn auto-build on again.", "请重新授权 {} 以授予 Webhook 权限，然后再开启自动构建。";
+    AutoBuildSetUpManually => "Set up manually", "手动配置";
+    ManualTitle => "Add this webhook on {}", "在 {} 上添加以下 Webhook";
+    ManualIntro => "Auto-build is on and waits for deliveries. In the repository's webhook settings, add a webhook with these values. The secret is shown only now: copy it before you close this.", "自动构建已开启，正在等待推送通知。请在仓库的 Webhook 设置中按以下内容添加 Webhook。密钥只显示这一次，关闭前请先复制。";
+    ManualSecret => "Secret", "密钥（Secret）";
+    ManualContentType => "Content type", "内容类型（Content type）";
+    ManualEvents => "Events", "触发事件";
+    ManualSettingsLink => "Open the webhook settings on {}", "前往 {} 的 Webhook 设置";
+    Done => "Done", "完成";
+    Deliveries => "Deliveries", "投递记录";
+    DeliveriesOf => "Deliveries of {}", "{} 的投递记录";
+    DeliveriesRefresh => "Refresh", "刷新";
+    DeliveriesNone => "No deliveries yet. Push to the repository and refresh.", "暂无投递记录。向仓库推送后请刷新。";
+    ColEvent => "Event", "事件";
+    ColRef => "Ref", "引用";
+    ColCommit => "Commit", "提交";
+    DeliveryBuilt => "Built", "已构建";
+    DeliveryDuplicate => "Duplicate: already built", "重复：已构建过";
+    DeliveryIgnored => "Ignored: nothing to build", "已忽略：无需构建";
+    DeliveryRefused => "Refused: the signature did not verify", "已拒绝：签名校验失败";
+    DeliveryHostError => "The code host could not confirm the push", "代码托管平台未能确认此次推送";
     PagePrev => "Previous page", "上一页";
     PageNext => "Next page", "下一页";
     PageNumber => "Page {}", "第 {} 页";

@@ -3,8 +3,8 @@
 //! so the bodies here only fetch the service and the caller from context and delegate.
 
 use super::{
-    ActivityPage, ApiError, Branch, CodeSourceRow, PageData, PendingBinding, RepoPage, Revocation,
-    TokenInput,
+    ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildView, Branch,
+    CodeSourceRow, DeliveryView, PageData, PendingBinding, RepoPage, Revocation, TokenInput,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -117,6 +117,51 @@ pub async fn list_branches(provider: String, repo_id: String) -> Result<Vec<Bran
     ssr::respond(svc.branches(&caller, provider, repo_id).await)
 }
 
+/// The bound account's repositories with auto-build on (one call when the repositories dialog
+/// opens; the page matches them to the listing by [`AutoBuildView::repository`]).
+#[server(endpoint = "code-sources/auto-build/list", input = Json, client = super::client::WithCredentials)]
+pub async fn list_auto_builds(provider: String) -> Result<Vec<AutoBuildView>, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(ssr::provider(&provider))?;
+    ssr::respond(svc.auto_build_list(&caller, provider).await)
+}
+
+/// Turns auto-build on for `repo` (a listing's id), or changes its filters. With `manual` the
+/// server registers nothing at the code host and answers what to paste there (once).
+#[server(endpoint = "code-sources/auto-build/enable", input = Json, client = super::client::WithCredentials)]
+pub async fn enable_auto_build(
+    provider: String,
+    repo: String,
+    filters: AutoBuildFilters,
+    #[server(default)] manual: bool,
+) -> Result<AutoBuildEnabled, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(ssr::provider(&provider))?;
+    ssr::respond(
+        svc.auto_build_enable(&caller, provider, repo, filters, manual)
+            .await,
+    )
+}
+
+/// Turns auto-build off for `repo`: the hook is removed at the code host where we added it.
+#[server(endpoint = "code-sources/auto-build/disable", input = Json, client = super::client::WithCredentials)]
+pub async fn disable_auto_build(provider: String, repo: String) -> Result<(), ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(ssr::provider(&provider))?;
+    ssr::respond(svc.auto_build_disable(&caller, provider, repo).await)
+}
+
+/// The last deliveries the code host sent for `repo`, newest first.
+#[server(endpoint = "code-sources/auto-build/deliveries", input = Json, client = super::client::WithCredentials)]
+pub async fn list_auto_build_deliveries(
+    provider: String,
+    repo: String,
+) -> Result<Vec<DeliveryView>, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(ssr::provider(&provider))?;
+    ssr::respond(svc.auto_build_deliveries(&caller, provider, repo).await)
+}
+
 /// The tenant's activity log, newest first, a page at a time.
 #[server(endpoint = "code-sources/activity", input = Json, client = super::client::WithCredentials)]
 pub async fn load_activity(before: Option<String>) -> Result<ActivityPage, ApiError> {
@@ -162,6 +207,12 @@ mod ssr {
             .cloned()
             .ok_or(ApiError::Unauthenticated)?;
         Ok((services, caller))
+    }
+
+    /// A provider id from the wire (`github`, `gitlab`, …).
+    pub fn provider(id: &str) -> Result<super::super::Provider, ApiError> {
+        super::super::Provider::parse(id)
+            .ok_or(ApiError::Invalid(super::super::InputError::UnknownProvider))
     }
 
     /// The data the server loaded for this page render, if it did (`PreparedPage`).

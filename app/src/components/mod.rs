@@ -28,6 +28,7 @@ macro_rules! split_call {
 }
 
 mod activity;
+mod autobuild;
 mod confirm_dialog;
 mod dialogs;
 mod modal;

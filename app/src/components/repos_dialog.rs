@@ -1,6 +1,8 @@
 //! Browsing the bound account's repositories (search, pages) and a repository's branches, so
-//! a tenant can see what the build service will be able to pull.
+//! a tenant can see what the build service will be able to pull; and per repository the
+//! auto-build switch (see `autobuild`).
 
+use super::autobuild::{AutoBuild, AutoBuildPanel, AutoBuildSwitch, RepoAutoBuild};
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
 use crate::api::{list_branches, list_repositories, ApiError, Branch, CodeSourceRow, RepoPage};
@@ -25,6 +27,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let open_repo = RwSignal::new(None::<(String, Result<Vec<Branch>, ApiError>)>);
+    let auto_build = AutoBuild::new(row.clone());
 
     let load = move |n: u32| {
         busy.set(true);
@@ -62,7 +65,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
     });
 
     view! {
-        <Modal title id="repositories-dialog" busy=false on_close=move |_| ctx.close_dialog(Some(action_id(provider)))>
+        <Modal title id="repositories-dialog" busy=Signal::derive(move || auto_build.busy()) on_close=move |_| ctx.close_dialog(Some(action_id(provider)))>
             <div class="modal-body">
                 <form
                     class="repo-search"
@@ -83,6 +86,13 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                     <button type="submit" class="btn" disabled=move || busy.get()>{t(Msg::RepoSearch)}</button>
                 </form>
                 {move || error.get().map(|err| view! { <ErrorBox err host=provider /> })}
+                <p class="help">{t(Msg::AutoBuildIntro)}</p>
+                {move || auto_build.list_error().map(|err| view! {
+                    <div class="autobuild-list-error">
+                        <p>{t(Msg::AutoBuildListFailed)}</p>
+                        <ErrorBox err host=provider />
+                    </div>
+                })}
                 <Show when=move || busy.get()>
                     <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>{t(Msg::Loading)}</p>
                 </Show>
@@ -95,11 +105,13 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                                 let id = r.id.clone();
                                 let id2 = r.id.clone();
                                 let name = r.full_name.clone();
+                                let state = RepoAutoBuild::new(auto_build, r.clone());
                                 view! {
                                     <li>
                                         <div class="repo-line">
                                             <span class="repo-name mono">{r.full_name.clone()}</span>
                                             {r.private.then(|| view! { <span class="badge badge-idle">{t(Msg::RepoPrivate)}</span> })}
+                                            <AutoBuildSwitch state />
                                             <button
                                                 type="button"
                                                 class="btn btn-small"
@@ -123,6 +135,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                                                 Err(err) => view! { <ErrorBox err host=provider /> }.into_any(),
                                             })
                                         }
+                                        <AutoBuildPanel state />
                                     </li>
                                 }
                             }).collect_view()}

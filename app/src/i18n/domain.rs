@@ -3,7 +3,9 @@
 //! branch on which host they show.
 
 use super::{error_text, fill, Locale, Msg};
-use crate::api::{ActivityAction, ActivityOutcome, ApiError, Provider, ReauthReason};
+use crate::api::{
+    ActivityAction, ActivityOutcome, ApiError, DeliveryOutcome, Provider, ReauthReason,
+};
 
 /// Why a binding needs re-authorization, in words.
 pub fn reason_text(locale: Locale, reason: &ReauthReason) -> String {
@@ -33,6 +35,18 @@ pub fn action_text(locale: Locale, action: ActivityAction) -> &'static str {
         ActivityAction::AutoBuildRepaired => Msg::ActionAutoBuildRepaired,
         ActivityAction::AutoBuildManualBuild => Msg::ActionAutoBuildManualBuild,
         ActivityAction::AutoBuildSecretRotated => Msg::ActionAutoBuildSecretRotated,
+    }
+    .text(locale)
+}
+
+/// How a webhook delivery ended, in words.
+pub fn delivery_outcome_text(locale: Locale, outcome: DeliveryOutcome) -> &'static str {
+    match outcome {
+        DeliveryOutcome::Built => Msg::DeliveryBuilt,
+        DeliveryOutcome::Duplicate => Msg::DeliveryDuplicate,
+        DeliveryOutcome::Ignored => Msg::DeliveryIgnored,
+        DeliveryOutcome::Refused => Msg::DeliveryRefused,
+        DeliveryOutcome::HostError => Msg::DeliveryHostError,
     }
     .text(locale)
 }
@@ -113,6 +127,20 @@ mod tests {
                 "never a Rust debug string"
             );
         }
+    }
+
+    #[test]
+    fn every_delivery_outcome_says_something_of_its_own() {
+        use DeliveryOutcome::*;
+        for l in [Locale::En, Locale::Zh] {
+            let texts: Vec<_> = [Built, Duplicate, Ignored, Refused, HostError]
+                .into_iter()
+                .map(|o| delivery_outcome_text(l, o))
+                .collect();
+            let unique: std::collections::HashSet<_> = texts.iter().collect();
+            assert_eq!(unique.len(), texts.len(), "{texts:?}");
+        }
+        assert_eq!(delivery_outcome_text(Locale::En, Built), "Built");
     }
 
     /// Every host has the texts its kind of binding needs.

@@ -3,8 +3,20 @@
 //! JSON object and answers JSON; errors are an `ApiError` (a string such as `"NotBound"`, or a
 //! one-key object such as `{"Invalid": "CaInvalid"}`).
 
+use app::api::filter_limits::{MAX_PATTERNS, MAX_PATTERN_LEN};
 use app::api::limits::{ADDRESS_MAX, CA_PEM_MAX, TOKEN_MAX};
 use serde_json::{json, Value};
+
+/// A branch or tag glob the server accepts (`autobuild::filters`, after git check-ref-format):
+/// no control characters, space, `~ ^ : \ [`, no `..`, no leading or trailing `/`. Printable
+/// ASCII only here: the server takes other characters too, but limits a pattern to 100 bytes,
+/// which a JSON Schema length (in characters) cannot say. Written without lookaheads, which not
+/// every JSON Schema tool supports: runs of allowed characters with single dots between, before
+/// or after them, joined by slashes.
+const FILTER_PATTERN: &str = concat!(
+    r"^(?:\.?(?:[!-\-0-9;-Z\]_-}]+\.)*[!-\-0-9;-Z\]_-}]+\.?|\.)",
+    r"(?:/+(?:\.?(?:[!-\-0-9;-Z\]_-}]+\.)*[!-\-0-9;-Z\]_-}]+\.?|\.))*$"
+);
 
 /// (endpoint, operation id, summary, request body schema)
 fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
@@ -13,6 +25,14 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
     let id = json!({"type": "string", "pattern": "^[0-9a-f]{32}$"});
     // Unknown fields are ignored, as JSON APIs usually do.
     let obj = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required, "additionalProperties": true});
+    // A repository as a listing hands it out (what `code-sources/branches` takes as `repo_id`).
+    let repo = json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN});
+    let patterns = json!({"type": "array", "maxItems": MAX_PATTERNS, "items": {"type": "string", "minLength": 1, "maxLength": MAX_PATTERN_LEN, "pattern": FILTER_PATTERN}});
+    // Both lists empty would build nothing: refused, so not a valid request.
+    let filters = json!({"type": "object", "properties": {"branches": patterns.clone(), "tags": patterns},
+        "anyOf": [{"required": ["branches"], "properties": {"branches": {"minItems": 1}}},
+                  {"required": ["tags"], "properties": {"tags": {"minItems": 1}}}],
+        "additionalProperties": true});
     vec![
         (
             "code-sources/page",
@@ -79,6 +99,41 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
             obj(
                 json!({"provider": provider, "repo_id": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN}}),
                 &["provider", "repo_id"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/list",
+            "listAutoBuilds",
+            "The bound account's repositories with auto-build on",
+            obj(json!({"provider": provider}), &["provider"]),
+        ),
+        (
+            "code-sources/auto-build/enable",
+            "enableAutoBuild",
+            "Turns auto-build on for a repository (adds a webhook at the code host), or changes its filters; with manual, answers what to paste into the code host instead",
+            obj(
+                json!({"provider": provider, "repo": repo,
+                       "filters": filters,
+                       "manual": {"type": "boolean"}}),
+                &["provider", "repo", "filters"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/disable",
+            "disableAutoBuild",
+            "Turns auto-build off for a repository (removes our webhook at the code host)",
+            obj(
+                json!({"provider": provider, "repo": repo}),
+                &["provider", "repo"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/deliveries",
+            "listAutoBuildDeliveries",
+            "A repository's last webhook deliveries and how each ended",
+            obj(
+                json!({"provider": provider, "repo": repo}),
+                &["provider", "repo"],
             ),
         ),
         (
