@@ -12,13 +12,13 @@ fn add_autobuild(doc: &mut serde_json::Value, err: &dyn Fn(&str) -> serde_json::
         {"name": "id", "in": "path", "required": true, "description": "The repository id a listing hands out (or the host's stable id)",
          "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN}}
     ]);
-    let reauth = json!({"description": "The binding needs re-authorization", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reauthorization"}}}});
     let common = |extra: serde_json::Value| {
         let mut r = json!({
             "400": err("The tenant id, the repository id or the body is not valid"),
             "401": err("No service token"), "403": err("Wrong service token, or the grant cannot manage hooks (`missing_scope` with `needed_scopes`, `not_repository_admin`)"),
             "404": err("Not bound, unknown code source, repository not found, or auto-build is off (`auto_build_off`)"),
-            "409": reauth.clone(),
+            // Needs re-authorization (with `reason`), or the code source has no hook API.
+            "409": err("The binding needs re-authorization (`reauthorization_required`, with `reason`), or the code source has no webhook API (`auto_build_unsupported`)"),
             "429": err("The tenant has too many calls to code hosts running; retry shortly"),
             "500": err("Internal error"), "502": err("The code host did not answer as expected"), "503": err("Storage or the token refresh is unavailable; retry later")
         });
@@ -90,12 +90,14 @@ fn add_autobuild(doc: &mut serde_json::Value, err: &dyn Fn(&str) -> serde_json::
             "operationId": "buildAutoBuild",
             "security": [{"serviceToken": []}],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
-                "properties": {"branch": {"type": "string", "maxLength": crate::autobuild::manual::MAX_REF_NAME}, "tag": {"type": "string", "maxLength": crate::autobuild::manual::MAX_REF_NAME}},
+                "minProperties": 1, "maxProperties": 1,
+                "properties": {"branch": {"type": "string", "minLength": 1, "maxLength": crate::autobuild::manual::MAX_REF_NAME}, "tag": {"type": "string", "minLength": 1, "maxLength": crate::autobuild::manual::MAX_REF_NAME}},
                 "description": "Exactly one of `branch` and `tag`"}}}},
             "responses": common(json!({
                 "200": {"description": "The event already existed", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/BuildEvent"}, {"type": "object", "properties": {"duplicate": {"type": "boolean"}}}]}}}},
                 "201": {"description": "A new event", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/BuildEvent"}, {"type": "object", "properties": {"duplicate": {"type": "boolean"}}}]}}}},
-                "404": err("Not bound, unknown code source, auto-build is off, or no such branch or tag (`ref_not_found`)")
+                "404": err("Not bound, unknown code source, auto-build is off, or no such branch or tag (`ref_not_found`)"),
+                "422": err("Neither or both of `branch` and `tag`, or a name git does not allow (`invalid_ref`)")
             }))
         }
     });

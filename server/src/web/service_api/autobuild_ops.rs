@@ -73,23 +73,26 @@ pub(super) async fn build(
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let wanted = match serde_json::from_slice::<Build>(&body) {
-        Ok(Build {
+    let hint =
+        r#"Send JSON with one branch or tag name, such as {"branch": "main"} or {"tag": "v1.0"}."#;
+    // Not this JSON at all: 400. The right JSON naming no usable ref (both, neither, a name
+    // git refuses): 422, like filters git could never match.
+    let Ok(build) = serde_json::from_slice::<Build>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "invalid_body", hint);
+    };
+    let wanted = match build {
+        Build {
             branch: Some(b),
             tag: None,
-        }) => Some((RefKind::Branch, b)),
-        Ok(Build {
+        } => Some((RefKind::Branch, b)),
+        Build {
             branch: None,
             tag: Some(t),
-        }) => Some((RefKind::Tag, t)),
+        } => Some((RefKind::Tag, t)),
         _ => None,
     };
     let Some((kind, name)) = wanted.filter(|(_, n)| valid_ref_name(n)) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            r#"Send JSON with one branch or tag name, such as {"branch": "main"} or {"tag": "v1.0"}."#,
-        );
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ref", hint);
     };
     match state
         .autobuild

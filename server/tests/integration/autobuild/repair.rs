@@ -287,7 +287,7 @@ async fn building_the_latest_commit_is_one_event_with_a_push_of_it() {
             Some(json!({"branch": "main", "tag": "v1"})),
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422, "both a branch and a tag");
     assert_eq!(app.events(0).await.len(), start + 1);
 }
 
