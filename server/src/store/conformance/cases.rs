@@ -9,6 +9,7 @@ use app::api::ReauthReason;
 
 pub use super::autobuild::*;
 pub use super::ephemeral::*;
+pub use super::jobs::*;
 
 pub async fn bindings_are_tenant_scoped(s: &dyn Store) {
     assert!(
