@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod health;
 pub mod hosts;
 pub mod identity;
+pub mod jobs;
 pub mod metrics;
 pub mod oauth_flow;
 pub mod pending;
@@ -112,6 +113,14 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         }
         None => None,
     };
+    let cleanup = jobs::Cleanup::new(
+        store.clone(),
+        cipher.clone(),
+        flows.clone(),
+        webhook_base.clone(),
+        config.cleanup_lease,
+    );
+    cleanup.clone().spawn();
     let autobuild = Arc::new(autobuild::AutoBuild::new(
         store.clone(),
         cipher.clone(),
@@ -129,6 +138,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         health,
         repos.clone(),
         autobuild.clone(),
+        cleanup.clone(),
     ));
 
     if config.service_token.is_none() {
@@ -142,6 +152,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         base_path: config.base_path.clone(),
         counts: Default::default(),
         autobuild: autobuild.clone(),
+        cleanup,
     };
     let services_for_avatars = services.clone();
     let oauth = web::oauth::OAuthRoutes {

@@ -339,6 +339,7 @@ impl AutoBuild {
             created_at: now_secs(),
             created_by: actor.id.to_string(),
             last_delivery_at: existing.as_ref().and_then(|r| r.last_delivery_at),
+            orphaned: false,
         };
         if let Err(e) = self.store.put_registration(&record).await {
             // Nothing half-registered: the hook we just made goes again.

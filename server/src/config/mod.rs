@@ -134,6 +134,13 @@ pub struct Config {
     pub webhook_url: Option<String>,
     /// Where build events are pushed (`None`: only the feed).
     pub build_events: Option<BuildEventsPush>,
+    /// How long one attempt at an unbind's follow-up work (`crate::jobs`) holds it; a replica
+    /// that dies mid-way holds it no longer than this.
+    pub cleanup_lease: Duration,
+    /// Test hook: an unbind stops right after its commit, as if the process died there (the
+    /// request answers 503 and the follow-up is left to the worker).
+    #[doc(hidden)]
+    pub stop_after_unbind_commit: bool,
 }
 
 impl Config {
@@ -173,6 +180,8 @@ impl Config {
             refresh_lease: Duration::from_secs(60),
             webhook_url: None,
             build_events: None,
+            cleanup_lease: Duration::from_secs(120),
+            stop_after_unbind_commit: false,
         }
     }
 

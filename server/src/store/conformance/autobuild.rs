@@ -36,6 +36,7 @@ pub(crate) fn registration(rid: &str, key: RegistrationKey) -> StoredRegistratio
         created_at: 1_800_000_000,
         created_by: "u1".into(),
         last_delivery_at: None,
+        orphaned: false,
     }
 }
 
