@@ -56,6 +56,7 @@ mod rows;
 mod unbind;
 
 impl CodeSources {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: &Config,
         store: Arc<dyn Store>,
