@@ -116,7 +116,8 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     let cleanup = jobs::Cleanup::new(
         store.clone(),
         cipher.clone(),
-        flows.clone(),
+        flows.hosts().clone(),
+        flows.limits().clone(),
         webhook_base.clone(),
         config.cleanup_lease,
     );

@@ -13,7 +13,8 @@
 mod run;
 
 use crate::crypto::Cipher;
-use crate::oauth_flow::OAuthFlows;
+use crate::hosts::Hosts;
+use crate::providers::limits::TenantLimits;
 use crate::store::{
     aad, job_aad, AuditEntry, CleanupJob, Store, StoreError, StoredBinding, StoredRegistration,
     RECORD_VERSION,
@@ -58,7 +59,9 @@ pub struct Steps {
 pub struct Cleanup {
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
-    oauth: Arc<OAuthFlows>,
+    hosts: Arc<Hosts>,
+    /// Calls to code hosts share the tenant's slots with every other call.
+    limits: Arc<TenantLimits>,
     /// Hooks deliver to `{webhook_base}/hooks/{rid}` (finding hooks set up by hand).
     webhook_base: String,
     /// How long one attempt holds a job; longer than an attempt's calls take.
@@ -70,14 +73,16 @@ impl Cleanup {
     pub fn new(
         store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
-        oauth: Arc<OAuthFlows>,
+        hosts: Arc<Hosts>,
+        limits: Arc<TenantLimits>,
         webhook_base: String,
         lease: Duration,
     ) -> Arc<Cleanup> {
         Arc::new(Cleanup {
             store,
             cipher,
-            oauth,
+            hosts,
+            limits,
             webhook_base: webhook_base.trim_end_matches('/').to_string(),
             lease,
             wake: Notify::new(),

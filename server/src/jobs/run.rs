@@ -137,8 +137,8 @@ impl Cleanup {
             address: job.address.as_deref(),
             ca_pem: job.ca_pem.as_deref(),
         };
-        let call = self.oauth.hosts().get(job.provider).revoke(at, token);
-        match self.oauth.limits().run(&job.tenant, call).await {
+        let call = self.hosts.get(job.provider).revoke(at, token);
+        match self.limits.run(&job.tenant, call).await {
             Ok(done) => {
                 tracing::info!(job = %job.id, tenant = %job.tenant, provider = job.provider.as_str(), outcome = ?done, "token revoked upstream");
                 report.revocation = Some(done);
@@ -164,7 +164,7 @@ impl Cleanup {
         token: Option<&SecretString>,
         report: &mut Report,
     ) -> Step {
-        let Some(hooks) = self.oauth.hosts().get(job.provider).hooks() else {
+        let Some(hooks) = self.hosts.get(job.provider).hooks() else {
             return Step::Done;
         };
         let regs = match self
@@ -238,8 +238,7 @@ impl Cleanup {
         reg: &StoredRegistration,
     ) -> Result<(), HookError> {
         let _slot = self
-            .oauth
-            .limits()
+            .limits
             .acquire(&job.tenant)
             .await
             .map_err(HookError::Host)?;
