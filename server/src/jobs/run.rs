@@ -183,15 +183,29 @@ impl Cleanup {
             ca_pem: job.ca_pem.as_deref(),
         };
         let mut outcome = Step::Done;
+        // Within half the lease, so no other worker claims the job while this one still
+        // works on it; and after a failure that may pass, the host is not asked again this
+        // round (an unreachable host costs one timeout, not one per repository).
+        let deadline = tokio::time::Instant::now() + self.lease / 2;
+        let mut later: Option<HostError> = None;
         for reg in regs.into_iter().filter(|r| r.key.account == job.account) {
             let repo = RepoRef {
                 stable_id: reg.key.repo_id.clone(),
                 full_name: reg.full_name.clone(),
             };
-            let removed = match token {
-                Some(token) => self.remove_hook(job, hooks, at, token, &repo, &reg).await,
-                None => Err(HookError::Host(HostError::TokenInvalid)),
+            if later.is_none() && tokio::time::Instant::now() >= deadline {
+                later = Some(HostError::Timeout);
+            }
+            let removed = match (token, &later) {
+                (_, Some(e)) => Err(HookError::Host(e.clone())),
+                (Some(token), None) => self.remove_hook(job, hooks, at, token, &repo, &reg).await,
+                (None, None) => Err(HookError::Host(HostError::TokenInvalid)),
             };
+            if let Err(HookError::Host(h)) = &removed {
+                if transient(h) {
+                    later = Some(h.clone());
+                }
+            }
             let step = match removed {
                 Ok(()) | Err(HookError::RepoNotFound) => {
                     if let Err(e) = self.store.delete_registration(&reg.key).await {
@@ -252,5 +266,33 @@ impl Cleanup {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_that_may_pass_are_retried() {
+        for e in [
+            HostError::Unreachable,
+            HostError::Timeout,
+            HostError::Upstream { status: 503 },
+            HostError::Upstream { status: 429 },
+            HostError::RateLimited {
+                retry_after_secs: None,
+            },
+        ] {
+            assert!(transient(&e), "{e:?}");
+        }
+        for e in [
+            HostError::Upstream { status: 404 },
+            HostError::TokenRevoked,
+            HostError::InsufficientScope { scopes: vec![] },
+            HostError::Tls,
+        ] {
+            assert!(!transient(&e), "{e:?}");
+        }
     }
 }
