@@ -144,6 +144,7 @@ messages! {
     UnboundRevokedToast => "{} account unbound, and its token revoked on {}.", "{} 账号已解绑，并已在 {} 上撤销 Token。";
     UnboundRevokeFailedToast => "{} account unbound here, but revoking it on {} failed: revoke it there yourself.", "{} 账号已在此解绑，但在 {} 上撤销失败，请前往该网站自行撤销。";
     UnboundToast => "{} account unbound.", "{} 账号已解绑。";
+    UnboundHooksLeft => "The auto-build webhooks of {} could not be removed from {} now: they will be removed once it answers again, or remove them in the repositories' webhook settings ({}).", "无法立即从 {} 删除 {} 的自动构建 Webhook：待其恢复后将自动删除，也可在仓库的 Webhook 设置中手动删除（{}）。";
     ErrUnauthenticated => "Your console session has ended.", "控制台登录已失效。";
     ErrUnauthenticatedHint => "Sign in to the console again, then reopen this page.", "请重新登录控制台后再打开此页面。";
     ErrCrossSite => "The request was refused because it did not come from this page.", "请求并非来自本页面，已被拒绝。";

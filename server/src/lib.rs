@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod health;
 pub mod hosts;
 pub mod identity;
+pub mod jobs;
 pub mod metrics;
 pub mod oauth_flow;
 pub mod pending;
@@ -112,6 +113,15 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         }
         None => None,
     };
+    let cleanup = jobs::Cleanup::new(
+        store.clone(),
+        cipher.clone(),
+        flows.hosts().clone(),
+        flows.limits().clone(),
+        webhook_base.clone(),
+        config.cleanup_lease,
+    );
+    cleanup.clone().spawn();
     let autobuild = Arc::new(autobuild::AutoBuild::new(
         store.clone(),
         cipher.clone(),
@@ -132,6 +142,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         health,
         repos.clone(),
         autobuild.clone(),
+        cleanup.clone(),
     ));
 
     if config.service_token.is_none() {
@@ -145,6 +156,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         base_path: config.base_path.clone(),
         counts: Default::default(),
         autobuild: autobuild.clone(),
+        cleanup,
     };
     let services_for_avatars = services.clone();
     let oauth = web::oauth::OAuthRoutes {

@@ -98,7 +98,7 @@ impl OAuthFlows {
     }
 
     /// The per-tenant limit on outbound calls (see [`crate::providers::limits`]).
-    pub fn limits(&self) -> &TenantLimits {
+    pub fn limits(&self) -> &Arc<TenantLimits> {
         &self.limits
     }
 

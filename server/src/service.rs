@@ -16,9 +16,9 @@ use crate::repositories::Repositories;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store, StoreError};
 use crate::util::now_secs;
 use app::api::service::{Caller, CodeSourceService, TokenCheckInput};
+use app::api::RepoPage;
 use app::api::{ActivityAction, ActivityOutcome, ActivityPage, Branch};
 use app::api::{ApiError, CodeSourceRow, PageData, PendingBinding, Provider, Viewer};
-use app::api::{RepoPage, Revocation};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,17 +39,24 @@ pub struct CodeSources {
     /// Our path prefix: avatar URLs handed to the page are under it.
     base_path: String,
     autobuild: Arc<crate::autobuild::AutoBuild>,
+    /// What follows an unbind or a re-bind to another account (`crate::jobs`).
+    cleanup: Arc<crate::jobs::Cleanup>,
+    jobs: Arc<dyn crate::store::JobStore>,
+    /// See `Config::stop_after_unbind_commit`.
+    stop_after_unbind_commit: bool,
 }
 
 mod activity;
 mod autobuild;
 mod avatars;
 mod bind;
+mod rebind;
 mod repos;
 mod rows;
 mod unbind;
 
 impl CodeSources {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: &Config,
         store: Arc<dyn Store>,
@@ -58,9 +65,12 @@ impl CodeSources {
         health: Arc<Health>,
         repos: Arc<Repositories>,
         autobuild: Arc<crate::autobuild::AutoBuild>,
+        cleanup: Arc<crate::jobs::Cleanup>,
     ) -> Self {
         CodeSources {
             autobuild,
+            cleanup,
+            stop_after_unbind_commit: config.stop_after_unbind_commit,
             repos,
             oauth,
             health,
@@ -68,6 +78,7 @@ impl CodeSources {
             expiry_warning_days: config.expiry_warning_days,
             pending: Pending::new(store.clone(), config.pending_ttl),
             audit: store.clone(),
+            jobs: store.clone(),
             store,
             cipher,
             policy: OutboundPolicy::from_config(config),
@@ -175,23 +186,33 @@ impl CodeSources {
         provider: Provider,
         account: &str,
     ) {
-        let entry = AuditEntry {
-            at: now_secs(),
-            tenant: caller.tenant.to_string(),
-            actor: caller.user_id.clone(),
-            // The name as the identity gave it then (the id itself when it had none).
-            actor_name: Some(caller.user_name.trim())
-                .filter(|n| !n.is_empty() && *n != caller.user_id)
-                .map(str::to_string),
-            action,
-            provider: Some(provider),
-            account: Some(account.to_string()),
-            outcome: ActivityOutcome::Ok,
-            request_id: caller.request_id.clone(),
-        };
+        let entry = activity_entry(caller, action, provider, account);
         if let Err(e) = self.audit.append(entry).await {
             tracing::error!(request_id = %caller.request_id, error = %e, "writing the audit log failed");
         }
+    }
+}
+
+/// A user's action as the activity log keeps it.
+fn activity_entry(
+    caller: &Caller,
+    action: ActivityAction,
+    provider: Provider,
+    account: &str,
+) -> AuditEntry {
+    AuditEntry {
+        at: now_secs(),
+        tenant: caller.tenant.to_string(),
+        actor: caller.user_id.clone(),
+        // The name as the identity gave it then (the id itself when it had none).
+        actor_name: Some(caller.user_name.trim())
+            .filter(|n| !n.is_empty() && *n != caller.user_id)
+            .map(str::to_string),
+        action,
+        provider: Some(provider),
+        account: Some(account.to_string()),
+        outcome: ActivityOutcome::Ok,
+        request_id: caller.request_id.clone(),
     }
 }
 
@@ -319,7 +340,7 @@ impl CodeSourceService for CodeSources {
         caller: &Caller,
         provider: Provider,
         revoke: bool,
-    ) -> Result<Revocation, ApiError> {
+    ) -> Result<app::api::Unbound, ApiError> {
         self.unbind_now(caller, provider, revoke).await
     }
 

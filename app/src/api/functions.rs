@@ -4,7 +4,7 @@
 
 use super::{
     ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildView, Branch,
-    CodeSourceRow, DeliveryView, PageData, PendingBinding, RepoPage, Revocation, TokenInput,
+    CodeSourceRow, DeliveryView, PageData, PendingBinding, RepoPage, TokenInput, Unbound,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -78,12 +78,13 @@ pub async fn cancel_binding(pending_id: String) -> Result<(), ApiError> {
 
 /// Removes the binding of `provider` (`github`, `gitlab`, `gitee`). GitHub's grant is revoked
 /// upstream as well; a GitLab token only when `revoke` is set. An upstream failure does not
-/// stop the local unbind: the result says what happened.
+/// stop the local unbind: the result says what happened, and which auto-build hooks could not
+/// be removed from the code host (they are retried in the background).
 #[server(endpoint = "code-sources/unbind", input = Json, client = super::client::WithCredentials)]
 pub async fn unbind(
     provider: String,
     #[server(default)] revoke: bool,
-) -> Result<Revocation, ApiError> {
+) -> Result<Unbound, ApiError> {
     let (svc, caller) = ssr::context()?;
     let provider = super::Provider::parse(&provider)
         .ok_or(ApiError::Invalid(super::InputError::UnknownProvider));

@@ -3,8 +3,8 @@
 
 use super::{
     ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildView, Branch,
-    CodeSourceRow, DeliveryView, PageData, PendingBinding, Provider, RepoPage, Revocation,
-    TenantId, TokenInput,
+    CodeSourceRow, DeliveryView, PageData, PendingBinding, Provider, RepoPage, TenantId,
+    TokenInput, Unbound,
 };
 use std::sync::Arc;
 
@@ -72,7 +72,7 @@ pub trait CodeSourceService: Send + Sync + 'static {
         caller: &Caller,
         provider: Provider,
         revoke: bool,
-    ) -> Result<Revocation, ApiError>;
+    ) -> Result<Unbound, ApiError>;
     /// The repositories of the bound account with auto-build on.
     async fn auto_build_list(
         &self,

@@ -142,6 +142,26 @@ pub enum Revocation {
     Failed,
 }
 
+/// What unbinding did: the token's revocation upstream, and the auto-build hooks that could
+/// not be removed from the code host (yet: they are retried; the user may remove them by hand).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unbound {
+    pub revocation: Revocation,
+    #[serde(default)]
+    pub hooks_left: Vec<HookLeft>,
+}
+
+/// An auto-build hook left on a repository after its binding went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookLeft {
+    /// The repository's full name as last seen.
+    pub repository: String,
+    /// The host's stable repository id (what dismissing it takes).
+    pub repository_id: String,
+    /// The repository's webhook settings page, to remove it by hand.
+    pub settings_url: Option<String>,
+}
+
 /// A token typed by the user, on its single trip from the browser to the server.
 /// `Debug` is redacted so that logging request arguments can never print it.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -35,9 +35,9 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
             let result = unbind(provider.as_str().to_string(), revoke.get_untracked()).await;
             busy.set(false);
             match result {
-                Ok(revocation) => {
+                Ok(unbound) => {
                     let l = locale.get_untracked();
-                    let (ok, text) = match revocation {
+                    let (ok, mut text) = match unbound.revocation {
                         Revocation::Revoked => {
                             (true, fill(Msg::UnboundRevokedToast.text(l), &[name, name]))
                         }
@@ -49,7 +49,24 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
                             (true, fill(Msg::UnboundToast.text(l), &[name]))
                         }
                     };
-                    ctx.notify(ok, text);
+                    if !unbound.hooks_left.is_empty() {
+                        let repos: Vec<&str> = unbound
+                            .hooks_left
+                            .iter()
+                            .map(|h| h.repository.as_str())
+                            .collect();
+                        let pages: Vec<&str> = unbound
+                            .hooks_left
+                            .iter()
+                            .filter_map(|h| h.settings_url.as_deref())
+                            .collect();
+                        text.push(' ');
+                        text.push_str(&fill(
+                            Msg::UnboundHooksLeft.text(l),
+                            &[&repos.join(", "), name, &pages.join(", ")],
+                        ));
+                    }
+                    ctx.notify(ok && unbound.hooks_left.is_empty(), text);
                     ctx.reload_and_close(action_id(provider), provider);
                 }
                 Err(e) => error.set(Some(e)),

@@ -17,6 +17,7 @@
 //! and role refusals, GitHub's 20-hook limit), repository lookup by name with the stable id, and
 //! a ref-head lookup; the test-only `/_fake/{host}/…` endpoints make a host push (signed as that
 //! host signs) or change things behind the server's back: see the `hooks` module.
+//! `POST /_fake/outage` takes every host down (503) and back: see the `outage` module.
 //!
 //! Tokens (all obviously fake): see [`TOKENS`]. Fake GitHub (`/github`, API `/github-api`) and
 //! Gitee (`/gitee`) OAuth apps: see the `oauth` module. Console pages that embed the page in an
@@ -29,6 +30,7 @@ mod gitlab;
 mod hooks;
 mod limits;
 mod oauth;
+mod outage;
 mod repos;
 mod support;
 mod tls;
@@ -44,6 +46,7 @@ pub use oauth::{GITEE_APP, GITHUB_APP, GITHUB_HOOK_LIMIT};
 /// one webhook registry.
 pub fn router(log: RequestLog) -> axum::Router {
     let registry = hooks::Hooks::default();
+    let outage = outage::Outage::default();
     gitlab::router(log)
         .merge(gitlab::hook_routes(registry.clone()))
         .merge(oauth::router(registry.clone()))
@@ -53,6 +56,8 @@ pub fn router(log: RequestLog) -> axum::Router {
         .merge(bitbucket::router(registry.clone()))
         .merge(gitea::router(registry.clone()))
         .merge(hooks::control::router(registry))
+        .merge(outage::router(outage.clone()))
+        .layer(axum::middleware::from_fn_with_state(outage, outage::gate))
 }
 
 use std::net::SocketAddr;

@@ -93,6 +93,11 @@ impl AutoBuild {
         let Some(hooks) = self.oauth.hosts().get(provider).hooks() else {
             return Answer::Refused;
         };
+        if reg.orphaned {
+            // Its account was unbound and the hook is still on the host, waiting to be
+            // removed: nothing it delivers is built for a tenant who no longer has the binding.
+            return Answer::Ignored;
+        }
         let req = DeliveryRequest { headers, body };
         let now = now_millis();
         if !self.verified(&reg, hooks, &req, now) {

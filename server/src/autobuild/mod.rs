@@ -350,6 +350,7 @@ impl AutoBuild {
             // Just made: what it is now, until a check says otherwise.
             status: None,
             checked_at_ms: None,
+            orphaned: false,
         };
         // Stored before the hook exists: GitHub pings a new hook at once, and the ping must
         // find its registration. Undone below if the host refuses.

@@ -138,6 +138,13 @@ pub struct Config {
     /// How often each auto-build registration is checked and repaired at its code host
     /// (`None`: never; repairs only on request).
     pub reconcile_interval: Option<Duration>,
+    /// How long one attempt at an unbind's follow-up work (`crate::jobs`) holds it; a replica
+    /// that dies mid-way holds it no longer than this.
+    pub cleanup_lease: Duration,
+    /// Test hook: an unbind stops right after its commit, as if the process died there (the
+    /// request answers 503 and the follow-up is left to the worker).
+    #[doc(hidden)]
+    pub stop_after_unbind_commit: bool,
 }
 
 impl Config {
@@ -178,6 +185,8 @@ impl Config {
             webhook_url: None,
             build_events: None,
             reconcile_interval: Some(Duration::from_secs(3600)),
+            cleanup_lease: Duration::from_secs(120),
+            stop_after_unbind_commit: false,
         }
     }
 

@@ -118,8 +118,7 @@ impl CodeSources {
         };
         // Re-authorizing replaces a binding; the activity log says which it was.
         let replaced = self
-            .store
-            .put(&binding)
+            .put_binding(&binding)
             .await
             .map_err(|e| store_failed(caller, "storing the binding failed", &e))?;
         tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = binding.provider.as_str(),

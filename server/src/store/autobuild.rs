@@ -60,6 +60,10 @@ pub struct StoredRegistration {
     /// When that check ran (Unix milliseconds).
     #[serde(default)]
     pub checked_at_ms: Option<i64>,
+    /// Its binding went, and removing the hook from the code host failed: kept (and retried
+    /// by the binding's cleanup job) until the hook is removed or the tenant dismisses it.
+    #[serde(default)]
+    pub orphaned: bool,
 }
 
 /// Associated data that ties a sealed hook secret to its registration id.

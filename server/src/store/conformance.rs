@@ -14,6 +14,7 @@ pub(super) mod autobuild;
 pub(crate) use autobuild::{reg_key, registration};
 mod cases;
 mod ephemeral;
+mod jobs;
 mod pg_only;
 
 /// A PostgreSQL database made for one test, dropped by `finish` (left behind if it panics:
@@ -42,7 +43,7 @@ impl TestDb {
             .await
             .expect("connecting");
         if migrate {
-            assert_eq!(store.migrate().await.expect("migrating"), [1, 2]);
+            assert_eq!(store.migrate().await.expect("migrating"), [1, 2, 3]);
         }
         TestDb { store, admin, name }
     }
@@ -121,6 +122,8 @@ macro_rules! cases {
 }
 
 cases! {
+    unbind_and_its_job_are_one_write;
+    jobs_are_claimed_once_saved_and_finished;
     bindings_are_tenant_scoped;
     replace_only_when_unchanged;
     scan_pages_in_key_order;

@@ -8,12 +8,14 @@
 
 mod autobuild;
 mod copy;
+mod jobs;
 mod open;
 mod pg;
 mod records;
 mod sled_audit;
 mod sled_autobuild;
 mod sled_ephemeral;
+mod sled_jobs;
 mod sled_store;
 
 #[cfg(test)]
@@ -25,6 +27,7 @@ pub use autobuild::{
     MAX_DELIVERY_LOG,
 };
 pub use copy::{copy_all, Copied};
+pub use jobs::{job_aad, CleanupJob, JobStore};
 pub use open::{open, open_postgres};
 pub use pg::{MigrateError, PgOptions, PgStore};
 pub use records::{
@@ -322,7 +325,7 @@ pub struct Swept {
 /// The whole store a server runs on.
 #[async_trait::async_trait]
 pub trait Store:
-    BindingStore + AuditLog + PendingStore + FlowStore + Leases + AutoBuildStore
+    BindingStore + AuditLog + PendingStore + FlowStore + Leases + AutoBuildStore + JobStore
 {
     /// Drops audit entries older than `audit_before` (Unix seconds), pending items and flows
     /// created at or before `ephemeral_before` (Unix milliseconds) and leases that have ended

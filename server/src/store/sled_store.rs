@@ -20,6 +20,8 @@ pub struct SledStore {
     pub(super) pending: sled::Tree,
     pub(super) flows: sled::Tree,
     pub(super) leases: sled::Tree,
+    /// Cleanup jobs (`sled_jobs`).
+    pub(super) jobs: sled::Tree,
     /// Auto-build's trees (`sled_autobuild`).
     pub(super) autobuild: super::sled_autobuild::Trees,
     /// Writes activity entries, several to a value and a flush (`sled_audit::writer`).
@@ -40,6 +42,7 @@ impl SledStore {
             pending: tree("pending/v1")?,
             flows: tree("oauth-flows/v1")?,
             leases: tree("leases/v1")?,
+            jobs: tree("jobs/v1")?,
             autobuild: super::sled_autobuild::Trees::open(&db)?,
             audit_writer: super::sled_audit::AuditWriter::start(db.clone(), audit.clone())
                 .map_err(|e| StoreError::Backend(Box::new(e)))?,

@@ -51,9 +51,14 @@ fn add_autobuild(doc: &mut serde_json::Value, err: &dyn Fn(&str) -> serde_json::
         },
         "delete": {
             "summary": "Turn auto-build off: the webhook is removed from the code host",
+            "description": "With `dismiss=true`: forget an orphaned registration (its binding was removed or re-bound to another account, and the code host could not remove its hook; see the unbind's `hooks_left`) without calling the code host: remove the hook by hand in the repository's webhook settings. `id` is the host's stable id or the listing's id; 404 `not_orphaned` when there is no such orphaned registration.",
             "operationId": "deleteAutoBuild",
             "security": [{"serviceToken": []}],
-            "responses": common(json!({"204": {"description": "Auto-build is off and the hook is gone"}}))
+            "parameters": [{"name": "dismiss", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}}],
+            "responses": common(json!({
+                "204": {"description": "Auto-build is off and the hook is gone (or, dismissing: the orphaned registration is forgotten)"},
+                "404": err("Dismissing: no orphaned registration for this repository (`not_orphaned`)")
+            }))
         }
     });
     paths["/api/v1/tenants/{tenant}/code-sources/{provider}/repositories/{id}/auto-build/deliveries"] = json!({

@@ -77,7 +77,7 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
         (
             "code-sources/unbind",
             "unbind",
-            "Deletes a binding, revoking upstream where possible",
+            "Deletes a binding, revoking upstream where possible. Answers `{\"revocation\": \"Revoked\" | \"NotRequested\" | \"Manual\" | \"Failed\", \"hooks_left\": [{\"repository\", \"repository_id\", \"settings_url\"}]}`: the auto-build hooks the code host could not remove now (retried in the background until removed or dismissed; `settings_url` is the repository's webhook settings, to remove one by hand)",
             obj(
                 json!({"provider": provider, "revoke": {"type": "boolean"}}),
                 &["provider"],

@@ -19,6 +19,8 @@ pub struct ServiceApi {
     pub credentials: Arc<Credentials>,
     pub repos: Arc<crate::repositories::Repositories>,
     pub store: Arc<dyn crate::store::BindingStore>,
+    /// Orphaned auto-build registrations are dismissed through it.
+    pub cleanup: Arc<crate::jobs::Cleanup>,
     /// `None`: the API is disabled (every call is refused).
     pub token: Option<Arc<SecretString>>,
     /// `CODESOURCE_BASE_PATH`: the document's server URL, so clients call `<base>/api/v1/…`.

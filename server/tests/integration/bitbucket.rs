@@ -117,7 +117,10 @@ async fn bitbucket_binds_and_serves_credentials_and_repositories() {
     let (status, revocation) = app
         .call("code-sources/unbind", json!({"provider": "bitbucket"}))
         .await;
-    assert_eq!((status, revocation), (200, json!("Manual")));
+    assert_eq!(
+        (status, revocation),
+        (200, json!({"revocation": "Manual", "hooks_left": []}))
+    );
 }
 
 #[tokio::test]

@@ -107,7 +107,7 @@ async fn gitea_binds_by_address_and_token() {
         .await;
     assert_eq!(
         (status, revocation),
-        (200, json!("Manual")),
+        (200, json!({"revocation": "Manual", "hooks_left": []})),
         "Gitea cannot revoke a token without the user's password"
     );
 }

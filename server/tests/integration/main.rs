@@ -28,3 +28,4 @@ mod security;
 mod split_bundle;
 mod startup;
 mod support;
+mod unbind_cleanup;

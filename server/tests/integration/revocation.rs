@@ -15,7 +15,10 @@ async fn github_unbind_revokes_the_grant() {
     let (status, outcome) = app
         .call("code-sources/unbind", json!({"provider": "github"}))
         .await;
-    assert_eq!((status, outcome), (200, json!("Revoked")));
+    assert_eq!(
+        (status, outcome),
+        (200, json!({"revocation": "Revoked", "hooks_left": []}))
+    );
     let user = app
         .http
         .get(format!("{}/github-api/user", app.fake.http_url()))
@@ -42,7 +45,10 @@ async fn gitlab_revokes_only_when_asked() {
     let (_, outcome) = app
         .call("code-sources/unbind", json!({"provider": "gitlab"}))
         .await;
-    assert_eq!(outcome, json!("NotRequested"));
+    assert_eq!(
+        outcome,
+        json!({"revocation": "NotRequested", "hooks_left": []})
+    );
     assert_eq!(deletes(&app), 0);
 
     app.bind_gitlab("glpat-fake-alice").await;
@@ -52,7 +58,7 @@ async fn gitlab_revokes_only_when_asked() {
             json!({"provider": "gitlab", "revoke": true}),
         )
         .await;
-    assert_eq!(outcome, json!("Revoked"));
+    assert_eq!(outcome, json!({"revocation": "Revoked", "hooks_left": []}));
     assert_eq!(deletes(&app), 1);
     assert!(app
         .fake
@@ -77,7 +83,10 @@ async fn upstream_failures_do_not_block_the_local_unbind() {
             json!({"provider": "gitlab", "revoke": true}),
         )
         .await;
-    assert_eq!((status, outcome), (200, json!("Failed")));
+    assert_eq!(
+        (status, outcome),
+        (200, json!({"revocation": "Failed", "hooks_left": []}))
+    );
     assert_eq!(app.row("gitlab").await["status"], "Unbound");
 
     app.bind_gitee("approve").await;
@@ -86,7 +95,7 @@ async fn upstream_failures_do_not_block_the_local_unbind() {
         .await;
     assert_eq!(
         outcome,
-        json!("Manual"),
+        json!({"revocation": "Manual", "hooks_left": []}),
         "Gitee has no revocation API: the user is told where"
     );
 }

@@ -39,6 +39,7 @@ pub(crate) fn registration(rid: &str, key: RegistrationKey) -> StoredRegistratio
         last_delivery_at: None,
         status: None,
         checked_at_ms: None,
+        orphaned: false,
     }
 }
 

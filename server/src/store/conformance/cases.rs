@@ -10,6 +10,7 @@ use std::time::Duration;
 
 pub use super::autobuild::*;
 pub use super::ephemeral::*;
+pub use super::jobs::*;
 
 pub async fn bindings_are_tenant_scoped(s: &dyn Store) {
     assert!(

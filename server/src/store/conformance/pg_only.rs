@@ -10,7 +10,7 @@ use app::api::Provider;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
     let db = TestDb::new(false).await;
-    assert_eq!(db.store.migrate().await.unwrap(), [1, 2]);
+    assert_eq!(db.store.migrate().await.unwrap(), [1, 2, 3]);
     assert!(
         db.store.migrate().await.unwrap().is_empty(),
         "second run is a no-op"
@@ -25,7 +25,7 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
     applied.extend(b.unwrap());
     // Each applied once, by either (one may apply 1 and the other 2, after 1 committed).
     applied.sort();
-    assert_eq!(applied, [1, 2]);
+    assert_eq!(applied, [1, 2, 3]);
     db.store
         .put(&binding("t1", Provider::GitLab, "a"))
         .await
@@ -46,7 +46,7 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
             err,
             MigrateError::DatabaseNewer {
                 database: 999,
-                binary: 2
+                binary: 3
             }
         ),
         "{err:?}"

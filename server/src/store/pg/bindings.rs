@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio_postgres::Row;
 
 /// The columns a binding is read from, in `from_row` order.
-const COLS: &str = "record, check_claimed_until";
+pub(super) const COLS: &str = "record, check_claimed_until";
 
-fn from_row(row: &Row) -> Result<StoredBinding, StoreError> {
+pub(super) fn from_row(row: &Row) -> Result<StoredBinding, StoreError> {
     let mut b: StoredBinding = decode_versioned(row.get(0))?;
     b.check_claimed_until = row.get(1);
     Ok(b)
@@ -23,15 +23,15 @@ fn from_rows(rows: &[Row]) -> Result<Vec<StoredBinding>, StoreError> {
 }
 
 /// The stored form: the JSON without the claim, and the columns queries use.
-struct Columns {
-    record: String,
-    needs_reauth: bool,
-    last_checked_at: Option<i64>,
-    check_claimed_until: Option<i64>,
+pub(super) struct Columns {
+    pub(super) record: String,
+    pub(super) needs_reauth: bool,
+    pub(super) last_checked_at: Option<i64>,
+    pub(super) check_claimed_until: Option<i64>,
 }
 
 impl Columns {
-    fn of(b: &StoredBinding) -> Result<Columns, StoreError> {
+    pub(super) fn of(b: &StoredBinding) -> Result<Columns, StoreError> {
         let record = encode(&StoredBinding {
             check_claimed_until: None,
             ..b.clone()
@@ -45,7 +45,8 @@ impl Columns {
     }
 }
 
-const UPDATE: &str = "UPDATE bindings SET record = $3, needs_reauth = $4, last_checked_at = $5, \
+pub(super) const UPDATE: &str =
+    "UPDATE bindings SET record = $3, needs_reauth = $4, last_checked_at = $5, \
      check_claimed_until = $6 WHERE tenant = $1 AND provider = $2";
 
 /// Rows due for a health check (`StoredBinding::is_due`) by the database's clock: $1 the

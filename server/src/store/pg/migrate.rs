@@ -16,6 +16,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "autobuild",
         include_str!("migrations/0002_autobuild.sql"),
     ),
+    (3, "jobs", include_str!("migrations/0003_jobs.sql")),
 ];
 
 const SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS codesource_schema (

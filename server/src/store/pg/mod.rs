@@ -31,6 +31,7 @@ mod autobuild;
 mod bindings;
 mod connect;
 mod ephemeral;
+mod jobs;
 mod migrate;
 
 pub use migrate::MigrateError;

@@ -141,16 +141,35 @@ pub(super) async fn put(
     }
 }
 
+#[derive(Deserialize)]
+pub(super) struct DeleteQuery {
+    /// Forget an orphaned registration without calling the code host (`crate::jobs`).
+    #[serde(default)]
+    dismiss: bool,
+}
+
 pub(super) async fn delete(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
     Path((tenant, provider, id)): Path<(String, String, String)>,
+    Query(query): Query<DeleteQuery>,
     headers: HeaderMap,
 ) -> Response {
     let (tenant, provider) = match target(&state, &headers, &tenant, &provider, &request_id.0) {
         Ok(t) => t,
         Err(r) => return *r,
     };
+    if query.dismiss {
+        return match state.cleanup.dismiss(&tenant, provider, &id).await {
+            Ok(Some(_)) => StatusCode::NO_CONTENT.into_response(),
+            Ok(None) => error(
+                StatusCode::NOT_FOUND,
+                "not_orphaned",
+                "No orphaned auto-build registration for this repository.",
+            ),
+            Err(e) => autobuild_error(AutoBuildError::Store(e), &request_id.0),
+        };
+    }
     match state
         .autobuild
         .disable(&actor(&tenant, &request_id.0), provider, &id)
