@@ -80,7 +80,7 @@ export ST_IDENTITY
 CODESOURCE_DATA_DIR="$logs/st-data" LEPTOS_SITE_ADDR="127.0.0.1:$st_port" LEPTOS_SITE_ROOT=target/site \
   CODESOURCE_SERVICE_TOKEN="$ST_SERVICE_TOKEN" CODESOURCE_IDENTITY_KEY="$st_identity_key" \
   CODESOURCE_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)" RUST_LOG=warn \
-  target/debug/codesource > "$logs/st-server.log" 2>&1 &
+  "${CARGO_TARGET_DIR:-target}/debug/codesource" > "$logs/st-server.log" 2>&1 &
 st_pid=$!
 python3 - "$st_port" <<'PY'
 import sys, time, urllib.request
