@@ -179,50 +179,36 @@ impl AutoBuild {
                 wanted.push((c.kind, c.name.as_str(), after, before));
             }
         }
-        let first = push.changes.first();
-        let first_ref = first.map(|c| c.kind.full_ref(&c.name));
-        let first_commit = first.and_then(|c| c.after.clone());
-        if wanted.is_empty() {
+        // A push that builds nothing is logged under its first ref and commit.
+        let nothing = |outcome| async move {
+            let first = push.changes.first();
+            let (git_ref, commit) = (
+                first.map(|c| c.kind.full_ref(&c.name)),
+                first.and_then(|c| c.after.clone()),
+            );
             self.log(
                 reg,
                 delivery.id.clone(),
                 &delivery.event,
-                first_ref,
-                first_commit,
-                DeliveryOutcome::Ignored,
+                git_ref,
+                commit,
+                outcome,
             )
             .await;
-            return Answer::Ignored;
+            Answer::Ignored
+        };
+        if wanted.is_empty() {
+            return nothing(DeliveryOutcome::Ignored).await;
         }
         if !hooks.signs_body() {
             match self.confirm(reg, hooks, &wanted).await {
                 Ok(confirmed) => {
                     wanted.retain(|w| confirmed.contains(&(w.0, w.1.to_string(), w.2.to_string())))
                 }
-                Err(()) => {
-                    self.log(
-                        reg,
-                        delivery.id.clone(),
-                        &delivery.event,
-                        first_ref,
-                        first_commit,
-                        DeliveryOutcome::HostError,
-                    )
-                    .await;
-                    return Answer::Ignored;
-                }
+                Err(()) => return nothing(DeliveryOutcome::HostError).await,
             }
             if wanted.is_empty() {
-                self.log(
-                    reg,
-                    delivery.id.clone(),
-                    &delivery.event,
-                    first_ref,
-                    first_commit,
-                    DeliveryOutcome::Ignored,
-                )
-                .await;
-                return Answer::Ignored;
+                return nothing(DeliveryOutcome::Ignored).await;
             }
         }
         let events: Vec<BuildEvent> = wanted
