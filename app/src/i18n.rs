@@ -192,6 +192,7 @@ messages! {
     ErrScope => "The token cannot read repositories.", "该 Token 没有读取仓库的权限。";
     ErrScopeHint => "Create a new token with the scopes the bind dialog names.", "请按绑定对话框中列出的权限范围创建新的 Token。";
     ErrScopeHas => "The token has: {}", "该 Token 的权限：{}";
+    ErrScopeNeeded => "The token lacks: {}. Create a token with these scopes and bind again.", "该 Token 缺少权限：{}。请创建包含这些权限的 Token 后重新绑定。";
     ErrRateLimited => "{} is limiting requests right now.", "{} 当前限制了请求频率。";
     ErrRateLimitedHint => "Wait a moment and try again.", "请稍后重试。";
     ErrRetryAfter => "Try again in {} seconds.", "请在 {} 秒后重试。";

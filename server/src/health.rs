@@ -13,7 +13,9 @@ use crate::util::now_secs;
 use app::api::{HostError, ReauthReason};
 use rand::Rng;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+mod recent;
 
 /// Checks running at once.
 const CONCURRENCY: usize = 4;
@@ -30,6 +32,10 @@ pub struct Health {
     /// Bindings last checked longer ago than this are due (`None`: only page loads check).
     interval: Duration,
     limit: Arc<tokio::sync::Semaphore>,
+    /// Tenants whose page loads started a check lately (one claim query per tenant per claim).
+    recent: std::sync::Mutex<recent::RecentChecks>,
+    /// Checks page loads started (for tests: each costs at least one claim query).
+    tenant_runs: std::sync::atomic::AtomicU64,
 }
 
 impl Health {
@@ -45,6 +51,12 @@ impl Health {
             oauth,
             interval,
             limit: Arc::new(tokio::sync::Semaphore::new(CONCURRENCY)),
+            // What a page load claims stays claimed this long: another claim meanwhile finds
+            // nothing new (bar a binding that went stale in between, which waits a little).
+            recent: std::sync::Mutex::new(recent::RecentChecks::new(
+                interval.min(Duration::from_secs(CLAIM_SECS as u64)),
+            )),
+            tenant_runs: Default::default(),
         }
     }
 
@@ -88,9 +100,20 @@ impl Health {
         });
     }
 
-    /// Checks one tenant's due bindings in the background (a page load found a stale one).
-    /// Claims keep concurrent page loads, and other replicas, from checking them twice.
+    /// Checks one tenant's due bindings in the background (a page load found a stale one), at
+    /// most once per claim lifetime per tenant in this process. Claims keep concurrent page
+    /// loads, and other replicas, from checking them twice.
     pub fn spawn_for_tenant(self: &Arc<Self>, tenant: &str) {
+        let first = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .start(tenant, Instant::now());
+        if !first {
+            return;
+        }
+        self.tenant_runs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let this = self.clone();
         let tenant = tenant.to_string();
         tokio::spawn(async move {
@@ -180,6 +203,29 @@ impl Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Page loads of a tenant with a stale binding, one after the other: one claim query.
+    #[tokio::test]
+    async fn page_loads_of_a_tenant_start_one_check_per_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(crate::store::SledStore::open(dir.path()).unwrap());
+        let (flows, _flows_dir) = crate::oauth_flow::tests::flows();
+        let cipher = Arc::new(Cipher::new(&crate::secret::SecretBytes::new(vec![1; 32])).unwrap());
+        let health = Arc::new(Health::new(
+            store,
+            cipher,
+            Arc::new(flows),
+            Duration::from_secs(3600),
+        ));
+        for _ in 0..5 {
+            health.spawn_for_tenant("t1");
+        }
+        health.spawn_for_tenant("t2");
+        let runs = health
+            .tenant_runs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(runs, 2, "one per tenant");
+    }
 
     #[test]
     fn only_answers_about_the_token_mark_it_dead() {

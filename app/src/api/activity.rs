@@ -51,7 +51,9 @@ impl ReauthReason {
             HostError::TokenInvalid => Some(ReauthReason::TokenInvalid),
             HostError::TokenExpired => Some(ReauthReason::TokenExpired),
             HostError::TokenRevoked => Some(ReauthReason::TokenRevoked),
-            HostError::InsufficientScope { .. } => Some(ReauthReason::InsufficientScope),
+            HostError::InsufficientScope { .. } | HostError::MissingScopes { .. } => {
+                Some(ReauthReason::InsufficientScope)
+            }
             HostError::AddressForbidden
             | HostError::DnsFailed
             | HostError::ConnectionRefused

@@ -119,6 +119,11 @@ pub enum HostError {
     InsufficientScope {
         scopes: Vec<String>,
     },
+    /// The token lacks scopes the host named (Gitea's "required scope(s): [read:repository]"):
+    /// the fix is a token with `needed`, which the dialog says.
+    MissingScopes {
+        needed: Vec<String>,
+    },
     RateLimited {
         retry_after_secs: Option<u64>,
     },
@@ -190,6 +195,7 @@ impl HostError {
             | HostError::TokenExpired
             | HostError::TokenRevoked
             | HostError::InsufficientScope { .. }
+            | HostError::MissingScopes { .. }
             | HostError::OAuthDenied => 422,
             // Ours: the tenant's calls to code hosts are all in use.
             HostError::Busy => 429,

@@ -52,6 +52,10 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
                 }
                 (ErrScope.text(locale).to_string(), hint)
             }
+            HostError::MissingScopes { needed } => (
+                ErrScope.text(locale).to_string(),
+                fill(ErrScopeNeeded.text(locale), &[&needed.join(", ")]),
+            ),
             HostError::RateLimited { retry_after_secs } => {
                 let hint = match retry_after_secs {
                     Some(s) => fill(ErrRetryAfter.text(locale), &[&s.to_string()]),
@@ -108,6 +112,17 @@ pub fn error_text(locale: Locale, err: &ApiError, host: &str) -> (String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_scopes_are_named_in_both_languages() {
+        let e = ApiError::Host(HostError::MissingScopes {
+            needed: vec!["read:repository".into()],
+        });
+        for locale in [Locale::En, Locale::Zh] {
+            let (_, hint) = error_text(locale, &e, "Gitea");
+            assert!(hint.contains("read:repository"), "{locale:?}: {hint}");
+        }
+    }
 
     #[test]
     fn a_part_that_did_not_load_suggests_a_reload() {

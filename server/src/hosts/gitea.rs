@@ -56,7 +56,10 @@ fn refused(a: &Answer) -> HostError {
     let body: ErrorBody = serde_json::from_slice(&a.body).unwrap_or_default();
     match a.status {
         // "token does not have at least one of required scope(s): [read:user]"
-        403 if body.message.contains("scope") => HostError::InsufficientScope { scopes: vec![] },
+        403 if body.message.contains("scope") => match required_scopes(&body.message) {
+            Some(needed) => HostError::MissingScopes { needed },
+            None => HostError::InsufficientScope { scopes: vec![] },
+        },
         300..=399 => HostError::Redirected {
             location: crate::providers::redirect_origin(a.header("location")),
         },
@@ -128,6 +131,25 @@ impl CodeHost for Gitea {
             git_username: Some(account.to_string()),
         }
     }
+}
+
+/// The scopes a refusal names ("token does not have at least one of required scope(s):
+/// [read:repository]"), when they look like scope names: they go into the dialog, so nothing
+/// else of the host's text does.
+fn required_scopes(message: &str) -> Option<Vec<String>> {
+    let (_, rest) = message.split_once("required scope(s): [")?;
+    let (list, _) = rest.split_once(']')?;
+    let needed: Vec<String> = list
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let scope_like = |s: &String| {
+        s.len() <= 40
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || matches!(b, b':' | b'_' | b'-'))
+    };
+    (!needed.is_empty() && needed.len() <= 8 && needed.iter().all(scope_like)).then_some(needed)
 }
 
 #[async_trait::async_trait]
@@ -225,6 +247,26 @@ mod tests {
         let scope = r#"{"message":"token does not have at least one of required scope(s): [read:user]","url":"https://g.example/api/swagger"}"#;
         assert_eq!(
             refused(&answer(403, scope)),
+            HostError::MissingScopes {
+                needed: vec!["read:user".into()]
+            }
+        );
+        let two = r#"{"message":"token does not have at least one of required scope(s): [read:repository, write:repository]"}"#;
+        assert_eq!(
+            refused(&answer(403, two)),
+            HostError::MissingScopes {
+                needed: vec!["read:repository".into(), "write:repository".into()]
+            }
+        );
+        // Named in a way that does not look like scopes: said without names.
+        let odd = r#"{"message":"required scope(s): [<b>everything</b>]"}"#;
+        assert_eq!(
+            refused(&answer(403, odd)),
+            HostError::InsufficientScope { scopes: vec![] }
+        );
+        let vague = r#"{"message":"token scope is insufficient"}"#;
+        assert_eq!(
+            refused(&answer(403, vague)),
             HostError::InsufficientScope { scopes: vec![] }
         );
         let unknown = r#"{"message":"user does not exist [uid: 0, name: ]","url":"https://g.example/api/swagger"}"#;

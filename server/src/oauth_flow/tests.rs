@@ -3,7 +3,7 @@
 use super::*;
 use crate::secret::{SecretBytes, SecretString};
 
-pub(super) fn flows() -> (OAuthFlows, tempfile::TempDir) {
+pub(crate) fn flows() -> (OAuthFlows, tempfile::TempDir) {
     let mut c = Config::defaults();
     c.hosts.get_mut(Provider::GitHub).app = Some(crate::config::OAuthApp {
         client_id: "id".into(),

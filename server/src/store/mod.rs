@@ -54,8 +54,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The backend cannot be reached right now (connection refused, pool exhausted, timeout):
-    /// the request may succeed when retried, nothing was written.
+    /// The backend cannot be reached right now (connection refused, pool exhausted, timeout)
+    /// or said "not now" (a lock or statement timeout, a serialization conflict, out of
+    /// resources, shutting down): the request may succeed when retried, nothing was written.
+    /// Every other failure is `Backend`: a bug or a misconfiguration (the API answers 500).
     #[error("the store is unavailable")]
     Unavailable(#[source] BoxError),
     #[error("the storage backend failed")]

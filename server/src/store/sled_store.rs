@@ -1,12 +1,22 @@
 //! sled backend, for one process. Tree `bindings/v1`, key `tenant \0 provider`, value the JSON
-//! record. Every write is a single-key atomic operation followed by a flush, so concurrent binds
-//! and unbinds of a row end in exactly one of their outcomes, and nothing is reported saved
-//! before it is on disk. The other trees (activity, pending, flows, leases, auto-build) are in
+//! record; tree `bindings-reauth/v1` holds the keys of the bindings that need re-authorization,
+//! so `/metrics` counts bindings from keys alone instead of decoding every record. Every write
+//! is one transaction over both trees followed by a flush, so concurrent binds and unbinds of a
+//! row end in exactly one of their outcomes, the index never disagrees with the records, and
+//! nothing is reported saved before it is on disk. The other trees (activity, pending, flows, leases, auto-build) are in
 //! `sled_audit`, `sled_ephemeral` and `sled_autobuild`.
 
 use super::{BindingStore, StoreError, StoredBinding, RECORD_VERSION};
 use app::api::Provider;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+    UnabortableTransactionError,
+};
 use std::path::Path;
+
+/// Set in the default tree once `bindings-reauth/v1` holds every reauth binding's key: a store
+/// an older version wrote has the records but not the index, which opening builds once.
+const REAUTH_INDEX_BUILT: &[u8] = b"bindings-reauth/v1 built";
 
 /// sled's page cache. Its default (1 GiB) lets a full scan (metrics, the periodic health check)
 /// of a million bindings grow the process to ~800 MB; reads of one tenant's rows need little.
@@ -16,6 +26,8 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 pub struct SledStore {
     pub(super) db: sled::Db,
     pub(super) bindings: sled::Tree,
+    /// Keys of the bindings with a `reauth_reason`, values empty.
+    pub(super) reauth: sled::Tree,
     pub(super) audit: sled::Tree,
     pub(super) pending: sled::Tree,
     pub(super) flows: sled::Tree,
@@ -37,8 +49,12 @@ impl SledStore {
             .map_err(backend)?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
         let audit = tree("audit/v1")?;
+        let bindings = tree("bindings/v1")?;
+        let reauth = tree("bindings-reauth/v1")?;
+        build_reauth_index(&db, &bindings, &reauth).map_err(backend)?;
         Ok(SledStore {
-            bindings: tree("bindings/v1")?,
+            bindings,
+            reauth,
             pending: tree("pending/v1")?,
             flows: tree("oauth-flows/v1")?,
             leases: tree("leases/v1")?,
@@ -55,11 +71,21 @@ impl SledStore {
     /// store before it serves (the benchmark's `codesource bench-seed`): the per-write
     /// durability of `put` would make a million rows take hours.
     pub fn put_batch(&self, bindings: &[StoredBinding]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+        let (mut records, mut reauth) = (sled::Batch::default(), sled::Batch::default());
         for b in bindings {
-            batch.insert(Self::key(&b.tenant, b.provider), encode(b)?);
+            let key = Self::key(&b.tenant, b.provider);
+            match b.reauth_reason {
+                Some(_) => reauth.insert(key.clone(), &[]),
+                None => reauth.remove(key.clone()),
+            }
+            records.insert(key, encode(b)?);
         }
-        self.bindings.apply_batch(batch).map_err(backend)?;
+        in_both(&self.bindings, &self.reauth, |b, r| {
+            b.apply_batch(&records)?;
+            r.apply_batch(&reauth)?;
+            Ok(())
+        })
+        .map_err(backend)??;
         self.bindings.flush().map_err(backend)?;
         Ok(())
     }
@@ -69,6 +95,75 @@ impl SledStore {
         k.extend_from_slice(provider.as_str().as_bytes());
         k
     }
+}
+
+/// Runs `f` as one transaction over the bindings and their reauth index (retried by sled on a
+/// conflict, so `f` may run more than once). The outer error is sled's, the inner one `f`'s.
+fn in_both<T>(
+    bindings: &sled::Tree,
+    reauth: &sled::Tree,
+    f: impl Fn(
+        &TransactionalTree,
+        &TransactionalTree,
+    ) -> Result<T, ConflictableTransactionError<StoreError>>,
+) -> Result<Result<T, StoreError>, sled::Error> {
+    match (bindings, reauth).transaction(|(b, r)| f(b, r)) {
+        Ok(t) => Ok(Ok(t)),
+        Err(TransactionError::Abort(e)) => Ok(Err(e)),
+        Err(TransactionError::Storage(e)) => Err(e),
+    }
+}
+
+/// Keeps `key`'s place in the reauth index in step with its record.
+fn index_reauth(
+    reauth: &TransactionalTree,
+    key: &[u8],
+    needs_reauth: bool,
+) -> Result<(), UnabortableTransactionError> {
+    if needs_reauth {
+        reauth.insert(key, &[])?;
+    } else {
+        reauth.remove(key)?;
+    }
+    Ok(())
+}
+
+/// Fills the reauth index from the records, once per store (see [`REAUTH_INDEX_BUILT`]). Runs
+/// at open, before anything else writes. A record that does not decode stays out of the index:
+/// reading it fails anyway, and it must not keep the server from starting.
+fn build_reauth_index(
+    db: &sled::Db,
+    bindings: &sled::Tree,
+    reauth: &sled::Tree,
+) -> sled::Result<()> {
+    if db.contains_key(REAUTH_INDEX_BUILT)? {
+        return Ok(());
+    }
+    reauth.clear()?;
+    for item in bindings.iter() {
+        let (key, raw) = item?;
+        match decode(&raw) {
+            Ok(b) if b.reauth_reason.is_some() => {
+                reauth.insert(key, &[])?;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "a stored binding is unreadable; not counted as needing re-authorization")
+            }
+        }
+    }
+    db.insert(REAUTH_INDEX_BUILT, &[])?;
+    db.flush()?;
+    Ok(())
+}
+
+/// The provider in a binding key (`tenant \0 provider`), without reading the record.
+fn key_provider(key: &[u8]) -> Result<Provider, StoreError> {
+    key.iter()
+        .position(|&b| b == 0)
+        .and_then(|nul| std::str::from_utf8(&key[nul + 1..]).ok())
+        .and_then(Provider::parse)
+        .ok_or_else(|| StoreError::Backend("a binding key names no known provider".into()))
 }
 
 pub(super) fn backend(e: sled::Error) -> StoreError {
@@ -133,40 +228,48 @@ impl BindingStore for SledStore {
 
     async fn put(&self, b: &StoredBinding) -> Result<bool, StoreError> {
         let value = encode(b)?;
-        let (tree, key) = (self.bindings.clone(), Self::key(&b.tenant, b.provider));
+        let needs_reauth = b.reauth_reason.is_some();
+        let (tree, reauth) = (self.bindings.clone(), self.reauth.clone());
+        let key = Self::key(&b.tenant, b.provider);
         blocking(move || {
-            let old = tree.insert(key, value)?;
+            let old = in_both(&tree, &reauth, |t, r| {
+                let old = t.insert(key.as_slice(), value.as_slice())?;
+                index_reauth(r, &key, needs_reauth)?;
+                Ok(old.is_some())
+            })?;
             tree.flush()?;
-            Ok(old.is_some())
+            Ok(old)
         })
-        .await
+        .await?
     }
 
     async fn replace(&self, old: &StoredBinding, new: &StoredBinding) -> Result<bool, StoreError> {
         let (old, new_v) = (old.clone(), encode(new)?);
-        let (tree, key) = (self.bindings.clone(), Self::key(&new.tenant, new.provider));
+        let needs_reauth = new.reauth_reason.is_some();
+        let (tree, reauth) = (self.bindings.clone(), self.reauth.clone());
+        let key = Self::key(&new.tenant, new.provider);
         // Compared as records, not as bytes: a record an older version wrote lacks the fields
         // added since, which re-encoding `old` would add, and it would never match.
-        let swapped = blocking(move || loop {
-            let Some(current) = tree.get(&key)? else {
-                return Ok(Ok(false));
-            };
-            match decode(&current) {
-                Ok(record) if record == old => {}
-                Ok(_) => return Ok(Ok(false)),
-                Err(e) => return Ok(Err(e)),
-            }
-            // Changed between the read and the swap: look again.
-            if tree
-                .compare_and_swap(&key, Some(current), Some(new_v.clone()))?
-                .is_ok()
-            {
+        blocking(move || {
+            let swapped = in_both(&tree, &reauth, |t, r| {
+                let Some(current) = t.get(&key)? else {
+                    return Ok(false);
+                };
+                match decode(&current) {
+                    Ok(record) if record == old => {}
+                    Ok(_) => return Ok(false),
+                    Err(e) => return Err(ConflictableTransactionError::Abort(e)),
+                }
+                t.insert(key.as_slice(), new_v.as_slice())?;
+                index_reauth(r, &key, needs_reauth)?;
+                Ok(true)
+            })?;
+            if let Ok(true) = swapped {
                 tree.flush()?;
-                return Ok(Ok(true));
             }
+            Ok(swapped)
         })
-        .await?;
-        swapped
+        .await?
     }
 
     async fn delete(
@@ -174,13 +277,18 @@ impl BindingStore for SledStore {
         tenant: &str,
         provider: Provider,
     ) -> Result<Option<StoredBinding>, StoreError> {
-        let (tree, key) = (self.bindings.clone(), Self::key(tenant, provider));
+        let (tree, reauth) = (self.bindings.clone(), self.reauth.clone());
+        let key = Self::key(tenant, provider);
         let old = blocking(move || {
-            let old = tree.remove(key)?;
+            let old = in_both(&tree, &reauth, |t, r| {
+                let old = t.remove(key.as_slice())?;
+                r.remove(key.as_slice())?;
+                Ok(old)
+            })?;
             tree.flush()?;
             Ok(old)
         })
-        .await?;
+        .await??;
         old.map(|v| decode(&v)).transpose()
     }
 
@@ -250,18 +358,26 @@ impl BindingStore for SledStore {
     }
 
     async fn counts(&self) -> Result<Vec<(Provider, bool, u64)>, StoreError> {
-        // Every record is read: seconds for a million, so off the async workers.
-        let tree = self.bindings.clone();
+        // Keys only, no record decoded; still every key, so off the async workers.
+        let (tree, reauth) = (self.bindings.clone(), self.reauth.clone());
         let scan = move || -> Result<_, StoreError> {
-            let mut counts = std::collections::BTreeMap::new();
-            for v in tree.iter().values() {
-                let b = decode(&v.map_err(backend)?)?;
-                let key = (b.provider.as_str(), b.reauth_reason.is_some());
-                counts.entry(key).or_insert((b.provider, 0u64)).1 += 1;
+            // Per provider (ordered by name): all its bindings, and those needing reauth.
+            let mut counts = std::collections::BTreeMap::<&str, (Provider, u64, u64)>::new();
+            for key in tree.iter().keys() {
+                let p = key_provider(&key.map_err(backend)?)?;
+                counts.entry(p.as_str()).or_insert((p, 0, 0)).1 += 1;
+            }
+            for key in reauth.iter().keys() {
+                let key = key.map_err(backend)?;
+                let p = key_provider(&key)?;
+                counts.entry(p.as_str()).or_insert((p, 0, 0)).2 += 1;
             }
             Ok(counts
-                .into_iter()
-                .map(|((_, reauth), (p, n))| (p, reauth, n))
+                .into_values()
+                .flat_map(|(p, all, reauth)| {
+                    [(p, false, all.saturating_sub(reauth)), (p, true, reauth)]
+                })
+                .filter(|&(_, _, n)| n > 0)
                 .collect())
         };
         match tokio::task::spawn_blocking(scan).await {

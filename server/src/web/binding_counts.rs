@@ -1,5 +1,5 @@
-//! The `codesource_bindings` gauge of `/metrics`: counting reads every stored binding (seconds
-//! for a million), so a count is reused for a minute, and concurrent scrapes wait for the one
+//! The `codesource_bindings` gauge of `/metrics`: counting still walks every stored binding's
+//! key (sled) or row (PostgreSQL), so a count is reused for a minute, and concurrent scrapes wait for the one
 //! count in progress instead of starting their own.
 
 use crate::store::{BindingStore, StoreError};

@@ -118,13 +118,14 @@ async fn gitea_failures_say_what_is_wrong() {
     let addr = address(&app);
     let cases = [
         ("gitea-fake-revoked", json!("TokenInvalid")),
+        // Gitea names the scope the token lacks: the dialog says which to add.
         (
             "gitea-fake-user-only",
-            json!({"InsufficientScope": {"scopes": []}}),
+            json!({"MissingScopes": {"needed": ["read:repository"]}}),
         ),
         (
             "gitea-fake-repo-only",
-            json!({"InsufficientScope": {"scopes": []}}),
+            json!({"MissingScopes": {"needed": ["read:user"]}}),
         ),
     ];
     for (token, want) in cases {

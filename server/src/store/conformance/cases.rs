@@ -197,12 +197,40 @@ pub async fn counts_by_provider_and_reauth(s: &dyn Store) {
     let mut broken = binding("t3", GitLab, "d");
     broken.reauth_reason = Some(ReauthReason::RefreshRefused("invalid_grant".into()));
     s.put(&broken).await.unwrap();
-    let mut counts = s.counts().await.unwrap();
-    counts.sort();
+    let counts = async || {
+        let mut counts = s.counts().await.unwrap();
+        counts.sort();
+        counts
+    };
     assert_eq!(
-        counts,
+        counts().await,
         [(GitHub, false, 1), (GitLab, false, 2), (GitLab, true, 1)]
     );
+    // Marked for re-authorization (the health check's replace), then re-bound over (put).
+    let ok = s.get("t1", GitHub).await.unwrap().unwrap();
+    let mut refused = ok.clone();
+    refused.reauth_reason = Some(ReauthReason::RefreshRefused("invalid_grant".into()));
+    assert!(s.replace(&ok, &refused).await.unwrap());
+    assert_eq!(
+        counts().await,
+        [(GitHub, true, 1), (GitLab, false, 2), (GitLab, true, 1)]
+    );
+    assert!(
+        !s.replace(&ok, &refused).await.unwrap(),
+        "changed meanwhile"
+    );
+    assert_eq!(
+        counts().await,
+        [(GitHub, true, 1), (GitLab, false, 2), (GitLab, true, 1)]
+    );
+    s.put(&binding("t3", GitLab, "d")).await.unwrap();
+    assert_eq!(counts().await, [(GitHub, true, 1), (GitLab, false, 3)]);
+    s.delete("t1", GitHub).await.unwrap();
+    s.delete("t1", GitLab).await.unwrap();
+    assert_eq!(counts().await, [(GitLab, false, 2)]);
+    s.put(&broken).await.unwrap();
+    s.delete("t3", GitLab).await.unwrap();
+    assert_eq!(counts().await, [(GitLab, false, 1)]);
 }
 
 pub async fn audit_pages_newest_first(s: &dyn Store) {

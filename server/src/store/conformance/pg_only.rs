@@ -1,7 +1,7 @@
 //! PostgreSQL-only behavior: schema migrations across replicas, records written by a newer
 //! version, and how an unreachable database is reported.
 
-use super::{binding, entry, older_record, options, pending, tag, TestDb};
+use super::{admin_sql, binding, entry, older_record, options, pending, tag, TestDb};
 use crate::store::{
     AuditLog, BindingStore, MigrateError, PendingStore, PgStore, Store, StoreError,
 };
@@ -200,6 +200,32 @@ async fn unreachable_database_is_unavailable() {
         Err(e) => assert!(e.is_unavailable(), "{e:?}"),
         Ok(_) => panic!("connected to a closed port"),
     }
+}
+
+/// An activity entry that waits on a lock another session holds past the lock timeout is
+/// "not now" (the credential API answers 503 and the build service tries again), not a bug.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_activity_write_that_cannot_get_its_lock_is_unavailable() {
+    let db = TestDb::new(true).await;
+    // New connections (the replica's) wait at most this long for a lock.
+    admin_sql(
+        &db.admin,
+        &format!("ALTER DATABASE {} SET lock_timeout = '200ms'", db.name()),
+    )
+    .await;
+    let writer = db.replica().await;
+    let mut holder = db.store.pool().get().await.unwrap();
+    let lock = holder.transaction().await.unwrap();
+    lock.batch_execute("LOCK TABLE audit IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let err = writer.append(entry("t1", 1, "locked")).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    lock.rollback().await.unwrap();
+    writer.append(entry("t1", 2, "free")).await.unwrap();
+    drop(holder);
+    drop(writer);
+    db.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

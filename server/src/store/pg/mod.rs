@@ -174,26 +174,40 @@ pub(super) async fn within<T, E>(
 }
 
 /// Whether a failure is worth retrying, with nothing written: the connection broke or never
-/// came up (no database error at all: I/O, closed, timeout), the server is shutting down or
-/// refusing connections, a statement timed out, or a transaction was aborted by a
-/// serialization conflict or deadlock (what distributed databases ask clients to retry).
-/// Everything else the database said (constraint, syntax, permission), and a TLS refusal
-/// (an untrusted certificate stays untrusted), is a `Backend` error.
+/// came up (no database error at all: I/O, closed, timeout), or the database said so
+/// ([`retryable`]). Everything else the database said (constraint, syntax, permission), and a
+/// TLS refusal (an untrusted certificate stays untrusted), is a `Backend` error: a bug or a
+/// misconfiguration, which no retry fixes.
 pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
     let transient = match e.code() {
         None => !is_tls_refusal(&e),
-        Some(state) => {
-            let code = state.code();
-            code.starts_with("08") // connection exception
-                || code.starts_with("57P") // admin/crash shutdown, cannot connect now
-                || matches!(code, "53300" | "57014" | "40001" | "40P01")
-        }
+        Some(state) => retryable(state.code()),
     };
     if transient || e.is_closed() {
         StoreError::Unavailable(Box::new(e))
     } else {
         StoreError::Backend(Box::new(e))
     }
+}
+
+/// Whether a SQLSTATE says "not now" rather than "never": the same statement may succeed when
+/// the caller tries again (so the API answers 503, not 500).
+fn retryable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") // connection exception
+        || sqlstate.starts_with("53") // insufficient resources: disk, memory, too many connections
+        || matches!(
+            sqlstate,
+            // The transaction lost a serialization conflict or a deadlock: what databases
+            // ask clients to retry.
+            "40001" | "40P01"
+            // Administrator or crash shutdown, cannot connect now (starting up), the session
+            // was idle too long (57P04, database dropped, is not transient).
+            | "57P01" | "57P02" | "57P03" | "57P05"
+            // A statement or lock wait outlasted its timeout (a lock held by another session).
+            | "57014" | "55P03"
+            // A write reached a server in read-only mode (a standby after a failover).
+            | "25006"
+        )
 }
 
 /// A rustls error (certificate, protocol) somewhere in the cause chain; rustls hands it to
@@ -289,5 +303,37 @@ impl Store for PgStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retryable;
+
+    #[test]
+    fn retryable_sqlstates_are_the_transient_ones() {
+        for code in [
+            "08000", "08006", "08P01", // connection exceptions
+            "53000", "53100", "53200", "53300", "53400", // insufficient resources
+            "40001", "40P01", // serialization failure, deadlock
+            "57P01", "57P02", "57P03", "57P05", // shutdown, cannot connect now, idle session
+            "57014", "55P03", // statement timeout, lock not available
+            "25006", // read-only (a standby after failover)
+        ] {
+            assert!(retryable(code), "{code} is retryable");
+        }
+        for code in [
+            "23505", // unique violation
+            "23502", // not null violation
+            "42601", // syntax error
+            "42P01", // undefined table
+            "42501", // insufficient privilege
+            "22P02", // invalid text representation
+            "57P04", // database dropped
+            "XX000", // internal error
+            "40002", // integrity constraint violation (in a transaction)
+        ] {
+            assert!(!retryable(code), "{code} is a bug, not retryable");
+        }
     }
 }

@@ -127,3 +127,55 @@ async fn replace_matches_a_record_an_older_version_wrote() {
         "no longer the same"
     );
 }
+
+/// `/metrics` counts from keys and the reauth index: a record that does not decode is still
+/// counted (decoding every record on each scrape is what this avoids).
+#[tokio::test]
+async fn counts_do_not_decode_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SledStore::open(dir.path()).unwrap();
+    s.put(&binding("t1", "alice")).await.unwrap();
+    let mut refused = binding("t2", "bob");
+    refused.reauth_reason = Some(app::api::ReauthReason::RefreshRefused("x".into()));
+    s.put(&refused).await.unwrap();
+    s.bindings
+        .insert(SledStore::key("t1", Provider::GitLab), &b"{not json"[..])
+        .unwrap();
+    assert!(s.get("t1", Provider::GitLab).await.is_err(), "unreadable");
+    assert_eq!(
+        s.counts().await.unwrap(),
+        [(Provider::GitLab, false, 1), (Provider::GitLab, true, 1)]
+    );
+}
+
+/// A store written before the reauth index existed gets it built when opened.
+#[tokio::test]
+async fn opening_an_older_store_builds_the_reauth_index() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = SledStore::open(dir.path()).unwrap();
+        s.put(&binding("t1", "alice")).await.unwrap();
+        let mut refused = binding("t2", "bob");
+        refused.reauth_reason = Some(app::api::ReauthReason::RefreshRefused("x".into()));
+        s.put(&refused).await.unwrap();
+        // As an older version left it: records only.
+        s.reauth.clear().unwrap();
+        s.db.remove(REAUTH_INDEX_BUILT).unwrap();
+        s.db.flush().unwrap();
+    }
+    let mut tries = 0;
+    let s = loop {
+        match SledStore::open(dir.path()) {
+            Ok(s) => break s,
+            Err(_) if tries < 100 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(
+        s.counts().await.unwrap(),
+        [(Provider::GitLab, false, 1), (Provider::GitLab, true, 1)]
+    );
+}
