@@ -53,9 +53,7 @@ impl Health {
             limit: Arc::new(tokio::sync::Semaphore::new(CONCURRENCY)),
             // What a page load claims stays claimed this long: another claim meanwhile finds
             // nothing new (bar a binding that went stale in between, which waits a little).
-            recent: std::sync::Mutex::new(recent::RecentChecks::new(
-                interval.min(Duration::from_secs(CLAIM_SECS as u64)),
-            )),
+            recent: std::sync::Mutex::new(recent::RecentChecks::new(interval.min(CLAIM))),
             tenant_runs: Default::default(),
         }
     }

@@ -217,12 +217,13 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
 /// Retention: drops old activity, expired pending items, flows and leases, at start and then
 /// hourly. Every replica may run it; deleting what is already gone is a no-op.
 fn spawn_sweeps(store: Arc<dyn store::Store>, config: &Config) {
-    let retention = config.audit_retention.as_secs() as i64;
-    let ephemeral = config.pending_ttl.max(oauth_flow::STATE_TTL).as_millis() as i64;
+    let retention = config.audit_retention;
+    let ephemeral = config.pending_ttl.max(oauth_flow::STATE_TTL);
     tokio::spawn(async move {
         loop {
             match store
-                .sweep(util::now_secs() - retention, util::now_millis() - ephemeral)
+                // Cutoffs from the store's clock (the database's), not this replica's.
+                .sweep(retention, ephemeral)
                 .await
             {
                 Ok(swept) => tracing::debug!(?swept, "retention sweep"),

@@ -10,8 +10,8 @@ use crate::crypto::Cipher;
 use crate::hosts::Hosts;
 use crate::providers::limits::{TenantLimits, PER_TENANT};
 use crate::providers::oauth::{Authorized, OAuthProvider};
-use crate::store::{flow_aad, FlowRecord, Store, StoreError};
-use crate::util::{hex, now_millis};
+use crate::store::{flow_aad, FlowRecord, Store, StoreError, TakenFlow};
+use crate::util::hex;
 use app::api::service::Caller;
 use app::api::{ApiError, HostError, Provider};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
@@ -143,11 +143,12 @@ impl OAuthFlows {
             provider,
             browser_hash: hex(&hash(&browser)),
             popup,
-            created_at: now_millis(),
+            // The store stamps its own time (one clock for every replica).
+            created_at: 0,
             extra_scopes,
         };
         self.store
-            .insert_flow(&record, MAX_FLOWS_PER_TENANT)
+            .insert_flow(&record, MAX_FLOWS_PER_TENANT, self.ttl)
             .await
             .map_err(|e| {
                 crate::service::store_failed(caller, "storing the OAuth flow failed", &e)
@@ -262,13 +263,15 @@ impl OAuthFlows {
         // Removed whatever happens next: a state is good for one attempt only.
         let flow = self
             .store
-            .take_flow(&hex(&hash(state)))
+            .take_flow(&hex(&hash(state)), self.ttl)
             .await
-            .map_err(|e: StoreError| Refused::Store(format!("store: {e}")))?
-            .ok_or(Refused::Unknown)?;
-        if now_millis() - flow.created_at >= self.ttl.as_millis() as i64 {
-            return Err(Refused::Expired);
-        }
+            .map_err(|e: StoreError| Refused::Store(format!("store: {e}")))?;
+        // Judged by the store's clock, not this replica's.
+        let flow = match flow {
+            Some(TakenFlow::Fresh(flow)) => flow,
+            Some(TakenFlow::Expired) => return Err(Refused::Expired),
+            None => return Err(Refused::Unknown),
+        };
         if flow.provider != provider {
             return Err(Refused::OtherHost);
         }
@@ -299,6 +302,8 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+#[cfg(test)]
+mod clock_skew;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! drops it. Each entry is bound to the tenant that made it and can be taken only once.
 
 use crate::store::{PendingItem, PendingRecord, Store, StoreError};
-use crate::util::now_millis;
 use app::api::Provider;
 use rand::RngCore;
 use std::sync::Arc;
@@ -29,10 +28,6 @@ impl Pending {
         Pending { store, ttl }
     }
 
-    fn fresh_after(&self) -> i64 {
-        now_millis() - self.ttl.as_millis() as i64
-    }
-
     /// Stores `item` for `tenant`; returns its id (128 random bits, hex).
     pub async fn insert(&self, tenant: &str, item: PendingItem) -> Result<String, StoreError> {
         let mut raw = [0u8; 16];
@@ -40,10 +35,13 @@ impl Pending {
         let record = PendingRecord {
             id: crate::util::hex(&raw),
             tenant: tenant.to_string(),
-            created_at: now_millis(),
+            // The store stamps its own time (one clock for every replica).
+            created_at: 0,
             item,
         };
-        self.store.insert_pending(&record, MAX_PER_TENANT).await?;
+        self.store
+            .insert_pending(&record, MAX_PER_TENANT, self.ttl)
+            .await?;
         Ok(record.id)
     }
 
@@ -53,10 +51,7 @@ impl Pending {
         if !valid_id(id) {
             return Ok(None);
         }
-        let r = self
-            .store
-            .take_pending(tenant, id, self.fresh_after())
-            .await?;
+        let r = self.store.take_pending(tenant, id, self.ttl).await?;
         Ok(r.map(|r| r.item))
     }
 
@@ -65,10 +60,7 @@ impl Pending {
         if !valid_id(id) {
             return Ok(None);
         }
-        let r = self
-            .store
-            .peek_pending(tenant, id, self.fresh_after())
-            .await?;
+        let r = self.store.peek_pending(tenant, id, self.ttl).await?;
         Ok(r.map(|r| r.item))
     }
 
@@ -80,8 +72,11 @@ impl Pending {
     ) -> Result<Option<(String, PendingItem)>, StoreError> {
         let r = self
             .store
-            .latest_pending(tenant, provider, self.fresh_after())
+            .latest_pending(tenant, provider, self.ttl)
             .await?;
         Ok(r.map(|r| (r.id, r.item)))
     }
 }
+
+#[cfg(test)]
+mod clock_skew;

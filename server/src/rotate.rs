@@ -247,6 +247,8 @@ mod tests {
     use crate::store::{AutoBuildStore, BindingStore, FlowStore, PendingStore, SledStore};
     use app::api::Provider;
 
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
     fn key(b: u8) -> SecretBytes {
         SecretBytes::new(vec![b; 32])
     }
@@ -272,10 +274,10 @@ mod tests {
         );
         p.item.token = old.seal(&secret, &aad("t1", Provider::Gitee));
         p.item.refresh_token = Some(old.seal(&secret, &aad("t1", Provider::Gitee)));
-        store.insert_pending(&p, 16).await.unwrap();
+        store.insert_pending(&p, 16, HOUR).await.unwrap();
         let mut f = flow("f1", "t1", crate::util::now_millis());
         f.verifier = Some(old.seal(&secret, &flow_aad("f1")));
-        store.insert_flow(&f, 16).await.unwrap();
+        store.insert_flow(&f, 16, HOUR).await.unwrap();
         // Sealed with a key nobody configured.
         let mut lost = binding("t2", Provider::GitLab, "bob");
         lost.token = Cipher::new(&key(9))
@@ -311,13 +313,16 @@ mod tests {
             "glpat-secret"
         );
         let p = store
-            .take_pending("t1", &"a".repeat(32), 0)
+            .take_pending("t1", &"a".repeat(32), HOUR)
             .await
             .unwrap()
             .unwrap();
         let rt = p.item.refresh_token.unwrap();
         assert!(new_only.open(&rt, &aad("t1", Provider::Gitee)).is_ok());
-        let f = store.take_flow("f1").await.unwrap().unwrap();
+        let Some(crate::store::TakenFlow::Fresh(f)) = store.take_flow("f1", HOUR).await.unwrap()
+        else {
+            panic!("the flow is there and fresh")
+        };
         assert!(new_only.open(&f.verifier.unwrap(), &flow_aad("f1")).is_ok());
         let r = store.registration_by_rid("rid-1").await.unwrap().unwrap();
         assert!(new_only.open(&r.secret, &hook_aad("rid-1")).is_ok());

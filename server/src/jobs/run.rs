@@ -39,6 +39,7 @@ fn transient(e: &HostError) -> bool {
         | HostError::TokenExpired
         | HostError::TokenRevoked
         | HostError::InsufficientScope { .. }
+        | HostError::MissingScopes { .. }
         | HostError::OAuthDenied
         | HostError::OAuthExchange { .. }
         | HostError::UserLookupFailed

@@ -4,20 +4,24 @@ use super::*;
 use crate::secret::{SecretBytes, SecretString};
 
 pub(crate) fn flows() -> (OAuthFlows, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(crate::store::SledStore::open(dir.path()).unwrap());
+    (flows_on(store), dir)
+}
+
+/// Flows for a GitHub app on `store`.
+pub(super) fn flows_on(store: Arc<dyn Store>) -> OAuthFlows {
     let mut c = Config::defaults();
     c.hosts.get_mut(Provider::GitHub).app = Some(crate::config::OAuthApp {
         client_id: "id".into(),
         client_secret: SecretString::new("s".into()),
     });
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(crate::store::SledStore::open(dir.path()).unwrap());
     let cipher = Arc::new(Cipher::new(&SecretBytes::new(vec![1; 32])).unwrap());
     let hosts = Arc::new(Hosts::from_config(&c, "http://127.0.0.1:3000").unwrap());
-    let f = OAuthFlows::new(&c, hosts, store, cipher);
-    (f, dir)
+    OAuthFlows::new(&c, hosts, store, cipher)
 }
 
-fn caller(tenant: &str) -> Caller {
+pub(super) fn caller(tenant: &str) -> Caller {
     Caller {
         user_id: "u".into(),
         user_name: "U".into(),
@@ -27,7 +31,7 @@ fn caller(tenant: &str) -> Caller {
     }
 }
 
-fn state_of(url: &str) -> String {
+pub(super) fn state_of(url: &str) -> String {
     url.split("state=")
         .nth(1)
         .unwrap()

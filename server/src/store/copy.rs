@@ -7,6 +7,10 @@
 
 use super::{AuditEntry, Store, StoreError};
 use std::collections::HashMap;
+use std::time::Duration;
+
+/// A TTL under which nothing stored counts as expired (copying takes everything along).
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 const PAGE: usize = 500;
 
@@ -34,9 +38,10 @@ pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreE
         }
     }
     for p in from.all_pending().await? {
-        if to.peek_pending(&p.tenant, &p.id, i64::MIN).await?.is_none() {
+        if to.peek_pending(&p.tenant, &p.id, FOREVER).await?.is_none() {
             // No per-tenant bound while copying: everything that was there comes along.
-            to.insert_pending(&p, usize::MAX).await?;
+            // Stamped anew by the target: a copied entry lives its TTL again from here.
+            to.insert_pending(&p, usize::MAX, FOREVER).await?;
             copied.pending += 1;
         }
     }
@@ -48,7 +53,7 @@ pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreE
         .collect();
     for f in from.all_flows().await? {
         if !existing_flows.contains(&f.state_hash) {
-            to.insert_flow(&f, usize::MAX).await?;
+            to.insert_flow(&f, usize::MAX, FOREVER).await?;
             copied.flows += 1;
         }
     }
@@ -142,10 +147,13 @@ mod tests {
         sled.insert_pending(
             &pending("a".repeat(32).as_str(), "t1", Provider::GitLab, now),
             16,
+            FOREVER,
         )
         .await
         .unwrap();
-        sled.insert_flow(&flow("f1", "t2", now), 16).await.unwrap();
+        sled.insert_flow(&flow("f1", "t2", now), 16, FOREVER)
+            .await
+            .unwrap();
         let mut reg = registration("rid-1", reg_key("t1", Provider::GitHub, "42"));
         reg.last_delivery_at = Some(now);
         sled.put_registration(&reg).await.unwrap();
@@ -183,11 +191,11 @@ mod tests {
         assert_eq!(db.store.page("t2", None, 50).await.unwrap().0.len(), 4);
         assert!(db
             .store
-            .take_pending("t1", &"a".repeat(32), 0)
+            .take_pending("t1", &"a".repeat(32), FOREVER)
             .await
             .unwrap()
             .is_some());
-        assert!(db.store.take_flow("f1").await.unwrap().is_some());
+        assert!(db.store.take_flow("f1", FOREVER).await.unwrap().is_some());
         assert_eq!(
             db.store.registration_by_rid("rid-1").await.unwrap(),
             Some(reg)

@@ -36,6 +36,7 @@ pub use records::{
 pub use sled_store::SledStore;
 
 use app::api::Provider;
+use std::time::Duration;
 
 /// Current record format. Readers accept this version and refuse newer ones.
 pub const RECORD_VERSION: u32 = 1;
@@ -138,36 +139,44 @@ pub trait AuditLog: Send + Sync + 'static {
     ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError>;
 }
 
-/// Checked or authorized accounts waiting for Confirm. Times are Unix milliseconds; an entry
-/// created at or before `fresh_after` counts as expired and is never returned.
+/// Checked or authorized accounts waiting for Confirm. The store stamps `created_at` (Unix
+/// milliseconds) on insert and judges freshness by its own clock, the same one for every
+/// replica: on PostgreSQL the database's, so a replica whose clock is off neither refuses a
+/// fresh entry nor hands out an expired one; sled is one process, and its clock is the
+/// store's. An entry is fresh while younger than the `ttl` a call passes; an expired entry is
+/// never returned.
 #[async_trait::async_trait]
 pub trait PendingStore: Send + Sync + 'static {
-    /// Stores a new entry; beyond `max_per_tenant` entries of its tenant the oldest go.
+    /// Stores a new entry (its `created_at` replaced by the store's now); beyond
+    /// `max_per_tenant` entries of its tenant the oldest go, and so do its entries older than
+    /// `ttl`.
     async fn insert_pending(
         &self,
         record: &PendingRecord,
         max_per_tenant: usize,
+        ttl: Duration,
     ) -> Result<(), StoreError>;
     /// Removes and returns the entry if it exists, is fresh and belongs to `tenant`; atomic, so
-    /// of two concurrent takes (on any replicas) at most one gets it.
+    /// of two concurrent takes (on any replicas) at most one gets it. May remove the tenant's
+    /// expired entries on the way.
     async fn take_pending(
         &self,
         tenant: &str,
         id: &str,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError>;
     async fn peek_pending(
         &self,
         tenant: &str,
         id: &str,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError>;
     /// The newest fresh entry of `tenant` for `provider`.
     async fn latest_pending(
         &self,
         tenant: &str,
         provider: Provider,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError>;
     /// Every stored entry, fresh or not (rotation and copying; bounded by the sweeps).
     async fn all_pending(&self) -> Result<Vec<PendingRecord>, StoreError>;
@@ -179,18 +188,33 @@ pub trait PendingStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 }
 
-/// OAuth flows between Bind and the callback, keyed by the hash of their `state`.
+/// A flow taken by its state, judged by the store's clock (see [`PendingStore`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum TakenFlow {
+    Fresh(FlowRecord),
+    /// Consumed all the same: a state is good for one attempt.
+    Expired,
+}
+
+/// OAuth flows between Bind and the callback, keyed by the hash of their `state`. Like pending
+/// entries, `created_at` is stamped by the store and expiry judged by its clock.
 #[async_trait::async_trait]
 pub trait FlowStore: Send + Sync + 'static {
-    /// Stores a new flow; beyond `max_per_tenant` flows of its tenant the oldest go.
+    /// Stores a new flow (its `created_at` replaced by the store's now); beyond
+    /// `max_per_tenant` flows of its tenant the oldest go, and so do its flows older than `ttl`.
     async fn insert_flow(
         &self,
         record: &FlowRecord,
         max_per_tenant: usize,
+        ttl: Duration,
     ) -> Result<(), StoreError>;
     /// Removes and returns the flow in one atomic step: a state is good for one callback,
-    /// whichever replica it reaches.
-    async fn take_flow(&self, state_hash: &str) -> Result<Option<FlowRecord>, StoreError>;
+    /// whichever replica it reaches. Fresh while younger than `ttl`.
+    async fn take_flow(
+        &self,
+        state_hash: &str,
+        ttl: Duration,
+    ) -> Result<Option<TakenFlow>, StoreError>;
     /// Every stored flow (rotation; bounded by the sweeps).
     async fn all_flows(&self) -> Result<Vec<FlowRecord>, StoreError>;
     async fn replace_flow(&self, old: &FlowRecord, new: &FlowRecord) -> Result<bool, StoreError>;
@@ -329,12 +353,33 @@ pub struct Swept {
 pub trait Store:
     BindingStore + AuditLog + PendingStore + FlowStore + Leases + AutoBuildStore + JobStore
 {
+    /// The store's clock in Unix milliseconds: on PostgreSQL the database's, the one clock every
+    /// replica's expiries are measured on; on sled this process's.
+    async fn now_ms(&self) -> Result<i64, StoreError>;
     /// Drops audit entries older than `audit_before` (Unix seconds), pending items and flows
     /// created at or before `ephemeral_before` (Unix milliseconds) and leases that have ended
     /// (by the store's clock, see [`Leases`]); build events, remembered delivery ids and
     /// delivery log entries older than `audit_before` too (an event's outbox row goes with
     /// it). Idempotent: every replica may run it.
-    async fn sweep(&self, audit_before: i64, ephemeral_before: i64) -> Result<Swept, StoreError>;
+    async fn sweep_before(
+        &self,
+        audit_before: i64,
+        ephemeral_before: i64,
+    ) -> Result<Swept, StoreError>;
+    /// [`Store::sweep_before`] with cutoffs measured back from the store's clock
+    /// ([`Store::now_ms`]), not the calling replica's: activity older than `audit_retention`,
+    /// pending items and flows older than `ephemeral_ttl`.
+    async fn sweep(
+        &self,
+        audit_retention: Duration,
+        ephemeral_ttl: Duration,
+    ) -> Result<Swept, StoreError> {
+        let now_ms = self.now_ms().await?;
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let audit_before = (now_ms / 1000).saturating_sub(ms(audit_retention) / 1000);
+        self.sweep_before(audit_before, now_ms.saturating_sub(ms(ephemeral_ttl)))
+            .await
+    }
     /// A short name for logs (`sled`, `postgres`).
     fn backend(&self) -> &'static str;
 }

@@ -283,10 +283,10 @@ mod tests {
         s.audit
             .insert(k, serde_json::to_vec(&packed).unwrap())
             .unwrap();
-        let swept = s.sweep(200, 0).await.unwrap();
+        let swept = s.sweep_before(200, 0).await.unwrap();
         assert_eq!(swept.audit, 2);
         let (left, _) = s.page("t1", None, 10).await.unwrap();
         assert_eq!(left.iter().map(tag).collect::<Vec<_>>(), ["new"]);
-        assert_eq!(s.sweep(200, 0).await.unwrap().audit, 0, "idempotent");
+        assert_eq!(s.sweep_before(200, 0).await.unwrap().audit, 0, "idempotent");
     }
 }

@@ -5,10 +5,11 @@
 
 use super::sled_store::{backend, blocking, tenant_prefix};
 use super::{FlowRecord, FlowStore, Leases, PendingRecord, PendingStore, SledStore};
-use super::{Store, StoreError, Swept};
+use super::{Store, StoreError, Swept, TakenFlow};
 use crate::util::now_millis;
 use app::api::Provider;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::time::Duration;
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(StoreError::Corrupt)
@@ -68,9 +69,25 @@ fn all<T: DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<T>, StoreError> {
         .collect()
 }
 
+/// The oldest `created_at` still fresh for `ttl`, by this process's clock (the store's).
+fn fresh_after(ttl: Duration) -> i64 {
+    let ttl = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+    now_millis().saturating_sub(ttl)
+}
+
 #[async_trait::async_trait]
 impl PendingStore for SledStore {
-    async fn insert_pending(&self, r: &PendingRecord, max: usize) -> Result<(), StoreError> {
+    async fn insert_pending(
+        &self,
+        r: &PendingRecord,
+        max: usize,
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        // One process: its clock is the store's. Expired entries wait for the sweep.
+        let r = &PendingRecord {
+            created_at: now_millis(),
+            ..r.clone()
+        };
         let mut existing = Vec::new();
         for item in self.pending.scan_prefix(tenant_prefix(&r.tenant)) {
             let (k, v) = item.map_err(backend)?;
@@ -84,8 +101,9 @@ impl PendingStore for SledStore {
         &self,
         tenant: &str,
         id: &str,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError> {
+        let fresh_after = fresh_after(ttl);
         let (tree, key) = (self.pending.clone(), pending_key(tenant, id));
         let taken = blocking(move || {
             let v = tree.remove(key)?;
@@ -104,8 +122,9 @@ impl PendingStore for SledStore {
         &self,
         tenant: &str,
         id: &str,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError> {
+        let fresh_after = fresh_after(ttl);
         let v = self.pending.get(pending_key(tenant, id)).map_err(backend)?;
         Ok(v.map(|v| decode::<PendingRecord>(&v))
             .transpose()?
@@ -116,8 +135,9 @@ impl PendingStore for SledStore {
         &self,
         tenant: &str,
         provider: Provider,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError> {
+        let fresh_after = fresh_after(ttl);
         let mut newest: Option<PendingRecord> = None;
         for v in self.pending.scan_prefix(tenant_prefix(tenant)).values() {
             let r: PendingRecord = decode(&v.map_err(backend)?)?;
@@ -145,7 +165,16 @@ impl PendingStore for SledStore {
 
 #[async_trait::async_trait]
 impl FlowStore for SledStore {
-    async fn insert_flow(&self, r: &FlowRecord, max: usize) -> Result<(), StoreError> {
+    async fn insert_flow(
+        &self,
+        r: &FlowRecord,
+        max: usize,
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let r = &FlowRecord {
+            created_at: now_millis(),
+            ..r.clone()
+        };
         let mut existing = Vec::new();
         for item in self.flows.iter() {
             let (k, v) = item.map_err(backend)?;
@@ -158,7 +187,11 @@ impl FlowStore for SledStore {
         insert_bounded(self.flows.clone(), existing, max, key, encode(r)?).await
     }
 
-    async fn take_flow(&self, state_hash: &str) -> Result<Option<FlowRecord>, StoreError> {
+    async fn take_flow(
+        &self,
+        state_hash: &str,
+        ttl: Duration,
+    ) -> Result<Option<TakenFlow>, StoreError> {
         let (tree, key) = (self.flows.clone(), state_hash.as_bytes().to_vec());
         let v = blocking(move || {
             let v = tree.remove(key)?;
@@ -166,7 +199,13 @@ impl FlowStore for SledStore {
             Ok(v)
         })
         .await?;
-        v.map(|v| decode(&v)).transpose()
+        let Some(v) = v else { return Ok(None) };
+        let flow: FlowRecord = decode(&v)?;
+        Ok(Some(if flow.created_at > fresh_after(ttl) {
+            TakenFlow::Fresh(flow)
+        } else {
+            TakenFlow::Expired
+        }))
     }
 
     async fn all_flows(&self) -> Result<Vec<FlowRecord>, StoreError> {
@@ -234,7 +273,15 @@ impl Leases for SledStore {
 
 #[async_trait::async_trait]
 impl Store for SledStore {
-    async fn sweep(&self, audit_before: i64, ephemeral_before: i64) -> Result<Swept, StoreError> {
+    async fn now_ms(&self) -> Result<i64, StoreError> {
+        Ok(now_millis())
+    }
+
+    async fn sweep_before(
+        &self,
+        audit_before: i64,
+        ephemeral_before: i64,
+    ) -> Result<Swept, StoreError> {
         let mut swept = Swept::default();
         let now_ms = now_millis();
         // Audit keys are per tenant, so look at each entry's time. A value holds several

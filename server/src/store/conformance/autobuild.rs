@@ -415,12 +415,12 @@ pub async fn autobuild_sweep(s: &dyn Store) {
     )
     .await
     .unwrap();
-    let swept = s.sweep(t - 100, 0).await.unwrap();
+    let swept = s.sweep_before(t - 100, 0).await.unwrap();
     assert_eq!(
         (swept.build_events, swept.delivery_ids, swept.delivery_log),
         (1, 1, 1)
     );
-    let again = s.sweep(t - 100, 0).await.unwrap();
+    let again = s.sweep_before(t - 100, 0).await.unwrap();
     assert_eq!(
         (again.build_events, again.delivery_ids, again.delivery_log),
         (0, 0, 0)

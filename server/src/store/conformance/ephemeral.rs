@@ -1,54 +1,110 @@
 //! Case bodies for the short-lived state: pending items, OAuth flows, leases, and sweeps.
 
 use super::{entry, flow, pending, winners};
-use crate::store::{FlowRecord, PendingRecord, Store, Swept};
+use crate::store::{FlowRecord, PendingRecord, Store, Swept, TakenFlow};
 use app::api::Provider::{GitHub, GitLab, Gitee};
 use std::time::Duration;
 
-const NOW_MS: i64 = 1_800_000_000_000;
+/// Long enough that nothing a case inserts expires during it.
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// `r` as stored: the store stamps `created_at` with its own clock on insert.
+fn unstamped<T: Stamped>(r: Option<T>) -> Option<T> {
+    r.map(|mut r| {
+        *r.created_at() = 0;
+        r
+    })
+}
+
+trait Stamped {
+    fn created_at(&mut self) -> &mut i64;
+}
+
+impl Stamped for PendingRecord {
+    fn created_at(&mut self) -> &mut i64 {
+        &mut self.created_at
+    }
+}
+
+impl Stamped for FlowRecord {
+    fn created_at(&mut self) -> &mut i64 {
+        &mut self.created_at
+    }
+}
+
+/// A fresh flow taken, unstamped; `None` for an unknown one; panics on an expired one.
+async fn take_fresh(s: &dyn Store, state_hash: &str) -> Option<FlowRecord> {
+    match s.take_flow(state_hash, HOUR).await.unwrap() {
+        Some(TakenFlow::Fresh(f)) => unstamped(Some(f)),
+        Some(TakenFlow::Expired) => panic!("{state_hash} expired within an hour"),
+        None => None,
+    }
+}
+
+/// Lets the store's millisecond clock move on, so that inserts are ordered by `created_at`.
+async fn tick() {
+    tokio::time::sleep(Duration::from_millis(3)).await;
+}
 
 pub async fn pending_single_use_and_tenant_bound(s: &dyn Store) {
-    let p = pending("p1", "t1", GitLab, NOW_MS);
-    s.insert_pending(&p, 10).await.unwrap();
-    let fresh = NOW_MS - 1;
+    let p = pending("p1", "t1", GitLab, 0);
+    s.insert_pending(&p, 10, HOUR).await.unwrap();
     assert!(
-        s.take_pending("t2", "p1", fresh).await.unwrap().is_none(),
+        s.take_pending("t2", "p1", HOUR).await.unwrap().is_none(),
         "other tenant"
     );
-    assert!(s.peek_pending("t2", "p1", fresh).await.unwrap().is_none());
+    assert!(s.peek_pending("t2", "p1", HOUR).await.unwrap().is_none());
     assert_eq!(
-        s.peek_pending("t1", "p1", fresh).await.unwrap(),
+        unstamped(s.peek_pending("t1", "p1", HOUR).await.unwrap()),
         Some(p.clone()),
         "untouched"
     );
-    assert_eq!(s.take_pending("t1", "p1", fresh).await.unwrap(), Some(p));
+    assert_eq!(
+        unstamped(s.take_pending("t1", "p1", HOUR).await.unwrap()),
+        Some(p)
+    );
     assert!(
-        s.take_pending("t1", "p1", fresh).await.unwrap().is_none(),
+        s.take_pending("t1", "p1", HOUR).await.unwrap().is_none(),
         "single use"
     );
-    assert!(s.peek_pending("t1", "p1", fresh).await.unwrap().is_none());
-    assert!(s.take_pending("t1", "nope", fresh).await.unwrap().is_none());
+    assert!(s.peek_pending("t1", "p1", HOUR).await.unwrap().is_none());
+    assert!(s.take_pending("t1", "nope", HOUR).await.unwrap().is_none());
 }
 
 pub async fn pending_expiry_bound_and_latest(s: &dyn Store) {
-    let p = pending("old", "t1", GitLab, 1_000);
-    s.insert_pending(&p, 10).await.unwrap();
+    let before = s.now_ms().await.unwrap();
+    let p = pending("old", "t1", GitLab, 0);
+    s.insert_pending(&p, 10, HOUR).await.unwrap();
+    let stamped = s.peek_pending("t1", "old", HOUR).await.unwrap().unwrap();
+    let after = s.now_ms().await.unwrap();
     assert!(
-        s.peek_pending("t1", "old", 1_000).await.unwrap().is_none(),
-        "created at fresh_after"
+        (before..=after).contains(&stamped.created_at),
+        "stamped by the store's clock"
     );
-    assert_eq!(s.peek_pending("t1", "old", 999).await.unwrap(), Some(p));
+    tick().await;
+    assert!(
+        s.peek_pending("t1", "old", Duration::ZERO)
+            .await
+            .unwrap()
+            .is_none(),
+        "older than the TTL"
+    );
     // Whether an expired take also deletes the entry is the backend's choice: it is never
     // handed out.
-    assert!(s.take_pending("t1", "old", 1_000).await.unwrap().is_none());
-    s.insert_pending(&pending("kept", "t1", GitLab, 1_500), 10)
+    assert!(s
+        .take_pending("t1", "old", Duration::ZERO)
+        .await
+        .unwrap()
+        .is_none());
+    s.insert_pending(&pending("kept", "t1", GitLab, 0), 10, HOUR)
         .await
         .unwrap();
 
     // Beyond the bound, the tenant's oldest go; other tenants keep theirs.
     for i in 0..4 {
-        let r = pending(&format!("b{i}"), "t5", GitLab, 2_000 + i);
-        s.insert_pending(&r, 3).await.unwrap();
+        tick().await;
+        let r = pending(&format!("b{i}"), "t5", GitLab, 0);
+        s.insert_pending(&r, 3, HOUR).await.unwrap();
     }
     let all = s.all_pending().await.unwrap();
     let mut t5: Vec<_> = all
@@ -63,36 +119,47 @@ pub async fn pending_expiry_bound_and_latest(s: &dyn Store) {
         "other tenants keep theirs"
     );
 
-    for (id, provider, at) in [("l1", GitLab, 10), ("l2", GitLab, 20), ("l3", GitHub, 30)] {
-        s.insert_pending(&pending(id, "t6", provider, at), 10)
+    for (id, provider) in [("l1", GitLab), ("l2", GitLab), ("l3", GitHub)] {
+        tick().await;
+        s.insert_pending(&pending(id, "t6", provider, 0), 10, HOUR)
             .await
             .unwrap();
     }
-    let latest = |p, fresh| s.latest_pending("t6", p, fresh);
-    assert_eq!(latest(GitLab, 0).await.unwrap().unwrap().id, "l2");
-    assert_eq!(latest(GitHub, 0).await.unwrap().unwrap().id, "l3");
-    assert!(latest(GitLab, 20).await.unwrap().is_none(), "expired");
-    assert!(latest(Gitee, 0).await.unwrap().is_none());
-    assert!(s.latest_pending("t1", GitHub, 0).await.unwrap().is_none());
+    tick().await;
+    let latest = |p, ttl| s.latest_pending("t6", p, ttl);
+    assert_eq!(latest(GitLab, HOUR).await.unwrap().unwrap().id, "l2");
+    assert_eq!(latest(GitHub, HOUR).await.unwrap().unwrap().id, "l3");
+    assert!(
+        latest(GitLab, Duration::ZERO).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(latest(Gitee, HOUR).await.unwrap().is_none());
+    assert!(s
+        .latest_pending("t1", GitHub, HOUR)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 pub async fn pending_concurrent_takes_one_wins(s: &dyn Store) {
-    s.insert_pending(&pending("race", "t1", GitLab, NOW_MS), 10)
+    s.insert_pending(&pending("race", "t1", GitLab, 0), 10, HOUR)
         .await
         .unwrap();
-    let won = winners(8, || s.take_pending("t1", "race", 0)).await;
+    let won = winners(8, || s.take_pending("t1", "race", HOUR)).await;
     assert_eq!(won, 1);
 }
 
 pub async fn pending_replace(s: &dyn Store) {
-    let old = pending("p", "t1", GitLab, NOW_MS);
-    s.insert_pending(&old, 10).await.unwrap();
+    s.insert_pending(&pending("p", "t1", GitLab, 0), 10, HOUR)
+        .await
+        .unwrap();
+    let old = s.peek_pending("t1", "p", HOUR).await.unwrap().unwrap();
     let mut new = old.clone();
     new.item.token.kid = "k2".into();
     assert!(s.replace_pending(&old, &new).await.unwrap());
     assert!(!s.replace_pending(&old, &new).await.unwrap(), "stale old");
     assert_eq!(
-        s.peek_pending("t1", "p", 0).await.unwrap(),
+        s.peek_pending("t1", "p", HOUR).await.unwrap(),
         Some(new.clone())
     );
     let missing = PendingRecord {
@@ -104,21 +171,31 @@ pub async fn pending_replace(s: &dyn Store) {
 }
 
 pub async fn flows_take_once_and_bound(s: &dyn Store) {
-    let f = flow("h1", "t1", NOW_MS);
-    s.insert_flow(&f, 10).await.unwrap();
-    assert_eq!(s.take_flow("h1").await.unwrap(), Some(f));
-    assert!(
-        s.take_flow("h1").await.unwrap().is_none(),
-        "a state is good once"
+    let f = flow("h1", "t1", 0);
+    s.insert_flow(&f, 10, HOUR).await.unwrap();
+    assert_eq!(take_fresh(s, "h1").await, Some(f));
+    assert!(take_fresh(s, "h1").await.is_none(), "a state is good once");
+    assert!(take_fresh(s, "nope").await.is_none());
+    s.insert_flow(&flow("old", "t1", 0), 10, HOUR)
+        .await
+        .unwrap();
+    tick().await;
+    assert_eq!(
+        s.take_flow("old", Duration::ZERO).await.unwrap(),
+        Some(TakenFlow::Expired)
     );
-    assert!(s.take_flow("nope").await.unwrap().is_none());
+    assert!(
+        take_fresh(s, "old").await.is_none(),
+        "consumed all the same"
+    );
 
     for i in 0..3 {
-        s.insert_flow(&flow(&format!("b{i}"), "t2", NOW_MS + i), 2)
+        tick().await;
+        s.insert_flow(&flow(&format!("b{i}"), "t2", 0), 2, HOUR)
             .await
             .unwrap();
     }
-    s.insert_flow(&flow("other", "t3", NOW_MS), 2)
+    s.insert_flow(&flow("other", "t3", 0), 2, HOUR)
         .await
         .unwrap();
     let mut left: Vec<_> = s
@@ -131,22 +208,28 @@ pub async fn flows_take_once_and_bound(s: &dyn Store) {
     left.sort();
     assert_eq!(left, ["b1", "b2", "other"]);
 
-    let old = flow("r", "t4", NOW_MS);
-    s.insert_flow(&old, 10).await.unwrap();
+    s.insert_flow(&flow("r", "t4", 0), 10, HOUR).await.unwrap();
+    let old = s
+        .all_flows()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.state_hash == "r")
+        .unwrap();
     let new = FlowRecord {
         verifier: None,
         ..old.clone()
     };
     assert!(s.replace_flow(&old, &new).await.unwrap());
     assert!(!s.replace_flow(&old, &new).await.unwrap(), "stale old");
-    assert_eq!(s.take_flow("r").await.unwrap(), Some(new));
+    assert_eq!(take_fresh(s, "r").await, unstamped(Some(new)));
 }
 
 pub async fn flows_concurrent_takes_one_wins(s: &dyn Store) {
-    s.insert_flow(&flow("race", "t1", NOW_MS), 10)
+    s.insert_flow(&flow("race", "t1", 0), 10, HOUR)
         .await
         .unwrap();
-    assert_eq!(winners(8, || s.take_flow("race")).await, 1);
+    assert_eq!(winners(8, || s.take_flow("race", HOUR)).await, 1);
 }
 
 pub async fn leases_exclusive_reentrant_expiring(s: &dyn Store) {
@@ -200,17 +283,20 @@ pub async fn sweep_counts(s: &dyn Store) {
     for (i, at) in [t - 300, t - 200, t].into_iter().enumerate() {
         s.append(entry("t1", at, &format!("a{i}"))).await.unwrap();
     }
-    s.insert_pending(&pending("p1", "t1", GitLab, 1_000), 10)
+    s.insert_pending(&pending("p1", "t1", GitLab, 0), 10, HOUR)
         .await
         .unwrap();
-    s.insert_pending(&pending("p2", "t2", GitLab, 2_000), 10)
+    s.insert_pending(&pending("p2", "t2", GitLab, 0), 10, HOUR)
         .await
         .unwrap();
-    s.insert_pending(&pending("p3", "t2", GitHub, 2_001), 10)
+    s.insert_flow(&flow("f1", "t1", 0), 10, HOUR).await.unwrap();
+    tick().await;
+    let cut = s.now_ms().await.unwrap();
+    tick().await;
+    s.insert_pending(&pending("p3", "t2", GitHub, 0), 10, HOUR)
         .await
         .unwrap();
-    s.insert_flow(&flow("f1", "t1", 1_000), 10).await.unwrap();
-    s.insert_flow(&flow("f2", "t1", 3_000), 10).await.unwrap();
+    s.insert_flow(&flow("f2", "t1", 0), 10, HOUR).await.unwrap();
     assert!(s.try_lease("old", "h", Duration::ZERO).await.unwrap());
     assert!(s
         .try_lease("new", "h", Duration::from_secs(60))
@@ -219,7 +305,7 @@ pub async fn sweep_counts(s: &dyn Store) {
     // Ended by the store's clock, whichever it is (milliseconds).
     tokio::time::sleep(Duration::from_millis(20)).await;
 
-    let swept = s.sweep(t - 100, 2_000).await.unwrap();
+    let swept = s.sweep_before(t - 100, cut).await.unwrap();
     let expected = Swept {
         audit: 2,
         pending: 2,
@@ -229,7 +315,7 @@ pub async fn sweep_counts(s: &dyn Store) {
     };
     assert_eq!(swept, expected);
     assert_eq!(
-        s.sweep(t - 100, 2_000).await.unwrap(),
+        s.sweep_before(t - 100, cut).await.unwrap(),
         Swept::default(),
         "idempotent"
     );
@@ -243,7 +329,11 @@ pub async fn sweep_counts(s: &dyn Store) {
         .map(|p| p.id)
         .collect();
     assert_eq!(pending_left, ["p3"]);
-    assert_eq!(s.all_flows().await.unwrap(), [flow("f2", "t1", 3_000)]);
+    assert_eq!(
+        unstamped(s.all_flows().await.unwrap().pop()),
+        Some(flow("f2", "t1", 0))
+    );
+    assert_eq!(s.all_flows().await.unwrap().len(), 1);
     let long = Duration::from_secs(60);
     assert!(!s.try_lease("new", "other", long).await.unwrap(), "kept");
     assert!(s.try_lease("old", "other", long).await.unwrap());

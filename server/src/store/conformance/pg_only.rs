@@ -1,11 +1,14 @@
 //! PostgreSQL-only behavior: schema migrations across replicas, records written by a newer
 //! version, and how an unreachable database is reported.
 
-use super::{admin_sql, binding, entry, older_record, options, pending, tag, TestDb};
+use super::{admin_sql, binding, entry, flow, older_record, options, pending, tag, TestDb};
 use crate::store::{
-    AuditLog, BindingStore, MigrateError, PendingStore, PgStore, Store, StoreError,
+    AuditLog, BindingStore, FlowStore, MigrateError, PendingStore, PgStore, Store, StoreError,
 };
 use app::api::Provider;
+use std::time::Duration;
+
+const HOUR: Duration = Duration::from_secs(3600);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
@@ -62,7 +65,7 @@ async fn a_migration_may_take_longer_than_the_statement_timeout() {
     let mut url = url::Url::parse(&db.admin).unwrap();
     url.set_path(db.name());
     let impatient = PgStore::connect(&crate::store::PgOptions {
-        statement_timeout: std::time::Duration::from_millis(200),
+        statement_timeout: Duration::from_millis(200),
         ..options(url.as_str())
     })
     .await
@@ -161,7 +164,7 @@ async fn sweep_clears_a_large_backlog_and_each_delete_runs_on_its_own() {
         .append(entry("t1", 1_000_000, "kept"))
         .await
         .unwrap();
-    let swept = db.store.sweep(100_000, 0).await.unwrap();
+    let swept = db.store.sweep_before(100_000, 0).await.unwrap();
     assert_eq!(swept.audit, 25_000);
     let (left, _) = db.store.page("t1", None, 10).await.unwrap();
     assert_eq!(left.iter().map(tag).collect::<Vec<_>>(), ["kept"]);
@@ -175,10 +178,12 @@ async fn sweep_clears_a_large_backlog_and_each_delete_runs_on_its_own() {
         .await
         .unwrap();
     db.store
-        .insert_pending(&pending("p1", "t1", Provider::GitLab, 1_000), 10)
+        .insert_pending(&pending("p1", "t1", Provider::GitLab, 0), 10, HOUR)
         .await
         .unwrap();
-    assert!(db.store.sweep(2_000_000, 2_000).await.is_err());
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let now = db.store.now_ms().await.unwrap();
+    assert!(db.store.sweep_before(2_000_000, now).await.is_err());
     assert!(
         db.store.all_pending().await.unwrap().is_empty(),
         "swept all the same"
@@ -385,5 +390,57 @@ async fn two_replicas_recording_one_delivery_emit_once() {
     assert_eq!(events.len(), 10);
     assert!(events.windows(2).all(|w| w[0].0 < w[1].0));
     drop(other);
+    db.finish().await;
+}
+
+/// Expired pending items and flows do not wait for the hourly sweep: a tenant's insert or take
+/// removes its expired ones (by the database's clock).
+#[tokio::test]
+async fn expired_pending_items_and_flows_go_on_the_tenants_next_insert_or_take() {
+    let db = TestDb::new(true).await;
+    let s = &db.store;
+    let short = Duration::from_millis(50);
+    for id in ["e1", "e2"] {
+        s.insert_pending(&pending(id, "t1", Provider::GitLab, 0), 10, HOUR)
+            .await
+            .unwrap();
+    }
+    s.insert_pending(&pending("o1", "t2", Provider::GitLab, 0), 10, HOUR)
+        .await
+        .unwrap();
+    s.insert_flow(&flow("f1", "t1", 0), 10, HOUR).await.unwrap();
+    tokio::time::sleep(short * 2).await;
+    let ids = async || -> Vec<String> {
+        let mut ids: Vec<_> = s
+            .all_pending()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert!(s.take_pending("t1", "nope", short).await.unwrap().is_none());
+    assert_eq!(
+        ids().await,
+        ["o1"],
+        "t1's expired ones went on a take; t2's stay"
+    );
+    s.insert_pending(&pending("n2", "t2", Provider::GitLab, 0), 10, short)
+        .await
+        .unwrap();
+    assert_eq!(ids().await, ["n2"], "and on an insert");
+    s.insert_flow(&flow("f2", "t1", 0), 10, short)
+        .await
+        .unwrap();
+    let flows: Vec<_> = s
+        .all_flows()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.state_hash)
+        .collect();
+    assert_eq!(flows, ["f2"]);
     db.finish().await;
 }

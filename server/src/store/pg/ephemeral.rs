@@ -3,7 +3,9 @@
 //! the same row only one gets it; a lease is one conditional upsert.
 
 use super::{decode, encode, limit, millis, PgStore, NOW_MS};
-use crate::store::{FlowRecord, FlowStore, Leases, PendingRecord, PendingStore, StoreError};
+use crate::store::{
+    FlowRecord, FlowStore, Leases, PendingRecord, PendingStore, Store, StoreError, TakenFlow,
+};
 use app::api::Provider;
 use std::time::Duration;
 use tokio_postgres::Row;
@@ -16,27 +18,44 @@ fn first<T: serde::de::DeserializeOwned>(rows: &[Row]) -> Result<Option<T>, Stor
     rows.first().map(|r| decode(r.get(0))).transpose()
 }
 
+/// A table of per-tenant rows bounded in number and age, and its key column.
+struct Bounded {
+    table: &'static str,
+    key: &'static str,
+}
+
+const PENDING: Bounded = Bounded {
+    table: "pending",
+    key: "id",
+};
+const FLOWS: Bounded = Bounded {
+    table: "oauth_flows",
+    key: "state_hash",
+};
+
 impl PgStore {
-    /// Deletes the tenant's oldest rows of `table` so that `keep` remain, then runs `insert`,
-    /// in one transaction. Concurrent inserts may leave a few more for a moment; the next
+    /// Deletes the tenant's rows of `table` older than `ttl` and its oldest ones so that
+    /// `keep` remain, then runs `insert`, in one transaction. Concurrent inserts may leave a few more for a moment; the next
     /// insert or the sweep trims them.
     async fn insert_bounded(
         &self,
-        table: &str,
-        key: &str,
+        Bounded { table, key }: Bounded,
         tenant: &str,
         keep: usize,
+        ttl: Duration,
         insert: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<(), StoreError> {
         let trim = format!(
-            "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE tenant = $1 \
-             ORDER BY created_at DESC, {key} DESC OFFSET $2)"
+            "DELETE FROM {table} WHERE tenant = $1 AND (created_at <= {NOW_MS} - $3 OR {key} IN \
+             (SELECT {key} FROM {table} WHERE tenant = $1 \
+             ORDER BY created_at DESC, {key} DESC OFFSET $2))"
         );
         self.with_client(async |client| {
             let tx = client.transaction().await?;
             let trim = tx.prepare_cached(&trim).await?;
-            tx.execute(&trim, &[&tenant, &limit(keep)]).await?;
+            tx.execute(&trim, &[&tenant, &limit(keep), &millis(ttl)])
+                .await?;
             let insert = tx.prepare_cached(insert).await?;
             tx.execute(&insert, params).await?;
             tx.commit().await
@@ -51,13 +70,19 @@ impl PendingStore for PgStore {
         &self,
         record: &PendingRecord,
         max_per_tenant: usize,
+        ttl: Duration,
     ) -> Result<(), StoreError> {
+        let record = &PendingRecord {
+            // The database's now: every replica measures its age on one clock.
+            created_at: self.now_ms().await?,
+            ..record.clone()
+        };
         let json = encode(record)?;
         self.insert_bounded(
-            "pending",
-            "id",
+            PENDING,
             &record.tenant,
             max_per_tenant.saturating_sub(1),
+            ttl,
             "INSERT INTO pending (id, tenant, provider, created_at, record) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET tenant = EXCLUDED.tenant, \
              provider = EXCLUDED.provider, created_at = EXCLUDED.created_at, \
@@ -77,31 +102,33 @@ impl PendingStore for PgStore {
         &self,
         tenant: &str,
         id: &str,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError> {
-        // Another tenant's id, or an expired entry, matches nothing and stays where it is.
-        let rows = self
-            .query(
-                "DELETE FROM pending WHERE id = $1 AND tenant = $2 AND created_at > $3 \
-                 RETURNING record",
-                &[&id, &tenant, &fresh_after],
-            )
-            .await?;
-        first(&rows)
+        // Another tenant's id matches nothing and stays where it is. The tenant's expired
+        // entries go on the way (at most its bound of them), so they do not wait for the
+        // hourly sweep; one of them may be the one asked for, which is not handed out.
+        let sql = format!(
+            "DELETE FROM pending WHERE tenant = $2 AND (id = $1 OR created_at <= {NOW_MS} - $3) \
+             RETURNING record, id = $1 AND created_at > {NOW_MS} - $3"
+        );
+        let rows = self.query(&sql, &[&id, &tenant, &millis(ttl)]).await?;
+        rows.iter()
+            .find(|r| r.get::<_, bool>(1))
+            .map(|r| decode(r.get(0)))
+            .transpose()
     }
 
     async fn peek_pending(
         &self,
         tenant: &str,
         id: &str,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError> {
-        let rows = self
-            .query(
-                "SELECT record FROM pending WHERE id = $1 AND tenant = $2 AND created_at > $3",
-                &[&id, &tenant, &fresh_after],
-            )
-            .await?;
+        let sql = format!(
+            "SELECT record FROM pending WHERE id = $1 AND tenant = $2 \
+             AND created_at > {NOW_MS} - $3"
+        );
+        let rows = self.query(&sql, &[&id, &tenant, &millis(ttl)]).await?;
         first(&rows)
     }
 
@@ -109,14 +136,14 @@ impl PendingStore for PgStore {
         &self,
         tenant: &str,
         provider: Provider,
-        fresh_after: i64,
+        ttl: Duration,
     ) -> Result<Option<PendingRecord>, StoreError> {
+        let sql = format!(
+            "SELECT record FROM pending WHERE tenant = $1 AND provider = $2 \
+             AND created_at > {NOW_MS} - $3 ORDER BY created_at DESC, id DESC LIMIT 1"
+        );
         let rows = self
-            .query(
-                "SELECT record FROM pending WHERE tenant = $1 AND provider = $2 \
-                 AND created_at > $3 ORDER BY created_at DESC, id DESC LIMIT 1",
-                &[&tenant, &provider.as_str(), &fresh_after],
-            )
+            .query(&sql, &[&tenant, &provider.as_str(), &millis(ttl)])
             .await?;
         first(&rows)
     }
@@ -162,13 +189,19 @@ impl FlowStore for PgStore {
         &self,
         record: &FlowRecord,
         max_per_tenant: usize,
+        ttl: Duration,
     ) -> Result<(), StoreError> {
+        let record = &FlowRecord {
+            // The database's now: every replica measures its age on one clock.
+            created_at: self.now_ms().await?,
+            ..record.clone()
+        };
         let json = encode(record)?;
         self.insert_bounded(
-            "oauth_flows",
-            "state_hash",
+            FLOWS,
             &record.tenant,
             max_per_tenant.saturating_sub(1),
+            ttl,
             "INSERT INTO oauth_flows (state_hash, tenant, created_at, record) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (state_hash) DO UPDATE SET \
              tenant = EXCLUDED.tenant, created_at = EXCLUDED.created_at, record = EXCLUDED.record",
@@ -182,15 +215,25 @@ impl FlowStore for PgStore {
         .await
     }
 
-    async fn take_flow(&self, state_hash: &str) -> Result<Option<FlowRecord>, StoreError> {
-        // Expiry is the caller's check (from `created_at`): an expired flow is consumed too.
-        let rows = self
-            .query(
-                "DELETE FROM oauth_flows WHERE state_hash = $1 RETURNING record",
-                &[&state_hash],
-            )
-            .await?;
-        first(&rows)
+    async fn take_flow(
+        &self,
+        state_hash: &str,
+        ttl: Duration,
+    ) -> Result<Option<TakenFlow>, StoreError> {
+        // An expired flow is consumed too; its age is measured on the database's clock.
+        let sql = format!(
+            "DELETE FROM oauth_flows WHERE state_hash = $1 \
+             RETURNING record, created_at > {NOW_MS} - $2"
+        );
+        let rows = self.query(&sql, &[&state_hash, &millis(ttl)]).await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(if row.get::<_, bool>(1) {
+            TakenFlow::Fresh(decode(row.get(0))?)
+        } else {
+            TakenFlow::Expired
+        }))
     }
 
     async fn all_flows(&self) -> Result<Vec<FlowRecord>, StoreError> {

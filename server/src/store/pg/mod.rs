@@ -81,9 +81,12 @@ pub struct PgStore {
 const NOW_MS: &str = db_now_ms!();
 const NOW_SECS: &str = db_now_secs!();
 
-/// A duration as milliseconds, a statement parameter.
+/// A duration as milliseconds, a statement parameter. Capped far below `i64::MAX`, so that
+/// the database's now plus or minus it stays a `BIGINT` (a "forever" TTL while copying).
 fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(d.as_millis())
+        .unwrap_or(i64::MAX)
+        .min(i64::MAX / 4)
 }
 
 /// Rows deleted per statement by the retention sweep.
@@ -264,7 +267,16 @@ fn decode_versioned<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
 
 #[async_trait::async_trait]
 impl Store for PgStore {
-    async fn sweep(&self, audit_before: i64, ephemeral_before: i64) -> Result<Swept, StoreError> {
+    async fn now_ms(&self) -> Result<i64, StoreError> {
+        let rows = self.query(&format!("SELECT {NOW_MS}"), &[]).await?;
+        Ok(rows[0].get(0))
+    }
+
+    async fn sweep_before(
+        &self,
+        audit_before: i64,
+        ephemeral_before: i64,
+    ) -> Result<Swept, StoreError> {
         // Independent deletes: each is idempotent, so replicas sweeping at once only race to
         // delete the same rows, and a sweep cut short is finished by the next one. Each one is
         // tried even when another failed; the first failure is reported.
