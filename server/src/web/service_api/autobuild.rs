@@ -141,25 +141,31 @@ pub(super) async fn put(
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct DeleteQuery {
-    /// Forget an orphaned registration without calling the code host (`crate::jobs`).
-    #[serde(default)]
-    dismiss: bool,
-}
-
 pub(super) async fn delete(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
     Path((tenant, provider, id)): Path<(String, String, String)>,
-    Query(query): Query<DeleteQuery>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     let (tenant, provider) = match target(&state, &headers, &tenant, &provider, &request_id.0) {
         Ok(t) => t,
         Err(r) => return *r,
     };
-    if query.dismiss {
+    // `dismiss=true`: forget an orphaned registration without calling the code host
+    // (`crate::jobs`). Parsed leniently, so a malformed value gets our JSON error.
+    let dismiss = match query.get("dismiss").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "dismiss must be true or false.",
+            )
+        }
+    };
+    if dismiss {
         return match state.cleanup.dismiss(&tenant, provider, &id).await {
             Ok(Some(_)) => StatusCode::NO_CONTENT.into_response(),
             Ok(None) => error(
