@@ -53,13 +53,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
 fi
 
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 14 minutes on two cores; newer versions need a newer rustc)"
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on two cores; newer versions need a newer rustc)"
   long "installing cargo-leptos" cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
 fi
 
 TRUNK_VERSION=0.21.14
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-  log "installing trunk $TRUNK_VERSION for the widget (about 10 minutes; 0.22 needs a newer rustc)"
+  log "installing trunk $TRUNK_VERSION for the widget (about 12 minutes; 0.22 needs a newer rustc)"
   long "installing trunk" cargo install trunk --version "$TRUNK_VERSION" --locked --force
 fi
 
@@ -77,5 +77,5 @@ if [ -f end2end/package-lock.json ]; then
 fi
 # Trunk builds the widget with `cargo build --offline` (Trunk.toml): every crate of the lock file
 # must be in the local registry before it runs, which on a fresh machine nothing else has done.
-long "fetching the crates of Cargo.lock (about 2 minutes on a fresh machine)" cargo fetch
+long "fetching the crates of Cargo.lock (~500 MB; under a minute on a fast link)" cargo fetch
 log "done"
