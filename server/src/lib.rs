@@ -16,6 +16,7 @@ pub mod bench_seed;
 pub mod config;
 pub mod credentials;
 pub mod crypto;
+pub mod failures;
 pub mod health;
 pub mod hosts;
 pub mod identity;

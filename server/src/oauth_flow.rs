@@ -151,7 +151,7 @@ impl OAuthFlows {
             .insert_flow(&record, MAX_FLOWS_PER_TENANT, self.ttl)
             .await
             .map_err(|e| {
-                crate::service::store_failed(caller, "storing the OAuth flow failed", &e)
+                crate::failures::store_failed(caller, "storing the OAuth flow failed", &e)
             })?;
         Ok((url, browser))
     }

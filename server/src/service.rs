@@ -13,7 +13,7 @@ use crate::providers::avatar;
 use crate::providers::net::OutboundPolicy;
 use crate::providers::oauth::Authorized;
 use crate::repositories::Repositories;
-use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store, StoreError};
+use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store};
 use crate::util::now_secs;
 use app::api::service::{Caller, CodeSourceService, TokenCheckInput};
 use app::api::RepoPage;
@@ -45,6 +45,8 @@ pub struct CodeSources {
     /// See `Config::stop_after_unbind_commit`.
     stop_after_unbind_commit: bool,
 }
+
+pub(crate) use crate::failures::{internal, store_failed};
 
 mod activity;
 mod autobuild;
@@ -155,25 +157,6 @@ fn pending_id(id: &str) -> Result<&str, ApiError> {
         Ok(id)
     } else {
         Err(ApiError::Invalid(app::api::InputError::InvalidArguments))
-    }
-}
-
-/// A store failure as the user sees it: "try again" when the store is unreachable (nothing was
-/// written), else an internal error.
-pub fn store_failed(caller: &Caller, what: &str, e: &StoreError) -> ApiError {
-    if e.is_unavailable() {
-        tracing::warn!(request_id = %caller.request_id, tenant = %caller.tenant, error = %crate::util::chain(e), "{what}: storage unavailable");
-        return ApiError::StorageUnavailable;
-    }
-    internal(caller, what, e)
-}
-
-/// Logs an internal error with its whole cause chain and hides it behind the request id.
-fn internal(caller: &Caller, what: &str, err: &(dyn std::error::Error + 'static)) -> ApiError {
-    let chain = crate::util::chain(err);
-    tracing::error!(request_id = %caller.request_id, tenant = %caller.tenant, error = %chain, "{what}");
-    ApiError::Internal {
-        request_id: caller.request_id.clone(),
     }
 }
 

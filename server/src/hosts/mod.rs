@@ -28,7 +28,7 @@ use crate::providers::oauth::{OAuthProvider, OAuthSpec};
 use crate::secret::SecretString;
 use crate::store::StoredBinding;
 use app::api::Revocation;
-use app::api::{Account, BindMethod, Branch, HostError, HostInfo, Provider, RepoPage};
+use app::api::{BindMethod, Branch, HostError, HostInfo, Provider, RepoPage};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,15 +59,8 @@ pub struct CredentialShape {
     pub git_username: Option<String>,
 }
 
-/// What checking a personal access token found.
-#[derive(Debug, Clone)]
-pub struct TokenCheck {
-    pub account: Account,
-    pub scopes: Vec<String>,
-    pub scopes_unknown: bool,
-    /// `YYYY-MM-DD`.
-    pub expires_at: Option<String>,
-}
+/// What checking a personal access token found (defined with the HTTP clients, which fill it).
+pub use crate::providers::TokenCheck;
 
 /// What every host gets to reach the network with.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@
 use super::address::HostAddress;
 use super::instance::{classify, InstanceClient};
 use super::limits::{read_bounded, MAX_ANSWER};
-use crate::hosts::TokenCheck;
+use super::TokenCheck;
 use crate::secret::SecretString;
 use app::api::{Account, HostError};
 use reqwest::{header, StatusCode};

@@ -12,6 +12,16 @@ pub mod oauth;
 #[cfg(test)]
 mod test_support;
 
+/// What checking a personal access token found.
+#[derive(Debug, Clone)]
+pub struct TokenCheck {
+    pub account: app::api::Account,
+    pub scopes: Vec<String>,
+    pub scopes_unknown: bool,
+    /// `YYYY-MM-DD`.
+    pub expires_at: Option<String>,
+}
+
 /// Where a redirect pointed, as the user may see it: scheme, host and port. That is what
 /// fixes a mistyped address (`http` for `https`, another name); the path and query of an
 /// internal address are not the caller's business, and may carry secrets.
