@@ -192,7 +192,7 @@ messages! {
     ErrScope => "The token cannot read repositories.", "该 Token 没有读取仓库的权限。";
     ErrScopeHint => "Create a new token with the scopes the bind dialog names.", "请按绑定对话框中列出的权限范围创建新的 Token。";
     ErrScopeHas => "The token has: {}", "该 Token 的权限：{}";
-    ErrScopeNeeded => "The token lacks: {}. Create a token with these scopes and bind again.", "该 Token 缺少权限：{}。请创建包含这些权限的 Token 后重新绑定。";
+    ErrScopeNeeded => "It lacks: {}. With an access token, create one with these scopes and bind again; with an authorization, authorize again and grant them (on Bitbucket, ask the workspace administrator to give the OAuth consumer these permissions first).", "缺少权限：{}。使用访问 Token 时，请创建包含这些权限的 Token 后重新绑定；使用授权时，请重新授权并授予这些权限（Bitbucket 需先请工作区管理员为 OAuth consumer 添加这些权限）。";
     ErrRateLimited => "{} is limiting requests right now.", "{} 当前限制了请求频率。";
     ErrRateLimitedHint => "Wait a moment and try again.", "请稍后重试。";
     ErrRetryAfter => "Try again in {} seconds.", "请在 {} 秒后重试。";
@@ -241,7 +241,7 @@ messages! {
     OAuthDoneTitle => "Authorization finished", "授权已完成";
     OAuthDoneBody => "You can close this window and return to the code source page.", "您可以关闭此窗口，返回代码源配置页面。";
     OAuthBackLink => "Back to the code source page", "返回代码源配置页面";
-    MissingScopes => "Fewer permissions were granted than requested; missing: {}. Builds of private repositories may fail.", "授予的权限少于申请的权限，缺少：{}。私有仓库的构建可能失败。";
+    MissingScopes => "Fewer permissions were granted than requested; missing: {}. The binding can read repositories, but what needs these (such as auto-build's webhooks) will not work.", "授予的权限少于申请的权限，缺少：{}。绑定可以读取仓库，但需要这些权限的功能（如自动构建的 Webhook）将无法使用。";
     ErrNotBound => "This code source is not bound.", "该代码源未绑定。";
     ErrNotBoundHint => "Reload the page to see the current state.", "请刷新页面查看最新状态。";
     ErrPendingExpired => "The check has expired.", "校验结果已过期。";

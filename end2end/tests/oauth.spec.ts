@@ -1,5 +1,5 @@
 // GitHub and Gitee through OAuth against the fake code hosts: popup, redirect fallback,
-// confirm / cancel, denial, narrower grants, a closed window, forged / replayed / foreign state,
+// confirm / cancel, denial, grants that cannot read repositories, a closed window, forged / replayed / foreign state,
 // and the page framed by another origin.
 import { expect, test, type Page } from '@playwright/test';
 import { freshTenant, openPage, row, signIn, snap } from './helpers';
@@ -97,11 +97,15 @@ test('a denial at GitHub is reported and nothing is bound', async ({ page }) => 
   await expect(row(page, 'GitHub').getByText('Not bound', { exact: true })).toBeVisible();
 });
 
-test('a narrower grant is warned about on the confirm step', async ({ page }) => {
-  const { popup } = await openGitHubPopup(page);
+test('a grant that cannot read repositories is refused, naming the scope', async ({ page }) => {
+  const { dialog, popup } = await openGitHubPopup(page);
   await popup.getByRole('link', { name: 'Authorize without repo' }).click();
-  const confirm = page.getByRole('dialog', { name: 'Confirm the account to bind' });
-  await expect(confirm.getByRole('note')).toContainText('missing: repo');
+  const alert = dialog.getByRole('alert');
+  await expect(alert).toContainText('The token cannot read repositories.');
+  await expect(alert).toContainText('It lacks: repo.');
+  await expect(alert).toContainText('authorize again and grant them');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row(page, 'GitHub').getByText('Not bound', { exact: true })).toBeVisible();
 });
 
 test('closing the window before finishing leaves the table usable', async ({ page }) => {

@@ -112,6 +112,11 @@ impl OAuthFlows {
         self.app(p).map(|a| a.scopes()).unwrap_or(&[])
     }
 
+    /// The scopes `p`'s grants must include to read repositories.
+    pub fn repo_read_scopes(&self, p: Provider) -> &'static [&'static str] {
+        self.app(p).map(|a| a.repo_read_scopes()).unwrap_or(&[])
+    }
+
     /// The registry of code hosts.
     pub fn hosts(&self) -> &Arc<Hosts> {
         &self.hosts

@@ -11,14 +11,14 @@ use crate::oauth_flow::OAuthFlows;
 use crate::pending::Pending;
 use crate::providers::avatar;
 use crate::providers::net::OutboundPolicy;
-use crate::providers::oauth::Authorized;
+use crate::providers::oauth::{covers, Authorized};
 use crate::repositories::Repositories;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store};
 use crate::util::now_secs;
 use app::api::service::{Caller, CodeSourceService, TokenCheckInput};
 use app::api::RepoPage;
 use app::api::{ActivityAction, ActivityOutcome, ActivityPage, Branch};
-use app::api::{ApiError, CodeSourceRow, PageData, PendingBinding, Provider, Viewer};
+use app::api::{ApiError, CodeSourceRow, HostError, PageData, PendingBinding, Provider, Viewer};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -107,14 +107,22 @@ impl CodeSources {
         a: Authorized,
         asked: &[&str],
     ) -> Result<String, ApiError> {
-        let granted = |s: &str| {
-            a.scopes
-                .iter()
-                .any(|g| g == s || (s == "read:user" && g == "user"))
-        };
+        // A grant that cannot read repositories is refused, whatever the host (see
+        // `OAuthSpec::repo_read_scopes`); only the other missing scopes are a warning.
+        let needed: Vec<String> = self
+            .oauth
+            .repo_read_scopes(provider)
+            .iter()
+            .filter(|s| !covers(&a.scopes, s))
+            .map(|s| s.to_string())
+            .collect();
+        if !needed.is_empty() {
+            tracing::info!(request_id = %caller.request_id, provider = provider.as_str(), ?needed, "authorization refused: it cannot read repositories");
+            return Err(ApiError::Host(HostError::MissingScopes { needed }));
+        }
         let missing_scopes = asked
             .iter()
-            .filter(|s| !granted(s))
+            .filter(|s| !covers(&a.scopes, s))
             .map(|s| s.to_string())
             .collect();
         let aad = aad(&caller.tenant, provider);

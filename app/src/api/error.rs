@@ -119,8 +119,10 @@ pub enum HostError {
     InsufficientScope {
         scopes: Vec<String>,
     },
-    /// The token lacks scopes the host named (Gitea's "required scope(s): [read:repository]"):
-    /// the fix is a token with `needed`, which the dialog says.
+    /// The token lacks scopes the host named (Gitea's "required scope(s): [read:repository]"),
+    /// or an OAuth grant lacks the scopes that read repositories (Bitbucket `repository`,
+    /// GitHub `repo`, Gitee `projects`): the fix is a token or a grant with `needed`, which the
+    /// dialog says.
     MissingScopes {
         needed: Vec<String>,
     },

@@ -125,6 +125,25 @@ mod tests {
     }
 
     #[test]
+    fn missing_scopes_say_how_to_fix_an_oauth_grant_too() {
+        // The same refusal comes from an OAuth callback (Bitbucket consumer without
+        // `repository`): the hint must cover authorizing again and the consumer's permissions.
+        let e = ApiError::Host(HostError::MissingScopes {
+            needed: vec!["repository".into()],
+        });
+        let (_, en) = error_text(Locale::En, &e, "Bitbucket");
+        assert!(
+            en.contains("authorize again") && en.contains("OAuth consumer"),
+            "{en}"
+        );
+        let (_, zh) = error_text(Locale::Zh, &e, "Bitbucket");
+        assert!(
+            zh.contains("重新授权") && zh.contains("OAuth consumer"),
+            "{zh}"
+        );
+    }
+
+    #[test]
     fn a_part_that_did_not_load_suggests_a_reload() {
         // The same words whichever part it was (a dialog's toast, the activity log's box).
         assert_eq!(

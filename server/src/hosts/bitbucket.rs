@@ -27,6 +27,7 @@ pub const OAUTH: OAuthSpec = OAuthSpec {
     token_path: "/site/oauth2/access_token",
     user_path: "/2.0/user",
     scopes: &["account", "repository"],
+    repo_read_scopes: &["repository"],
     // The consumer's permissions are the scopes; the authorize URL takes none.
     send_scopes: false,
     pkce: false,

@@ -22,6 +22,7 @@ pub const OAUTH: OAuthSpec = OAuthSpec {
     token_path: "/oauth/token",
     user_path: "/api/v5/user",
     scopes: &["user_info", "projects"],
+    repo_read_scopes: &["projects"],
     send_scopes: true,
     pkce: false,
     client_auth: AuthType::RequestBody,

@@ -24,6 +24,7 @@ pub const OAUTH: OAuthSpec = OAuthSpec {
     user_path: "/user",
     // GitHub has no read-only scope for private repositories.
     scopes: &["repo", "read:user"],
+    repo_read_scopes: &["repo"],
     send_scopes: true,
     pkce: true,
     client_auth: AuthType::RequestBody,

@@ -42,6 +42,20 @@ type HostClient = oauth2::Client<
     EndpointSet,
 >;
 
+/// Whether the `granted` scopes cover `asked`: the scope itself, or one the host documents as
+/// implying it (GitHub's `user` covers `read:user`; Bitbucket's `repository:write` and
+/// `repository:admin` cover `repository`).
+pub fn covers(granted: &[String], asked: &str) -> bool {
+    granted.iter().any(|g| {
+        g == asked
+            || match asked {
+                "read:user" => g == "user",
+                "repository" => g == "repository:write" || g == "repository:admin",
+                _ => false,
+            }
+    })
+}
+
 /// How one code host does OAuth, as data (each host module has one; see `crate::hosts`).
 pub struct OAuthSpec {
     pub provider: Provider,
@@ -51,8 +65,12 @@ pub struct OAuthSpec {
     pub token_path: &'static str,
     /// Account lookup, relative to the API base (`/user`).
     pub user_path: &'static str,
-    /// What we ask for (and warn about when not granted).
+    /// What we ask for (a scope not granted is a warning, unless in `repo_read_scopes`).
     pub scopes: &'static [&'static str],
+    /// The scopes (among `scopes`) without which the token cannot read repositories. The one
+    /// rule for every host: a grant lacking any of them is refused (`MissingScopes`), since the
+    /// binding could not pull source; the other missing scopes (the account's) are a warning.
+    pub repo_read_scopes: &'static [&'static str],
     /// Whether the authorize URL carries `scope` (Bitbucket takes the consumer's scopes).
     pub send_scopes: bool,
     pub pkce: bool,
@@ -136,6 +154,11 @@ impl OAuthProvider {
 
     pub fn scopes(&self) -> &'static [&'static str] {
         self.spec.scopes
+    }
+
+    /// See [`OAuthSpec::repo_read_scopes`].
+    pub fn repo_read_scopes(&self) -> &'static [&'static str] {
+        self.spec.repo_read_scopes
     }
 
     /// The app's own credentials (GitHub's revocation authenticates with them).
@@ -329,3 +352,5 @@ pub use user::{account, github_style_user, GitHubStyleUser};
 mod bounded_tests;
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod scope_tests;

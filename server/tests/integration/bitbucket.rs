@@ -157,11 +157,17 @@ async fn bitbucket_exchange_failures_are_named() {
     let app = spawn_app(Options::default()).await;
     let err = app.authorize("bitbucket", "deny").await.unwrap_err();
     assert_eq!(err, json!({"Host": "OAuthDenied"}));
-    let id = app.authorize("bitbucket", "approve-narrow").await.unwrap();
-    let (_, pending) = app
-        .call("code-sources/pending", json!({"pending_id": id}))
-        .await;
-    assert_eq!(pending["missing_scopes"], json!(["repository"]));
+    // A consumer without the `repository` permission: refused (as a GitLab or Gitea token that
+    // cannot read repositories is), naming what the consumer must be given.
+    let err = app
+        .authorize("bitbucket", "approve-narrow")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        json!({"Host": {"MissingScopes": {"needed": ["repository"]}}})
+    );
+    assert_ne!(app.row("bitbucket").await["status"], "Bound");
 
     let app = spawn_app(Options {
         tweak: |c| {

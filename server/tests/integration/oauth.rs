@@ -89,11 +89,17 @@ async fn gitee_binds_and_keeps_its_refresh_token_encrypted() {
 #[tokio::test]
 async fn narrower_grants_and_denials_are_reported() {
     let app = spawn_app(Options::default()).await;
-    let id = app.authorize("github", "approve-narrow").await.unwrap();
-    let (_, pending) = app
-        .call("code-sources/pending", json!({"pending_id": id}))
-        .await;
-    assert_eq!(pending["missing_scopes"], json!(["repo"]));
+    // Without the scope that reads repositories the binding could not pull source: refused.
+    assert_eq!(
+        app.authorize("github", "approve-narrow").await.unwrap_err(),
+        json!({"Host": {"MissingScopes": {"needed": ["repo"]}}})
+    );
+    assert_eq!(
+        app.authorize("gitee", "approve-narrow").await.unwrap_err(),
+        json!({"Host": {"MissingScopes": {"needed": ["projects"]}}})
+    );
+    assert_ne!(app.row("github").await["status"], "Bound");
+    assert_ne!(app.row("gitee").await["status"], "Bound");
 
     assert_eq!(
         app.authorize("github", "deny").await.unwrap_err(),
