@@ -45,4 +45,10 @@ pub async fn avatars_apart_and_removed_with_binding(s: &dyn Store) {
     // Bound again without an avatar: the old image does not come back.
     s.put(&b).await.unwrap();
     assert_eq!(s.avatar("t1", GitLab).await.unwrap(), None);
+
+    // Unbinding with a cleanup job removes the image in the same write.
+    s.put_avatar("t1", GitLab, Some(&image)).await.unwrap();
+    let job = super::jobs::job("j1", "t1", "alice");
+    assert!(s.unbind_with_job(&b, &job, 0).await.unwrap());
+    assert_eq!(s.avatar("t1", GitLab).await.unwrap(), None, "unbound");
 }
