@@ -1,10 +1,12 @@
 //! Avatars: fetched at check time through the outbound policy (see `providers::avatar`), kept
-//! with the pending item and then the binding, and handed to the page only as our own URL.
+//! with the pending item and then apart from the binding (which holds only a reference, so
+//! page loads and credential calls never read the image), and handed to the page only as our
+//! own URL.
 
 use super::rows::pending_view;
 use super::CodeSources;
 use crate::providers::avatar;
-use crate::store::{PendingItem, StoreError, StoredAvatar};
+use crate::store::{AvatarRef, PendingItem, StoreError, StoredAvatar};
 use app::api::service::Caller;
 use app::api::{Account, PendingBinding, Provider};
 
@@ -19,7 +21,7 @@ pub(super) fn shown_account(account: &Account, avatar_url: Option<String>) -> Ac
 
 impl CodeSources {
     /// Where a bound row's avatar is served (under our base path), versioned by its content.
-    pub(super) fn avatar_url(&self, p: Provider, a: Option<&StoredAvatar>) -> Option<String> {
+    pub(super) fn avatar_url(&self, p: Provider, a: Option<&AvatarRef>) -> Option<String> {
         a.map(|a| {
             format!(
                 "{}/avatars/{}?v={}",
@@ -77,17 +79,13 @@ impl CodeSources {
         }
     }
 
-    /// The avatar kept with `tenant`'s binding to `provider`.
+    /// The avatar kept for `tenant`'s binding to `provider` (read apart from the binding).
     pub async fn avatar(
         &self,
         tenant: &str,
         provider: Provider,
     ) -> Result<Option<StoredAvatar>, StoreError> {
-        Ok(self
-            .store
-            .get(tenant, provider)
-            .await?
-            .and_then(|b| b.avatar))
+        self.store.avatar(tenant, provider).await
     }
 
     /// The avatar of `tenant`'s pending account `id` (another tenant's id: none).

@@ -5,7 +5,7 @@ use super::rows::pending_view;
 use super::{internal, store_failed, CodeSources};
 use crate::providers::address::HostAddress;
 use crate::providers::instance::{self, InstanceClient};
-use crate::store::{aad, PendingItem, StoredBinding, RECORD_VERSION};
+use crate::store::{aad, PendingItem, StoredAvatar, StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
 use app::api::service::{Caller, TokenCheckInput};
 use app::api::{ActivityAction, ApiError, BindMethod, CodeSourceRow, PendingBinding};
@@ -114,11 +114,11 @@ impl CodeSources {
             token_expires_at: item.expires_at,
             bound_at: now_secs(),
             bound_by: caller.user_id.clone(),
-            avatar: item.avatar,
+            avatar: item.avatar.as_ref().map(StoredAvatar::reference),
         };
         // Re-authorizing replaces a binding; the activity log says which it was.
         let replaced = self
-            .put_binding(&binding)
+            .put_binding(&binding, item.avatar.as_ref())
             .await
             .map_err(|e| store_failed(caller, "storing the binding failed", &e))?;
         tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = binding.provider.as_str(),

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 pub(super) mod autobuild;
 pub(crate) use autobuild::{reg_key, registration};
+mod avatars;
 mod cases;
 mod ephemeral;
 mod jobs;
@@ -43,7 +44,7 @@ impl TestDb {
             .await
             .expect("connecting");
         if migrate {
-            assert_eq!(store.migrate().await.expect("migrating"), [1, 2, 3]);
+            assert_eq!(store.migrate().await.expect("migrating"), [1, 2, 3, 4]);
         }
         TestDb { store, admin, name }
     }
@@ -146,6 +147,7 @@ cases! {
     autobuild_outbox_claims_leases_and_retries;
     autobuild_concurrent_deliveries;
     autobuild_sweep;
+    avatars_apart_and_removed_with_binding;
 }
 
 // ---- records for the cases ----
@@ -170,7 +172,7 @@ pub(crate) fn binding(tenant: &str, provider: Provider, login: &str) -> StoredBi
         last_checked_at: None,
         check_claimed_until: None,
         // Round-trips through every backend with the rest of the record.
-        avatar: Some(avatar()),
+        avatar: Some(avatar().reference()),
     }
 }
 
@@ -193,7 +195,7 @@ pub(crate) fn older_record(b: &StoredBinding) -> String {
     v.to_string()
 }
 
-fn avatar() -> StoredAvatar {
+pub(crate) fn avatar() -> StoredAvatar {
     StoredAvatar {
         content_type: "image/png".into(),
         data_b64: "iVBORw0KGgo=".into(),

@@ -1,4 +1,4 @@
-//! Moving up: copies every binding, pending item, OAuth flow, activity entry and auto-build
+//! Moving up: copies every binding (with its avatar image), pending item, OAuth flow, activity entry and auto-build
 //! registration from one store into another (sled → PostgreSQL, for a deployment that
 //! outgrows one machine). Build events, their outbox and the delivery log are not copied: the
 //! feed's sequence numbers belong to the store that handed them out. Idempotent: bindings,
@@ -34,6 +34,12 @@ pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreE
         after = Some((last.tenant.clone(), last.provider));
         for b in &page {
             to.put(b).await?;
+            // The image is kept apart from the record; after it, as the target keeps one only
+            // for an existing binding.
+            if b.avatar.is_some() {
+                let image = from.avatar(&b.tenant, b.provider).await?;
+                to.put_avatar(&b.tenant, b.provider, image.as_ref()).await?;
+            }
             copied.bindings += 1;
         }
     }

@@ -31,7 +31,7 @@ pub use jobs::{job_aad, CleanupJob, JobStore};
 pub use open::{open, open_postgres};
 pub use pg::{MigrateError, PgOptions, PgStore};
 pub use records::{
-    AuditEntry, FlowRecord, PendingItem, PendingRecord, StoredAvatar, StoredBinding,
+    AuditEntry, AvatarRef, FlowRecord, PendingItem, PendingRecord, StoredAvatar, StoredBinding,
 };
 pub use sled_store::SledStore;
 
@@ -95,6 +95,22 @@ pub trait BindingStore: Send + Sync + 'static {
         tenant: &str,
         provider: Provider,
     ) -> Result<Option<StoredBinding>, StoreError>;
+    /// The avatar image of `tenant`'s binding to `provider`, kept apart from the binding
+    /// record (which holds only its [`AvatarRef`]): read by the avatar route alone.
+    async fn avatar(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredAvatar>, StoreError>;
+    /// Stores (`Some`) or removes (`None`) the avatar image of the binding; nothing is stored
+    /// when there is no such binding. `delete` (and an unbind with a cleanup job) removes the
+    /// image in the same write as the binding.
+    async fn put_avatar(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        avatar: Option<&StoredAvatar>,
+    ) -> Result<(), StoreError>;
     /// Every binding in key order, `limit` at a time, after `after` (for rotation and copying).
     async fn scan(
         &self,

@@ -44,15 +44,35 @@ pub struct StoredBinding {
     /// A health checker (of any replica) has this binding until then (Unix seconds).
     #[serde(default)]
     pub check_claimed_until: Option<i64>,
-    /// The account's avatar, fetched by us when the account was checked (`None`: the host had
-    /// none, or it could not be fetched). Served from our origin, never hot-linked.
+    /// Which avatar the account has, fetched by us when the account was checked (`None`: the
+    /// host had none, or it could not be fetched). Served from our origin, never hot-linked.
+    /// Only the reference: the image is kept apart (`BindingStore::avatar`), so the reads of
+    /// every page load and credential call never carry it. Records written before the split
+    /// held the image here too; it is moved out when the store is opened or migrated.
     #[serde(default)]
-    pub avatar: Option<StoredAvatar>,
+    pub avatar: Option<AvatarRef>,
+}
+
+/// What a binding knows of its avatar without reading the image: enough for the avatar's URL
+/// (versioned by content) and its ETag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvatarRef {
+    /// As in [`StoredAvatar::content_type`].
+    pub content_type: String,
+    /// As in [`StoredAvatar::sha256`].
+    pub sha256: String,
+}
+
+impl AvatarRef {
+    /// A short version of the image for its URL (a changed image gets a new URL).
+    pub fn version(&self) -> &str {
+        self.sha256.get(..16).unwrap_or(&self.sha256)
+    }
 }
 
 /// An avatar image we fetched from a code host: a checked raster type, at most
-/// [`crate::providers::avatar::MAX_AVATAR`] bytes (so a binding record stays small: it is read
-/// on every page load).
+/// [`crate::providers::avatar::MAX_AVATAR`] bytes. A bound account's is stored apart from its
+/// binding (tree `avatars/v1`, table `avatars`), read only by the avatar route.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredAvatar {
     /// `image/png`, `image/jpeg`, `image/gif` or `image/webp` (what the bytes are).
@@ -61,6 +81,16 @@ pub struct StoredAvatar {
     pub data_b64: String,
     /// SHA-256 of the image, hex: its ETag and the version in its URL.
     pub sha256: String,
+}
+
+impl StoredAvatar {
+    /// The binding's reference to this image.
+    pub fn reference(&self) -> AvatarRef {
+        AvatarRef {
+            content_type: self.content_type.clone(),
+            sha256: self.sha256.clone(),
+        }
+    }
 }
 
 impl StoredBinding {

@@ -1,6 +1,7 @@
 //! Cleanup jobs in sled: tree `jobs/v1`, job id → the job and its lease. Enqueuing a job is a
 //! sled transaction across `bindings/v1` and `jobs/v1`, so the binding's removal and its job
-//! are one write (both or neither, flushed before returning).
+//! are one write (both or neither, flushed before returning); a removed binding's avatar image
+//! (`avatars/v1`) goes in the same transaction.
 
 use super::jobs::{CleanupJob, JobStore};
 use super::sled_store::{backend, blocking, decode as decode_binding};
@@ -46,7 +47,12 @@ impl SledStore {
         job: &CleanupJob,
         lease_until_ms: i64,
     ) -> Result<bool, StoreError> {
-        let (bindings, jobs, db) = (self.bindings.clone(), self.jobs.clone(), self.db.clone());
+        let (bindings, jobs, avatars, db) = (
+            self.bindings.clone(),
+            self.jobs.clone(),
+            self.avatars.clone(),
+            self.db.clone(),
+        );
         let key = Self::key(&old.tenant, old.provider);
         let new = new.map(encode).transpose()?;
         let row = encode(&Row {
@@ -55,8 +61,8 @@ impl SledStore {
         })?;
         let (old, id) = (old.clone(), job.id.clone());
         let done = tokio::task::spawn_blocking(move || -> Result<bool, StoreError> {
-            let done = (&bindings, &jobs)
-                .transaction(|(b, j)| {
+            let done = (&bindings, &jobs, &avatars)
+                .transaction(|(b, j, a)| {
                     let Some(current) = b.get(&key)? else {
                         return Ok(false);
                     };
@@ -68,7 +74,11 @@ impl SledStore {
                     }
                     match &new {
                         Some(v) => b.insert(key.as_slice(), v.as_slice())?,
-                        None => b.remove(key.as_slice())?,
+                        None => {
+                            // The avatar image goes with its binding.
+                            a.remove(key.as_slice())?;
+                            b.remove(key.as_slice())?
+                        }
                     };
                     j.insert(id.as_bytes(), row.as_slice())?;
                     Ok(true)

@@ -1,12 +1,14 @@
 //! sled backend, for one process. Tree `bindings/v1`, key `tenant \0 provider`, value the JSON
 //! record; tree `bindings-reauth/v1` holds the keys of the bindings that need re-authorization,
-//! so `/metrics` counts bindings from keys alone instead of decoding every record. Every write
+//! so `/metrics` counts bindings from keys alone instead of decoding every record; tree
+//! `avatars/v1` (same keys) holds the bindings' avatar images, which only the avatar route
+//! reads (a record holds just an `AvatarRef`), and loses an image with its binding. Every write
 //! is one transaction over both trees followed by a flush, so concurrent binds and unbinds of a
 //! row end in exactly one of their outcomes, the index never disagrees with the records, and
 //! nothing is reported saved before it is on disk. The other trees (activity, pending, flows, leases, auto-build) are in
 //! `sled_audit`, `sled_ephemeral` and `sled_autobuild`.
 
-use super::{BindingStore, StoreError, StoredBinding, RECORD_VERSION};
+use super::{BindingStore, StoreError, StoredAvatar, StoredBinding, RECORD_VERSION};
 use app::api::Provider;
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
@@ -18,6 +20,10 @@ use std::path::Path;
 /// an older version wrote has the records but not the index, which opening builds once.
 const REAUTH_INDEX_BUILT: &[u8] = b"bindings-reauth/v1 built";
 
+/// Set in the default tree once every avatar image an older version kept inside its binding
+/// record has been moved to `avatars/v1` (done once, at open).
+const AVATARS_MOVED: &[u8] = b"avatars/v1 moved";
+
 /// sled's page cache. Its default (1 GiB) lets a full scan (metrics, the periodic health check)
 /// of a million bindings grow the process to ~800 MB; reads of one tenant's rows need little.
 /// 16 MiB instead of 32: ~25 MiB less peak RSS under bench/perf.sh, the same throughput.
@@ -28,6 +34,8 @@ pub struct SledStore {
     pub(super) bindings: sled::Tree,
     /// Keys of the bindings with a `reauth_reason`, values empty.
     pub(super) reauth: sled::Tree,
+    /// Avatar images by binding key (the JSON of a `StoredAvatar`).
+    pub(super) avatars: sled::Tree,
     pub(super) audit: sled::Tree,
     pub(super) pending: sled::Tree,
     pub(super) flows: sled::Tree,
@@ -52,9 +60,12 @@ impl SledStore {
         let bindings = tree("bindings/v1")?;
         let reauth = tree("bindings-reauth/v1")?;
         build_reauth_index(&db, &bindings, &reauth).map_err(backend)?;
+        let avatars = tree("avatars/v1")?;
+        move_avatars(&db, &bindings, &avatars).map_err(backend)?;
         Ok(SledStore {
             bindings,
             reauth,
+            avatars,
             pending: tree("pending/v1")?,
             flows: tree("oauth-flows/v1")?,
             leases: tree("leases/v1")?,
@@ -153,6 +164,38 @@ fn build_reauth_index(
         }
     }
     db.insert(REAUTH_INDEX_BUILT, &[])?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Moves the avatar images older versions kept inside binding records into `avatars/v1`,
+/// once per store (see [`AVATARS_MOVED`]); at open, before anything else writes. Each image is
+/// written before its record is rewritten without it, so a crash in between loses nothing (the
+/// next open moves it again). A record that does not parse is left as it is.
+fn move_avatars(db: &sled::Db, bindings: &sled::Tree, avatars: &sled::Tree) -> sled::Result<()> {
+    if db.contains_key(AVATARS_MOVED)? {
+        return Ok(());
+    }
+    for item in bindings.iter() {
+        let (key, raw) = item?;
+        let Ok(mut record) = serde_json::from_slice::<serde_json::Value>(&raw) else {
+            continue;
+        };
+        let Some(inline) = record.get("avatar").filter(|a| a.get("data_b64").is_some()) else {
+            continue;
+        };
+        let Ok(image) = serde_json::from_value::<StoredAvatar>(inline.clone()) else {
+            continue;
+        };
+        record["avatar"] = serde_json::json!(image.reference());
+        let (Ok(image), Ok(record)) = (serde_json::to_vec(&image), serde_json::to_vec(&record))
+        else {
+            continue;
+        };
+        avatars.insert(&key, image)?;
+        bindings.insert(&key, record)?;
+    }
+    db.insert(AVATARS_MOVED, &[])?;
     db.flush()?;
     Ok(())
 }
@@ -277,19 +320,74 @@ impl BindingStore for SledStore {
         tenant: &str,
         provider: Provider,
     ) -> Result<Option<StoredBinding>, StoreError> {
-        let (tree, reauth) = (self.bindings.clone(), self.reauth.clone());
+        let (tree, reauth, avatars) = (
+            self.bindings.clone(),
+            self.reauth.clone(),
+            self.avatars.clone(),
+        );
         let key = Self::key(tenant, provider);
         let old = blocking(move || {
-            let old = in_both(&tree, &reauth, |t, r| {
+            let old = (&tree, &reauth, &avatars).transaction(|(t, r, a)| {
                 let old = t.remove(key.as_slice())?;
                 r.remove(key.as_slice())?;
-                Ok(old)
-            })?;
+                a.remove(key.as_slice())?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(old)
+            });
+            let old = match old {
+                Ok(old) => old,
+                Err(TransactionError::Storage(e)) => return Err(e),
+                Err(TransactionError::Abort(e)) => return Ok(Err(e)),
+            };
             tree.flush()?;
-            Ok(old)
+            Ok(Ok(old))
         })
         .await??;
         old.map(|v| decode(&v)).transpose()
+    }
+
+    async fn avatar(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredAvatar>, StoreError> {
+        self.avatars
+            .get(Self::key(tenant, provider))
+            .map_err(backend)?
+            .map(|v| serde_json::from_slice(&v).map_err(StoreError::Corrupt))
+            .transpose()
+    }
+
+    async fn put_avatar(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        avatar: Option<&StoredAvatar>,
+    ) -> Result<(), StoreError> {
+        let value = avatar.map(encode).transpose()?;
+        let (tree, avatars) = (self.bindings.clone(), self.avatars.clone());
+        let key = Self::key(tenant, provider);
+        blocking(move || {
+            // With the binding's presence checked in the same transaction: an image never
+            // outlives (or arrives after) the binding's removal.
+            let done = (&tree, &avatars).transaction(|(t, a)| {
+                match &value {
+                    Some(v) if t.get(&key)?.is_some() => {
+                        a.insert(key.as_slice(), v.as_slice())?;
+                    }
+                    _ => {
+                        a.remove(key.as_slice())?;
+                    }
+                }
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            });
+            match done {
+                Ok(()) | Err(TransactionError::Abort(_)) => {}
+                Err(TransactionError::Storage(e)) => return Err(e),
+            }
+            avatars.flush()?;
+            Ok(())
+        })
+        .await
     }
 
     async fn scan(

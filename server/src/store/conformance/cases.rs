@@ -9,6 +9,7 @@ use app::api::ReauthReason;
 use std::time::Duration;
 
 pub use super::autobuild::*;
+pub use super::avatars::*;
 pub use super::ephemeral::*;
 pub use super::jobs::*;
 

@@ -13,7 +13,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
     let db = TestDb::new(false).await;
-    assert_eq!(db.store.migrate().await.unwrap(), [1, 2, 3]);
+    assert_eq!(db.store.migrate().await.unwrap(), [1, 2, 3, 4]);
     assert!(
         db.store.migrate().await.unwrap().is_empty(),
         "second run is a no-op"
@@ -28,7 +28,7 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
     applied.extend(b.unwrap());
     // Each applied once, by either (one may apply 1 and the other 2, after 1 committed).
     applied.sort();
-    assert_eq!(applied, [1, 2, 3]);
+    assert_eq!(applied, [1, 2, 3, 4]);
     db.store
         .put(&binding("t1", Provider::GitLab, "a"))
         .await
@@ -49,7 +49,7 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
             err,
             MigrateError::DatabaseNewer {
                 database: 999,
-                binary: 3
+                binary: 4
             }
         ),
         "{err:?}"
@@ -442,5 +442,45 @@ async fn expired_pending_items_and_flows_go_on_the_tenants_next_insert_or_take()
         .map(|f| f.state_hash)
         .collect();
     assert_eq!(flows, ["f2"]);
+    db.finish().await;
+}
+
+/// Migration 4 moves the avatar images older versions kept inside binding records into table
+/// `avatars`, leaving the records with the reference only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_moves_avatars_out_of_records() {
+    let db = TestDb::new(false).await;
+    let before: Vec<_> = crate::store::pg::MIGRATIONS
+        .iter()
+        .filter(|m| m.0 < 4)
+        .copied()
+        .collect();
+    db.store.apply_migrations(&before).await.unwrap();
+    let image = super::avatar();
+    let b = binding("t1", Provider::GitLab, "alice");
+    let mut older = serde_json::to_value(&b).unwrap();
+    older["avatar"] = serde_json::to_value(&image).unwrap();
+    let client = db.store.pool().get().await.unwrap();
+    client
+        .execute(
+            "INSERT INTO bindings (tenant, provider, record, needs_reauth) \
+             VALUES ('t1', 'gitlab', $1, false)",
+            &[&older.to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(db.store.migrate().await.unwrap(), [4]);
+    let raw: String = client
+        .query_one("SELECT record FROM bindings", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!raw.contains("data_b64"), "{raw}");
+    drop(client);
+    assert_eq!(db.store.get("t1", Provider::GitLab).await.unwrap(), Some(b));
+    assert_eq!(
+        db.store.avatar("t1", Provider::GitLab).await.unwrap(),
+        Some(image)
+    );
     db.finish().await;
 }

@@ -1,10 +1,11 @@
 //! Bindings in PostgreSQL: table `bindings`, one row per (tenant, provider). The health-check
 //! claim lives only in the `check_claimed_until` column (the JSON is always written with it
 //! empty and it is filled in from the column when a row is read), so a claim is one small
-//! `UPDATE` and needs no JSON rewriting in SQL.
+//! `UPDATE` and needs no JSON rewriting in SQL. Avatar images are in table `avatars`, apart
+//! from the records (which hold an `AvatarRef`), and go with their binding by foreign key.
 
 use super::{decode_versioned, encode, limit, PgStore, NOW_SECS};
-use crate::store::{BindingStore, StoreError, StoredBinding};
+use crate::store::{BindingStore, StoreError, StoredAvatar, StoredBinding};
 use app::api::Provider;
 use std::time::Duration;
 use tokio_postgres::Row;
@@ -190,6 +191,53 @@ impl BindingStore for PgStore {
             format!("DELETE FROM bindings WHERE tenant = $1 AND provider = $2 RETURNING {COLS}");
         let rows = self.query(&sql, &[&tenant, &provider.as_str()]).await?;
         rows.first().map(from_row).transpose()
+    }
+
+    async fn avatar(
+        &self,
+        tenant: &str,
+        provider: Provider,
+    ) -> Result<Option<StoredAvatar>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record FROM avatars WHERE tenant = $1 AND provider = $2",
+                &[&tenant, &provider.as_str()],
+            )
+            .await?;
+        rows.first()
+            .map(|r| serde_json::from_str(r.get(0)).map_err(StoreError::Corrupt))
+            .transpose()
+    }
+
+    async fn put_avatar(
+        &self,
+        tenant: &str,
+        provider: Provider,
+        avatar: Option<&StoredAvatar>,
+    ) -> Result<(), StoreError> {
+        let provider = provider.as_str();
+        match avatar {
+            Some(a) => {
+                let record = encode(a)?;
+                // Nothing when the binding is gone (the foreign key would refuse the row).
+                self.execute(
+                    "INSERT INTO avatars (tenant, provider, record) \
+                     SELECT $1::TEXT, $2::TEXT, $3::TEXT WHERE EXISTS \
+                     (SELECT 1 FROM bindings WHERE tenant = $1 AND provider = $2) \
+                     ON CONFLICT (tenant, provider) DO UPDATE SET record = EXCLUDED.record",
+                    &[&tenant, &provider, &record],
+                )
+                .await?;
+            }
+            None => {
+                self.execute(
+                    "DELETE FROM avatars WHERE tenant = $1 AND provider = $2",
+                    &[&tenant, &provider],
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn scan(

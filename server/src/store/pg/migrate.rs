@@ -9,7 +9,7 @@ use crate::store::StoreError;
 
 /// (version, name, SQL), oldest first. Versions only ever grow; a released migration is
 /// never edited, a change is a new one.
-const MIGRATIONS: &[(u32, &str, &str)] = &[
+pub(in crate::store) const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "init", include_str!("migrations/0001_init.sql")),
     (
         2,
@@ -17,6 +17,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         include_str!("migrations/0002_autobuild.sql"),
     ),
     (3, "jobs", include_str!("migrations/0003_jobs.sql")),
+    (4, "avatars", include_str!("migrations/0004_avatars.sql")),
 ];
 
 const SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS codesource_schema (

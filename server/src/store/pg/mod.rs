@@ -35,6 +35,8 @@ mod jobs;
 mod migrate;
 
 pub use migrate::MigrateError;
+#[cfg(test)]
+pub(in crate::store) use migrate::MIGRATIONS;
 
 use super::{Store, StoreError, Swept, RECORD_VERSION};
 use deadpool_postgres::{Object, Pool, PoolError};

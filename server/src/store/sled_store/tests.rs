@@ -179,3 +179,41 @@ async fn opening_an_older_store_builds_the_reauth_index() {
         [(Provider::GitLab, false, 1), (Provider::GitLab, true, 1)]
     );
 }
+
+/// A record an older version wrote holds its avatar image inline; opening the store moves the
+/// image to `avatars/v1` and leaves the record with the reference only.
+#[tokio::test]
+async fn opening_an_older_store_moves_avatars_out_of_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = crate::store::conformance::avatar();
+    let b = binding("t1", "alice");
+    let key = SledStore::key("t1", Provider::GitLab);
+    {
+        let s = SledStore::open(dir.path()).unwrap();
+        let mut older = serde_json::to_value(&b).unwrap();
+        older["avatar"] = serde_json::to_value(&image).unwrap();
+        s.bindings
+            .insert(&key, serde_json::to_vec(&older).unwrap())
+            .unwrap();
+        s.db.remove(AVATARS_MOVED).unwrap();
+        s.db.flush().unwrap();
+    }
+    let mut tries = 0;
+    let s = loop {
+        match SledStore::open(dir.path()) {
+            Ok(s) => break s,
+            Err(_) if tries < 100 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    let raw = s.bindings.get(&key).unwrap().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&raw).contains("data_b64"),
+        "the record no longer carries the image"
+    );
+    assert_eq!(s.get("t1", Provider::GitLab).await.unwrap(), Some(b));
+    assert_eq!(s.avatar("t1", Provider::GitLab).await.unwrap(), Some(image));
+}
