@@ -125,6 +125,7 @@ macro_rules! cases {
 cases! {
     unbind_and_its_job_are_one_write;
     jobs_are_claimed_once_saved_and_finished;
+    counts_follow_unbind_and_rebind_with_a_job;
     bindings_are_tenant_scoped;
     replace_only_when_unchanged;
     scan_pages_in_key_order;

@@ -47,12 +47,14 @@ impl SledStore {
         job: &CleanupJob,
         lease_until_ms: i64,
     ) -> Result<bool, StoreError> {
-        let (bindings, jobs, avatars, db) = (
+        let (bindings, reauth, jobs, avatars, db) = (
             self.bindings.clone(),
+            self.reauth.clone(),
             self.jobs.clone(),
             self.avatars.clone(),
             self.db.clone(),
         );
+        let new_reauth = new.is_some_and(|n| n.reauth_reason.is_some());
         let key = Self::key(&old.tenant, old.provider);
         let new = new.map(encode).transpose()?;
         let row = encode(&Row {
@@ -61,8 +63,8 @@ impl SledStore {
         })?;
         let (old, id) = (old.clone(), job.id.clone());
         let done = tokio::task::spawn_blocking(move || -> Result<bool, StoreError> {
-            let done = (&bindings, &jobs, &avatars)
-                .transaction(|(b, j, a)| {
+            let done = (&bindings, &reauth, &jobs, &avatars)
+                .transaction(|(b, r, j, a)| {
                     let Some(current) = b.get(&key)? else {
                         return Ok(false);
                     };
@@ -80,6 +82,8 @@ impl SledStore {
                             b.remove(key.as_slice())?
                         }
                     };
+                    // The reauth index follows the record (the `/metrics` counts read it).
+                    super::sled_store::index_reauth(r, &key, new_reauth)?;
                     j.insert(id.as_bytes(), row.as_slice())?;
                     Ok(true)
                 })

@@ -126,7 +126,7 @@ fn in_both<T>(
 }
 
 /// Keeps `key`'s place in the reauth index in step with its record.
-fn index_reauth(
+pub(super) fn index_reauth(
     reauth: &TransactionalTree,
     key: &[u8],
     needs_reauth: bool,

@@ -65,6 +65,30 @@ pub async fn unbind_and_its_job_are_one_write(s: &dyn Store) {
     assert_eq!(s.jobs().await.unwrap().len(), 2);
 }
 
+/// The counts `/metrics` reads follow an unbind or re-bind made with a job.
+pub async fn counts_follow_unbind_and_rebind_with_a_job(s: &dyn Store) {
+    let reauth = |account: &str| crate::store::StoredBinding {
+        reauth_reason: Some(app::api::ReauthReason::TokenRevoked),
+        ..binding("t1", GitLab, account)
+    };
+    let old = reauth("alice");
+    s.put(&old).await.unwrap();
+    assert_eq!(s.counts().await.unwrap(), vec![(GitLab, true, 1)]);
+    let fresh = binding("t1", GitLab, "bob");
+    assert!(s
+        .rebind_with_job(&old, &fresh, &job("c1", "t1", "alice"), 0)
+        .await
+        .unwrap());
+    assert_eq!(s.counts().await.unwrap(), vec![(GitLab, false, 1)]);
+    let again = reauth("bob");
+    assert!(s.replace(&fresh, &again).await.unwrap());
+    assert!(s
+        .unbind_with_job(&again, &job("c2", "t1", "bob"), 0)
+        .await
+        .unwrap());
+    assert_eq!(s.counts().await.unwrap(), vec![]);
+}
+
 pub async fn jobs_are_claimed_once_saved_and_finished(s: &dyn Store) {
     for (id, tenant) in [("a", "t1"), ("b", "t2"), ("c", "t3")] {
         let b = binding(tenant, GitLab, "alice");
