@@ -1,4 +1,4 @@
-//! Issue #23 against the fake GitHub: repair puts a registration right after the host changed
+//! Issue #23 against the fake GitHub (and Gitee for a lost hook scope): repair puts a registration right after the host changed
 //! behind our back (a hook deleted or disabled, a rename, a recreation, a lost scope, the hook
 //! limit), a manual build is one event with a push of the same commit, and a secret rotation
 //! keeps the hook (same id) while old signatures pass only during the grace period.
@@ -217,17 +217,42 @@ async fn repair_at_the_hook_limit_is_the_typed_error() {
 
 #[tokio::test]
 async fn a_grant_without_the_hook_scope_shows_as_no_permission() {
-    let app = github_with_auto_build("approve").await;
-    // The same account re-authorizes without the hook scopes.
+    // Gitee: the hook scope is separate from reading (on GitHub `repo` grants both, and a grant
+    // without `repo` is refused at binding).
+    const GITEE: Host = Host {
+        provider: "gitee",
+        repo: "gitee-bob%2Frepo-03",
+        fake_repo: "gitee-bob/repo-03",
+    };
+    let app = spawn_app(Options::default()).await;
+    let resp = app
+        .get("/oauth/gitee/start?mode=redirect&scope=hooks")
+        .await;
+    let flow = Flow::started(&resp);
+    let back = app.decide(&flow.authorize_url, "approve").await;
     let id = app
-        .authorize("github", "approve-no-hooks")
+        .callback(&back, Some(&flow.cookie))
         .await
         .expect("authorized");
-    let (status, row) = app
+    let (status, _) = app
         .call("code-sources/confirm", json!({"pending_id": id}))
         .await;
-    assert_eq!(status, 200, "{row}");
-    let (status, reg) = app.op(&GITHUB, "repair", None).await;
+    assert_eq!(status, 200);
+    let (status, reg) = app
+        .auto_build(
+            &GITEE,
+            reqwest::Method::PUT,
+            Some(json!({"branches": ["master"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, reg["status"].as_str()),
+        (200, Some("active")),
+        "{reg}"
+    );
+    // The same account re-authorizes with the scopes reading needs, not the hook scope.
+    app.bind_gitee("approve").await;
+    let (status, reg) = app.op(&GITEE, "repair", None).await;
     assert_eq!(status, 200, "{reg}");
     assert_eq!(reg["found"], "no_permission");
     assert_eq!(
