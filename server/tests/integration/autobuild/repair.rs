@@ -1,7 +1,8 @@
 //! Issue #23 against the fake GitHub (and Gitee for a lost hook scope): repair puts a
 //! registration right after the host changed behind our back (a hook deleted or disabled, a
-//! rename, a recreation, a lost scope, the hook limit), a manual build is one event with a push of the same commit, and a secret rotation
-//! keeps the hook (same id) while old signatures pass only during the grace period.
+//! rename, a recreation, a lost scope, the hook limit), a manual build is one event with a push
+//! of the same commit, and a secret rotation keeps the hook (same id) while old signatures pass
+//! only during the grace period.
 
 use super::*;
 use serde_json::json;
