@@ -19,6 +19,9 @@ use crate::store::{
 use crate::util::now_millis;
 use axum::http::HeaderMap;
 
+/// The metric label of a delivery answered before its registration was found.
+const UNKNOWN_PROVIDER: &str = "unknown";
+
 /// Largest delivery body accepted (GitHub caps payloads at 25 MB, but a push lists at most 20
 /// commits: real pushes are far below this).
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -78,15 +81,20 @@ fn is_zero(sha: &str) -> bool {
 impl AutoBuild {
     /// Handles one delivery to `{webhook}/hooks/{rid}`.
     pub async fn receive(&self, rid: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
+        // Answered before the registration (so its code host) is known: counted as `unknown`.
+        let early = |a: Answer| {
+            crate::metrics::metrics().delivery(UNKNOWN_PROVIDER, a.outcome());
+            a
+        };
         if !self.rate.allow(rid) {
-            return Answer::RateLimited;
+            return early(Answer::RateLimited);
         }
         let reg = match self.store.registration_by_rid(rid).await {
             Ok(Some(r)) => r,
-            Ok(None) => return Answer::Refused,
+            Ok(None) => return early(Answer::Refused),
             Err(e) => {
                 tracing::warn!(error = %crate::util::chain(&e), "webhook: looking up the registration failed");
-                return Answer::Unavailable;
+                return early(Answer::Unavailable);
             }
         };
         let provider = reg.key.provider;
@@ -110,6 +118,7 @@ impl AutoBuild {
             Ok(d) => d,
             Err(e) => {
                 tracing::info!(rid, error = %e, "webhook: a verified delivery did not parse");
+                crate::metrics::metrics().delivery(provider.as_str(), Answer::Malformed.outcome());
                 return Answer::Malformed;
             }
         };

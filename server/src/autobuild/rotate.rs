@@ -72,7 +72,9 @@ impl AutoBuild {
     ) -> Result<Vec<RotationResult>, AutoBuildError> {
         let mut out = Vec::new();
         for reg in self.store.registrations(actor.tenant, None).await? {
-            if !self.supports(reg.key.provider) {
+            // Orphaned registrations (their account unbound, the hook waiting to be removed)
+            // deliver nothing that is built: a new secret for them would only mislead.
+            if !self.supports(reg.key.provider) || reg.orphaned {
                 continue;
             }
             let result = self.rotate_audited(actor, &reg).await;

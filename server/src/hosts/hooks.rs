@@ -52,6 +52,23 @@ pub enum HookError {
     Host(HostError),
 }
 
+impl HookError {
+    /// The grant lacks `scopes` (a host's hook scopes, when its answer does not name them).
+    pub fn missing(scopes: &[&str]) -> Self {
+        HookError::MissingScope {
+            needed: scopes.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// The answer to deleting a hook: one the host no longer has (404) is gone as asked.
+pub fn deleted(a: Answer, refused: impl FnOnce(Answer) -> HookError) -> Result<(), HookError> {
+    match a.status {
+        200..=299 | 404 => Ok(()),
+        _ => Err(refused(a)),
+    }
+}
+
 impl From<HostError> for HookError {
     fn from(e: HostError) -> Self {
         HookError::Host(e)
@@ -297,18 +314,8 @@ pub fn hex_signature_matches(
 ) -> bool {
     signature
         .and_then(|s| s.trim().strip_prefix(prefix))
-        .and_then(hex_decode)
+        .and_then(crate::util::unhex)
         .is_some_and(|mac| hmac_sha256_matches(secret, body, &mac))
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Percent-encodes a ref name (or another path tail) for a URL path, keeping `/`.

@@ -227,6 +227,12 @@ pub async fn turn_on_push_and_off(app: &TestApp, h: &Host) {
         401,
         "an unknown registration answers like a bad signature"
     );
+    assert!(
+        app.metrics().await.contains(
+            r#"codesource_webhook_deliveries_total{provider="unknown",outcome="refused"}"#
+        ),
+        "deliveries answered before the registration is known are counted too"
+    );
     let huge = app
         .http
         .post(&url)

@@ -43,14 +43,16 @@ fn refused(a: Answer) -> HookError {
     match a.status {
         // "Your credentials lack one or more required privilege scopes."
         403 if body.error.message.contains("scope") => {
-            let required: Vec<String> = body
+            let named: Option<Vec<String>> = body
                 .error
                 .detail
                 .and_then(|d| d.get("required").cloned())
                 .and_then(|r| serde_json::from_value(r).ok())
-                .filter(|r: &Vec<String>| !r.is_empty())
-                .unwrap_or_else(|| HOOK_SCOPES.iter().map(|s| s.to_string()).collect());
-            HookError::MissingScope { needed: required }
+                .filter(|r: &Vec<String>| !r.is_empty());
+            match named {
+                Some(needed) => HookError::MissingScope { needed },
+                None => HookError::missing(HOOK_SCOPES),
+            }
         }
         403 => HookError::NotAdmin,
         404 => HookError::RepoNotFound,
@@ -372,10 +374,7 @@ impl HookHost for Bitbucket {
     ) -> Result<(), HookError> {
         let url = format!("{}/hooks/{}", self.repo_url(repo), query_encode(hook_id));
         let a = self.call(Method::DELETE, &url, token, None).await?;
-        match a.status {
-            200..=299 | 404 => Ok(()),
-            _ => Err(refused(a)),
-        }
+        hooks::deleted(a, refused)
     }
 
     fn verify(&self, req: &DeliveryRequest<'_>, secret: &SecretString, _now_ms: i64) -> bool {

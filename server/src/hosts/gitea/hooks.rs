@@ -25,9 +25,9 @@ const HOOK_SCOPES: &[&str] = &["write:repository"];
 /// What a refused hook call means at a Gitea.
 fn refused(a: Answer) -> HookError {
     match a.status {
-        403 if String::from_utf8_lossy(&a.body).contains("scope") => HookError::MissingScope {
-            needed: HOOK_SCOPES.iter().map(|s| s.to_string()).collect(),
-        },
+        403 if String::from_utf8_lossy(&a.body).contains("scope") => {
+            HookError::missing(HOOK_SCOPES)
+        }
         403 => HookError::NotAdmin,
         404 => HookError::RepoNotFound,
         _ => HookError::Host(host_refusal(&a)),
@@ -245,10 +245,7 @@ impl HookHost for Gitea {
             hooks::path_encode(hook_id)
         );
         let a = self.call(at, Method::DELETE, &rest, token, None).await?;
-        match a.status {
-            200..=299 | 404 => Ok(()),
-            _ => Err(refused(a)),
-        }
+        hooks::deleted(a, refused)
     }
 
     fn verify(&self, req: &DeliveryRequest<'_>, secret: &SecretString, _now_ms: i64) -> bool {

@@ -29,9 +29,7 @@ const TAG_PAGES: u32 = 5;
 fn refused(a: Answer) -> HookError {
     let body = String::from_utf8_lossy(&a.body);
     match a.status {
-        403 if body.contains("scope") => HookError::MissingScope {
-            needed: HOOK_SCOPES.iter().map(|s| s.to_string()).collect(),
-        },
+        403 if body.contains("scope") => HookError::missing(HOOK_SCOPES),
         403 => HookError::NotAdmin,
         404 => HookError::RepoNotFound,
         _ => hooks::host_error(a),
@@ -282,10 +280,7 @@ impl HookHost for Gitee {
             hooks::path_encode(hook_id)
         );
         let a = self.call(Method::DELETE, &url, token, None).await?;
-        match a.status {
-            200..=299 | 404 => Ok(()),
-            _ => Err(refused(a)),
-        }
+        hooks::deleted(a, refused)
     }
 
     fn verify(&self, req: &DeliveryRequest<'_>, secret: &SecretString, now_ms: i64) -> bool {

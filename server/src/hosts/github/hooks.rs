@@ -27,9 +27,7 @@ const ACCEPTED: &[&str] = &["repo", "admin:repo_hook", "write:repo_hook"];
 fn refused(a: Answer, on_repo: bool) -> HookError {
     match a.status {
         403 if a.header("x-ratelimit-remaining") == Some("0") => hooks::host_error(a),
-        403 | 404 if lacks_hook_scope(&a) => HookError::MissingScope {
-            needed: HOOK_SCOPES.iter().map(|s| s.to_string()).collect(),
-        },
+        403 | 404 if lacks_hook_scope(&a) => HookError::missing(HOOK_SCOPES),
         404 if on_repo => HookError::RepoNotFound,
         403 | 404 => HookError::NotAdmin,
         // "Validation Failed": `The "push" event cannot have more than 20 hooks`.

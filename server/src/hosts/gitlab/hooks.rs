@@ -29,9 +29,7 @@ fn refused(a: Answer) -> HookError {
         .is_some_and(|w| w.contains("insufficient_scope"))
         || body.contains("insufficient_scope");
     match a.status {
-        403 if scope => HookError::MissingScope {
-            needed: HOOK_SCOPES.iter().map(|s| s.to_string()).collect(),
-        },
+        403 if scope => HookError::missing(HOOK_SCOPES),
         403 => HookError::NotAdmin,
         404 => HookError::RepoNotFound,
         // "Maximum number of project hooks (100) exceeded" (GitLab's plan limit).
@@ -273,10 +271,7 @@ impl HookHost for GitLab {
             query_encode(hook_id)
         );
         let a = self.call(at, Method::DELETE, &rest, token, None).await?;
-        match a.status {
-            200..=299 | 404 => Ok(()),
-            _ => Err(refused(a)),
-        }
+        hooks::deleted(a, refused)
     }
 
     fn verify(&self, req: &DeliveryRequest<'_>, secret: &SecretString, _now_ms: i64) -> bool {
