@@ -215,7 +215,8 @@ impl AutoBuild {
     }
 }
 
-/// The error code a refusal is answered with (`web/service_api/errors.rs` says the same).
+/// The error code a refusal is answered with: the same codes `web/service_api/errors.rs`
+/// answers a single call with, so a cause reads the same in one rotation and in all of them.
 pub fn error_code(e: &AutoBuildError) -> &'static str {
     use crate::hosts::hooks::HookError as H;
     match e {
@@ -227,14 +228,18 @@ pub fn error_code(e: &AutoBuildError) -> &'static str {
         AutoBuildError::Busy => "auto_build_busy",
         AutoBuildError::Credential(CredentialError::NotBound) => "not_bound",
         AutoBuildError::Credential(CredentialError::NeedsReauthorization(_)) => {
-            "needs_reauthorization"
+            "reauthorization_required"
         }
-        AutoBuildError::Credential(_) => "credential_unavailable",
+        AutoBuildError::Credential(CredentialError::RefreshUnavailable) => "refresh_unavailable",
+        AutoBuildError::Credential(CredentialError::StorageUnavailable(_)) => "storage_unavailable",
+        AutoBuildError::Credential(CredentialError::Internal(_)) => "internal",
         AutoBuildError::Hook(H::MissingScope { .. }) => "missing_scope",
         AutoBuildError::Hook(H::NotAdmin) => "not_repository_admin",
         AutoBuildError::Hook(H::RepoNotFound) => "repository_not_found",
         AutoBuildError::Hook(H::LimitReached) => "hook_limit_reached",
-        AutoBuildError::Hook(H::Host(_)) => "upstream_error",
+        AutoBuildError::Hook(H::Host(app::api::HostError::Busy)) => "busy",
+        AutoBuildError::Hook(H::Host(_)) => "code_host_error",
+        AutoBuildError::Store(e) if e.is_unavailable() => "storage_unavailable",
         AutoBuildError::Store(_) | AutoBuildError::Internal(_) => "internal",
     }
 }
