@@ -5,7 +5,8 @@
 use super::sealed;
 use crate::store::{
     build_event_id, BuildEvent, DeliveryLogEntry, DeliveryOutcome, EventRepository, OutboxCounts,
-    RefType, RegistrationKey, Store, StoredRegistration, MAX_DELIVERY_LOG, RECORD_VERSION,
+    Recorded, RefType, RegistrationKey, Store, StoredRegistration, MAX_DELIVERY_LOG,
+    RECORD_VERSION,
 };
 use app::api::Provider::{self, GitHub, GitLab};
 use futures_util::future::join_all;
@@ -357,12 +358,14 @@ pub async fn autobuild_concurrent_deliveries(s: &dyn Store) {
     let same =
         join_all((0..8).map(|_| s.record_delivery(&delivery, std::slice::from_ref(&e), true)))
             .await;
-    let emitted: Vec<_> = same.into_iter().map(|r| r.unwrap().emitted).collect();
+    let same: Vec<Recorded> = same.into_iter().map(Result::unwrap).collect();
+    let emitted: Vec<_> = same.iter().map(|r| &r.emitted).collect();
     assert_eq!(
         emitted.iter().filter(|e| !e.is_empty()).count(),
         1,
         "{emitted:?}"
     );
+    assert_eq!(same.iter().filter(|r| r.duplicate_delivery).count(), 7);
     // Different deliveries of one event: one emits.
     let by_event = join_all((0..8).map(|i| {
         let d = format!("other-{i}");
@@ -389,10 +392,42 @@ pub async fn autobuild_concurrent_deliveries(s: &dyn Store) {
     assert!(distinct
         .iter()
         .all(|r| r.as_ref().unwrap().emitted.len() == 1));
+    // Deliveries of two registrations at once, several events each, some shared between
+    // them: every event once, and each delivery counts the ones it did not add.
+    let key2 = reg_key("t1", GitHub, "2");
+    s.put_registration(&registration("r2", key2.clone()))
+        .await
+        .unwrap();
+    let mixed = join_all((0..12).map(|i| {
+        let (rid, key) = if i % 2 == 0 {
+            ("r1", &key)
+        } else {
+            ("r2", &key2)
+        };
+        let events = [
+            event(key, &format!("m{i}"), 1_000),
+            event(key, &format!("shared-{}", i % 4), 1_000),
+        ];
+        async move {
+            s.record_delivery(&entry(rid, Some(&format!("m{i}")), 1_000), &events, false)
+                .await
+        }
+    }))
+    .await;
+    let mixed: Vec<Recorded> = mixed.into_iter().map(Result::unwrap).collect();
+    assert_eq!(mixed.iter().map(|r| r.emitted.len()).sum::<usize>(), 12 + 4);
+    assert_eq!(
+        mixed.iter().map(|r| r.duplicate_events).sum::<usize>(),
+        12 - 4
+    );
     let all = s.events_after(0, 100).await.unwrap();
-    assert_eq!(all.len(), 18);
+    assert_eq!(all.len(), 18 + 16);
     assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
     assert_eq!(s.outbox_counts().await.unwrap().pending, 18);
+    for rid in ["r1", "r2"] {
+        let stored = s.registration_by_rid(rid).await.unwrap().unwrap();
+        assert_eq!(stored.last_delivery_at, Some(1_000), "{rid}");
+    }
 }
 
 pub async fn autobuild_sweep(s: &dyn Store) {

@@ -393,6 +393,94 @@ async fn two_replicas_recording_one_delivery_emit_once() {
     db.finish().await;
 }
 
+/// Deliveries recorded in one transaction (the group commit of `delivery_batch`) keep the
+/// meaning each has alone: of two equal delivery ids in one batch the first is new and the
+/// second a duplicate, an event repeated by a later delivery of the batch is that delivery's
+/// duplicate, and the numbers follow the batch's order.
+#[tokio::test]
+async fn one_batch_of_deliveries_means_what_each_means_alone() {
+    use super::autobuild::{reg_key, registration};
+    use crate::store::{
+        build_event_id, AutoBuildStore, BuildEvent, DeliveryLogEntry, DeliveryOutcome,
+        EventRepository, RefType,
+    };
+    let db = TestDb::new(true).await;
+    let key = reg_key("t1", Provider::GitHub, "1");
+    for (rid, key) in [
+        ("r1", key.clone()),
+        ("r2", reg_key("t1", Provider::GitHub, "2")),
+    ] {
+        db.store
+            .put_registration(&registration(rid, key))
+            .await
+            .unwrap();
+    }
+    let event = |commit: &str| BuildEvent {
+        id: build_event_id(&key, "refs/heads/main", commit),
+        tenant: "t1".into(),
+        provider: Provider::GitHub,
+        account: "octo".into(),
+        repository: EventRepository {
+            id: "1".into(),
+            full_name: "octo/repo".into(),
+            clone_url: None,
+        },
+        git_ref: "refs/heads/main".into(),
+        ref_type: RefType::Branch,
+        ref_name: "main".into(),
+        commit: commit.into(),
+        before: None,
+        pusher: None,
+        delivery_id: None,
+        received_at: 1_000,
+        manual: false,
+    };
+    let entry = |rid: &str, d: &str, at_ms: i64| DeliveryLogEntry {
+        rid: rid.into(),
+        tenant: "t1".into(),
+        at_ms,
+        delivery_id: Some(d.into()),
+        event: "push".into(),
+        git_ref: None,
+        commit: None,
+        outcome: DeliveryOutcome::Built,
+    };
+    let batch = [
+        (entry("r2", "d1", 2_000), vec![event("a"), event("b")]),
+        (entry("r1", "d1", 1_000), vec![event("c")]),
+        (entry("r2", "d1", 3_000), vec![event("z")]),
+        (entry("r1", "d2", 1_500), vec![event("b"), event("d")]),
+    ];
+    let recorded = db.store.record_deliveries_together(&batch).await.unwrap();
+    let summary: Vec<_> = recorded
+        .iter()
+        .map(|r| (r.duplicate_delivery, r.emitted.len(), r.duplicate_events))
+        .collect();
+    assert_eq!(
+        summary,
+        [(false, 2, 0), (false, 1, 0), (true, 0, 0), (false, 1, 1)],
+        "{recorded:?}"
+    );
+    let numbers: Vec<u64> = recorded.iter().flat_map(|r| r.emitted.clone()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+    let events = db.store.events_after(0, 100).await.unwrap();
+    let commits: Vec<_> = events.iter().map(|(_, e)| e.commit.as_str()).collect();
+    assert_eq!(commits, ["a", "b", "c", "d"]);
+    // The duplicate is logged as one, and each registration's last delivery is its latest.
+    let log = db.store.deliveries("r2", 10).await.unwrap();
+    let outcomes: Vec<_> = log.iter().map(|e| e.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [DeliveryOutcome::Duplicate, DeliveryOutcome::Built],
+        "{log:?}"
+    );
+    for (rid, at) in [("r1", 1_500), ("r2", 3_000)] {
+        let stored = db.store.registration_by_rid(rid).await.unwrap().unwrap();
+        assert_eq!(stored.last_delivery_at, Some(at), "{rid}");
+    }
+    db.finish().await;
+}
+
 /// Expired pending items and flows do not wait for the hourly sweep: a tenant's insert or take
 /// removes its expired ones (by the database's clock).
 #[tokio::test]

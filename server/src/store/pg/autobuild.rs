@@ -2,14 +2,15 @@
 //! arbiters across replicas: a delivery id is remembered by an `INSERT ... ON CONFLICT DO
 //! NOTHING` whose conflict a second replica waits on and then sees, and an event id likewise.
 //!
-//! `record_delivery` is one transaction of at most four statements, taking its locks in one
-//! order (the delivery id's key, the registration's row, the sequence counter), so concurrent
-//! deliveries cannot deadlock. Events are numbered from the one-row counter
-//! `build_event_seq`, updated in the same statement that appends them: the row lock is held
-//! until commit, so appends commit in sequence order and a reader that saw number N never
-//! later finds a smaller one appear. Numbers may skip (an event found new by the statement's
-//! snapshot but committed by another replica meanwhile), never repeat.
+//! `record_delivery` goes through `delivery_batch`: concurrent deliveries are recorded in one
+//! transaction, taking locks in one order (the delivery ids' keys, the registrations' rows, the
+//! sequence counter), so concurrent batches cannot deadlock. Events are numbered from the
+//! one-row counter `build_event_seq`, updated in the same statement that appends them: the row
+//! lock is held until commit, so appends commit in sequence order and a reader that saw number N
+//! never later finds a smaller one appear. Numbers may skip (an event found new by the
+//! statement's snapshot but committed by another replica meanwhile), never repeat.
 
+use super::delivery_batch::Delivery;
 use super::{decode, decode_versioned, encode, limit, millis, PgStore, NOW_MS, SWEEP_CHUNK};
 use crate::store::{
     AutoBuildStore, BuildEvent, DeliveryLogEntry, DeliveryOutcome, OutboxCounts, OutboxItem,
@@ -51,7 +52,7 @@ fn seq(n: u64) -> i64 {
 /// newest $4 older ones. The trim does not see the row inserted beside it (one snapshot),
 /// hence keeping `MAX_DELIVERY_LOG - 1` old ones. Concurrent appends may leave one or two
 /// more for a moment; the next append trims them.
-const LOG: &str = "WITH logged AS ( \
+pub(super) const LOG: &str = "WITH logged AS ( \
          INSERT INTO autobuild_delivery_log (rid, at_ms, entry) VALUES ($1, $2, $3)) \
      DELETE FROM autobuild_delivery_log WHERE rid = $1 AND id <= ( \
          SELECT id FROM autobuild_delivery_log WHERE rid = $1 ORDER BY id DESC OFFSET $4 LIMIT 1)";
@@ -61,7 +62,7 @@ const LOG: &str = "WITH logged AS ( \
 /// delivery's time; logs entry $7 for delivery
 /// $6 (or $8, the entry as a duplicate, when events were given and none was new) like `LOG`
 /// ($9 old entries kept). Returns the new events' numbers.
-const APPEND: &str = concat!(
+pub(super) const APPEND: &str = concat!(
     "WITH given AS ( \
          SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[]) \
              WITH ORDINALITY AS g(id, received_at, event, ord)), \
@@ -94,7 +95,42 @@ const APPEND: &str = concat!(
      SELECT seq FROM inserted ORDER BY seq"
 );
 
+/// A delivery as `delivery_batch` records it.
+fn delivery(
+    entry: &DeliveryLogEntry,
+    events: &[BuildEvent],
+    outbox: bool,
+) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        rid: entry.rid.clone(),
+        at: entry.at_ms,
+        delivery_id: entry.delivery_id.clone(),
+        as_given: encode(entry)?,
+        as_duplicate: encode(&DeliveryLogEntry {
+            outcome: DeliveryOutcome::Duplicate,
+            ..entry.clone()
+        })?,
+        ids: events.iter().map(|e| e.id.clone()).collect(),
+        received: events.iter().map(|e| e.received_at).collect(),
+        json: events.iter().map(encode).collect::<Result<Vec<_>, _>>()?,
+        outbox,
+        keep: limit(MAX_DELIVERY_LOG - 1),
+    })
+}
+
 impl PgStore {
+    /// Records the deliveries as one batch (see `delivery_batch::write_together`).
+    #[cfg(test)]
+    pub(crate) async fn record_deliveries_together(
+        &self,
+        deliveries: &[(DeliveryLogEntry, Vec<BuildEvent>)],
+    ) -> Result<Vec<Recorded>, StoreError> {
+        let batch = deliveries
+            .iter()
+            .map(|(entry, events)| delivery(entry, events, false))
+            .collect::<Result<_, _>>()?;
+        super::delivery_batch::write_together(&self.pool, self.deadline, batch).await
+    }
     /// Runs a chunked delete (`$1` before, `$2` chunk; returns one row, the count) until a
     /// chunk comes back short: see `sweep_audit`.
     pub(super) async fn sweep_chunks(&self, sql: &str, before: i64) -> Result<u64, StoreError> {
@@ -318,64 +354,9 @@ impl AutoBuildStore for PgStore {
         events: &[BuildEvent],
         outbox: bool,
     ) -> Result<Recorded, StoreError> {
-        let as_given = encode(entry)?;
-        let as_duplicate = encode(&DeliveryLogEntry {
-            outcome: DeliveryOutcome::Duplicate,
-            ..entry.clone()
-        })?;
-        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        let received: Vec<i64> = events.iter().map(|e| e.received_at).collect();
-        let json = events.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-        let keep = limit(MAX_DELIVERY_LOG - 1);
-        let (rid, at) = (&entry.rid, &entry.at_ms);
-        self.with_client(async |client| {
-            let tx = client.transaction().await?;
-            let mut recorded = Recorded::default();
-            if let Some(d) = &entry.delivery_id {
-                let remember = tx
-                    .prepare_cached(
-                        "INSERT INTO autobuild_delivery_ids (rid, delivery_id, at_ms) \
-                         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    )
-                    .await?;
-                recorded.duplicate_delivery = tx.execute(&remember, &[rid, d, at]).await? == 0;
-            }
-            let touch = tx
-                .prepare_cached(
-                    "UPDATE autobuild_registrations \
-                     SET last_delivery_at = GREATEST(COALESCE(last_delivery_at, $2), $2) \
-                     WHERE rid = $1",
-                )
-                .await?;
-            tx.execute(&touch, &[rid, at]).await?;
-            if recorded.duplicate_delivery {
-                let log = tx.prepare_cached(LOG).await?;
-                tx.execute(&log, &[rid, at, &as_duplicate, &keep]).await?;
-            } else {
-                let append = tx.prepare_cached(APPEND).await?;
-                let rows = tx
-                    .query(
-                        &append,
-                        &[
-                            &ids,
-                            &received,
-                            &json,
-                            at,
-                            &outbox,
-                            rid,
-                            &as_given,
-                            &as_duplicate,
-                            &keep,
-                        ],
-                    )
-                    .await?;
-                recorded.emitted = rows.iter().map(|r| r.get::<_, i64>(0) as u64).collect();
-                recorded.duplicate_events = events.len() - recorded.emitted.len();
-            }
-            tx.commit().await?;
-            Ok(recorded)
-        })
-        .await
+        self.delivery_writer
+            .record(delivery(entry, events, outbox)?)
+            .await
     }
 
     async fn log_delivery(&self, entry: &DeliveryLogEntry) -> Result<(), StoreError> {

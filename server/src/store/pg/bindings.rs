@@ -320,6 +320,8 @@ impl BindingStore for PgStore {
 
     async fn ready(&self) -> bool {
         // The activity log's writer too: without it no credential can be handed out.
-        self.audit_writer.running() && super::connect::ping(self).await
+        self.audit_writer.running()
+            && self.delivery_writer.running()
+            && super::connect::ping(self).await
     }
 }

@@ -64,6 +64,7 @@ impl PgStore {
         let deadline = opts.statement_timeout + opts.connect_timeout;
         let store = PgStore {
             audit_writer: super::audit_batch::AuditWriter::start(pool.clone(), deadline),
+            delivery_writer: super::delivery_batch::DeliveryWriter::start(pool.clone(), deadline),
             pool,
             connect_timeout: opts.connect_timeout,
             deadline,

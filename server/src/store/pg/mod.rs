@@ -30,6 +30,7 @@ mod audit_batch;
 mod autobuild;
 mod bindings;
 mod connect;
+mod delivery_batch;
 mod ephemeral;
 mod jobs;
 mod migrate;
@@ -78,6 +79,8 @@ pub struct PgStore {
     deadline: Duration,
     /// Appends to the activity log, several to a statement (see `audit_batch`).
     audit_writer: audit_batch::AuditWriter,
+    /// Records webhook deliveries, several to a transaction (see `delivery_batch`).
+    delivery_writer: delivery_batch::DeliveryWriter,
 }
 
 const NOW_MS: &str = db_now_ms!();
