@@ -135,6 +135,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     if let Some(interval) = config.reconcile_interval {
         autobuild.clone().spawn_reconcile(interval);
     }
+    autobuild.clone().spawn_confirmations();
     let services = Arc::new(service::CodeSources::new(
         config,
         store.clone(),

@@ -45,6 +45,8 @@ pub struct AutoBuildGauges {
     /// Events waiting in the push outbox, and those of them that failed at least once.
     pub outbox_pending: u64,
     pub outbox_failing: u64,
+    /// Pushes held until their code host confirms them (GitLab, Gitee).
+    pub held_pushes: u64,
 }
 
 /// The process-wide registry.
@@ -200,6 +202,11 @@ impl Metrics {
             out,
             "# HELP codesource_build_events_outbox Events waiting to be pushed (failing: tried at least once).\n# TYPE codesource_build_events_outbox gauge\ncodesource_build_events_outbox{{state=\"pending\"}} {}\ncodesource_build_events_outbox{{state=\"failing\"}} {}",
             gauges.outbox_pending, gauges.outbox_failing
+        );
+        let _ = writeln!(
+            out,
+            "# HELP codesource_webhook_pushes_held Pushes held until their code host confirms them (GitLab, Gitee).\n# TYPE codesource_webhook_pushes_held gauge\ncodesource_webhook_pushes_held {}",
+            gauges.held_pushes
         );
         out
     }

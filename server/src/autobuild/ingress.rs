@@ -1,9 +1,10 @@
 //! The webhook ingress: one path for every code host. A delivery is looked up by the
 //! registration id in its URL, rate-limited, verified with the registration's secret in
 //! constant time (the previous secret too, during a rotation's grace period), parsed by the
-//! host's module, filtered, and — for hosts whose signature does not cover the body (GitLab,
-//! Gitee) — confirmed against the host's API. Its events are stored with their
-//! de-duplication keys in one write before the code host gets its 2xx.
+//! host's module and filtered. Its events are stored with their de-duplication keys in one
+//! write before the code host gets its 2xx; for hosts whose signature does not cover the body
+//! (GitLab, Gitee) the push is held durably instead and confirmed against the host's API
+//! (`confirm`).
 //!
 //! What a code host is told is deliberately coarse: an unknown registration and a bad
 //! signature are the same 401; everything verified that we do not build is a 2xx, because
@@ -11,7 +12,6 @@
 
 use super::AutoBuild;
 use crate::hosts::hooks::{Delivery, DeliveryKind, DeliveryRequest, HookHost, Push, RefKind};
-use crate::hosts::Instance;
 use crate::store::{
     build_event_id, hook_aad, BuildEvent, DeliveryLogEntry, DeliveryOutcome, EventRepository,
     RefType, StoredRegistration,
@@ -209,17 +209,6 @@ impl AutoBuild {
         if wanted.is_empty() {
             return nothing(DeliveryOutcome::Ignored).await;
         }
-        if !hooks.signs_body() {
-            match self.confirm(reg, hooks, &wanted).await {
-                Ok(confirmed) => {
-                    wanted.retain(|w| confirmed.contains(&(w.0, w.1.to_string(), w.2.to_string())))
-                }
-                Err(()) => return nothing(DeliveryOutcome::HostError).await,
-            }
-            if wanted.is_empty() {
-                return nothing(DeliveryOutcome::Ignored).await;
-            }
-        }
         let events: Vec<BuildEvent> = wanted
             .iter()
             .map(|(kind, name, after, before)| {
@@ -262,9 +251,24 @@ impl AutoBuild {
             commit: Some(events[0].commit.clone()),
             outcome: DeliveryOutcome::Built,
         };
+        if hooks.signs_body() {
+            self.record(reg, &entry, &events).await
+        } else {
+            // What the body claims is checked at the host first (`confirm`).
+            self.hold_and_confirm(reg, hooks, entry, events).await
+        }
+    }
+
+    /// Stores a delivery's events (and its log entry) and wakes the feed and the pusher.
+    pub(super) async fn record(
+        &self,
+        reg: &StoredRegistration,
+        entry: &DeliveryLogEntry,
+        events: &[BuildEvent],
+    ) -> Answer {
         match self
             .store
-            .record_delivery(&entry, &events, self.push.is_some())
+            .record_delivery(entry, events, self.push.is_some())
             .await
         {
             Ok(recorded) => {
@@ -291,49 +295,7 @@ impl AutoBuild {
         }
     }
 
-    /// Asks the host for the head of each wanted ref; keeps those whose head is the pushed
-    /// commit (a later push supersedes the others, and brings its own delivery).
-    async fn confirm(
-        &self,
-        reg: &StoredRegistration,
-        hooks: &dyn HookHost,
-        wanted: &[(RefKind, &str, &str, Option<&str>)],
-    ) -> Result<Vec<(RefKind, String, String)>, ()> {
-        let request_id = format!("hook-{}", &reg.rid);
-        let (binding, token) = self
-            .credentials
-            .usable(&reg.key.tenant, reg.key.provider, &request_id)
-            .await
-            .map_err(|e| tracing::info!(rid = %reg.rid, error = %e, "webhook: no usable token to confirm a push"))?;
-        if binding.account.login != reg.key.account {
-            // Another account is bound now: its token cannot speak for this registration.
-            return Err(());
-        }
-        let repo = crate::hosts::hooks::RepoRef {
-            stable_id: reg.key.repo_id.clone(),
-            full_name: reg.full_name.clone(),
-        };
-        let _slot = self.slot(&reg.key.tenant).await.map_err(|_| ())?;
-        let mut confirmed = Vec::new();
-        for (kind, name, after, _) in wanted {
-            match hooks
-                .ref_head(Instance::of(&binding), &token, &repo, *kind, name)
-                .await
-            {
-                Ok(Some(head)) if head.eq_ignore_ascii_case(after) => {
-                    confirmed.push((*kind, name.to_string(), after.to_string()))
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::info!(rid = %reg.rid, error = %e, "webhook: confirming a push at the code host failed");
-                    return Err(());
-                }
-            }
-        }
-        Ok(confirmed)
-    }
-
-    async fn log(
+    pub(super) async fn log(
         &self,
         reg: &StoredRegistration,
         delivery_id: Option<String>,

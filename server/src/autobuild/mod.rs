@@ -7,13 +7,16 @@
 //!   hooks; the registration is keyed by the host's stable repository id (see
 //!   `docs/auto-build.md`).
 //! - [`ingress`] receives deliveries: bounded, rate-limited, verified in constant time,
-//!   filtered, de-duplicated and stored with their events in one write before the 2xx.
+//!   filtered, de-duplicated and stored with their events in one write before the 2xx;
+//!   [`confirm`] holds the pushes of hosts that do not sign the body until the host's API
+//!   confirms them.
 //! - [`feed`] hands events to the build service by cursor (long poll across replicas);
 //!   [`push`] POSTs them to `CODESOURCE_BUILD_EVENTS_URL`, signed per Standard Webhooks.
 //! - [`repair`] checks a registration at its code host and puts it right (a missing, disabled
 //!   or duplicated hook, a renamed repository), on request and periodically ([`reconcile`]);
 //!   [`manual`] builds a ref's latest commit; [`rotate`] gives hooks new secrets.
 
+pub mod confirm;
 pub mod feed;
 pub mod filters;
 pub mod ingress;
@@ -158,6 +161,11 @@ impl AutoBuild {
             return Ok(Default::default());
         }
         self.store.outbox_counts().await
+    }
+
+    /// Pushes held until their code host confirms them (metrics).
+    pub async fn held_push_count(&self) -> Result<u64, StoreError> {
+        self.store.held_push_count().await
     }
 
     pub fn feed(&self) -> &Arc<feed::Feed> {

@@ -126,6 +126,40 @@ pub struct BuildEvent {
     pub manual: bool,
 }
 
+/// A push held until the code host confirms it: GitLab's token and Gitee's signature do not
+/// cover the body, so what it claims was pushed is checked through the host's API before any
+/// event is emitted. Held durably before the host gets its 2xx, so a confirmation that fails
+/// for a passing reason (the host slow or down, the tenant's call slots busy) is retried
+/// rather than lost (`autobuild::confirm`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldPush {
+    /// Record format version.
+    pub v: u32,
+    /// One per delivery: see [`held_push_id`].
+    pub id: String,
+    /// The log entry to write once settled (its outcome decided then).
+    pub entry: DeliveryLogEntry,
+    /// The events the delivery claims, each emitted only if its ref's head is its commit.
+    pub events: Vec<BuildEvent>,
+    /// Attempts that did not settle it.
+    pub attempts: u32,
+    /// Unix milliseconds (the receiving replica's clock): attempts stop a while after.
+    pub created_at_ms: i64,
+}
+
+/// A held push's id: the delivery's (one per registration), else random (the host sent none;
+/// the events' ids still de-duplicate).
+pub fn held_push_id(rid: &str, delivery_id: Option<&str>) -> String {
+    match delivery_id {
+        Some(d) => crate::util::hex(&Sha256::digest(format!("{rid}\n{d}").as_bytes())),
+        None => {
+            let mut b = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+            crate::util::hex(&b)
+        }
+    }
+}
+
 /// The hex SHA-256 of `tenant/provider/account/stable-id/ref/commit`: the same ref at the same
 /// commit is one event whatever delivered it. Only the ref holds slashes, and the commit after
 /// it none, so no two inputs give the same string.

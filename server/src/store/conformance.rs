@@ -44,7 +44,7 @@ impl TestDb {
             .await
             .expect("connecting");
         if migrate {
-            assert_eq!(store.migrate().await.expect("migrating"), [1, 2, 3, 4]);
+            assert_eq!(store.migrate().await.expect("migrating"), [1, 2, 3, 4, 5]);
         }
         TestDb { store, admin, name }
     }
@@ -148,6 +148,7 @@ cases! {
     autobuild_outbox_claims_leases_and_retries;
     autobuild_concurrent_deliveries;
     autobuild_sweep;
+    autobuild_held_pushes;
     avatars_apart_and_removed_with_binding;
 }
 

@@ -22,9 +22,9 @@ mod sled_store;
 pub(crate) mod conformance;
 
 pub use autobuild::{
-    build_event_id, hook_aad, BuildEvent, DeliveryLogEntry, DeliveryOutcome, EventRepository,
-    OutboxCounts, OutboxItem, Recorded, RefType, RegistrationKey, StoredRegistration,
-    MAX_DELIVERY_LOG,
+    build_event_id, held_push_id, hook_aad, BuildEvent, DeliveryLogEntry, DeliveryOutcome,
+    EventRepository, HeldPush, OutboxCounts, OutboxItem, Recorded, RefType, RegistrationKey,
+    StoredRegistration, MAX_DELIVERY_LOG,
 };
 pub use copy::{copy_all, Copied};
 pub use jobs::{job_aad, CleanupJob, JobStore};
@@ -347,6 +347,33 @@ pub trait AutoBuildStore: Send + Sync + 'static {
         retry_in: std::time::Duration,
     ) -> Result<(), StoreError>;
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+    /// One atomic, durable write: holds `push`, leased for `lease_for` (the receiving replica
+    /// tries it first), unless its delivery id was already recorded for its rid
+    /// (`record_delivery`) or a push with its id is held. Returns whether it was held; `false`
+    /// is a duplicate delivery, and nothing was written.
+    async fn hold_push(
+        &self,
+        push: &HeldPush,
+        lease_for: std::time::Duration,
+    ) -> Result<bool, StoreError>;
+    /// Claims up to `limit` held pushes due now and not leased (the store's clock), each
+    /// leased for `lease_for`: one attempt in flight per push across replicas.
+    async fn claim_held_pushes(
+        &self,
+        lease_for: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<HeldPush>, StoreError>;
+    /// The attempt did not settle it: stores `push` (its attempts counted) and makes it due
+    /// after `retry_in` (lease ended). Nothing if it is no longer held.
+    async fn retry_held_push(
+        &self,
+        push: &HeldPush,
+        retry_in: std::time::Duration,
+    ) -> Result<(), StoreError>;
+    /// Settled (its events recorded, or given up): it goes.
+    async fn release_held_push(&self, id: &str) -> Result<(), StoreError>;
+    /// How many pushes are held (for `/metrics`).
+    async fn held_push_count(&self) -> Result<u64, StoreError>;
 }
 
 /// What a retention sweep removed.

@@ -6,7 +6,8 @@
 //! - `autobuild/events/v1` and `autobuild/outbox/v1`: sequence number (big-endian) → the
 //!   event / its push state;
 //! - `autobuild/log/v1`: `rid \0 n` (the registration's n-th entry, big-endian) → the entry;
-//! - `autobuild/meta/v1`: the counters (the last event sequence number, and each rid's n).
+//! - `autobuild/meta/v1`: the counters (the last event sequence number, and each rid's n);
+//! - `autobuild/held/v1`: held push id → the push waiting for its confirmation, and its lease.
 //!
 //! Every write that touches more than one tree is a sled transaction across them, so a crash
 //! leaves all of a delivery or none of it, and concurrent deliveries serialize on the
@@ -37,6 +38,7 @@ pub(super) struct Trees {
     outbox: sled::Tree,
     log: sled::Tree,
     meta: sled::Tree,
+    held: sled::Tree,
 }
 
 impl Trees {
@@ -55,6 +57,7 @@ impl Trees {
             outbox: tree("outbox")?,
             log: tree("log")?,
             meta: tree("meta")?,
+            held: tree("held")?,
         })
     }
 }
@@ -65,6 +68,15 @@ const EVENT_SEQ: &[u8] = b"event-seq";
 #[derive(Serialize, Deserialize)]
 struct OutboxRow {
     attempts: u32,
+    next_at_ms: i64,
+    /// 0: not leased.
+    leased_until_ms: i64,
+}
+
+/// A held push and when it may be tried.
+#[derive(Serialize, Deserialize)]
+struct HeldRow {
+    push: HeldPush,
     next_at_ms: i64,
     /// 0: not leased.
     leased_until_ms: i64,
@@ -610,5 +622,110 @@ impl AutoBuildStore for SledStore {
             counts.failing += u64::from(row.attempts > 0);
         }
         Ok(counts)
+    }
+
+    async fn hold_push(
+        &self,
+        push: &HeldPush,
+        lease_for: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let t = self.autobuild.clone();
+        let now_ms = crate::util::now_millis();
+        let row = encode(&HeldRow {
+            push: push.clone(),
+            next_at_ms: now_ms,
+            leased_until_ms: now_ms.saturating_add(lease_for.as_millis() as i64),
+        })?;
+        let id = push.id.clone();
+        let delivery = push
+            .entry
+            .delivery_id
+            .as_deref()
+            .map(|d| delivery_key(&push.entry.rid, d));
+        off_thread(move || {
+            let held = (&t.delivery_ids, &t.held)
+                .transaction(|(dids, held)| {
+                    if let Some(d) = &delivery {
+                        if dids.get(d.as_slice())?.is_some() {
+                            return Ok(false);
+                        }
+                    }
+                    if held.get(id.as_bytes())?.is_some() {
+                        return Ok(false);
+                    }
+                    held.insert(id.as_bytes(), row.as_slice())?;
+                    Ok(true)
+                })
+                .map_err(tx_err)?;
+            if held {
+                t.db.flush().map_err(backend)?;
+            }
+            Ok(held)
+        })
+        .await
+    }
+
+    async fn claim_held_pushes(
+        &self,
+        lease_for: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<HeldPush>, StoreError> {
+        let tree = &self.autobuild.held;
+        // One process, so one clock: its own.
+        let now_ms = crate::util::now_millis();
+        let mut claimed = Vec::new();
+        for item in tree.iter() {
+            if claimed.len() == limit {
+                break;
+            }
+            let (k, raw) = item.map_err(backend)?;
+            let mut row: HeldRow = decode(&raw)?;
+            if row.next_at_ms > now_ms || row.leased_until_ms > now_ms {
+                continue;
+            }
+            row.leased_until_ms = now_ms.saturating_add(lease_for.as_millis() as i64);
+            // Lost to a concurrent claim, retry or release: not ours.
+            let swapped = tree
+                .compare_and_swap(&k, Some(raw), Some(encode(&row)?))
+                .map_err(backend)?;
+            if swapped.is_ok() {
+                claimed.push(row.push);
+            }
+        }
+        // Not flushed: a lease only keeps this process's workers apart, and a crash ends them.
+        Ok(claimed)
+    }
+
+    async fn retry_held_push(
+        &self,
+        push: &HeldPush,
+        retry_in: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let tree = self.autobuild.held.clone();
+        let row = encode(&HeldRow {
+            push: push.clone(),
+            next_at_ms: crate::util::now_millis().saturating_add(retry_in.as_millis() as i64),
+            leased_until_ms: 0,
+        })?;
+        let id = push.id.clone();
+        blocking(move || {
+            // Only one still held: a released push stays gone.
+            let _ = tree.fetch_and_update(id.as_bytes(), |old| old.map(|_| row.clone()))?;
+            tree.flush().map(drop)
+        })
+        .await
+    }
+
+    async fn release_held_push(&self, id: &str) -> Result<(), StoreError> {
+        let (tree, id) = (self.autobuild.held.clone(), id.to_string());
+        blocking(move || {
+            tree.remove(id.as_bytes())?;
+            tree.flush().map(drop)
+        })
+        .await
+    }
+
+    async fn held_push_count(&self) -> Result<u64, StoreError> {
+        Ok(self.autobuild.held.len() as u64)
     }
 }

@@ -7,6 +7,7 @@
 use crate::support::*;
 use serde_json::{json, Value};
 
+mod confirm;
 mod hosts;
 mod repair;
 

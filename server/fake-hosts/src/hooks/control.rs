@@ -9,6 +9,9 @@
 //!   push to every active hook of the repository subscribed to it (Bitbucket: one delivery with
 //!   all changes; the others one per ref). `redeliver: true` (only `repo` needed) resends the
 //!   last push's deliveries unchanged: same delivery ids, same bodies and signatures.
+//!   `"move_refs": false` sends the push without moving the refs: a delivery whose body names
+//!   commits the repository does not have there (what a forged GitLab or Gitee body would be,
+//!   since their signatures do not cover it).
 //!   Answer: `{"deliveries": [{"hook_id", "url", "event", "delivery_id", "status", "error"}]}`
 //!   (`status` null and `error` set when nothing answered).
 //! - `POST /_fake/{host}/ref` `{"repo", "ref", "sha"}`: sets a ref's head without a delivery
@@ -85,6 +88,12 @@ struct PushRequest {
     forgejo: bool,
     #[serde(default)]
     redeliver: bool,
+    #[serde(default = "yes")]
+    move_refs: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn answer(outcomes: &[super::Outcome]) -> Response {
@@ -122,8 +131,10 @@ async fn push(
                 .head(host, &repo, &m.full_ref)
                 .unwrap_or_else(|| ZERO.to_string())
         });
-        let head = (m.after != ZERO).then(|| m.after.clone());
-        hooks.set_ref(host, &repo.stable_id, &m.full_ref, head);
+        if req.move_refs {
+            let head = (m.after != ZERO).then(|| m.after.clone());
+            hooks.set_ref(host, &repo.stable_id, &m.full_ref, head);
+        }
         changes.push(Change {
             full_ref: m.full_ref,
             before,

@@ -4,9 +4,9 @@
 
 use super::sealed;
 use crate::store::{
-    build_event_id, BuildEvent, DeliveryLogEntry, DeliveryOutcome, EventRepository, OutboxCounts,
-    Recorded, RefType, RegistrationKey, Store, StoredRegistration, MAX_DELIVERY_LOG,
-    RECORD_VERSION,
+    build_event_id, held_push_id, BuildEvent, DeliveryLogEntry, DeliveryOutcome, EventRepository,
+    HeldPush, OutboxCounts, Recorded, RefType, RegistrationKey, Store, StoredRegistration,
+    MAX_DELIVERY_LOG, RECORD_VERSION,
 };
 use app::api::Provider::{self, GitHub, GitLab};
 use futures_util::future::join_all;
@@ -428,6 +428,62 @@ pub async fn autobuild_concurrent_deliveries(s: &dyn Store) {
         let stored = s.registration_by_rid(rid).await.unwrap().unwrap();
         assert_eq!(stored.last_delivery_at, Some(1_000), "{rid}");
     }
+}
+
+/// Pushes held for confirmation: one per delivery, never one whose delivery was recorded,
+/// claimed one attempt at a time, retried later, released once.
+pub async fn autobuild_held_pushes(s: &dyn Store) {
+    let key = reg_key("t1", GitHub, "1");
+    s.put_registration(&registration("r1", key.clone()))
+        .await
+        .unwrap();
+    let held = |d: &str| HeldPush {
+        v: RECORD_VERSION,
+        id: held_push_id("r1", Some(d)),
+        entry: entry("r1", Some(d), 1_000),
+        events: vec![event(&key, d, 1_000)],
+        attempts: 0,
+        created_at_ms: 1_000,
+    };
+    let long = Duration::from_secs(60);
+    let (a, b) = (held("a"), held("b"));
+    assert!(s.hold_push(&a, long).await.unwrap());
+    assert!(
+        !s.hold_push(&a, long).await.unwrap(),
+        "the same delivery again"
+    );
+    assert_ne!(held_push_id("r1", Some("a")), held_push_id("r2", Some("a")));
+    assert_ne!(held_push_id("r1", None), held_push_id("r1", None));
+    // A delivery already recorded is not held.
+    s.record_delivery(&entry("r1", Some("b"), 1_000), &[], false)
+        .await
+        .unwrap();
+    assert!(!s.hold_push(&b, long).await.unwrap());
+    assert_eq!(s.held_push_count().await.unwrap(), 1);
+
+    // Leased to its receiver: nobody else claims it until the lease ends.
+    assert!(s.claim_held_pushes(long, 10).await.unwrap().is_empty());
+    let c = held("c");
+    assert!(s.hold_push(&c, Duration::ZERO).await.unwrap());
+    let claimed = s.claim_held_pushes(long, 10).await.unwrap();
+    assert_eq!(claimed, vec![c.clone()]);
+    assert!(s.claim_held_pushes(long, 10).await.unwrap().is_empty());
+
+    // Retried: due again after the wait, with its attempts.
+    let mut again = c.clone();
+    again.attempts = 3;
+    s.retry_held_push(&again, Duration::ZERO).await.unwrap();
+    let claimed = s.claim_held_pushes(long, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|p| p.attempts).collect::<Vec<_>>(), [3]);
+    s.retry_held_push(&again, long).await.unwrap();
+    assert!(s.claim_held_pushes(long, 10).await.unwrap().is_empty());
+
+    // Released: gone, and a retry does not bring it back.
+    s.release_held_push(&c.id).await.unwrap();
+    s.retry_held_push(&again, Duration::ZERO).await.unwrap();
+    assert!(s.claim_held_pushes(long, 10).await.unwrap().is_empty());
+    s.release_held_push(&a.id).await.unwrap();
+    assert_eq!(s.held_push_count().await.unwrap(), 0);
 }
 
 pub async fn autobuild_sweep(s: &dyn Store) {

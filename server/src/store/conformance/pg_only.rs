@@ -13,7 +13,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
     let db = TestDb::new(false).await;
-    assert_eq!(db.store.migrate().await.unwrap(), [1, 2, 3, 4]);
+    assert_eq!(db.store.migrate().await.unwrap(), [1, 2, 3, 4, 5]);
     assert!(
         db.store.migrate().await.unwrap().is_empty(),
         "second run is a no-op"
@@ -28,7 +28,7 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
     applied.extend(b.unwrap());
     // Each applied once, by either (one may apply 1 and the other 2, after 1 committed).
     applied.sort();
-    assert_eq!(applied, [1, 2, 3, 4]);
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
     db.store
         .put(&binding("t1", Provider::GitLab, "a"))
         .await
@@ -49,7 +49,7 @@ async fn migrate_is_idempotent_concurrent_and_refuses_newer_schemas() {
             err,
             MigrateError::DatabaseNewer {
                 database: 999,
-                binary: 4
+                binary: 5
             }
         ),
         "{err:?}"
@@ -557,7 +557,7 @@ async fn migration_moves_avatars_out_of_records() {
         )
         .await
         .unwrap();
-    assert_eq!(db.store.migrate().await.unwrap(), [4]);
+    assert_eq!(db.store.migrate().await.unwrap(), [4, 5]);
     let raw: String = client
         .query_one("SELECT record FROM bindings", &[])
         .await

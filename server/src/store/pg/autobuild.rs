@@ -13,8 +13,8 @@
 use super::delivery_batch::Delivery;
 use super::{decode, decode_versioned, encode, limit, millis, PgStore, NOW_MS, SWEEP_CHUNK};
 use crate::store::{
-    AutoBuildStore, BuildEvent, DeliveryLogEntry, DeliveryOutcome, OutboxCounts, OutboxItem,
-    Recorded, RegistrationKey, StoreError, StoredRegistration, MAX_DELIVERY_LOG,
+    AutoBuildStore, BuildEvent, DeliveryLogEntry, DeliveryOutcome, HeldPush, OutboxCounts,
+    OutboxItem, Recorded, RegistrationKey, StoreError, StoredRegistration, MAX_DELIVERY_LOG,
 };
 use app::api::Provider;
 use std::time::Duration;
@@ -52,48 +52,10 @@ fn seq(n: u64) -> i64 {
 /// newest $4 older ones. The trim does not see the row inserted beside it (one snapshot),
 /// hence keeping `MAX_DELIVERY_LOG - 1` old ones. Concurrent appends may leave one or two
 /// more for a moment; the next append trims them.
-pub(super) const LOG: &str = "WITH logged AS ( \
+const LOG: &str = "WITH logged AS ( \
          INSERT INTO autobuild_delivery_log (rid, at_ms, entry) VALUES ($1, $2, $3)) \
      DELETE FROM autobuild_delivery_log WHERE rid = $1 AND id <= ( \
          SELECT id FROM autobuild_delivery_log WHERE rid = $1 ORDER BY id DESC OFFSET $4 LIMIT 1)";
-
-/// Appends the new ones of the events ($1 ids, $2 received_at, $3 JSON, in the order given),
-/// numbered from the counter, with outbox rows due now (the database's clock) if $5; $4 the
-/// delivery's time; logs entry $7 for delivery
-/// $6 (or $8, the entry as a duplicate, when events were given and none was new) like `LOG`
-/// ($9 old entries kept). Returns the new events' numbers.
-pub(super) const APPEND: &str = concat!(
-    "WITH given AS ( \
-         SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[]) \
-             WITH ORDINALITY AS g(id, received_at, event, ord)), \
-     fresh AS ( \
-         SELECT DISTINCT ON (id) id, received_at, event, ord FROM given \
-         WHERE NOT EXISTS (SELECT 1 FROM build_events b WHERE b.id = given.id) \
-         ORDER BY id, ord), \
-     numbered AS ( \
-         SELECT id, received_at, event, row_number() OVER (ORDER BY ord) AS n FROM fresh), \
-     counter AS ( \
-         UPDATE build_event_seq SET last = last + (SELECT count(*) FROM fresh) \
-         WHERE id = 1 AND EXISTS (SELECT 1 FROM fresh) RETURNING last), \
-     inserted AS ( \
-         INSERT INTO build_events (seq, id, received_at, event) \
-         SELECT c.last - (SELECT count(*) FROM fresh) + f.n, f.id, f.received_at, f.event \
-         FROM numbered f, counter c ON CONFLICT DO NOTHING RETURNING seq), \
-     queued AS ( \
-         INSERT INTO build_event_outbox (seq, attempts, next_at_ms, leased_until_ms) \
-         SELECT seq, 0, ",
-    db_now_ms!(),
-    ", 0 FROM inserted WHERE $5), \
-     logged AS ( \
-         INSERT INTO autobuild_delivery_log (rid, at_ms, entry) \
-         SELECT $6, $4, CASE WHEN cardinality($1::text[]) > 0 \
-             AND NOT EXISTS (SELECT 1 FROM inserted) THEN $8 ELSE $7 END), \
-     trimmed AS ( \
-         DELETE FROM autobuild_delivery_log WHERE rid = $6 AND id <= ( \
-             SELECT id FROM autobuild_delivery_log WHERE rid = $6 \
-             ORDER BY id DESC OFFSET $9 LIMIT 1)) \
-     SELECT seq FROM inserted ORDER BY seq"
-);
 
 /// A delivery as `delivery_batch` records it.
 fn delivery(
@@ -467,5 +429,71 @@ impl AutoBuildStore for PgStore {
                 pending: r.get::<_, i64>(0) as u64,
                 failing: r.get::<_, i64>(1) as u64,
             }))
+    }
+
+    async fn hold_push(&self, push: &HeldPush, lease_for: Duration) -> Result<bool, StoreError> {
+        let record = encode(push)?;
+        // The delivery id's key is not locked here: a `record_delivery` of the same delivery
+        // committing meanwhile is the settling of this very push (the worker records, then
+        // releases), and whichever of the two a redelivery sees, it is answered a duplicate.
+        let sql = format!(
+            "INSERT INTO autobuild_held_pushes (id, record, next_at_ms, leased_until_ms) \
+             SELECT $1, $2, {NOW_MS}, {NOW_MS} + $3 \
+             WHERE $5::TEXT IS NULL OR NOT EXISTS (SELECT 1 FROM autobuild_delivery_ids \
+                 WHERE rid = $4 AND delivery_id = $5) \
+             ON CONFLICT DO NOTHING"
+        );
+        let held = self
+            .execute(
+                &sql,
+                &[
+                    &push.id,
+                    &record,
+                    &millis(lease_for),
+                    &push.entry.rid,
+                    &push.entry.delivery_id,
+                ],
+            )
+            .await?;
+        Ok(held == 1)
+    }
+
+    async fn claim_held_pushes(
+        &self,
+        lease_for: Duration,
+        n: usize,
+    ) -> Result<Vec<HeldPush>, StoreError> {
+        let due = format!("next_at_ms <= {NOW_MS} AND leased_until_ms <= {NOW_MS}");
+        let sql = format!(
+            "UPDATE autobuild_held_pushes SET leased_until_ms = {NOW_MS} + $1 \
+             WHERE id IN (SELECT id FROM autobuild_held_pushes \
+                 WHERE {due} ORDER BY next_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             AND {due} RETURNING record"
+        );
+        let rows = self.query(&sql, &[&millis(lease_for), &limit(n)]).await?;
+        rows.iter().map(|r| decode_versioned(r.get(0))).collect()
+    }
+
+    async fn retry_held_push(&self, push: &HeldPush, retry_in: Duration) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE autobuild_held_pushes SET record = $2, next_at_ms = {NOW_MS} + $3, \
+             leased_until_ms = 0 WHERE id = $1"
+        );
+        self.execute(&sql, &[&push.id, &encode(push)?, &millis(retry_in)])
+            .await?;
+        Ok(())
+    }
+
+    async fn release_held_push(&self, id: &str) -> Result<(), StoreError> {
+        self.execute("DELETE FROM autobuild_held_pushes WHERE id = $1", &[&id])
+            .await?;
+        Ok(())
+    }
+
+    async fn held_push_count(&self) -> Result<u64, StoreError> {
+        let rows = self
+            .query("SELECT count(*) FROM autobuild_held_pushes", &[])
+            .await?;
+        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64))
     }
 }

@@ -27,6 +27,7 @@ use deadpool_postgres::Pool;
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::types::ToSql;
 
 /// At most this many deliveries per transaction (and queued before callers wait their turn).
 /// A batch's statements run one after the other inside the counter's lock, so a bigger batch
@@ -180,6 +181,71 @@ const TOUCH: &str = "UPDATE autobuild_registrations r \
            GROUP BY rid) t \
      WHERE r.rid = t.rid";
 
+/// The whole batch's events and log entries in one statement, so the counter is updated once
+/// and the database plans and runs one statement per batch, not one per delivery.
+///
+/// Events ($1 ids, $2 received_at, $3 JSON, $4 the delivery each belongs to, $5 whether it
+/// goes to the outbox), in the batch's order: the new ones (not stored, and the first of equal
+/// ids in the batch) are numbered from the counter in that order, with outbox rows due now
+/// (the database's clock) where asked. Deliveries ($6 rids, $7 times, $8 entries as given,
+/// $9 as duplicates, $10 duplicate delivery): one log entry each, as a duplicate when it is one
+/// or when it gave events and none was new; each rid's entries beyond the newest $11 older
+/// ones are trimmed (the trim does not see the rows inserted beside it: one snapshot). Returns
+/// (delivery, number) of each new event.
+const APPEND: &str = concat!(
+    "WITH given AS ( \
+         SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::int4[], $5::bool[]) \
+             WITH ORDINALITY AS g(id, received_at, event, d, outbox, ord)), \
+     fresh AS ( \
+         SELECT DISTINCT ON (id) id, received_at, event, d, outbox, ord FROM given \
+         WHERE NOT EXISTS (SELECT 1 FROM build_events b WHERE b.id = given.id) \
+         ORDER BY id, ord), \
+     numbered AS ( \
+         SELECT id, received_at, event, d, outbox, row_number() OVER (ORDER BY ord) AS n \
+         FROM fresh), \
+     counter AS ( \
+         UPDATE build_event_seq SET last = last + (SELECT count(*) FROM fresh) \
+         WHERE id = 1 AND EXISTS (SELECT 1 FROM fresh) RETURNING last), \
+     inserted AS ( \
+         INSERT INTO build_events (seq, id, received_at, event) \
+         SELECT c.last - (SELECT count(*) FROM fresh) + f.n, f.id, f.received_at, f.event \
+         FROM numbered f, counter c ON CONFLICT DO NOTHING RETURNING seq, id), \
+     emitted AS ( \
+         SELECT i.seq, f.d, f.outbox FROM inserted i JOIN numbered f ON f.id = i.id), \
+     queued AS ( \
+         INSERT INTO build_event_outbox (seq, attempts, next_at_ms, leased_until_ms) \
+         SELECT seq, 0, ",
+    db_now_ms!(),
+    ", 0 FROM emitted WHERE outbox), \
+     deliveries AS ( \
+         SELECT * FROM UNNEST($6::text[], $7::int8[], $8::text[], $9::text[], $10::bool[]) \
+             WITH ORDINALITY AS u(rid, at_ms, as_given, as_duplicate, dup, d)), \
+     logged AS ( \
+         INSERT INTO autobuild_delivery_log (rid, at_ms, entry) \
+         SELECT rid, at_ms, CASE WHEN dup \
+             OR (EXISTS (SELECT 1 FROM given g WHERE g.d = u.d) \
+                 AND NOT EXISTS (SELECT 1 FROM emitted e WHERE e.d = u.d)) \
+             THEN as_duplicate ELSE as_given END \
+         FROM deliveries u ORDER BY d), \
+     trimmed AS ( \
+         DELETE FROM autobuild_delivery_log l \
+         USING (SELECT DISTINCT rid FROM deliveries) r \
+         WHERE l.rid = r.rid AND l.id <= ( \
+             SELECT x.id FROM autobuild_delivery_log x WHERE x.rid = r.rid \
+             ORDER BY x.id DESC OFFSET $11 LIMIT 1)) \
+     SELECT d, seq FROM emitted ORDER BY seq"
+);
+
+/// A batch's events as the columns of `APPEND`.
+#[derive(Default)]
+struct Events<'a> {
+    ids: Vec<&'a str>,
+    received: Vec<i64>,
+    json: Vec<&'a str>,
+    delivery: Vec<i32>,
+    outbox: Vec<bool>,
+}
+
 /// The batch in one transaction, answered within `deadline` (see `super::within`): an outcome
 /// per delivery, in the batch's order.
 async fn write(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<Vec<Recorded>, Failure> {
@@ -187,12 +253,11 @@ async fn write(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<Vec<Rec
     let outcome = within(pool, deadline, async |client| {
         let written = async {
             let tx = client.transaction().await?;
-            let (remember, lock, touch, log, append) = (
+            let (remember, lock, touch, append) = (
                 tx.prepare_cached(REMEMBER).await?,
                 tx.prepare_cached(LOCK).await?,
                 tx.prepare_cached(TOUCH).await?,
-                tx.prepare_cached(super::autobuild::LOG).await?,
-                tx.prepare_cached(super::autobuild::APPEND).await?,
+                tx.prepare_cached(APPEND).await?,
             );
 
             let with_id: Vec<(&str, &str, i64)> = deliveries
@@ -208,12 +273,6 @@ async fn write(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<Vec<Rec
                     new_ids.insert((row.get(0), row.get(1)));
                 }
             }
-
-            let rids: Vec<&str> = deliveries.iter().map(|d| d.rid.as_str()).collect();
-            let ats: Vec<i64> = deliveries.iter().map(|d| d.at).collect();
-            tx.query(&lock, &[&rids]).await?;
-            tx.execute(&touch, &[&rids, &ats]).await?;
-
             // Which deliveries were seen before: in the table, or earlier in this batch.
             let duplicate: Vec<bool> = deliveries
                 .iter()
@@ -223,56 +282,70 @@ async fn write(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<Vec<Rec
                 })
                 .collect();
 
-            // One statement per delivery, sent together (pipelined on the connection) and
-            // run by the database in this order.
-            let statements = deliveries.iter().zip(&duplicate).map(|(d, &dup)| {
-                let (tx, log, append) = (&tx, &log, &append);
-                async move {
-                    if dup {
-                        tx.execute(log, &[&d.rid, &d.at, &d.as_duplicate, &d.keep])
-                            .await?;
-                        return Ok(Vec::new());
-                    }
-                    let rows = tx
-                        .query(
-                            append,
-                            &[
-                                &d.ids,
-                                &d.received,
-                                &d.json,
-                                &d.at,
-                                &d.outbox,
-                                &d.rid,
-                                &d.as_given,
-                                &d.as_duplicate,
-                                &d.keep,
-                            ],
-                        )
-                        .await?;
-                    Ok::<_, tokio_postgres::Error>(
-                        rows.iter()
-                            .map(|r| r.get::<_, i64>(0) as u64)
-                            .collect::<Vec<u64>>(),
-                    )
+            // The events of the deliveries that are not duplicates, tagged with their
+            // delivery's place in the batch (1-based, as `WITH ORDINALITY` counts).
+            let mut ev = Events::default();
+            for (n, d) in deliveries.iter().enumerate() {
+                if duplicate[n] {
+                    continue;
                 }
-            });
-            let emitted = futures_util::future::try_join_all(statements).await?;
+                for ((id, at), json) in d.ids.iter().zip(&d.received).zip(&d.json) {
+                    ev.ids.push(id);
+                    ev.received.push(*at);
+                    ev.json.push(json);
+                    ev.delivery.push(n as i32 + 1);
+                    ev.outbox.push(d.outbox);
+                }
+            }
+            let rids: Vec<&str> = deliveries.iter().map(|d| d.rid.as_str()).collect();
+            let ats: Vec<i64> = deliveries.iter().map(|d| d.at).collect();
+            let given: Vec<&str> = deliveries.iter().map(|d| d.as_given.as_str()).collect();
+            let dups: Vec<&str> = deliveries.iter().map(|d| d.as_duplicate.as_str()).collect();
+            let keep = deliveries.first().map_or(0, |d| d.keep);
+
+            // Sent together (pipelined), run in this order.
+            let lock_params: [&(dyn ToSql + Sync); 1] = [&rids];
+            let touch_params: [&(dyn ToSql + Sync); 2] = [&rids, &ats];
+            let append_params: [&(dyn ToSql + Sync); 11] = [
+                &ev.ids,
+                &ev.received,
+                &ev.json,
+                &ev.delivery,
+                &ev.outbox,
+                &rids,
+                &ats,
+                &given,
+                &dups,
+                &duplicate,
+                &keep,
+            ];
+            let (locked, touched, appended) = tokio::join!(
+                tx.query(&lock, &lock_params),
+                tx.execute(&touch, &touch_params),
+                tx.query(&append, &append_params),
+            );
+            let (_, _, appended) = (locked?, touched?, appended?);
             tx.commit().await?;
 
-            Ok(deliveries
+            let mut recorded: Vec<Recorded> = duplicate
                 .iter()
-                .zip(duplicate)
-                .zip(emitted)
-                .map(|((d, duplicate_delivery), emitted)| Recorded {
+                .map(|&duplicate_delivery| Recorded {
                     duplicate_delivery,
-                    duplicate_events: if duplicate_delivery {
-                        0
-                    } else {
-                        d.ids.len() - emitted.len()
-                    },
-                    emitted,
+                    ..Recorded::default()
                 })
-                .collect())
+                .collect();
+            for row in appended {
+                let (d, seq): (i32, i64) = (row.get(0), row.get(1));
+                if let Some(r) = recorded.get_mut((d - 1) as usize) {
+                    r.emitted.push(seq as u64);
+                }
+            }
+            for (r, d) in recorded.iter_mut().zip(&deliveries) {
+                if !r.duplicate_delivery {
+                    r.duplicate_events = d.ids.len() - r.emitted.len();
+                }
+            }
+            Ok::<_, tokio_postgres::Error>(recorded)
         };
         // Whether the connection is closed now, after the failure.
         written.await.map_err(|e: tokio_postgres::Error| {

@@ -18,6 +18,11 @@ pub(in crate::store) const MIGRATIONS: &[(u32, &str, &str)] = &[
     ),
     (3, "jobs", include_str!("migrations/0003_jobs.sql")),
     (4, "avatars", include_str!("migrations/0004_avatars.sql")),
+    (
+        5,
+        "held_pushes",
+        include_str!("migrations/0005_held_pushes.sql"),
+    ),
 ];
 
 const SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS codesource_schema (

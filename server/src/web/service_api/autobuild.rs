@@ -268,9 +268,14 @@ pub(super) async fn gauges(state: &ServiceApi) -> crate::metrics::AutoBuildGauge
             (0, 0)
         }
     };
+    let held_pushes = state.autobuild.held_push_count().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %crate::util::chain(&e), "metrics: counting held pushes failed");
+        0
+    });
     crate::metrics::AutoBuildGauges {
         feed_lag: state.autobuild.feed().lag(),
         outbox_pending,
         outbox_failing,
+        held_pushes,
     }
 }
