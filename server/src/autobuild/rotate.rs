@@ -19,7 +19,6 @@ use crate::secret::SecretString;
 use crate::store::{hook_aad, StoredRegistration};
 use crate::util::now_millis;
 use app::api::{ActivityAction, ActivityOutcome, AutoBuildView, ManualSetup, Provider};
-use serde::Serialize;
 
 /// How long the secret before a rotation still verifies deliveries: hosts retry failed
 /// deliveries for hours (GitLab, Bitbucket) and users redeliver by hand from the host's
@@ -36,16 +35,15 @@ pub struct Rotated {
 }
 
 /// One line of a tenant-wide rotation.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct RotationResult {
     pub provider: Provider,
     /// The listing's id of the repository.
     pub repository: String,
     pub full_name: String,
-    /// `None`: rotated; else the error code (as the single-registration call answers it).
-    pub error: Option<&'static str>,
+    /// `None`: rotated; else why not (answered with the code a single call answers).
+    pub error: Option<AutoBuildError>,
     /// Manual setup: the new secret, shown once.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub manual_setup: Option<ManualSetup>,
 }
 
@@ -80,7 +78,7 @@ impl AutoBuild {
             let result = self.rotate_audited(actor, &reg).await;
             let (error, manual_setup) = match result {
                 Ok(r) => (None, r.manual),
-                Err(e) => (Some(error_code(&e)), None),
+                Err(e) => (Some(e), None),
             };
             out.push(RotationResult {
                 provider: reg.key.provider,
@@ -212,34 +210,5 @@ impl AutoBuild {
             view: self.view(&stored),
             manual,
         })
-    }
-}
-
-/// The error code a refusal is answered with: the same codes `web/service_api/errors.rs`
-/// answers a single call with, so a cause reads the same in one rotation and in all of them.
-pub fn error_code(e: &AutoBuildError) -> &'static str {
-    use crate::hosts::hooks::HookError as H;
-    match e {
-        AutoBuildError::Unsupported => "auto_build_unsupported",
-        AutoBuildError::InvalidFilters(_) => "invalid_filters",
-        AutoBuildError::InvalidRepository => "invalid_parameter",
-        AutoBuildError::NotEnabled => "auto_build_off",
-        AutoBuildError::RefNotFound => "ref_not_found",
-        AutoBuildError::Busy => "auto_build_busy",
-        AutoBuildError::Credential(CredentialError::NotBound) => "not_bound",
-        AutoBuildError::Credential(CredentialError::NeedsReauthorization(_)) => {
-            "reauthorization_required"
-        }
-        AutoBuildError::Credential(CredentialError::RefreshUnavailable) => "refresh_unavailable",
-        AutoBuildError::Credential(CredentialError::StorageUnavailable(_)) => "storage_unavailable",
-        AutoBuildError::Credential(CredentialError::Internal(_)) => "internal",
-        AutoBuildError::Hook(H::MissingScope { .. }) => "missing_scope",
-        AutoBuildError::Hook(H::NotAdmin) => "not_repository_admin",
-        AutoBuildError::Hook(H::RepoNotFound) => "repository_not_found",
-        AutoBuildError::Hook(H::LimitReached) => "hook_limit_reached",
-        AutoBuildError::Hook(H::Host(app::api::HostError::Busy)) => "busy",
-        AutoBuildError::Hook(H::Host(_)) => "code_host_error",
-        AutoBuildError::Store(e) if e.is_unavailable() => "storage_unavailable",
-        AutoBuildError::Store(_) | AutoBuildError::Internal(_) => "internal",
     }
 }

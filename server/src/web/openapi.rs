@@ -192,6 +192,14 @@ fn tenant_param() -> serde_json::Value {
 /// to where the document was fetched from), so the paths below resolve under it.
 /// `listing` names the code sources whose repositories can be listed.
 pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
+    // Every code the API answers with, from its one error type.
+    use super::service_api::ErrorCode;
+    let error_codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let error_help: String = ErrorCode::ALL
+        .iter()
+        .map(|c| format!("`{}` ({})", c.as_str(), c.status().as_u16()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let all: Vec<&str> = app::api::Provider::ALL.iter().map(|p| p.as_str()).collect();
     let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let mut doc = json!({
@@ -285,8 +293,10 @@ pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
                     "full_name": {"type": "string"}, "private": {"type": "boolean"},
                     "web_url": {"type": "string", "nullable": true}, "default_branch": {"type": "string", "nullable": true}}},
                 "Branch": {"type": "object", "required": ["name", "default"], "properties": {"name": {"type": "string"}, "default": {"type": "boolean"}}},
-                "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
-                "Reauthorization": {"type": "object", "required": ["error", "reason"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "reason": {"type": "string"}}}
+                "Error": {"type": "object", "required": ["error", "message"], "properties": {
+                    "error": {"type": "string", "enum": error_codes, "description": error_help},
+                    "message": {"type": "string"}}},
+                "Reauthorization": {"type": "object", "required": ["error", "reason"], "properties": {"error": {"type": "string", "enum": ["reauthorization_required"]}, "message": {"type": "string"}, "reason": {"type": "string"}}}
             }
         }
     });

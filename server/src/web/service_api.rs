@@ -5,9 +5,9 @@
 use super::middleware::RequestId;
 use crate::credentials::Credentials;
 use crate::secret::SecretString;
-use app::api::{Provider, TenantId};
+use app::api::Provider;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -30,16 +30,17 @@ pub struct ServiceApi {
     pub autobuild: Arc<crate::autobuild::AutoBuild>,
 }
 
-mod errors;
+mod error;
 
 mod autobuild;
 mod autobuild_ops;
 
-use errors::{credential_error, error, repo_error, Refused};
+use error::Source;
+pub use error::{ApiError, ErrorCode};
 
 pub fn routes(state: ServiceApi) -> Router {
-    Router::new()
-        .route("/api/openapi.json", get(openapi))
+    let state = Arc::new(state);
+    let protected = Router::new()
         .route("/metrics", get(metrics))
         .route(
             "/api/v1/tenants/{tenant}/code-sources/{provider}/repositories",
@@ -80,11 +81,33 @@ pub fn routes(state: ServiceApi) -> Router {
             post(autobuild_ops::rotate_secrets),
         )
         .route("/api/v1/build-events", get(autobuild::feed))
+        // Before anything of the request is looked at: a route layer, so a path no route
+        // matches is still the router's 404, not a 401.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_service_token,
+        ));
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .merge(protected)
         // Shared, not cloned per request (a clone is five reference counts and the base path).
-        .with_state(Arc::new(state))
+        .with_state(state)
 }
 
-fn authorize(state: &ServiceApi, headers: &HeaderMap) -> Result<(), Refused> {
+/// The bearer check of every route but the OpenAPI document: 401 without a bearer token,
+/// 403 with a wrong one (or when the API is disabled).
+async fn require_service_token(
+    State(state): State<Arc<ServiceApi>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match authorize(&state, req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(refused) => refused.into_response(),
+    }
+}
+
+fn authorize(state: &ServiceApi, headers: &HeaderMap) -> Result<(), ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -92,7 +115,10 @@ fn authorize(state: &ServiceApi, headers: &HeaderMap) -> Result<(), Refused> {
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let Some(presented) = presented else {
-        return Err(Refused::Unauthenticated);
+        return Err(ApiError::new(
+            ErrorCode::Unauthenticated,
+            "Send the service token as `Authorization: Bearer …`.",
+        ));
     };
     let expected = state
         .token
@@ -109,146 +135,76 @@ fn authorize(state: &ServiceApi, headers: &HeaderMap) -> Result<(), Refused> {
     if same {
         Ok(())
     } else {
-        Err(Refused::Forbidden)
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "The service token is not valid for this API.",
+        ))
     }
 }
 
 async fn credential(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
-    Path((tenant, provider)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(refused) = authorize(&state, &headers) {
-        return refused.into_response();
-    }
-    let Some(tenant) = TenantId::parse(&tenant) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_tenant",
-            "The tenant id is not valid.",
-        );
-    };
-    let Some(provider) = Provider::parse(&provider) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "unknown_provider",
-            &format!(
-                "Unknown code source: use one of {}.",
-                provider_ids(|_| true)
-            ),
-        );
-    };
-    match state
+    Source { tenant, provider }: Source,
+) -> Result<Response, ApiError> {
+    let c = state
         .credentials
         .credential(&tenant, provider, &request_id.0)
-        .await
-    {
-        Ok(c) => Json(c).into_response(),
-        Err(e) => credential_error(e, &request_id.0),
+        .await?;
+    Ok(Json(c).into_response())
+}
+
+/// The code source of a repositories path: one that lists repositories.
+fn listing(state: &ServiceApi, provider: Provider) -> Result<Provider, ApiError> {
+    if state.repos.lists(provider) {
+        Ok(provider)
+    } else {
+        Err(ApiError::unknown_provider(|p| state.repos.lists(p)))
     }
-}
-
-/// Checks the caller, the tenant and the provider of a `/tenants/{tenant}/code-sources/{provider}` path.
-fn target(
-    state: &ServiceApi,
-    headers: &HeaderMap,
-    tenant: &str,
-    provider: &str,
-) -> Result<(TenantId, Provider), Box<Response>> {
-    authorize(state, headers).map_err(|r| Box::new(r.into_response()))?;
-    let tenant = TenantId::parse(tenant).ok_or_else(|| {
-        Box::new(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_tenant",
-            "The tenant id is not valid.",
-        ))
-    })?;
-    let lists = |p: Provider| state.repos.lists(p);
-    let provider = Provider::parse(provider)
-        .filter(|p| lists(*p))
-        .ok_or_else(|| {
-            Box::new(error(
-                StatusCode::NOT_FOUND,
-                "unknown_provider",
-                &format!("Use one of {}.", provider_ids(lists)),
-            ))
-        })?;
-    Ok((tenant, provider))
-}
-
-/// The ids of the code sources `keep` accepts, for error messages.
-fn provider_ids(keep: impl Fn(Provider) -> bool) -> String {
-    Provider::ALL
-        .into_iter()
-        .filter(|p| keep(*p))
-        .map(Provider::as_str)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 async fn repositories(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
-    Path((tenant, provider)): Path<(String, String)>,
+    Source { tenant, provider }: Source,
     Query(q): Query<std::collections::HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let (tenant, provider) = match target(&state, &headers, &tenant, &provider) {
-        Ok(t) => t,
-        Err(r) => return *r,
-    };
+) -> Result<Response, ApiError> {
+    let provider = listing(&state, provider)?;
     // Lenient parsing, so a malformed parameter gets our JSON error, not a framework text reply.
     let page = match q.get("page").map(|p| p.parse::<u32>()) {
         None => 1,
         Some(Ok(p)) if (1..=crate::repositories::MAX_PAGE).contains(&p) => p,
         _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                &format!(
-                    "page must be a whole number from 1 to {}.",
-                    crate::repositories::MAX_PAGE
-                ),
-            )
+            return Err(ApiError::invalid_parameter(format!(
+                "page must be a whole number from 1 to {}.",
+                crate::repositories::MAX_PAGE
+            )))
         }
     };
     let search = q.get("search").map(String::as_str).unwrap_or("");
-    match state
+    let page = state
         .repos
         .list(&tenant, provider, search, page, &request_id.0)
-        .await
-    {
-        Ok(page) => Json(page).into_response(),
-        Err(e) => repo_error(e, &request_id.0),
-    }
+        .await?;
+    Ok(Json(page).into_response())
 }
 
 async fn branches(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
-    Path((tenant, provider, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let (tenant, provider) = match target(&state, &headers, &tenant, &provider) {
-        Ok(t) => t,
-        Err(r) => return *r,
-    };
-    match state
+    Source { tenant, provider }: Source,
+    Path((_, _, id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let provider = listing(&state, provider)?;
+    let b = state
         .repos
         .branches(&tenant, provider, &id, &request_id.0)
-        .await
-    {
-        Ok(b) => Json(b).into_response(),
-        Err(e) => repo_error(e, &request_id.0),
-    }
+        .await?;
+    Ok(Json(b).into_response())
 }
 
 /// Prometheus scrape endpoint (same service token as the API).
-async fn metrics(State(state): State<Arc<ServiceApi>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = authorize(&state, &headers) {
-        return refused.into_response();
-    }
+async fn metrics(State(state): State<Arc<ServiceApi>>) -> Response {
     let mut bindings = std::collections::BTreeMap::new();
     match state.counts.get(state.store.as_ref()).await {
         Ok(counts) => {

@@ -65,6 +65,25 @@ async fn issues_gitlab_credentials_and_answers_every_case() {
         doc["paths"]["/api/v1/tenants/{tenant}/code-sources/{provider}/credential"]["get"]
             .is_object()
     );
+    // The error codes are listed, from the API's one error type.
+    let codes: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["error"]["enum"]
+        .as_array()
+        .expect("the codes are an enum")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for code in [
+        "unauthenticated",
+        "forbidden",
+        "invalid_tenant",
+        "unknown_provider",
+        "not_bound",
+        "missing_scope",
+        "auto_build_off",
+        "internal",
+    ] {
+        assert!(codes.contains(&code), "{code} in {codes:?}");
+    }
 }
 
 #[tokio::test]

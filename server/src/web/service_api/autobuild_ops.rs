@@ -4,16 +4,15 @@
 //! rotate the secrets of all of a tenant's registrations
 //! (`POST /api/v1/tenants/{tenant}/auto-build/rotate-secrets`).
 
-use super::autobuild::{actor, target};
-use super::errors::{autobuild_error, error};
-use super::{authorize, ServiceApi};
+use super::autobuild::{actor, Repo};
+use super::error::{ApiError, ErrorCode, Source, Tenant};
+use super::ServiceApi;
 use crate::autobuild::manual::valid_ref_name;
 use crate::hosts::hooks::RefKind;
 use crate::web::middleware::RequestId;
-use app::api::TenantId;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -21,7 +20,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// An answer that carries a secret: never kept by a cache.
-fn no_store(mut resp: Response) -> Response {
+pub(super) fn no_store(mut resp: Response) -> Response {
     resp.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
@@ -32,26 +31,18 @@ fn no_store(mut resp: Response) -> Response {
 pub(super) async fn repair(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
-    Path((tenant, provider, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let (tenant, provider) = match target(&state, &headers, &tenant, &provider, &request_id.0) {
-        Ok(t) => t,
-        Err(r) => return *r,
-    };
-    match state
+    source: Source,
+    path: Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let r = Repo::of(&state, source, path)?;
+    let (view, repair) = state
         .autobuild
-        .repair(&actor(&tenant, &request_id.0), provider, &id)
-        .await
-    {
-        Ok((view, repair)) => {
-            let mut body = serde_json::to_value(&view).unwrap_or_default();
-            body["found"] = json!(repair.found.label());
-            body["changes"] = serde_json::to_value(&repair.changes).unwrap_or_default();
-            Json(body).into_response()
-        }
-        Err(e) => autobuild_error(e, &request_id.0),
-    }
+        .repair(&actor(&r.tenant, &request_id.0), r.provider, &r.id)
+        .await?;
+    let mut body = serde_json::to_value(&view).unwrap_or_default();
+    body["found"] = json!(repair.found.label());
+    body["changes"] = serde_json::to_value(&repair.changes).unwrap_or_default();
+    Ok(Json(body).into_response())
 }
 
 /// The body of `…/build`: exactly one of a branch or a tag.
@@ -65,21 +56,17 @@ struct Build {
 pub(super) async fn build(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
-    Path((tenant, provider, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    source: Source,
+    path: Path<(String, String, String)>,
     body: Bytes,
-) -> Response {
-    let (tenant, provider) = match target(&state, &headers, &tenant, &provider, &request_id.0) {
-        Ok(t) => t,
-        Err(r) => return *r,
-    };
+) -> Result<Response, ApiError> {
+    let r = Repo::of(&state, source, path)?;
     let hint =
         r#"Send JSON with one branch or tag name, such as {"branch": "main"} or {"tag": "v1.0"}."#;
     // Not this JSON at all: 400. The right JSON naming no usable ref (both, neither, a name
     // git refuses): 422, like filters git could never match.
-    let Ok(build) = serde_json::from_slice::<Build>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "invalid_body", hint);
-    };
+    let build = serde_json::from_slice::<Build>(&body)
+        .map_err(|_| ApiError::new(ErrorCode::InvalidBody, hint))?;
     let wanted = match build {
         Build {
             branch: Some(b),
@@ -91,79 +78,76 @@ pub(super) async fn build(
         } => Some((RefKind::Tag, t)),
         _ => None,
     };
-    let Some((kind, name)) = wanted.filter(|(_, n)| valid_ref_name(n)) else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_ref", hint);
-    };
-    match state
+    let (kind, name) = wanted
+        .filter(|(_, n)| valid_ref_name(n))
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidRef, hint))?;
+    let done = state
         .autobuild
-        .build_latest(&actor(&tenant, &request_id.0), provider, &id, kind, &name)
-        .await
-    {
-        Ok(done) => {
-            let mut body = serde_json::to_value(&done.event).unwrap_or_default();
-            body["duplicate"] = json!(done.duplicate);
-            if let Some(seq) = done.seq {
-                body["cursor"] = json!(seq.to_string());
-            }
-            let status = if done.duplicate {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            };
-            (status, Json(body)).into_response()
-        }
-        Err(e) => autobuild_error(e, &request_id.0),
+        .build_latest(
+            &actor(&r.tenant, &request_id.0),
+            r.provider,
+            &r.id,
+            kind,
+            &name,
+        )
+        .await?;
+    let mut body = serde_json::to_value(&done.event).unwrap_or_default();
+    body["duplicate"] = json!(done.duplicate);
+    if let Some(seq) = done.seq {
+        body["cursor"] = json!(seq.to_string());
     }
+    let status = if done.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(body)).into_response())
 }
 
 pub(super) async fn rotate_secret(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
-    Path((tenant, provider, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let (tenant, provider) = match target(&state, &headers, &tenant, &provider, &request_id.0) {
-        Ok(t) => t,
-        Err(r) => return *r,
-    };
-    match state
+    source: Source,
+    path: Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let r = Repo::of(&state, source, path)?;
+    let done = state
         .autobuild
-        .rotate_secret(&actor(&tenant, &request_id.0), provider, &id)
-        .await
-    {
-        Ok(done) => {
-            let mut body = serde_json::to_value(&done.view).unwrap_or_default();
-            if let Some(manual) = done.manual {
-                body["manual_setup"] = serde_json::to_value(manual).unwrap_or_default();
-            }
-            no_store(Json(body).into_response())
-        }
-        Err(e) => autobuild_error(e, &request_id.0),
+        .rotate_secret(&actor(&r.tenant, &request_id.0), r.provider, &r.id)
+        .await?;
+    let mut body = serde_json::to_value(&done.view).unwrap_or_default();
+    if let Some(manual) = done.manual {
+        body["manual_setup"] = serde_json::to_value(manual).unwrap_or_default();
     }
+    Ok(no_store(Json(body).into_response()))
 }
 
 pub(super) async fn rotate_secrets(
     State(state): State<Arc<ServiceApi>>,
     Extension(request_id): Extension<RequestId>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(refused) = authorize(&state, &headers) {
-        return refused.into_response();
-    }
-    let Some(tenant) = TenantId::parse(&tenant) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_tenant",
-            "The tenant id is not valid.",
-        );
-    };
-    match state
+    Tenant(tenant): Tenant,
+) -> Result<Response, ApiError> {
+    let list = state
         .autobuild
         .rotate_all(&actor(&tenant, &request_id.0))
-        .await
-    {
-        Ok(list) => no_store(Json(json!({ "registrations": list })).into_response()),
-        Err(e) => autobuild_error(e, &request_id.0),
-    }
+        .await?;
+    // Each failure with the code a single call would answer.
+    let list: Vec<_> = list
+        .into_iter()
+        .map(|r| {
+            let mut line = json!({
+                "provider": r.provider,
+                "repository": r.repository,
+                "full_name": r.full_name,
+                "error": r.error.map(|e| ApiError::from(e).code.as_str()),
+            });
+            if let Some(manual) = r.manual_setup {
+                line["manual_setup"] = json!(manual);
+            }
+            line
+        })
+        .collect();
+    Ok(no_store(
+        Json(json!({ "registrations": list })).into_response(),
+    ))
 }
