@@ -9,7 +9,7 @@
 # --release) and writes the build-time brotli/gzip variants (codesource precompress). Then two
 # servers run side by side, each with its own temporary store: "small" (GitLab bound for tenant
 # "bench" through the server functions, 9 more bindings) and "large" (the same, plus BINDINGS
-# seeded straight into the store by codesource bench-seed, across many tenants). wrk (one
+# seeded straight into the store by the bench_seed example (server/examples), across many tenants). wrk (one
 # thread; the server has the rest of the cores) loads /healthz, the page (/), a hashed asset
 # (the bundle's JS, brotli), the table's server function (code-sources/page) and the credential
 # API, alternating between the two servers endpoint by endpoint, for ROUNDS rounds: the
@@ -46,6 +46,8 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   cargo leptos build --release --split >&2
   trunk build --release >&2
   cargo build --quiet -p fake-hosts
+  # The seeding tool is an example beside the server, not a command of the shipping binary.
+  cargo build --quiet --profile server-release -p codesource-server --example bench_seed
 fi
 # With SKIP_BUILD the site and widget are whatever target/ holds, and `.ci/test.sh` leaves debug
 # builds there: several MB of wasm with names and debug info, which the server holds in memory
@@ -137,7 +139,7 @@ start_server() {
 }
 seed_store() {
   server_env "$1"
-  "${server_env[@]}" "$bin" bench-seed "$2" >&2
+  "${server_env[@]}" "$target/server-release/examples/bench_seed" "$2" >&2
 }
 
 # bind_bench NAME: binds GitLab for tenant "bench" through server NAME's server functions.

@@ -12,7 +12,6 @@
 #![recursion_limit = "256"]
 
 pub mod autobuild;
-pub mod bench_seed;
 pub mod config;
 pub mod credentials;
 pub mod crypto;

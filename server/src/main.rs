@@ -7,7 +7,6 @@
 //! - `codesource rotate-key`: re-seals every stored token with the active key.
 //! - `codesource precompress DIR...`: writes the best brotli and gzip variants of the built
 //!   static files (the site root, the widget) beside them; run after each build.
-//! - `codesource bench-seed N`: N bindings straight into the store, for `bench/perf.sh`.
 
 use leptos::prelude::get_configuration;
 use std::process::ExitCode;
@@ -55,8 +54,6 @@ async fn run() -> ExitCode {
         ["copy-from-sled", dir] => commands::copy_from_sled(&config, dir.as_ref()).await,
         ["rotate-key"] => commands::rotate_key(&config).await,
         ["precompress", ref dirs @ ..] if !dirs.is_empty() => commands::precompress(dirs),
-        // Not in the usage line: a benchmark tool, not an operator's command.
-        ["bench-seed", n] => commands::bench_seed(&config, n).await,
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             Ok(())
@@ -115,23 +112,6 @@ mod commands {
                 started.elapsed().as_secs_f64()
             );
         }
-        Ok(())
-    }
-
-    pub async fn bench_seed(config: &Config, n: &str) -> anyhow::Result<()> {
-        let n: usize = n
-            .parse()
-            .context("bench-seed N: N is a number of bindings")?;
-        let started = std::time::Instant::now();
-        let tenants = codesource_server::bench_seed::seed(config, n).await?;
-        let store = match &config.store {
-            StoreConfig::Sled => config.data_dir.display().to_string(),
-            StoreConfig::Postgres(_) => "PostgreSQL".to_string(),
-        };
-        println!(
-            "{n} bindings across {tenants} tenants written to {store} in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
         Ok(())
     }
 

@@ -132,6 +132,7 @@ cases! {
     claim_due_rules;
     concurrent_claims_hand_out_each_once;
     counts_by_provider_and_reauth;
+    bindings_import;
     audit_pages_newest_first;
     audit_scan_copies_everything;
     pending_single_use_and_tenant_bound;

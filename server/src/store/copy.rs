@@ -32,8 +32,9 @@ pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreE
         let page = from.scan(after.take(), PAGE).await?;
         let Some(last) = page.last() else { break };
         after = Some((last.tenant.clone(), last.provider));
+        // A page in one write (the store's bulk import), not a durable `put` each.
+        to.import_bindings(&page).await?;
         for b in &page {
-            to.put(b).await?;
             // The image is kept apart from the record; after it, as the target keeps one only
             // for an existing binding.
             if b.avatar.is_some() {

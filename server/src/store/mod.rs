@@ -86,6 +86,11 @@ pub trait BindingStore: Send + Sync + 'static {
     /// Inserts or replaces; durable when it returns.
     /// Returns whether it replaced an existing binding (a re-authorization).
     async fn put(&self, binding: &StoredBinding) -> Result<bool, StoreError>;
+    /// Bulk import: inserts or replaces many bindings in one write (one sled batch and flush,
+    /// one SQL statement), durable when it returns. For filling a store before it serves
+    /// (`copy-from-sled`, the benchmark's seeding), where a `put` each would take hours for a
+    /// million rows. Avatar images are not part of it (`put_avatar`, after).
+    async fn import_bindings(&self, bindings: &[StoredBinding]) -> Result<(), StoreError>;
     /// Replaces `old` by `new` only if the stored record is still exactly `old` (same row).
     /// Returns whether it did. Used where a concurrent writer must win (rotation, refresh).
     async fn replace(&self, old: &StoredBinding, new: &StoredBinding) -> Result<bool, StoreError>;

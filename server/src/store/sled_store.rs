@@ -78,29 +78,6 @@ impl SledStore {
         })
     }
 
-    /// Writes many bindings in one sled batch with one flush at the end. Only for filling a
-    /// store before it serves (the benchmark's `codesource bench-seed`): the per-write
-    /// durability of `put` would make a million rows take hours.
-    pub fn put_batch(&self, bindings: &[StoredBinding]) -> Result<(), StoreError> {
-        let (mut records, mut reauth) = (sled::Batch::default(), sled::Batch::default());
-        for b in bindings {
-            let key = Self::key(&b.tenant, b.provider);
-            match b.reauth_reason {
-                Some(_) => reauth.insert(key.clone(), &[]),
-                None => reauth.remove(key.clone()),
-            }
-            records.insert(key, encode(b)?);
-        }
-        in_both(&self.bindings, &self.reauth, |b, r| {
-            b.apply_batch(&records)?;
-            r.apply_batch(&reauth)?;
-            Ok(())
-        })
-        .map_err(backend)??;
-        self.bindings.flush().map_err(backend)?;
-        Ok(())
-    }
-
     pub(super) fn key(tenant: &str, provider: Provider) -> Vec<u8> {
         let mut k = tenant_prefix(tenant);
         k.extend_from_slice(provider.as_str().as_bytes());
@@ -249,6 +226,15 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 
 #[async_trait::async_trait]
 impl BindingStore for SledStore {
+    async fn import_bindings(&self, bindings: &[StoredBinding]) -> Result<(), StoreError> {
+        let (records, reauth) = (self.bindings.clone(), self.reauth.clone());
+        let bindings = bindings.to_vec();
+        match tokio::task::spawn_blocking(move || put_batch(&records, &reauth, &bindings)).await {
+            Ok(r) => r,
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+    }
+
     async fn list(&self, tenant: &str) -> Result<Vec<StoredBinding>, StoreError> {
         self.bindings
             .scan_prefix(tenant_prefix(tenant))
@@ -487,6 +473,31 @@ impl BindingStore for SledStore {
     async fn ready(&self) -> bool {
         self.db.get(b"__ready").is_ok() && self.audit_writer.running()
     }
+}
+
+/// `import_bindings`: one sled batch per tree, applied together, one flush at the end.
+fn put_batch(
+    records_tree: &sled::Tree,
+    reauth_tree: &sled::Tree,
+    bindings: &[StoredBinding],
+) -> Result<(), StoreError> {
+    let (mut records, mut reauth) = (sled::Batch::default(), sled::Batch::default());
+    for b in bindings {
+        let key = SledStore::key(&b.tenant, b.provider);
+        match b.reauth_reason {
+            Some(_) => reauth.insert(key.clone(), &[]),
+            None => reauth.remove(key.clone()),
+        }
+        records.insert(key, encode(b)?);
+    }
+    in_both(records_tree, reauth_tree, |b, r| {
+        b.apply_batch(&records)?;
+        r.apply_batch(&reauth)?;
+        Ok(())
+    })
+    .map_err(backend)??;
+    records_tree.flush().map_err(backend)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -277,29 +277,6 @@ async fn recovers_when_connections_are_killed() {
     db.finish().await;
 }
 
-/// The benchmark's seeding path: one statement writes new rows and replaces existing ones,
-/// and they read back like rows written by `put`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn put_batch_inserts_and_replaces() {
-    let db = TestDb::new(true).await;
-    db.store
-        .put(&binding("t1", Provider::GitLab, "old"))
-        .await
-        .unwrap();
-    let rows = [
-        binding("t1", Provider::GitLab, "new"),
-        binding("t1", Provider::Gitee, "b"),
-        binding("t2", Provider::GitHub, "c"),
-    ];
-    db.store.put_batch(&rows).await.unwrap();
-    let t1 = db.store.list("t1").await.unwrap();
-    assert_eq!(t1, rows[..2].iter().rev().cloned().collect::<Vec<_>>());
-    let t2 = db.store.get("t2", Provider::GitHub).await.unwrap();
-    assert_eq!(t2.as_ref(), Some(&rows[2]));
-    db.store.put_batch(&[]).await.unwrap();
-    db.finish().await;
-}
-
 /// Entries appended together are written together (`audit_batch`): every one is written once,
 /// and one the database refuses (a NUL byte, which PostgreSQL text cannot hold) fails alone
 /// instead of taking its batch with it.

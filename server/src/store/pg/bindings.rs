@@ -60,11 +60,9 @@ const DUE: &str = concat!(
 );
 
 impl PgStore {
-    /// Writes many bindings in one statement (arrays unnested into rows), replacing rows with
-    /// the same key. Only for filling a store before it serves (the benchmark's
-    /// `codesource bench-seed`), like `SledStore::put_batch`: a million `put`s, each two
-    /// statements and a commit, would take many minutes.
-    pub async fn put_batch(&self, bindings: &[StoredBinding]) -> Result<(), StoreError> {
+    /// `import_bindings`: one statement (arrays unnested into rows), replacing rows with the
+    /// same key.
+    async fn put_batch(&self, bindings: &[StoredBinding]) -> Result<(), StoreError> {
         let cols = bindings
             .iter()
             .map(Columns::of)
@@ -91,6 +89,10 @@ impl PgStore {
 
 #[async_trait::async_trait]
 impl BindingStore for PgStore {
+    async fn import_bindings(&self, bindings: &[StoredBinding]) -> Result<(), StoreError> {
+        self.put_batch(bindings).await
+    }
+
     async fn list(&self, tenant: &str) -> Result<Vec<StoredBinding>, StoreError> {
         let sql = format!("SELECT {COLS} FROM bindings WHERE tenant = $1 ORDER BY provider");
         from_rows(&self.query(&sql, &[&tenant]).await?)
