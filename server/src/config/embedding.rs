@@ -2,74 +2,38 @@
 //! prefix, the widget's files and the console link. Checked here, so a typo stops the start
 //! instead of silently opening (or closing) the page to the wrong origins.
 
-use super::Config;
 use anyhow::bail;
-use serde::Deserialize;
-use std::path::PathBuf;
 
-/// The embedding keys of the TOML file (flattened into it).
-#[derive(Default, Deserialize)]
-pub(super) struct EmbeddingFile {
-    frame_ancestors: Option<Vec<String>>,
-    widget_origins: Option<Vec<String>>,
-    base_path: Option<String>,
-    build_url: Option<String>,
-    widget_dir: Option<String>,
-}
-
-impl Config {
-    pub(super) fn apply_embedding(
-        &mut self,
-        var: &dyn Fn(&str) -> Option<String>,
-        file: EmbeddingFile,
-    ) -> anyhow::Result<()> {
-        self.frame_ancestors = match var("CODESOURCE_FRAME_ANCESTORS") {
-            Some(v) => origin_list(&v),
-            None => file.frame_ancestors.unwrap_or_default(),
-        };
-        self.widget_origins = match var("CODESOURCE_WIDGET_ORIGINS") {
-            Some(v) => origin_list(&v),
-            None => file.widget_origins.unwrap_or_default(),
-        };
-        for origin in &self.widget_origins {
-            if !is_origin(origin) {
-                bail!("CODESOURCE_WIDGET_ORIGINS: {origin:?} is not an origin such as https://console.example.com");
-            }
+/// Reads `CODESOURCE_FRAME_ANCESTORS`: exact origins (the page talks to those), or CSP
+/// wildcards such as `https://*.example.com` (framing only: a message needs an exact origin).
+pub(super) fn frame_ancestors(origins: Vec<String>, name: &str) -> anyhow::Result<Vec<String>> {
+    for origin in &origins {
+        if !(is_origin(origin) || is_wildcard_origin(origin)) {
+            bail!("{name}: {origin:?} is not an origin such as https://console.example.com (or https://*.example.com)");
         }
-        if let Some(p) = var("CODESOURCE_BASE_PATH").or(file.base_path) {
-            self.base_path = base_path(&p)?;
-        }
-        if let Some(d) = var("CODESOURCE_WIDGET_DIR").or(file.widget_dir) {
-            self.widget_dir = PathBuf::from(d);
-        }
-        self.build_url = var("CODESOURCE_BUILD_URL").or(file.build_url);
-        if let Some(u) = &self.build_url {
-            // A console path (resolved by the console against its own origin) or an https URL;
-            // never `javascript:` or a protocol-relative `//host`.
-            let path = u.starts_with('/') && !u.starts_with("//");
-            let odd = u.contains(['"', '<', '>', ' ', '\\']) || u.chars().any(char::is_control);
-            if !(path || u.starts_with("https://")) || odd {
-                bail!("CODESOURCE_BUILD_URL: {u:?} is not a console path such as /console/builds/new or an https URL");
-            }
-        }
-        for origin in &self.frame_ancestors {
-            // Exact origins (the page talks to those), or CSP wildcards such as
-            // `https://*.example.com` (framing only: a message needs an exact origin).
-            if !(is_origin(origin) || is_wildcard_origin(origin)) {
-                bail!("CODESOURCE_FRAME_ANCESTORS: {origin:?} is not an origin such as https://console.example.com (or https://*.example.com)");
-            }
-        }
-        Ok(())
     }
+    Ok(origins)
 }
 
-/// `a, b c` → `["a", "b", "c"]`.
-fn origin_list(v: &str) -> Vec<String> {
-    v.split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+/// Reads `CODESOURCE_WIDGET_ORIGINS`: exact origins only (CORS compares them byte for byte).
+pub(super) fn widget_origins(origins: Vec<String>, name: &str) -> anyhow::Result<Vec<String>> {
+    for origin in &origins {
+        if !is_origin(origin) {
+            bail!("{name}: {origin:?} is not an origin such as https://console.example.com");
+        }
+    }
+    Ok(origins)
+}
+
+/// Reads `CODESOURCE_BUILD_URL`: a console path (resolved by the console against its own
+/// origin) or an https URL; never `javascript:` or a protocol-relative `//host`.
+pub(super) fn build_url(u: String, name: &str) -> anyhow::Result<Option<String>> {
+    let path = u.starts_with('/') && !u.starts_with("//");
+    let odd = u.contains(['"', '<', '>', ' ', '\\']) || u.chars().any(char::is_control);
+    if !(path || u.starts_with("https://")) || odd {
+        bail!("{name}: {u:?} is not a console path such as /console/builds/new or an https URL");
+    }
+    Ok(Some(u))
 }
 
 /// Exactly `scheme://host[:port]`, nothing more (CORS compares origins byte for byte).
@@ -119,6 +83,8 @@ pub fn base_path(raw: &str) -> anyhow::Result<String> {
 mod tests {
     use super::*;
     use crate::config::tests::vars;
+    use crate::config::Config;
+    use std::path::PathBuf;
 
     #[test]
     fn base_path_is_normalised_and_checked() {

@@ -4,12 +4,40 @@
 //! the start warns about it). The flat names of the first four hosts' era (`github_url = …`
 //! at the top of the file) still work. Defaults are the host modules' (`crate::hosts`).
 
-use super::sources::{oauth_app, secret};
+use super::sources::{oauth_app, secret, Layers};
 use super::OAuthApp;
 use anyhow::bail;
 use app::api::Provider;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
+
+/// The flat file keys of the first four hosts' era (`<host>_<field>`), still read.
+const LEGACY: [(Provider, &[&str]); 4] = [
+    (Provider::GitLab, &["url"]),
+    (
+        Provider::GitHub,
+        &[
+            "url",
+            "api_url",
+            "client_id",
+            "client_secret",
+            "client_secret_file",
+        ],
+    ),
+    (
+        Provider::Gitee,
+        &["url", "client_id", "client_secret", "client_secret_file"],
+    ),
+    (Provider::DevCloud, &["url"]),
+];
+
+/// The keys of the TOML file that belong to the hosts: `hosts` and the flat ones.
+pub(super) fn file_keys() -> impl Iterator<Item = String> {
+    LEGACY
+        .iter()
+        .flat_map(|(p, fields)| fields.iter().map(move |f| format!("{}_{f}", p.as_str())))
+        .chain(["hosts".to_string()])
+}
 
 /// One host's settings; `None` means the host's default.
 #[derive(Debug, Default)]
@@ -42,12 +70,36 @@ pub struct HostsConfig {
 /// A `[hosts.<id>]` section of the TOML file.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct HostFile {
-    pub(super) url: Option<String>,
-    pub(super) api_url: Option<String>,
-    pub(super) client_id: Option<String>,
-    pub(super) client_secret: Option<String>,
-    pub(super) client_secret_file: Option<String>,
+struct HostFile {
+    url: Option<String>,
+    api_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_secret_file: Option<String>,
+}
+
+impl HostFile {
+    /// A host's flat keys of earlier versions, as a section.
+    fn legacy(layers: &Layers, p: Provider) -> anyhow::Result<HostFile> {
+        let fields = LEGACY
+            .iter()
+            .find(|(host, _)| *host == p)
+            .map_or(&[][..], |(_, f)| *f);
+        let get = |field: &str| -> anyhow::Result<Option<String>> {
+            if fields.contains(&field) {
+                layers.file(&format!("{}_{field}", p.as_str()))
+            } else {
+                Ok(None)
+            }
+        };
+        Ok(HostFile {
+            url: get("url")?,
+            api_url: get("api_url")?,
+            client_id: get("client_id")?,
+            client_secret: get("client_secret")?,
+            client_secret_file: get("client_secret_file")?,
+        })
+    }
 }
 
 /// The variable-name stems every host has.
@@ -85,21 +137,18 @@ impl HostsConfig {
         self.by_host.entry(p).or_default()
     }
 
-    /// Environment over `[hosts.<id>]` over the flat file keys (`legacy`, by host).
-    pub(super) fn load(
-        var: &dyn Fn(&str) -> Option<String>,
-        mut sections: HashMap<String, HostFile>,
-        mut legacy: HashMap<Provider, HostFile>,
-    ) -> anyhow::Result<HostsConfig> {
+    /// Environment over `[hosts.<id>]` over the flat file keys of earlier versions.
+    pub(super) fn load(layers: &Layers) -> anyhow::Result<HostsConfig> {
+        let mut sections: HashMap<String, HostFile> = layers.file("hosts")?.unwrap_or_default();
         if let Some(unknown) = sections.keys().find(|k| Provider::parse(k).is_none()) {
             bail!("[hosts.{unknown}]: no such code host (known: devcloud, github, gitlab, gitee, bitbucket, gitea)");
         }
         let mut out = HostsConfig::default();
         for p in Provider::ALL {
             let file = sections.remove(p.as_str()).unwrap_or_default();
-            let old = legacy.remove(&p).unwrap_or_default();
+            let old = HostFile::legacy(layers, p)?;
             let pick = |stem: &str, f: Option<String>, o: Option<String>| {
-                var(&var_name(p, stem)).or(f).or(o)
+                layers.var(&var_name(p, stem)).or(f).or(o)
             };
             let url = pick("URL", file.url, old.url).map(|u| u.trim_end_matches('/').to_string());
             let api_url = pick("API_URL", file.api_url, old.api_url)

@@ -1,138 +1,264 @@
-//! Where settings come from besides the environment: the optional TOML file, `*_FILE` secrets,
-//! and the small parsers shared by the settings.
+//! Where settings come from: the environment (which wins), the optional TOML file and `*_FILE`
+//! secrets, and the kinds of value a setting can be (how a variable's text becomes what the
+//! file would hold).
 
-use super::hosts::HostFile;
-use super::{autobuild, embedding, identity, storage, OAuthApp};
+use super::OAuthApp;
 use crate::secret::SecretString;
 use anyhow::{bail, Context};
-use app::api::Provider;
 use ipnet::IpNet;
-use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::ops::RangeInclusive;
+use std::time::Duration;
 
-/// The optional TOML file. Same names as the variables, lowercase, without the prefix.
-/// Not `Debug` (nor are the sections flattened into it): it holds secrets as plain strings
-/// until `Config` wraps them.
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct FileConfig {
-    pub(super) data_dir: Option<String>,
-    #[serde(flatten)]
-    pub(super) identity: identity::IdentityFile,
-    pub(super) encryption_key: Option<String>,
-    pub(super) encryption_key_file: Option<String>,
-    pub(super) build_node_cidrs: Option<Vec<String>>,
-    pub(super) allow_loopback: Option<bool>,
-    pub(super) outbound_allow: Option<Vec<String>>,
-    pub(super) provider_timeout_secs: Option<u64>,
-    pub(super) public_url: Option<String>,
-    pub(super) log_format: Option<String>,
-    /// `[hosts.<id>]` sections (see `super::hosts`).
-    #[serde(default)]
-    pub(super) hosts: std::collections::HashMap<String, HostFile>,
-    // The flat host keys of earlier versions, still read (see `legacy_hosts`).
-    pub(super) gitlab_url: Option<String>,
-    pub(super) github_url: Option<String>,
-    pub(super) github_api_url: Option<String>,
-    pub(super) github_client_id: Option<String>,
-    pub(super) github_client_secret: Option<String>,
-    pub(super) github_client_secret_file: Option<String>,
-    pub(super) gitee_url: Option<String>,
-    pub(super) gitee_client_id: Option<String>,
-    pub(super) gitee_client_secret: Option<String>,
-    pub(super) gitee_client_secret_file: Option<String>,
-    pub(super) devcloud_url: Option<String>,
-    #[serde(flatten)]
-    pub(super) embedding: embedding::EmbeddingFile,
-    #[serde(flatten)]
-    pub(super) storage: storage::StorageFile,
-    #[serde(flatten)]
-    pub(super) autobuild: autobuild::AutoBuildFile,
-    pub(super) service_token: Option<String>,
-    pub(super) service_token_file: Option<String>,
-    pub(super) audit_retention_days: Option<u64>,
-    pub(super) expiry_warning_days: Option<u16>,
-    pub(super) health_interval_secs: Option<u64>,
+/// `data_dir` → `CODESOURCE_DATA_DIR`.
+pub(super) fn env_name(key: &str) -> String {
+    format!("CODESOURCE_{}", key.to_ascii_uppercase())
 }
 
-impl FileConfig {
-    /// The flat keys of earlier versions, as host sections.
-    pub(super) fn legacy_hosts(&mut self) -> std::collections::HashMap<Provider, HostFile> {
-        let mut m = std::collections::HashMap::new();
-        m.insert(
-            Provider::GitLab,
-            HostFile {
-                url: self.gitlab_url.take(),
-                ..HostFile::default()
-            },
-        );
-        m.insert(
-            Provider::GitHub,
-            HostFile {
-                url: self.github_url.take(),
-                api_url: self.github_api_url.take(),
-                client_id: self.github_client_id.take(),
-                client_secret: self.github_client_secret.take(),
-                client_secret_file: self.github_client_secret_file.take(),
-            },
-        );
-        m.insert(
-            Provider::Gitee,
-            HostFile {
-                url: self.gitee_url.take(),
-                client_id: self.gitee_client_id.take(),
-                client_secret: self.gitee_client_secret.take(),
-                client_secret_file: self.gitee_client_secret_file.take(),
-                ..HostFile::default()
-            },
-        );
-        m.insert(
-            Provider::DevCloud,
-            HostFile {
-                url: self.devcloud_url.take(),
-                ..HostFile::default()
-            },
-        );
-        m
+/// The environment's `CODESOURCE_*` variables over the optional TOML file.
+pub(super) struct Layers<'a> {
+    vars: &'a HashMap<String, String>,
+    /// The file's text (empty without one), read anew for each key: a key's type comes from
+    /// its row, and reading it with `toml`'s own deserializer locates a wrong value.
+    text: String,
+    path: String,
+}
+
+impl<'a> Layers<'a> {
+    /// Reads the file `CODESOURCE_CONFIG` names, if any; a key not in `known` stops here,
+    /// before any value is judged.
+    pub(super) fn new(
+        vars: &'a HashMap<String, String>,
+        known: &[String],
+    ) -> anyhow::Result<Layers<'a>> {
+        let mut layers = Layers {
+            vars,
+            text: String::new(),
+            path: String::new(),
+        };
+        if let Some(path) = vars.get("CODESOURCE_CONFIG") {
+            layers.text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {path}"))?;
+            layers.path = path.clone();
+            toml::Deserializer::new(&layers.text)
+                .deserialize_map(OnlyKnown(known))
+                .map_err(|e| layers.error(e))?;
+        }
+        Ok(layers)
     }
 
-    /// Parses the file. An error names the line, the column and the key there, and what kind
-    /// of mistake it is, but never shows the file's text: `toml`'s own message quotes the line
-    /// and the offending value, which may be a secret.
-    pub(super) fn parse(text: &str, path: &str) -> anyhow::Result<FileConfig> {
-        toml::from_str(text).map_err(|e| {
-            // Where: a span within one line is a value or a key; a longer one is a whole table
-            // (fields unknown to a table are reported at the table), which says nothing.
-            let place = e
-                .span()
-                .filter(|s| text.get(s.clone()).is_some_and(|t| !t.contains('\n')))
-                .map(|s| {
-                    let before = &text[..s.start];
-                    let line = before.matches('\n').count() + 1;
-                    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                    let key = text
-                        .lines()
-                        .nth(line - 1)
-                        .and_then(|l| l.split_once('='))
-                        .map(|(k, _)| format!(" (key {})", k.trim()))
-                        .unwrap_or_default();
-                    format!("line {line}, column {column}{key}: ")
-                })
-                .unwrap_or_default();
-            // What: the message up to its first quoted value (serde quotes a string value with
-            // `"`, others with backticks), except for an unknown field,
-            // whose quoted name is no secret and is the point.
-            let message = e.message();
-            let kind = match message.strip_prefix("unknown field `") {
-                Some(rest) => format!("unknown field `{}`", rest.split('`').next().unwrap_or("")),
-                None => message
-                    .split(['`', '"'])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            };
-            let kind = kind.trim().trim_end_matches([':', ',']);
-            anyhow::anyhow!("parsing config file {path}: {place}{kind}")
-        })
+    /// A variable, trimmed; blank counts as unset.
+    pub(super) fn var(&self, name: &str) -> Option<String> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A key of the file, as the type it must have.
+    pub(super) fn file<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<Option<T>> {
+        if self.text.is_empty() {
+            return Ok(None);
+        }
+        toml::Deserializer::new(&self.text)
+            .deserialize_map(Pick(key, PhantomData))
+            .map_err(|e| self.error(e))
+    }
+
+    /// An error in the file, named by line, column and key and by what kind of mistake it is,
+    /// but never showing the file's text: `toml`'s own message quotes the line and the
+    /// offending value, which may be a secret.
+    fn error(&self, e: toml::de::Error) -> anyhow::Error {
+        let text = &self.text;
+        // Where: a span within one line is a value or a key; a longer one is a whole table
+        // (fields unknown to a table are reported at the table), which says nothing.
+        let place = e
+            .span()
+            .filter(|s| text.get(s.clone()).is_some_and(|t| !t.contains('\n')))
+            .map(|s| {
+                let before = &text[..s.start];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                let key = text
+                    .lines()
+                    .nth(line - 1)
+                    .and_then(|l| l.split_once('='))
+                    .map(|(k, _)| format!(" (key {})", k.trim()))
+                    .unwrap_or_default();
+                format!("line {line}, column {column}{key}: ")
+            })
+            .unwrap_or_default();
+        // What: the message up to its first quoted value (serde quotes a string value with
+        // `"`, others with backticks), except for an unknown field, whose quoted name is no
+        // secret and is the point.
+        let message = e.message();
+        let kind = match message.strip_prefix("unknown field `") {
+            Some(rest) => format!("unknown field `{}`", rest.split('`').next().unwrap_or("")),
+            None => message
+                .split(['`', '"'])
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let kind = kind.trim().trim_end_matches([':', ',']);
+        anyhow::anyhow!("parsing config file {}: {place}{kind}", self.path)
+    }
+}
+
+/// Visits the file's top level, checking that each key is known.
+struct OnlyKnown<'k>(&'k [String]);
+
+impl<'de> Visitor<'de> for OnlyKnown<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a table of settings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if !self.0.contains(&key) {
+                return Err(de::Error::unknown_field(&key, &[]));
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+/// Visits the file's top level for one key's value, as a `T`.
+struct Pick<'k, T>(&'k str, PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Pick<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a table of settings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.0 {
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// What a setting's value is: its type in the TOML file, how a variable's text becomes that,
+/// and whether a `*_FILE` twin may give it.
+pub(super) trait Kind {
+    type Value: DeserializeOwned;
+    const SECRET: bool = false;
+
+    fn from_env(text: &str, name: &str) -> anyhow::Result<Self::Value>;
+
+    /// The variable, or else the file's key.
+    fn get(layers: &Layers, key: &str, name: &str) -> anyhow::Result<Option<Self::Value>> {
+        match layers.var(name) {
+            Some(v) => Self::from_env(&v, name).map(Some),
+            None => layers.file(key),
+        }
+    }
+}
+
+/// A string.
+pub(super) struct Text;
+
+impl Kind for Text {
+    type Value = String;
+
+    fn from_env(text: &str, _: &str) -> anyhow::Result<String> {
+        Ok(text.to_string())
+    }
+}
+
+/// A string that may instead be read from the file `*_FILE` (or `<key>_file`) names.
+pub(super) struct Secret;
+
+impl Kind for Secret {
+    type Value = String;
+    const SECRET: bool = true;
+
+    fn from_env(text: &str, _: &str) -> anyhow::Result<String> {
+        Ok(text.to_string())
+    }
+
+    fn get(layers: &Layers, key: &str, name: &str) -> anyhow::Result<Option<String>> {
+        let value = layers
+            .var(name)
+            .map(Ok)
+            .or_else(|| layers.file(key).transpose());
+        let file_name = format!("{name}_FILE");
+        let file = layers
+            .var(&file_name)
+            .map(Ok)
+            .or_else(|| layers.file(&format!("{key}_file")).transpose());
+        secret(value.transpose()?, file.transpose()?, name)
+    }
+}
+
+/// A list: comma-separated in a variable, an array in the file.
+pub(super) struct List;
+
+impl Kind for List {
+    type Value = Vec<String>;
+
+    fn from_env(text: &str, _: &str) -> anyhow::Result<Vec<String>> {
+        Ok(split(text, &[',']))
+    }
+}
+
+/// A list of words: separated by commas or spaces in a variable, an array in the file.
+pub(super) struct Words;
+
+impl Kind for Words {
+    type Value = Vec<String>;
+
+    fn from_env(text: &str, _: &str) -> anyhow::Result<Vec<String>> {
+        Ok(split(text, &[',', ' ']))
+    }
+}
+
+fn split(text: &str, by: &[char]) -> Vec<String> {
+    text.split(by)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off` in a variable).
+pub(super) struct Flag;
+
+impl Kind for Flag {
+    type Value = bool;
+
+    fn from_env(text: &str, name: &str) -> anyhow::Result<bool> {
+        match text.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => bail!("{name} must be true or false"),
+        }
+    }
+}
+
+/// A whole number of type `T`.
+pub(super) struct Number<T>(PhantomData<T>);
+
+impl<T: DeserializeOwned + std::str::FromStr> Kind for Number<T> {
+    type Value = T;
+
+    fn from_env(text: &str, name: &str) -> anyhow::Result<T> {
+        text.parse::<T>()
+            .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {text:?}"))
     }
 }
 
@@ -181,10 +307,24 @@ pub fn parse_cidrs(items: &[String]) -> anyhow::Result<Vec<IpNet>> {
         .collect()
 }
 
-pub(super) fn parse_bool(v: &str) -> anyhow::Result<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => bail!("not a boolean: {v}"),
+/// A whole number of seconds within `range`.
+pub(super) fn seconds(s: u64, name: &str, range: RangeInclusive<u64>) -> anyhow::Result<Duration> {
+    if !range.contains(&s) {
+        bail!(
+            "{name} must be between {} and {} seconds",
+            range.start(),
+            range.end()
+        );
     }
+    Ok(Duration::from_secs(s))
+}
+
+/// A period in whole seconds: `0` is off, anything else at least `min`.
+pub(super) fn interval(secs: u64, min: u64) -> Option<Duration> {
+    (secs > 0).then(|| Duration::from_secs(secs.max(min)))
+}
+
+/// A base URL without its trailing `/`.
+pub(super) fn base_url(u: &str) -> String {
+    u.trim_end_matches('/').to_string()
 }

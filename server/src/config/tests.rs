@@ -239,3 +239,36 @@ fn reads_the_outbound_allow_list_from_the_environment_and_the_file() {
         Config::from_vars(&vars(&[("CODESOURCE_OUTBOUND_ALLOW", "10.0.0.0/40")])).unwrap_err();
     assert!(format!("{err:#}").contains("CODESOURCE_OUTBOUND_ALLOW"));
 }
+
+/// docs/operating.md's configuration table is the declaration's: a setting added, renamed or
+/// re-documented in one and not the other fails here (the message has the rows to paste).
+#[test]
+fn the_docs_table_is_the_declaration() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/operating.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    let documented: Vec<&str> = docs
+        .lines()
+        .filter(|l| l.starts_with("| `CODESOURCE_"))
+        .collect();
+    let declared = Config::docs_table();
+    assert!(
+        documented == declared,
+        "docs/operating.md's settings differ from config/mod.rs; the declaration's rows:\n{}",
+        declared.join("\n")
+    );
+}
+
+/// Every declared setting is a known variable, and so is `*_FILE` for exactly the secrets.
+#[test]
+fn every_declared_variable_is_known() {
+    let known = known_vars();
+    for s in Config::SETTINGS {
+        let name = sources::env_name(s.key);
+        assert!(known.contains(&name), "{name}");
+        assert_eq!(
+            known.contains(&format!("{name}_FILE")),
+            s.secret,
+            "{name}_FILE"
+        );
+    }
+}
