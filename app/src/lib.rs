@@ -14,6 +14,8 @@ mod components;
 pub mod embed;
 pub mod format;
 pub mod i18n;
+pub mod locale;
+mod page_state;
 mod pages;
 pub mod site;
 #[cfg(feature = "csr")]
@@ -179,7 +181,7 @@ pub use ssr::{render_inputs, RenderInputs};
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::i18n::{Locale, LOCALE_COOKIE};
+    use super::locale::{Locale, LOCALE_COOKIE};
     use http::{header, request::Parts, HeaderValue};
     use leptos::prelude::*;
 

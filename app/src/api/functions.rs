@@ -173,7 +173,7 @@ pub async fn load_activity(before: Option<String>) -> Result<ActivityPage, ApiEr
 /// Remembers the chosen language in an HttpOnly cookie, so the next server render uses it.
 #[server(endpoint = "preferences/locale", input = Json, client = super::client::WithCredentials)]
 pub async fn set_locale(tag: String) -> Result<(), ApiError> {
-    let locale = crate::i18n::Locale::from_tag(&tag)
+    let locale = crate::locale::Locale::from_tag(&tag)
         .ok_or(ApiError::Invalid(super::InputError::UnknownLocale));
     let locale = ssr::respond(locale)?;
     let attributes = use_context::<service::CookieAttributes>()
@@ -181,7 +181,7 @@ pub async fn set_locale(tag: String) -> Result<(), ApiError> {
         .unwrap_or_else(|| "Path=/; SameSite=Lax".into());
     ssr::set_cookie(&format!(
         "{}={}; Max-Age=31536000; HttpOnly; {attributes}",
-        crate::i18n::LOCALE_COOKIE,
+        crate::locale::LOCALE_COOKIE,
         locale.tag()
     ));
     Ok(())

@@ -7,7 +7,7 @@
 use super::LocalTime;
 use crate::api::{load_activity, ActivityEntry, ActivityPage, ApiError};
 use crate::i18n::{action_text, outcome_text, Locale, Msg};
-use crate::pages::PageCtx;
+use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

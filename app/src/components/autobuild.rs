@@ -18,7 +18,7 @@ use crate::api::{
     Repository,
 };
 use crate::i18n::{fill, Msg};
-use crate::pages::{DialogState, PageCtx};
+use crate::page_state::{DialogState, PageCtx};
 use crate::{t, use_locale};
 use deliveries::Deliveries;
 use filters::{filters_from, join_patterns};

@@ -5,7 +5,7 @@ use super::modal::Modal;
 use super::{action_id, AccountCell, ErrorBox};
 use crate::api::{cancel_binding, confirm_binding, ApiError, PendingBinding};
 use crate::i18n::{fill, Msg};
-use crate::pages::PageCtx;
+use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -12,7 +12,7 @@
 use super::{ConfirmBindDialog, OAuthDialog, RepositoriesDialog, TokenBindDialog, UnbindDialog};
 use crate::api::{ApiError, CodeSourceRow, HostInfo, PendingBinding, Provider};
 use crate::i18n::error_text;
-use crate::pages::{DialogState, PageCtx};
+use crate::page_state::{DialogState, PageCtx};
 use crate::use_locale;
 use leptos::prelude::*;
 

@@ -78,18 +78,7 @@ pub fn erased_on_server<V: leptos::IntoView + 'static>(view: V) -> impl leptos::
     }
 }
 
-/// Moves keyboard focus to the element with `id` (after a dialog closes). Browser only: called
-/// from event handlers.
-pub fn focus_element(id: &str) {
-    use wasm_bindgen::JsCast;
-    if let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(id))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = el.focus();
-    }
-}
+pub use crate::page_state::focus_element;
 
 /// The id of a row's action button, so focus can return to it.
 pub fn action_id(provider: crate::api::Provider) -> String {

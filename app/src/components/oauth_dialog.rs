@@ -6,7 +6,7 @@ use super::modal::Modal;
 use super::{action_id, ErrorBox};
 use crate::api::{latest_pending, load_pending, ApiError, Provider};
 use crate::i18n::{fill, Msg};
-use crate::pages::{DialogState, PageCtx};
+use crate::page_state::{DialogState, PageCtx};
 use crate::{t, use_locale};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -7,7 +7,7 @@ use super::modal::Modal;
 use super::{action_id, ErrorBox};
 use crate::api::{list_branches, list_repositories, ApiError, Branch, CodeSourceRow, RepoPage};
 use crate::i18n::{fill, Msg};
-use crate::pages::PageCtx;
+use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -3,7 +3,7 @@
 use super::{action_id, AccountCell, LocalTime};
 use crate::api::{BindMethod, CodeSourceRow, RowStatus};
 use crate::i18n::{fill, reason_text, Msg};
-use crate::pages::{DialogState, PageCtx};
+use crate::page_state::{DialogState, PageCtx};
 use crate::{t, use_locale};
 use leptos::either::{Either, EitherOf5};
 use leptos::prelude::*;

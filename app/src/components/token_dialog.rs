@@ -7,7 +7,7 @@ use super::modal::Modal;
 use super::{action_id, ErrorBox};
 use crate::api::{check_token, ApiError, HostInfo, InputError, TokenInput};
 use crate::i18n::{fill, host_texts, Msg};
-use crate::pages::{DialogState, PageCtx};
+use crate::page_state::{DialogState, PageCtx};
 use crate::{t, use_locale};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -4,7 +4,7 @@ use super::modal::Modal;
 use super::{action_id, ErrorBox};
 use crate::api::{unbind, ApiError, CodeSourceRow, Revocation, RevocationPolicy};
 use crate::i18n::{fill, host_texts, Msg};
-use crate::pages::PageCtx;
+use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -2,7 +2,7 @@
 
 use crate::api::{Account, ApiError, Provider};
 use crate::i18n::{error_text, Locale, Msg};
-use crate::pages::PageCtx;
+use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::either::Either;
 use leptos::prelude::*;

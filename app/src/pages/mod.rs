@@ -2,7 +2,7 @@
 
 mod code_sources;
 
-pub use code_sources::{CodeSourcesPage, DialogState, PageCtx};
+pub use code_sources::CodeSourcesPage;
 
 use crate::i18n::Msg;
 use crate::t;
