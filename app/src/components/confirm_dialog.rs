@@ -3,7 +3,7 @@
 
 use super::modal::Modal;
 use super::{action_id, AccountCell, ErrorBox};
-use crate::api::{cancel_binding, confirm_binding, ApiError, PendingBinding};
+use crate::api::{cancel_binding, ConfirmBinding, PendingBinding};
 use crate::i18n::{fill, Msg};
 use crate::page_state::PageCtx;
 use crate::{t, use_locale};
@@ -14,8 +14,6 @@ use leptos::task::spawn_local;
 pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
     let locale = use_locale();
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
     let provider = pending.provider;
     let login = pending.account.login.clone();
     let id = pending.id.clone();
@@ -31,28 +29,26 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
             ctx.close_dialog(Some(action_id(provider)));
         }
     };
-    let confirm = move |_| {
-        if busy.get_untracked() {
-            return;
+    // The call, its pending state and its error are the action's; a success reloads the table.
+    let action = ServerAction::<ConfirmBinding>::new();
+    let busy = action.pending();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    Effect::new(move || {
+        if let Some(Ok(_)) = action.value().get() {
+            let text = fill(
+                Msg::BoundToast.text(locale.get_untracked()),
+                &[provider.display_name(), &login],
+            );
+            ctx.notify(true, text);
+            ctx.reload_and_close(action_id(provider), provider);
         }
-        busy.set(true);
-        error.set(None);
-        let (id, login) = (id.clone(), login.clone());
-        spawn_local(async move {
-            let result = confirm_binding(id).await;
-            busy.set(false);
-            match result {
-                Ok(_) => {
-                    let text = fill(
-                        Msg::BoundToast.text(locale.get_untracked()),
-                        &[provider.display_name(), &login],
-                    );
-                    ctx.notify(true, text);
-                    ctx.reload_and_close(action_id(provider), provider);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+    });
+    let confirm = move |_| {
+        if !busy.get_untracked() {
+            action.dispatch(ConfirmBinding {
+                pending_id: id.clone(),
+            });
+        }
     };
 
     let scopes = pending.scopes.join(", ");

@@ -2,20 +2,17 @@
 
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
-use crate::api::{unbind, ApiError, CodeSourceRow, Revocation, RevocationPolicy};
+use crate::api::{CodeSourceRow, Revocation, RevocationPolicy, Unbind};
 use crate::i18n::{fill, host_texts, Msg};
 use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 #[component]
 pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
     let locale = use_locale();
-    let busy = RwSignal::new(false);
     let revoke = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
     let provider = row.provider;
     let name = provider.display_name();
     let login = row
@@ -25,52 +22,52 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
         .unwrap_or_default();
 
     let close = move |_: ()| ctx.close_dialog(Some(action_id(provider)));
+    // The call, its pending state and its error are the action's; a success reloads the table.
+    let action = ServerAction::<Unbind>::new();
+    let busy = action.pending();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    Effect::new(move || {
+        let Some(Ok(unbound)) = action.value().get() else {
+            return;
+        };
+        let l = locale.get_untracked();
+        let (ok, mut text) = match unbound.revocation {
+            Revocation::Revoked => (true, fill(Msg::UnboundRevokedToast.text(l), &[name, name])),
+            Revocation::Failed => (
+                false,
+                fill(Msg::UnboundRevokeFailedToast.text(l), &[name, name]),
+            ),
+            Revocation::NotRequested | Revocation::Manual => {
+                (true, fill(Msg::UnboundToast.text(l), &[name]))
+            }
+        };
+        if !unbound.hooks_left.is_empty() {
+            let repos: Vec<&str> = unbound
+                .hooks_left
+                .iter()
+                .map(|h| h.repository.as_str())
+                .collect();
+            let pages: Vec<&str> = unbound
+                .hooks_left
+                .iter()
+                .filter_map(|h| h.settings_url.as_deref())
+                .collect();
+            text.push(' ');
+            text.push_str(&fill(
+                Msg::UnboundHooksLeft.text(l),
+                &[&repos.join(", "), name, &pages.join(", ")],
+            ));
+        }
+        ctx.notify(ok && unbound.hooks_left.is_empty(), text);
+        ctx.reload_and_close(action_id(provider), provider);
+    });
     let confirm = move |_| {
         if busy.get_untracked() {
             return;
         }
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let result = unbind(provider.as_str().to_string(), revoke.get_untracked()).await;
-            busy.set(false);
-            match result {
-                Ok(unbound) => {
-                    let l = locale.get_untracked();
-                    let (ok, mut text) = match unbound.revocation {
-                        Revocation::Revoked => {
-                            (true, fill(Msg::UnboundRevokedToast.text(l), &[name, name]))
-                        }
-                        Revocation::Failed => (
-                            false,
-                            fill(Msg::UnboundRevokeFailedToast.text(l), &[name, name]),
-                        ),
-                        Revocation::NotRequested | Revocation::Manual => {
-                            (true, fill(Msg::UnboundToast.text(l), &[name]))
-                        }
-                    };
-                    if !unbound.hooks_left.is_empty() {
-                        let repos: Vec<&str> = unbound
-                            .hooks_left
-                            .iter()
-                            .map(|h| h.repository.as_str())
-                            .collect();
-                        let pages: Vec<&str> = unbound
-                            .hooks_left
-                            .iter()
-                            .filter_map(|h| h.settings_url.as_deref())
-                            .collect();
-                        text.push(' ');
-                        text.push_str(&fill(
-                            Msg::UnboundHooksLeft.text(l),
-                            &[&repos.join(", "), name, &pages.join(", ")],
-                        ));
-                    }
-                    ctx.notify(ok && unbound.hooks_left.is_empty(), text);
-                    ctx.reload_and_close(action_id(provider), provider);
-                }
-                Err(e) => error.set(Some(e)),
-            }
+        action.dispatch(Unbind {
+            provider: provider.as_str().to_string(),
+            revoke: revoke.get_untracked(),
         });
     };
     let body = move || fill(Msg::UnbindBody.text(locale.get()), &[&login, name]);
