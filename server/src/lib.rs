@@ -3,8 +3,8 @@
 //! `main` → [`Config`] → [`build`] (store, keyring, services, router) → [`serve`].
 //! Module map: `config` (settings), `identity` (console JWT), `crypto` (AEAD at rest, keyring),
 //! `store` (everything a flow keeps between requests: sled or PostgreSQL), `hosts` (one
-//! module per code host and the registry), `providers` (the HTTP clients they share and the
-//! outbound policy), `pending` (checked, unconfirmed bindings),
+//! module per code host, the registry and the OAuth engine their specs drive), `outbound`
+//! (everything that reaches the network: outbound policy, limits, the one HTTP helper), `pending` (checked, unconfirmed bindings),
 //! `oauth_flow`, `credentials`, `health`, `service` (what server functions call), `rotate`
 //! (key rotation), `web` (router and middleware).
 
@@ -23,8 +23,8 @@ pub mod identity;
 pub mod jobs;
 pub mod metrics;
 pub mod oauth_flow;
+pub mod outbound;
 pub mod pending;
-pub mod providers;
 pub mod repositories;
 pub mod rotate;
 pub mod secret;

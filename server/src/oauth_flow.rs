@@ -7,9 +7,9 @@
 
 use crate::config::Config;
 use crate::crypto::Cipher;
+use crate::hosts::oauth::{Authorized, OAuthProvider};
 use crate::hosts::Hosts;
-use crate::providers::limits::{TenantLimits, PER_TENANT};
-use crate::providers::oauth::{Authorized, OAuthProvider};
+use crate::outbound::limits::{TenantLimits, PER_TENANT};
 use crate::store::{flow_aad, FlowRecord, Store, StoreError, TakenFlow};
 use crate::util::hex;
 use app::api::service::Caller;
@@ -97,7 +97,7 @@ impl OAuthFlows {
         self.hosts.get(p).configured()
     }
 
-    /// The per-tenant limit on outbound calls (see [`crate::providers::limits`]).
+    /// The per-tenant limit on outbound calls (see [`crate::outbound::limits`]).
     pub fn limits(&self) -> &Arc<TenantLimits> {
         &self.limits
     }

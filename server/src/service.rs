@@ -6,12 +6,12 @@
 use crate::config::Config;
 use crate::crypto::Cipher;
 use crate::health::Health;
+use crate::hosts::oauth::{covers, Authorized};
 use crate::hosts::CodeHost;
 use crate::oauth_flow::OAuthFlows;
+use crate::outbound::avatar;
+use crate::outbound::policy::OutboundPolicy;
 use crate::pending::Pending;
-use crate::providers::avatar;
-use crate::providers::net::OutboundPolicy;
-use crate::providers::oauth::{covers, Authorized};
 use crate::repositories::Repositories;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store};
 use crate::util::now_secs;

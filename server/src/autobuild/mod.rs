@@ -500,7 +500,7 @@ impl AutoBuild {
     }
 
     /// One of the tenant's outbound-call slots (shared with every other call to a code host).
-    async fn slot(&self, tenant: &str) -> Result<crate::providers::limits::Slot, AutoBuildError> {
+    async fn slot(&self, tenant: &str) -> Result<crate::outbound::limits::Slot, AutoBuildError> {
         self.oauth
             .limits()
             .acquire(tenant)

@@ -8,7 +8,7 @@
 //! anew meanwhile is never overwritten with the old grant's tokens.
 
 use super::*;
-use crate::providers::oauth::RefreshFailure;
+use crate::hosts::oauth::RefreshFailure;
 use std::time::Instant;
 
 /// How often a replica waiting for another one's refresh looks at the binding again.

@@ -11,10 +11,10 @@ mod hooks;
 
 use super::github::{self, NamedBranch};
 use super::hooks::HookHost;
-use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
 use crate::config::HostConfig;
-use crate::providers::oauth::{account, AuthType, OAuthProvider, OAuthSpec};
+use crate::hosts::oauth::{account, AuthType, OAuthProvider, OAuthSpec};
+use crate::outbound::http::{self, Auth};
 use crate::secret::SecretString;
 use crate::util::query_encode;
 use app::api::{Account, Branch, HostError, HostInfo, Provider, RepoPage};

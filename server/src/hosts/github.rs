@@ -6,11 +6,11 @@
 pub(super) mod hooks;
 
 use super::hooks::HookHost;
-use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
 use crate::config::{HostConfig, OAuthApp};
-use crate::providers::instance::classify;
-use crate::providers::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
+use crate::hosts::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
+use crate::outbound::http::{self, Auth};
+use crate::outbound::instance::classify;
 use crate::secret::SecretString;
 use app::api::{Branch, HostError, HostInfo, Provider, RepoPage, Repository};
 use app::api::{Revocation, RevocationPolicy};

@@ -4,8 +4,8 @@
 //! module and hands it out through `CodeHost::hooks()`; everything after parsing (filters,
 //! de-duplication, build events) is one path for every host and never sees a host's format.
 
-use super::http::Answer;
 use super::{Instance, RepoId};
+use crate::outbound::http::Answer;
 use crate::secret::SecretString;
 use app::api::HostError;
 use hmac::{Hmac, Mac};

@@ -15,20 +15,20 @@ pub mod gitee;
 pub mod github;
 pub mod gitlab;
 pub mod hooks;
-mod http;
+pub mod oauth;
 mod repo_id;
 
 pub use repo_id::RepoId;
 
 use crate::config::Config;
-use crate::providers::address::HostAddress;
-use crate::providers::instance::{parse_ca, InstanceClient};
-use crate::providers::net::OutboundPolicy;
-use crate::providers::oauth::{OAuthProvider, OAuthSpec};
+use crate::outbound::address::HostAddress;
+use crate::outbound::instance::{parse_ca, InstanceClient};
+use crate::outbound::policy::OutboundPolicy;
 use crate::secret::SecretString;
 use crate::store::StoredBinding;
 use app::api::Revocation;
 use app::api::{BindMethod, Branch, HostError, HostInfo, Provider, RepoPage};
+use oauth::{OAuthProvider, OAuthSpec};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,8 +59,15 @@ pub struct CredentialShape {
     pub git_username: Option<String>,
 }
 
-/// What checking a personal access token found (defined with the HTTP clients, which fill it).
-pub use crate::providers::TokenCheck;
+/// What checking a personal access token found.
+#[derive(Debug, Clone)]
+pub struct TokenCheck {
+    pub account: app::api::Account,
+    pub scopes: Vec<String>,
+    pub scopes_unknown: bool,
+    /// `YYYY-MM-DD`.
+    pub expires_at: Option<String>,
+}
 
 /// What every host gets to reach the network with.
 #[derive(Clone, Debug)]

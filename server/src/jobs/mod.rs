@@ -14,7 +14,7 @@ mod run;
 
 use crate::crypto::Cipher;
 use crate::hosts::Hosts;
-use crate::providers::limits::TenantLimits;
+use crate::outbound::limits::TenantLimits;
 use crate::store::{
     aad, job_aad, AuditEntry, CleanupJob, Store, StoreError, StoredBinding, StoredRegistration,
     RECORD_VERSION,

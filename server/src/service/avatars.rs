@@ -1,11 +1,11 @@
-//! Avatars: fetched at check time through the outbound policy (see `providers::avatar`), kept
+//! Avatars: fetched at check time through the outbound policy (see `outbound::avatar`), kept
 //! with the pending item and then apart from the binding (which holds only a reference, so
 //! page loads and credential calls never read the image), and handed to the page only as our
 //! own URL.
 
 use super::rows::pending_view;
 use super::CodeSources;
-use crate::providers::avatar;
+use crate::outbound::avatar;
 use crate::store::{AvatarRef, PendingItem, StoreError, StoredAvatar};
 use app::api::service::Caller;
 use app::api::{Account, PendingBinding, Provider};

@@ -3,8 +3,8 @@
 
 use super::rows::pending_view;
 use super::{internal, store_failed, CodeSources};
-use crate::providers::address::HostAddress;
-use crate::providers::instance::{self, InstanceClient};
+use crate::outbound::address::HostAddress;
+use crate::outbound::instance::{self, InstanceClient};
 use crate::store::{aad, PendingItem, StoredAvatar, StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
 use app::api::service::{Caller, TokenCheckInput};

@@ -11,8 +11,8 @@
 use super::{Bitbucket, Links, Paged};
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, Push, RefChange, RefKind, RepoRef};
-use crate::hosts::http::{self, Answer, Auth};
 use crate::hosts::{Instance, RepoId};
+use crate::outbound::http::{self, Answer, Auth};
 use crate::secret::SecretString;
 use crate::util::query_encode;
 use reqwest::Method;

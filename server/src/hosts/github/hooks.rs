@@ -9,8 +9,8 @@
 use super::GitHub;
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, Push, RefChange, RefKind, RepoRef};
-use crate::hosts::http::{self, Answer, Auth};
 use crate::hosts::{Instance, RepoId};
+use crate::outbound::http::{self, Answer, Auth};
 use crate::secret::SecretString;
 use reqwest::Method;
 use serde::Deserialize;

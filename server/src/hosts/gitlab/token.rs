@@ -2,10 +2,10 @@
 //! self-managed) with `GET /api/v4/user` and `GET /api/v4/personal_access_tokens/self`, and turns
 //! every way that can fail into a [`HostError`] the user can act on.
 
-use super::address::HostAddress;
-use super::instance::{classify, InstanceClient};
-use super::limits::{read_bounded, MAX_ANSWER};
-use super::TokenCheck;
+use crate::hosts::TokenCheck;
+use crate::outbound::address::HostAddress;
+use crate::outbound::instance::{classify, InstanceClient};
+use crate::outbound::limits::{read_bounded, MAX_ANSWER};
 use crate::secret::SecretString;
 use app::api::{Account, HostError};
 use reqwest::{header, StatusCode};
@@ -223,7 +223,7 @@ fn status_error(status: StatusCode, a: &Answer) -> HostError {
             retry_after_secs: a.retry_after,
         },
         300..=399 => HostError::Redirected {
-            location: super::redirect_origin(a.location.as_deref()),
+            location: crate::outbound::redirect_origin(a.location.as_deref()),
         },
         404 | 405 => HostError::UnexpectedAnswer,
         s if !a.is_json && s < 500 => HostError::UnexpectedAnswer,

@@ -2,10 +2,10 @@
 //! host supports it), code exchange, refresh and the account lookup, driven by each host's
 //! [`OAuthSpec`]. Base URLs come from configuration (GitHub Enterprise Server, stand-ins in
 //! tests). Every answer, the token exchanges included, is read within
-//! [`super::limits::MAX_ANSWER`].
+//! [`crate::outbound::limits::MAX_ANSWER`].
 
-use super::instance::classify;
-use super::limits::{read_bounded, MAX_ANSWER};
+use crate::outbound::instance::classify;
+use crate::outbound::limits::{read_bounded, MAX_ANSWER};
 use crate::secret::SecretString;
 use crate::util::now_secs;
 use app::api::{Account, HostError, Provider};

@@ -2,14 +2,14 @@
 //! (possibly hostile) GitLab instance answers.
 
 use super::*;
-use crate::providers::instance::{parse_ca, parse_token, InstanceClient};
-use crate::providers::net::OutboundPolicy;
-use crate::providers::test_support::hostile_text;
+use crate::outbound::instance::{parse_ca, parse_token, InstanceClient};
+use crate::outbound::policy::OutboundPolicy;
+use crate::outbound::test_support::hostile_text;
 use app::api::InputError;
 use proptest::prelude::*;
 use std::time::Duration;
 
-const CA: &str = include_str!("../../../fake-hosts/tls/ca.pem");
+const CA: &str = include_str!("../../../../fake-hosts/tls/ca.pem");
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig::with_cases(cases)

@@ -3,8 +3,8 @@
 //! statuses every API means the same by mapped once. What a status
 //! means beyond that (GitLab's error bodies, Gitea's scope messages) is the host module's.
 
-use crate::providers::instance::classify;
-use crate::providers::limits::{read_bounded, MAX_ANSWER};
+use crate::outbound::instance::classify;
+use crate::outbound::limits::{read_bounded, MAX_ANSWER};
 use crate::secret::SecretString;
 use app::api::HostError;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};

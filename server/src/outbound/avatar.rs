@@ -10,7 +10,7 @@
 //! Whatever goes wrong, there is no avatar: never an error for the bind.
 
 use super::limits::read_bounded;
-use super::net::{self, OutboundPolicy};
+use super::policy::{resolver, OutboundPolicy};
 use crate::store::StoredAvatar;
 use base64::Engine;
 use reqwest::{header, StatusCode};
@@ -79,7 +79,7 @@ pub fn client(
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .dns_resolver(net::resolver(policy.clone()))
+        .dns_resolver(resolver(policy.clone()))
         .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")))
         .build()
 }

@@ -2,8 +2,8 @@
 //! our HTTP client (timeouts, no redirects, answers read within [`MAX_ANSWER`]), and a failed
 //! exchange or refresh becomes a [`HostError`] whose code is safe to show.
 
-use crate::providers::instance::classify;
-use crate::providers::limits::{read_bounded, MAX_ANSWER};
+use crate::outbound::instance::classify;
+use crate::outbound::limits::{read_bounded, MAX_ANSWER};
 use app::api::HostError;
 use oauth2::RequestTokenError;
 use serde::Deserialize;
