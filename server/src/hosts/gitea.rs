@@ -8,7 +8,7 @@
 
 mod hooks;
 
-use super::github::{self, GitHubStyleRepo, NamedBranch};
+use super::github_style::{self, GitHubStyleRepo, NamedBranch};
 use super::hooks::HookHost;
 use super::{AccessTokenHost, CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId};
 use super::{TokenCheck, PER_PAGE};
@@ -200,7 +200,7 @@ impl RepoHost for Gitea {
             .into_iter()
             .map(GitHubStyleRepo::into_repository)
             .collect();
-        github::filter(&mut items, search);
+        github_style::filter(&mut items, search);
         let more = answer.has_next_link()
             || answer
                 .header("x-total-count")
@@ -220,7 +220,7 @@ impl RepoHost for Gitea {
         let about: DefaultBranch = call(&client, &base, token).await?.json()?;
         let url = format!("{base}/branches?limit=50");
         let branches: Vec<NamedBranch> = call(&client, &url, token).await?.json()?;
-        Ok(github::mark_default(
+        Ok(github_style::mark_default(
             branches,
             about.default_branch.as_deref(),
         ))

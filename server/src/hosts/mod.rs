@@ -13,6 +13,7 @@ pub mod devcloud;
 pub mod gitea;
 pub mod gitee;
 pub mod github;
+mod github_style;
 pub mod gitlab;
 pub mod hooks;
 pub mod oauth;
@@ -20,7 +21,7 @@ mod repo_id;
 
 pub use repo_id::RepoId;
 
-use crate::config::Config;
+use crate::config::{Config, OAuthApp};
 use crate::outbound::address::HostAddress;
 use crate::outbound::instance::{parse_ca, InstanceClient};
 use crate::outbound::policy::OutboundPolicy;
@@ -198,6 +199,29 @@ fn repo_page(items: Vec<app::api::Repository>, page: u32, more: bool) -> RepoPag
 /// removed it since, the host cannot be used.
 fn required(app: Option<&OAuthProvider>) -> Result<&OAuthProvider, HostError> {
     app.ok_or(HostError::Unreachable)
+}
+
+/// The OAuth app of a host, when the operator registered one.
+fn oauth_app(
+    spec: &'static OAuthSpec,
+    app: Option<&OAuthApp>,
+    web: &str,
+    api: &str,
+    redirect: &str,
+    out: Outbound,
+) -> anyhow::Result<Option<OAuthProvider>> {
+    app.map(|a| {
+        OAuthProvider::new(
+            spec,
+            web,
+            api,
+            &a.client_id,
+            &a.client_secret,
+            redirect,
+            out.timeout,
+        )
+    })
+    .transpose()
 }
 
 /// What the page learns about an OAuth host (all three list repositories): its spec's provider

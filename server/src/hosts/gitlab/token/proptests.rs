@@ -51,14 +51,8 @@ proptest! {
         is_json in any::<bool>(),
         www in proptest::option::of(hostile_text()),
     ) {
-        let a = Answer {
-            body,
-            is_json,
-            retry_after: Some(3),
-            location: None,
-            www_authenticate: www,
-        };
-        let e = status_error(StatusCode::from_u16(status).unwrap(), &a);
+        let a = test_answer(status, &body, is_json, 3, www.as_deref());
+        let e = status_error(&a);
         match status {
             401 => prop_assert!(matches!(
                 e,
