@@ -61,6 +61,9 @@ impl HookError {
     }
 }
 
+/// What a ref API answers for a ref that does not exist (see [`Answer::optional_json`]).
+pub const NO_REF: &[u16] = &[404];
+
 /// The answer to deleting a hook: one the host no longer has (404) is gone as asked.
 pub fn deleted(a: Answer, refused: impl FnOnce(Answer) -> HookError) -> Result<(), HookError> {
     match a.status {
