@@ -83,7 +83,7 @@ impl CodeSources {
             jobs: store.clone(),
             store,
             cipher,
-            policy: OutboundPolicy::from_config(config),
+            policy: crate::hosts::outbound_policy(config),
             timeout: config.provider_timeout,
             build_url: config.build_url.clone(),
             base_path: config.base_path.clone(),
