@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod crypto;
 pub mod failures;
 pub mod health;
+pub mod host_calls;
 pub mod hosts;
 pub mod identity;
 pub mod jobs;
@@ -78,16 +79,17 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     // The code hosts send the browser back to the callback under our prefix.
     let public_base = format!("{public_base}{}", config.base_path);
     let hosts = Arc::new(hosts::Hosts::from_config(config, &public_base)?);
+    // Every call to a code host, for whichever service, goes through this one.
+    let calls = Arc::new(host_calls::HostCalls::new(config, hosts));
     let flows = Arc::new(oauth_flow::OAuthFlows::new(
-        config,
-        hosts,
+        calls.clone(),
         store.clone(),
         cipher.clone(),
     ));
     let health = Arc::new(health::Health::new(
         store.clone(),
         cipher.clone(),
-        flows.clone(),
+        calls.clone(),
         config
             .health_interval
             .unwrap_or(std::time::Duration::from_secs(3600)),
@@ -99,11 +101,11 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         config,
         store.clone(),
         cipher.clone(),
-        flows.clone(),
+        calls.clone(),
     ));
     let repos = Arc::new(repositories::Repositories {
         credentials: credentials.clone(),
-        oauth: flows.clone(),
+        calls: calls.clone(),
     });
     let pusher = match &config.build_events {
         Some(p) => {
@@ -117,8 +119,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     let cleanup = jobs::Cleanup::new(
         store.clone(),
         cipher.clone(),
-        flows.hosts().clone(),
-        flows.limits().clone(),
+        calls.clone(),
         webhook_base.clone(),
         config.cleanup_lease,
     );
@@ -127,7 +128,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         store.clone(),
         cipher.clone(),
         credentials.clone(),
-        flows.clone(),
+        calls.clone(),
         webhook_base,
         autobuild::feed::Feed::new(store.clone()),
         pusher,
@@ -141,6 +142,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         store.clone(),
         cipher.clone(),
         flows.clone(),
+        calls.clone(),
         health,
         repos.clone(),
         autobuild.clone(),
@@ -163,6 +165,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     let services_for_avatars = services.clone();
     let oauth = web::oauth::OAuthRoutes {
         flows,
+        calls,
         service: services.clone(),
         secure_cookies: secure,
         base_path: config.base_path.clone(),

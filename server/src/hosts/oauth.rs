@@ -303,6 +303,13 @@ pub enum RefreshFailure {
     Transient(HostError),
 }
 
+/// No answer at all (no free slot, the network): worth retrying.
+impl From<HostError> for RefreshFailure {
+    fn from(e: HostError) -> Self {
+        RefreshFailure::Transient(e)
+    }
+}
+
 impl OAuthProvider {
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<Refreshed, RefreshFailure> {
         let token = self

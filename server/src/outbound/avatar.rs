@@ -40,6 +40,13 @@ pub enum AvatarError {
     Empty,
 }
 
+/// No answer: the network, or no free slot for the tenant's call.
+impl From<app::api::HostError> for AvatarError {
+    fn from(e: app::api::HostError) -> Self {
+        AvatarError::Transport(e)
+    }
+}
+
 /// The raster types we keep, by their magic bytes.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {

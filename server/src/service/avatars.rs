@@ -57,23 +57,12 @@ impl CodeSources {
         url: Option<&str>,
     ) -> Option<StoredAvatar> {
         let url = url.filter(|u| !u.is_empty())?;
-        let fetched = self
-            .oauth
-            .limits()
-            .run(&caller.tenant, async {
-                Ok(avatar::fetch(http, &self.policy, url).await)
-            })
-            .await;
-        match fetched {
-            Ok(Ok(a)) => Some(a),
-            Ok(Err(e)) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                    reason = %e, outcome = "no_avatar", "avatar not fetched");
-                None
-            }
+        let fetch = avatar::fetch(http, &self.policy, url);
+        match self.calls.call(&caller.tenant, provider, fetch).await {
+            Ok(a) => Some(a),
             Err(e) => {
                 tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                    reason = ?e, outcome = "no_avatar", "avatar not fetched");
+                    reason = %e, outcome = "no_avatar", "avatar not fetched");
                 None
             }
         }
