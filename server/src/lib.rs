@@ -4,9 +4,10 @@
 //! Module map: `config` (settings), `identity` (console JWT), `crypto` (AEAD at rest, keyring),
 //! `store` (everything a flow keeps between requests: sled or PostgreSQL), `hosts` (one
 //! module per code host, the registry and the OAuth engine their specs drive), `outbound`
-//! (everything that reaches the network: outbound policy, limits, the one HTTP helper), `pending` (checked, unconfirmed bindings),
-//! `oauth_flow`, `credentials`, `health`, `service` (what server functions call), `rotate`
-//! (key rotation), `web` (router and middleware).
+//! (everything that reaches the network: outbound policy, limits, the one HTTP helper),
+//! `host_calls` (the one owner of calls to code hosts: slot, timing, metric), `pending`
+//! (checked, unconfirmed bindings), `oauth_flow`, `credentials`, `health`, `service` (what
+//! server functions call), `rotate` (key rotation), `web` (router and middleware).
 
 // Leptos view types of the whole page get deep when the server renders them.
 #![recursion_limit = "256"]
