@@ -9,8 +9,8 @@
 
 use crate::config::Config;
 use crate::crypto::Cipher;
+use crate::host_calls::HostCalls;
 use crate::hosts::Instance;
-use crate::oauth_flow::OAuthFlows;
 use crate::store::{aad, AuditEntry, Store, StoreError, StoredBinding};
 use crate::util::now_secs;
 use app::api::{ActivityAction, ActivityOutcome, BindMethod, Provider, ReauthReason};
@@ -83,7 +83,7 @@ impl From<StoreError> for CredentialError {
 pub struct Credentials {
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
-    oauth: Arc<OAuthFlows>,
+    calls: Arc<HostCalls>,
     /// How long a refresh lease lasts (see `Config::refresh_lease`).
     lease: Duration,
     backoff: Duration,
@@ -109,12 +109,12 @@ impl Credentials {
         config: &Config,
         store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
-        oauth: Arc<OAuthFlows>,
+        calls: Arc<HostCalls>,
     ) -> Self {
         Credentials {
             store,
             cipher,
-            oauth,
+            calls,
             lease: config.refresh_lease,
             backoff: Duration::from_millis(200),
         }
@@ -126,7 +126,7 @@ impl Credentials {
         provider: Provider,
         request_id: &str,
     ) -> Result<Credential, CredentialError> {
-        let host = self.oauth.hosts().get(provider);
+        let host = self.calls.host(provider);
         match host.info().bind {
             // Nothing stored: the build service uses the tenant's cloud account.
             BindMethod::Default => {

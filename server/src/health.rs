@@ -6,8 +6,8 @@
 //! say nothing about the token).
 
 use crate::crypto::Cipher;
+use crate::host_calls::HostCalls;
 use crate::hosts::Instance;
-use crate::oauth_flow::OAuthFlows;
 use crate::store::{aad, Store, StoredBinding};
 use crate::util::now_secs;
 use app::api::{HostError, ReauthReason};
@@ -28,7 +28,7 @@ const CLAIM: Duration = Duration::from_secs(300);
 pub struct Health {
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
-    oauth: Arc<OAuthFlows>,
+    calls: Arc<HostCalls>,
     /// Bindings last checked longer ago than this are due (`None`: only page loads check).
     interval: Duration,
     limit: Arc<tokio::sync::Semaphore>,
@@ -42,13 +42,13 @@ impl Health {
     pub fn new(
         store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
-        oauth: Arc<OAuthFlows>,
+        calls: Arc<HostCalls>,
         interval: Duration,
     ) -> Self {
         Health {
             store,
             cipher,
-            oauth,
+            calls,
             interval,
             limit: Arc::new(tokio::sync::Semaphore::new(CONCURRENCY)),
             // What a page load claims stays claimed this long: another claim meanwhile finds
@@ -151,7 +151,7 @@ impl Health {
         let (address, ca) = (b.address.clone(), b.ca_pem.clone());
         // An expired OAuth access token says nothing about the binding: it is refreshed when used.
         let skip = b.access_expires_at.is_some_and(|e| e <= now_secs());
-        let hosts = self.oauth.hosts().clone();
+        let hosts = self.calls.hosts().clone();
         async move {
             let token = token.map_err(|_| HostError::TokenInvalid)?;
             if skip {
@@ -207,14 +207,9 @@ mod tests {
     async fn page_loads_of_a_tenant_start_one_check_per_claim() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(crate::store::SledStore::open(dir.path()).unwrap());
-        let (flows, _flows_dir) = crate::oauth_flow::tests::flows();
+        let calls = crate::oauth_flow::tests::calls(&crate::config::Config::defaults());
         let cipher = Arc::new(Cipher::new(&crate::secret::SecretBytes::new(vec![1; 32])).unwrap());
-        let health = Arc::new(Health::new(
-            store,
-            cipher,
-            Arc::new(flows),
-            Duration::from_secs(3600),
-        ));
+        let health = Arc::new(Health::new(store, cipher, calls, Duration::from_secs(3600)));
         for _ in 0..5 {
             health.spawn_for_tenant("t1");
         }

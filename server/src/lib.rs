@@ -3,10 +3,11 @@
 //! `main` → [`Config`] → [`build`] (store, keyring, services, router) → [`serve`].
 //! Module map: `config` (settings), `identity` (console JWT), `crypto` (AEAD at rest, keyring),
 //! `store` (everything a flow keeps between requests: sled or PostgreSQL), `hosts` (one
-//! module per code host and the registry), `providers` (the HTTP clients they share and the
-//! outbound policy), `pending` (checked, unconfirmed bindings),
-//! `oauth_flow`, `credentials`, `health`, `service` (what server functions call), `rotate`
-//! (key rotation), `web` (router and middleware).
+//! module per code host, the registry and the OAuth engine their specs drive), `outbound`
+//! (everything that reaches the network: outbound policy, limits, the one HTTP helper),
+//! `host_calls` (the one owner of calls to code hosts: slot, timing, metric), `pending`
+//! (checked, unconfirmed bindings), `oauth_flow`, `credentials`, `health`, `service` (what
+//! server functions call), `rotate` (key rotation), `web` (router and middleware).
 
 // Leptos view types of the whole page get deep when the server renders them.
 #![recursion_limit = "256"]
@@ -17,13 +18,14 @@ pub mod credentials;
 pub mod crypto;
 pub mod failures;
 pub mod health;
+pub mod host_calls;
 pub mod hosts;
 pub mod identity;
 pub mod jobs;
 pub mod metrics;
 pub mod oauth_flow;
+pub mod outbound;
 pub mod pending;
-pub mod providers;
 pub mod repositories;
 pub mod rotate;
 pub mod secret;
@@ -77,16 +79,17 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     // The code hosts send the browser back to the callback under our prefix.
     let public_base = format!("{public_base}{}", config.base_path);
     let hosts = Arc::new(hosts::Hosts::from_config(config, &public_base)?);
+    // Every call to a code host, for whichever service, goes through this one.
+    let calls = Arc::new(host_calls::HostCalls::new(config, hosts));
     let flows = Arc::new(oauth_flow::OAuthFlows::new(
-        config,
-        hosts,
+        calls.clone(),
         store.clone(),
         cipher.clone(),
     ));
     let health = Arc::new(health::Health::new(
         store.clone(),
         cipher.clone(),
-        flows.clone(),
+        calls.clone(),
         config
             .health_interval
             .unwrap_or(std::time::Duration::from_secs(3600)),
@@ -98,11 +101,11 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         config,
         store.clone(),
         cipher.clone(),
-        flows.clone(),
+        calls.clone(),
     ));
     let repos = Arc::new(repositories::Repositories {
         credentials: credentials.clone(),
-        oauth: flows.clone(),
+        calls: calls.clone(),
     });
     let pusher = match &config.build_events {
         Some(p) => {
@@ -116,8 +119,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     let cleanup = jobs::Cleanup::new(
         store.clone(),
         cipher.clone(),
-        flows.hosts().clone(),
-        flows.limits().clone(),
+        calls.clone(),
         webhook_base.clone(),
         config.cleanup_lease,
     );
@@ -126,7 +128,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         store.clone(),
         cipher.clone(),
         credentials.clone(),
-        flows.clone(),
+        calls.clone(),
         webhook_base,
         autobuild::feed::Feed::new(store.clone()),
         pusher,
@@ -140,6 +142,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
         store.clone(),
         cipher.clone(),
         flows.clone(),
+        calls.clone(),
         health,
         repos.clone(),
         autobuild.clone(),
@@ -162,6 +165,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> anyhow::Re
     let services_for_avatars = services.clone();
     let oauth = web::oauth::OAuthRoutes {
         flows,
+        calls,
         service: services.clone(),
         secure_cookies: secure,
         base_path: config.base_path.clone(),

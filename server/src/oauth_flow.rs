@@ -5,11 +5,9 @@
 //! `state`, on the same code host's callback path, from the same browser and tenant, within
 //! 10 minutes, once: taking the flow is one atomic delete.
 
-use crate::config::Config;
 use crate::crypto::Cipher;
-use crate::hosts::Hosts;
-use crate::providers::limits::{TenantLimits, PER_TENANT};
-use crate::providers::oauth::{Authorized, OAuthProvider};
+use crate::host_calls::HostCalls;
+use crate::hosts::oauth::{Authorized, OAuthProvider};
 use crate::store::{flow_aad, FlowRecord, Store, StoreError, TakenFlow};
 use crate::util::hex;
 use app::api::service::Caller;
@@ -42,10 +40,8 @@ pub struct CallbackQuery {
 }
 
 pub struct OAuthFlows {
-    hosts: Arc<Hosts>,
-    /// The process's per-tenant limit on outbound calls, shared by everything that calls a code
-    /// host for a tenant (checks, listings, refreshes, revocations), not only OAuth.
-    limits: Arc<TenantLimits>,
+    /// Where the code exchange is made (the flow state itself is in the store).
+    calls: Arc<HostCalls>,
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
     ttl: Duration,
@@ -78,15 +74,9 @@ impl Refused {
 }
 
 impl OAuthFlows {
-    pub fn new(
-        config: &Config,
-        hosts: Arc<Hosts>,
-        store: Arc<dyn Store>,
-        cipher: Arc<Cipher>,
-    ) -> Self {
+    pub fn new(calls: Arc<HostCalls>, store: Arc<dyn Store>, cipher: Arc<Cipher>) -> Self {
         OAuthFlows {
-            hosts,
-            limits: Arc::new(TenantLimits::new(PER_TENANT, config.provider_timeout)),
+            calls,
             store,
             cipher,
             ttl: STATE_TTL,
@@ -94,17 +84,12 @@ impl OAuthFlows {
     }
 
     pub fn configured(&self, p: Provider) -> bool {
-        self.hosts.get(p).configured()
-    }
-
-    /// The per-tenant limit on outbound calls (see [`crate::providers::limits`]).
-    pub fn limits(&self) -> &Arc<TenantLimits> {
-        &self.limits
+        self.calls.host(p).configured()
     }
 
     /// The client for `p`, if configured (refreshing tokens uses it too).
     pub fn app(&self, p: Provider) -> Option<&OAuthProvider> {
-        self.hosts.get(p).oauth()
+        self.calls.host(p).oauth()
     }
 
     /// The scopes asked of `p`'s users.
@@ -115,11 +100,6 @@ impl OAuthFlows {
     /// The scopes `p`'s grants must include to read repositories.
     pub fn repo_read_scopes(&self, p: Provider) -> &'static [&'static str] {
         self.app(p).map(|a| a.repo_read_scopes()).unwrap_or(&[])
-    }
-
-    /// The registry of code hosts.
-    pub fn hosts(&self) -> &Arc<Hosts> {
-        &self.hosts
     }
 
     /// Starts a flow: returns the authorize URL and the browser cookie value to set.
@@ -133,7 +113,7 @@ impl OAuthFlows {
         hooks: bool,
     ) -> Result<(String, String), ApiError> {
         let app = self.app(provider).ok_or(ApiError::NotConfigured)?;
-        let extra_scopes: Vec<String> = match self.hosts.get(provider).hooks() {
+        let extra_scopes: Vec<String> = match self.calls.host(provider).hooks() {
             Some(h) if hooks => h.hook_scopes().iter().map(|s| s.to_string()).collect(),
             _ => Vec::new(),
         };
@@ -222,18 +202,14 @@ impl OAuthFlows {
                         extra_scopes: flow.extra_scopes.clone(),
                     };
                 };
-                let started = std::time::Instant::now();
-                let r = self
-                    .limits
-                    .run(&caller.tenant, app.complete(code, verifier.as_ref()))
-                    .await;
-                let outcome = if r.is_ok() { "ok" } else { "error" };
-                crate::metrics::metrics().provider_call(
-                    provider.as_str(),
-                    outcome,
-                    started.elapsed(),
-                );
-                r.map_err(ApiError::Host)
+                self.calls
+                    .call(
+                        &caller.tenant,
+                        provider,
+                        app.complete(code, verifier.as_ref()),
+                    )
+                    .await
+                    .map_err(ApiError::Host)
             }
             (None, None) => Err(ApiError::OAuthState),
         };

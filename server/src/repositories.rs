@@ -3,8 +3,8 @@
 //! host's [`RepoHost`](crate::hosts::RepoHost) within the tenant's outbound-call slots.
 
 use crate::credentials::{CredentialError, Credentials};
+use crate::host_calls::HostCalls;
 use crate::hosts::{Instance, RepoHost, RepoId};
-use crate::oauth_flow::OAuthFlows;
 use app::api::{Branch, HostError, InputError, Provider, RepoPage};
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ pub const MAX_PAGE: u32 = 10_000;
 
 pub struct Repositories {
     pub credentials: Arc<Credentials>,
-    pub oauth: Arc<OAuthFlows>,
+    pub calls: Arc<HostCalls>,
 }
 
 impl Repositories {
@@ -37,9 +37,8 @@ impl Repositories {
     }
 
     fn repo_host(&self, provider: Provider) -> Result<&dyn RepoHost, RepoError> {
-        self.oauth
-            .hosts()
-            .get(provider)
+        self.calls
+            .host(provider)
             .repos()
             .ok_or(RepoError::Unsupported)
     }
@@ -63,9 +62,8 @@ impl Repositories {
             .usable(tenant, provider, request_id)
             .await?;
         let listing = repos.repositories(Instance::of(&binding), &token, &search, page);
-        self.oauth
-            .limits()
-            .run(tenant, listing)
+        self.calls
+            .call(tenant, provider, listing)
             .await
             .map_err(RepoError::Host)
     }
@@ -84,9 +82,8 @@ impl Repositories {
             .usable(tenant, provider, request_id)
             .await?;
         let listing = repos.branches(Instance::of(&binding), &token, &repo);
-        self.oauth
-            .limits()
-            .run(tenant, listing)
+        self.calls
+            .call(tenant, provider, listing)
             .await
             .map_err(RepoError::Host)
     }

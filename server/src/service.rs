@@ -6,12 +6,13 @@
 use crate::config::Config;
 use crate::crypto::Cipher;
 use crate::health::Health;
+use crate::host_calls::HostCalls;
+use crate::hosts::oauth::{covers, Authorized};
 use crate::hosts::CodeHost;
 use crate::oauth_flow::OAuthFlows;
+use crate::outbound::avatar;
+use crate::outbound::policy::OutboundPolicy;
 use crate::pending::Pending;
-use crate::providers::avatar;
-use crate::providers::net::OutboundPolicy;
-use crate::providers::oauth::{covers, Authorized};
 use crate::repositories::Repositories;
 use crate::store::{aad, AuditEntry, AuditLog, BindingStore, PendingItem, Store};
 use crate::util::now_secs;
@@ -25,6 +26,8 @@ use std::time::Duration;
 pub struct CodeSources {
     repos: Arc<Repositories>,
     oauth: Arc<OAuthFlows>,
+    /// Every call to a code host (`crate::host_calls`).
+    calls: Arc<HostCalls>,
     health: Arc<Health>,
     health_interval: Option<Duration>,
     expiry_warning_days: i64,
@@ -64,6 +67,7 @@ impl CodeSources {
         store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
         oauth: Arc<OAuthFlows>,
+        calls: Arc<HostCalls>,
         health: Arc<Health>,
         repos: Arc<Repositories>,
         autobuild: Arc<crate::autobuild::AutoBuild>,
@@ -75,6 +79,7 @@ impl CodeSources {
             stop_after_unbind_commit: config.stop_after_unbind_commit,
             repos,
             oauth,
+            calls,
             health,
             health_interval: config.health_interval,
             expiry_warning_days: config.expiry_warning_days,
@@ -83,7 +88,7 @@ impl CodeSources {
             jobs: store.clone(),
             store,
             cipher,
-            policy: OutboundPolicy::from_config(config),
+            policy: crate::hosts::outbound_policy(config),
             timeout: config.provider_timeout,
             build_url: config.build_url.clone(),
             base_path: config.base_path.clone(),
@@ -96,7 +101,7 @@ impl CodeSources {
     }
 
     fn host(&self, p: Provider) -> &dyn CodeHost {
-        self.oauth.hosts().get(p)
+        self.calls.host(p)
     }
 
     /// Keeps an OAuth authorization for the user's Confirm; returns the pending id.

@@ -145,7 +145,7 @@ impl AutoBuild {
                     continue;
                 }
             };
-            let Some(hooks) = self.oauth.hosts().get(reg.key.provider).hooks() else {
+            let Some(hooks) = self.calls.host(reg.key.provider).hooks() else {
                 self.release(&push).await;
                 continue;
             };

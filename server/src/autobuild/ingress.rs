@@ -98,7 +98,7 @@ impl AutoBuild {
             }
         };
         let provider = reg.key.provider;
-        let Some(hooks) = self.oauth.hosts().get(provider).hooks() else {
+        let Some(hooks) = self.calls.host(provider).hooks() else {
             return Answer::Refused;
         };
         if reg.orphaned {

@@ -29,9 +29,9 @@ pub mod rotate;
 
 use crate::credentials::{CredentialError, Credentials};
 use crate::crypto::Cipher;
+use crate::host_calls::HostCalls;
 use crate::hosts::hooks::{Hook, HookError, HookHost, HookSpec, RepoRef};
 use crate::hosts::{Instance, RepoId};
-use crate::oauth_flow::OAuthFlows;
 use crate::secret::SecretString;
 use crate::store::{hook_aad, AuditEntry, RegistrationKey, Store, StoreError, StoredRegistration};
 use crate::util::{now_millis, now_secs};
@@ -92,7 +92,7 @@ pub struct AutoBuild {
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
     credentials: Arc<Credentials>,
-    oauth: Arc<OAuthFlows>,
+    calls: Arc<HostCalls>,
     /// `CODESOURCE_WEBHOOK_URL` (or the public URL) with the base path: hooks deliver to
     /// `{webhook_base}/hooks/{rid}`.
     webhook_base: String,
@@ -121,7 +121,7 @@ impl AutoBuild {
         store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
         credentials: Arc<Credentials>,
-        oauth: Arc<OAuthFlows>,
+        calls: Arc<HostCalls>,
         webhook_base: String,
         feed: Arc<feed::Feed>,
         push: Option<Arc<push::Pusher>>,
@@ -130,7 +130,7 @@ impl AutoBuild {
             store,
             cipher,
             credentials,
-            oauth,
+            calls,
             webhook_base: webhook_base.trim_end_matches('/').to_string(),
             feed,
             push,
@@ -174,13 +174,12 @@ impl AutoBuild {
 
     /// Whether `provider` can auto-build at all.
     pub fn supports(&self, provider: Provider) -> bool {
-        self.oauth.hosts().get(provider).hooks().is_some()
+        self.calls.host(provider).hooks().is_some()
     }
 
     fn hook_host(&self, provider: Provider) -> Result<&dyn HookHost, AutoBuildError> {
-        self.oauth
-            .hosts()
-            .get(provider)
+        self.calls
+            .host(provider)
             .hooks()
             .ok_or(AutoBuildError::Unsupported)
     }
@@ -500,10 +499,9 @@ impl AutoBuild {
     }
 
     /// One of the tenant's outbound-call slots (shared with every other call to a code host).
-    async fn slot(&self, tenant: &str) -> Result<crate::providers::limits::Slot, AutoBuildError> {
-        self.oauth
-            .limits()
-            .acquire(tenant)
+    async fn slot(&self, tenant: &str) -> Result<crate::outbound::limits::Slot, AutoBuildError> {
+        self.calls
+            .slot(tenant)
             .await
             .map_err(|e| AutoBuildError::Hook(HookError::Host(e)))
     }

@@ -8,7 +8,8 @@
 //! anew meanwhile is never overwritten with the old grant's tokens.
 
 use super::*;
-use crate::providers::oauth::RefreshFailure;
+use crate::host_calls::CallOutcome;
+use crate::hosts::oauth::RefreshFailure;
 use std::time::Instant;
 
 /// How often a replica waiting for another one's refresh looks at the binding again.
@@ -117,7 +118,8 @@ impl Credentials {
             return Ok(b);
         }
         let aad = aad(tenant, provider);
-        let (Some(sealed), Some(app)) = (&b.refresh_token, self.oauth.app(provider)) else {
+        let (Some(sealed), Some(app)) = (&b.refresh_token, self.calls.host(provider).oauth())
+        else {
             return self
                 .mark_reauth(b, ReauthReason::CannotRefresh, request_id)
                 .await;
@@ -139,17 +141,14 @@ impl Credentials {
                 );
                 return Err(CredentialError::RefreshUnavailable);
             }
-            let started = std::time::Instant::now();
-            let result = match self.oauth.limits().acquire(tenant).await {
-                Ok(_slot) => app.refresh(&refresh_token).await,
-                Err(busy) => Err(RefreshFailure::Transient(busy)),
-            };
+            let result = self
+                .calls
+                .call(tenant, provider, app.refresh(&refresh_token))
+                .await;
             let outcome = match &result {
                 Ok(_) => "ok",
-                Err(RefreshFailure::Permanent(_)) => "refused",
-                Err(RefreshFailure::Transient(_)) => "error",
+                Err(e) => e.outcome(),
             };
-            crate::metrics::metrics().provider_call(provider.as_str(), outcome, started.elapsed());
             crate::metrics::metrics().refresh(outcome);
             match result {
                 Ok(r) => {

@@ -9,12 +9,12 @@
 
 mod hooks;
 
-use super::github::{self, NamedBranch};
+use super::github_style::{self, NamedBranch};
 use super::hooks::HookHost;
-use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
 use crate::config::HostConfig;
-use crate::providers::oauth::{account, AuthType, OAuthProvider, OAuthSpec};
+use crate::hosts::oauth::{account, AuthType, OAuthProvider, OAuthSpec};
+use crate::outbound::http::{self, Auth};
 use crate::secret::SecretString;
 use crate::util::query_encode;
 use app::api::{Account, Branch, HostError, HostInfo, Provider, RepoPage};
@@ -26,6 +26,7 @@ pub const OAUTH: OAuthSpec = OAuthSpec {
     authorize_path: "/site/oauth2/authorize",
     token_path: "/site/oauth2/access_token",
     user_path: "/2.0/user",
+    api_headers: &[],
     scopes: &["account", "repository"],
     repo_read_scopes: &["repository"],
     // The consumer's permissions are the scopes; the authorize URL takes none.
@@ -79,7 +80,7 @@ impl Bitbucket {
     pub fn new(c: &HostConfig, redirect: &str, out: Outbound) -> anyhow::Result<Self> {
         let web = c.url_or("https://bitbucket.org");
         let api = c.api_url_or("https://api.bitbucket.org");
-        let app = github::app(&OAUTH, c.app.as_ref(), &web, &api, redirect, out)?;
+        let app = super::oauth_app(&OAUTH, c.app.as_ref(), &web, &api, redirect, out)?;
         Ok(Bitbucket { web, api, app })
     }
 
@@ -209,7 +210,10 @@ impl RepoHost for Bitbucket {
         let url = format!("{base}/refs/branches?pagelen=100");
         let branches: Paged<NamedBranch> = self.get(&url, token).await?;
         let default = about.mainbranch.map(|b| b.name);
-        Ok(github::mark_default(branches.values, default.as_deref()))
+        Ok(github_style::mark_default(
+            branches.values,
+            default.as_deref(),
+        ))
     }
 }
 

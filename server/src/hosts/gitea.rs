@@ -8,15 +8,15 @@
 
 mod hooks;
 
-use super::github::{self, GitHubStyleRepo, NamedBranch};
+use super::github_style::{self, GitHubStyleRepo, NamedBranch};
 use super::hooks::HookHost;
-use super::http::{self, Answer, Auth};
 use super::{AccessTokenHost, CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId};
 use super::{TokenCheck, PER_PAGE};
 use crate::config::HostConfig;
-use crate::providers::address::HostAddress;
-use crate::providers::instance::InstanceClient;
-use crate::providers::oauth::github_style_user;
+use crate::hosts::oauth::github_style_user;
+use crate::outbound::address::HostAddress;
+use crate::outbound::http::{self, Answer, Auth};
+use crate::outbound::instance::InstanceClient;
 use crate::secret::SecretString;
 use app::api::{BindMethod, Branch, HostError, HostInfo, Provider, RepoPage, RevocationPolicy};
 use serde::Deserialize;
@@ -61,7 +61,7 @@ fn refused(a: &Answer) -> HostError {
             None => HostError::InsufficientScope { scopes: vec![] },
         },
         300..=399 => HostError::Redirected {
-            location: crate::providers::redirect_origin(a.header("location")),
+            location: crate::outbound::redirect_origin(a.header("location")),
         },
         404 | 405 => HostError::UnexpectedAnswer,
         s if !is_json && s < 500 => HostError::UnexpectedAnswer,
@@ -200,7 +200,7 @@ impl RepoHost for Gitea {
             .into_iter()
             .map(GitHubStyleRepo::into_repository)
             .collect();
-        github::filter(&mut items, search);
+        github_style::filter(&mut items, search);
         let more = answer.has_next_link()
             || answer
                 .header("x-total-count")
@@ -220,7 +220,7 @@ impl RepoHost for Gitea {
         let about: DefaultBranch = call(&client, &base, token).await?.json()?;
         let url = format!("{base}/branches?limit=50");
         let branches: Vec<NamedBranch> = call(&client, &url, token).await?.json()?;
-        Ok(github::mark_default(
+        Ok(github_style::mark_default(
             branches,
             about.default_branch.as_deref(),
         ))

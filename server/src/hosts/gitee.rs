@@ -6,12 +6,12 @@
 
 mod hooks;
 
-use super::github::{self, GitHubStyleRepo, NamedBranch};
+use super::github_style::{self, GitHubStyleRepo, NamedBranch};
 use super::hooks::HookHost;
-use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
 use crate::config::HostConfig;
-use crate::providers::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
+use crate::hosts::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
+use crate::outbound::http::{self, Auth};
 use crate::secret::SecretString;
 use crate::util::query_encode;
 use app::api::{Branch, HostError, HostInfo, Provider, RepoPage, RevocationPolicy};
@@ -21,6 +21,7 @@ pub const OAUTH: OAuthSpec = OAuthSpec {
     authorize_path: "/oauth/authorize",
     token_path: "/oauth/token",
     user_path: "/api/v5/user",
+    api_headers: &[],
     scopes: &["user_info", "projects"],
     repo_read_scopes: &["projects"],
     send_scopes: true,
@@ -39,7 +40,7 @@ impl Gitee {
     pub fn new(c: &HostConfig, redirect: &str, out: Outbound) -> anyhow::Result<Self> {
         let web = c.url_or("https://gitee.com");
         // The API lives on the web host (`/api/v5`).
-        let app = github::app(&OAUTH, c.app.as_ref(), &web, &web, redirect, out)?;
+        let app = super::oauth_app(&OAUTH, c.app.as_ref(), &web, &web, redirect, out)?;
         Ok(Gitee { web, app })
     }
 
@@ -127,6 +128,6 @@ impl RepoHost for Gitee {
             .await?
             .ok()?
             .json()?;
-        Ok(github::mark_default(branches, None))
+        Ok(github_style::mark_default(branches, None))
     }
 }

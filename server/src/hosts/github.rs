@@ -5,23 +5,30 @@
 
 pub(super) mod hooks;
 
+use super::github_style::{mark_default, GitHubStyleRepo, NamedBranch};
 use super::hooks::HookHost;
-use super::http::{self, Auth};
 use super::{CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId, PER_PAGE};
-use crate::config::{HostConfig, OAuthApp};
-use crate::providers::instance::classify;
-use crate::providers::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
+use crate::config::HostConfig;
+use crate::hosts::oauth::{github_style_user, AuthType, OAuthProvider, OAuthSpec};
+use crate::outbound::http::{self, Auth};
 use crate::secret::SecretString;
 use app::api::{Branch, HostError, HostInfo, Provider, RepoPage, Repository};
 use app::api::{Revocation, RevocationPolicy};
-use reqwest::header;
-use serde::Deserialize;
+use reqwest::Method;
+
+/// What GitHub's REST API asks every call to send: its media type and the API version the
+/// answers are read as.
+const API_HEADERS: &[(&str, &str)] = &[
+    ("accept", "application/vnd.github+json"),
+    ("x-github-api-version", "2022-11-28"),
+];
 
 pub const OAUTH: OAuthSpec = OAuthSpec {
     provider: Provider::GitHub,
     authorize_path: "/login/oauth/authorize",
     token_path: "/login/oauth/access_token",
     user_path: "/user",
+    api_headers: API_HEADERS,
     // GitHub has no read-only scope for private repositories.
     scopes: &["repo", "read:user"],
     repo_read_scopes: &["repo"],
@@ -39,34 +46,11 @@ pub struct GitHub {
     app: Option<OAuthProvider>,
 }
 
-/// The OAuth app of a host, when the operator registered one.
-pub(super) fn app(
-    spec: &'static OAuthSpec,
-    app: Option<&OAuthApp>,
-    web: &str,
-    api: &str,
-    redirect: &str,
-    out: Outbound,
-) -> anyhow::Result<Option<OAuthProvider>> {
-    app.map(|a| {
-        OAuthProvider::new(
-            spec,
-            web,
-            api,
-            &a.client_id,
-            &a.client_secret,
-            redirect,
-            out.timeout,
-        )
-    })
-    .transpose()
-}
-
 impl GitHub {
     pub fn new(c: &HostConfig, redirect: &str, out: Outbound) -> anyhow::Result<Self> {
         let web = c.url_or("https://github.com");
         let api = c.api_url_or("https://api.github.com");
-        let app = app(&OAUTH, c.app.as_ref(), &web, &api, redirect, out)?;
+        let app = super::oauth_app(&OAUTH, c.app.as_ref(), &web, &api, redirect, out)?;
         Ok(GitHub { web, api, app })
     }
 
@@ -106,17 +90,18 @@ impl CodeHost for GitHub {
     ) -> Result<Revocation, HostError> {
         let app = self.app()?;
         let (id, secret) = app.client_credentials();
-        let resp = app
-            .http()
-            .delete(format!("{}/applications/{id}/grant", self.api))
-            .basic_auth(id, Some(secret.expose()))
-            .header(header::ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
-            .json(&serde_json::json!({ "access_token": token.expose() }))
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
-        match resp.status().as_u16() {
+        let url = format!("{}/applications/{id}/grant", self.api);
+        let body = serde_json::json!({ "access_token": token.expose() });
+        let answer = http::send_with(
+            app.http(),
+            Method::DELETE,
+            &url,
+            Auth::Basic(id, secret),
+            API_HEADERS,
+            Some(&body),
+        )
+        .await?;
+        match answer.status {
             200 | 204 => Ok(Revocation::Revoked),
             status => Err(HostError::Upstream { status }),
         }
@@ -146,50 +131,6 @@ impl CodeHost for GitHub {
     }
 }
 
-/// A repository as GitHub describes it (Gitee and Gitea copy the shape).
-#[derive(Deserialize)]
-pub(super) struct GitHubStyleRepo {
-    /// Every one of the three sends it; a listing without it still lists.
-    #[serde(default)]
-    id: Option<u64>,
-    full_name: String,
-    #[serde(default)]
-    private: bool,
-    #[serde(default)]
-    html_url: Option<String>,
-    #[serde(default)]
-    default_branch: Option<String>,
-}
-
-impl GitHubStyleRepo {
-    /// The id passed back for branches is `owner/name`.
-    pub(super) fn into_repository(self) -> Repository {
-        Repository {
-            id: self.full_name.clone(),
-            stable_id: self.id.map(|id| id.to_string()).unwrap_or_default(),
-            private: self.private,
-            web_url: self
-                .html_url
-                .filter(|u| app::format::safe_http_url(u).is_some()),
-            default_branch: self.default_branch,
-            full_name: self.full_name,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-pub(super) struct NamedBranch {
-    pub(super) name: String,
-}
-
-/// Keeps the repositories whose name contains `search` (for APIs that cannot search).
-pub(super) fn filter(items: &mut Vec<Repository>, search: &str) {
-    if !search.is_empty() {
-        let s = search.to_lowercase();
-        items.retain(|r| r.full_name.to_lowercase().contains(&s));
-    }
-}
-
 #[async_trait::async_trait]
 impl RepoHost for GitHub {
     async fn repositories(
@@ -211,7 +152,7 @@ impl RepoHost for GitHub {
             .into_iter()
             .map(GitHubStyleRepo::into_repository)
             .collect();
-        filter(&mut items, search);
+        super::github_style::filter(&mut items, search);
         Ok(super::repo_page(items, page, answer.has_next_link()))
     }
 
@@ -229,15 +170,4 @@ impl RepoHost for GitHub {
             .json()?;
         Ok(mark_default(branches, None))
     }
-}
-
-/// Branches with the repository's default one marked.
-pub(super) fn mark_default(branches: Vec<NamedBranch>, default: Option<&str>) -> Vec<Branch> {
-    branches
-        .into_iter()
-        .map(|b| Branch {
-            default: Some(b.name.as_str()) == default,
-            name: b.name,
-        })
-        .collect()
 }

@@ -1,23 +1,24 @@
 //! GitLab (gitlab.com or self-managed, by address): a personal access token checked with
-//! `GET /api/v4/user` and `/personal_access_tokens/self` (see `providers::gitlab`), revoked on
+//! `GET /api/v4/user` and `/personal_access_tokens/self` (see `token`), revoked on
 //! request, projects the account is a member of (searched upstream, `Link` pagination), git
 //! user `oauth2`. Webhooks: `hooks`.
 
 mod hooks;
+mod token;
 
 use super::hooks::HookHost;
-use super::http::{self, Auth};
 use super::{AccessTokenHost, CodeHost, CredentialShape, Instance, Outbound, RepoHost, RepoId};
 use super::{TokenCheck, PER_PAGE};
 use crate::config::HostConfig;
-use crate::providers::address::HostAddress;
-use crate::providers::gitlab as api;
-use crate::providers::instance::InstanceClient;
+use crate::outbound::address::HostAddress;
+use crate::outbound::http::{self, Auth};
+use crate::outbound::instance::InstanceClient;
 use crate::secret::SecretString;
 use crate::util::query_encode;
 use app::api::{BindMethod, Branch, HostError, HostInfo, Provider, RepoPage, Repository};
 use app::api::{Revocation, RevocationPolicy};
 use serde::Deserialize;
+use token as api;
 
 pub struct GitLab {
     default_address: String,

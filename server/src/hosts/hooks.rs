@@ -4,8 +4,8 @@
 //! module and hands it out through `CodeHost::hooks()`; everything after parsing (filters,
 //! de-duplication, build events) is one path for every host and never sees a host's format.
 
-use super::http::Answer;
 use super::{Instance, RepoId};
+use crate::outbound::http::Answer;
 use crate::secret::SecretString;
 use app::api::HostError;
 use hmac::{Hmac, Mac};
@@ -60,6 +60,9 @@ impl HookError {
         }
     }
 }
+
+/// What a ref API answers for a ref that does not exist (see [`Answer::optional_json`]).
+pub const NO_REF: &[u16] = &[404];
 
 /// The answer to deleting a hook: one the host no longer has (404) is gone as asked.
 pub fn deleted(a: Answer, refused: impl FnOnce(Answer) -> HookError) -> Result<(), HookError> {

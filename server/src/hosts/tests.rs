@@ -177,3 +177,26 @@ fn github_avatars_are_asked_for_at_row_size() {
     let other = "https://gitlab.example/uploads/a.png";
     assert_eq!(hosts.get(Provider::GitLab).avatar_url(other), other);
 }
+
+fn ip_addr(s: &str) -> std::net::IpAddr {
+    s.parse().unwrap()
+}
+
+/// The operator's default GitLab and Gitea instances are reachable by name and address; nothing
+/// else is opened.
+#[test]
+fn configured_instances_are_allowed_by_name() {
+    let mut c = Config::defaults();
+    c.hosts.get_mut(Provider::GitLab).url = Some("https://gitlab.corp.example/gitlab".into());
+    c.hosts.get_mut(Provider::Gitea).url = Some("http://10.9.8.7:3000".into());
+    let p = outbound_policy(&c);
+    assert!(p
+        .check_resolved("gitlab.corp.example", ip_addr("10.1.1.1"))
+        .is_ok());
+    assert!(p.check(ip_addr("10.9.8.7")).is_ok());
+    assert!(p.check(ip_addr("10.9.8.6")).is_err());
+    assert!(p.check(ip_addr("127.0.0.1")).is_err());
+    assert!(outbound_policy(&Config::defaults())
+        .check(ip_addr("10.9.8.7"))
+        .is_err());
+}

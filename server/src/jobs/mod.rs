@@ -13,8 +13,7 @@
 mod run;
 
 use crate::crypto::Cipher;
-use crate::hosts::Hosts;
-use crate::providers::limits::TenantLimits;
+use crate::host_calls::HostCalls;
 use crate::store::{
     aad, job_aad, AuditEntry, CleanupJob, Store, StoreError, StoredBinding, StoredRegistration,
     RECORD_VERSION,
@@ -59,9 +58,8 @@ pub struct Steps {
 pub struct Cleanup {
     store: Arc<dyn Store>,
     cipher: Arc<Cipher>,
-    hosts: Arc<Hosts>,
     /// Calls to code hosts share the tenant's slots with every other call.
-    limits: Arc<TenantLimits>,
+    calls: Arc<HostCalls>,
     /// Hooks deliver to `{webhook_base}/hooks/{rid}` (finding hooks set up by hand).
     webhook_base: String,
     /// How long one attempt holds a job; longer than an attempt's calls take.
@@ -73,16 +71,14 @@ impl Cleanup {
     pub fn new(
         store: Arc<dyn Store>,
         cipher: Arc<Cipher>,
-        hosts: Arc<Hosts>,
-        limits: Arc<TenantLimits>,
+        calls: Arc<HostCalls>,
         webhook_base: String,
         lease: Duration,
     ) -> Arc<Cleanup> {
         Arc::new(Cleanup {
             store,
             cipher,
-            hosts,
-            limits,
+            calls,
             webhook_base: webhook_base.trim_end_matches('/').to_string(),
             lease,
             wake: Notify::new(),

@@ -138,8 +138,8 @@ impl Cleanup {
             address: job.address.as_deref(),
             ca_pem: job.ca_pem.as_deref(),
         };
-        let call = self.hosts.get(job.provider).revoke(at, token);
-        match self.limits.run(&job.tenant, call).await {
+        let call = self.calls.host(job.provider).revoke(at, token);
+        match self.calls.call(&job.tenant, job.provider, call).await {
             Ok(done) => {
                 tracing::info!(job = %job.id, tenant = %job.tenant, provider = job.provider.as_str(), outcome = ?done, "token revoked upstream");
                 report.revocation = Some(done);
@@ -165,7 +165,7 @@ impl Cleanup {
         token: Option<&SecretString>,
         report: &mut Report,
     ) -> Step {
-        let Some(hooks) = self.hosts.get(job.provider).hooks() else {
+        let Some(hooks) = self.calls.host(job.provider).hooks() else {
             return Step::Done;
         };
         let regs = match self
@@ -253,8 +253,8 @@ impl Cleanup {
         reg: &StoredRegistration,
     ) -> Result<(), HookError> {
         let _slot = self
-            .limits
-            .acquire(&job.tenant)
+            .calls
+            .slot(&job.tenant)
             .await
             .map_err(HookError::Host)?;
         if let Some(id) = &reg.hook_id {

@@ -1,6 +1,8 @@
 //! The state parameter: bound to the browser, tenant and provider, single use, expiring.
 
 use super::*;
+use crate::config::Config;
+use crate::hosts::Hosts;
 use crate::secret::{SecretBytes, SecretString};
 
 pub(crate) fn flows() -> (OAuthFlows, tempfile::TempDir) {
@@ -17,8 +19,13 @@ pub(super) fn flows_on(store: Arc<dyn Store>) -> OAuthFlows {
         client_secret: SecretString::new("s".into()),
     });
     let cipher = Arc::new(Cipher::new(&SecretBytes::new(vec![1; 32])).unwrap());
-    let hosts = Arc::new(Hosts::from_config(&c, "http://127.0.0.1:3000").unwrap());
-    OAuthFlows::new(&c, hosts, store, cipher)
+    OAuthFlows::new(calls(&c), store, cipher)
+}
+
+/// The calls of `c`'s hosts.
+pub(crate) fn calls(c: &Config) -> Arc<HostCalls> {
+    let hosts = Arc::new(Hosts::from_config(c, "http://127.0.0.1:3000").unwrap());
+    Arc::new(HostCalls::new(c, hosts))
 }
 
 pub(super) fn caller(tenant: &str) -> Caller {

@@ -1,11 +1,11 @@
-//! Avatars: fetched at check time through the outbound policy (see `providers::avatar`), kept
+//! Avatars: fetched at check time through the outbound policy (see `outbound::avatar`), kept
 //! with the pending item and then apart from the binding (which holds only a reference, so
 //! page loads and credential calls never read the image), and handed to the page only as our
 //! own URL.
 
 use super::rows::pending_view;
 use super::CodeSources;
-use crate::providers::avatar;
+use crate::outbound::avatar;
 use crate::store::{AvatarRef, PendingItem, StoreError, StoredAvatar};
 use app::api::service::Caller;
 use app::api::{Account, PendingBinding, Provider};
@@ -57,23 +57,12 @@ impl CodeSources {
         url: Option<&str>,
     ) -> Option<StoredAvatar> {
         let url = url.filter(|u| !u.is_empty())?;
-        let fetched = self
-            .oauth
-            .limits()
-            .run(&caller.tenant, async {
-                Ok(avatar::fetch(http, &self.policy, url).await)
-            })
-            .await;
-        match fetched {
-            Ok(Ok(a)) => Some(a),
-            Ok(Err(e)) => {
-                tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                    reason = %e, outcome = "no_avatar", "avatar not fetched");
-                None
-            }
+        let fetch = avatar::fetch(http, &self.policy, url);
+        match self.calls.call(&caller.tenant, provider, fetch).await {
+            Ok(a) => Some(a),
             Err(e) => {
                 tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),
-                    reason = ?e, outcome = "no_avatar", "avatar not fetched");
+                    reason = %e, outcome = "no_avatar", "avatar not fetched");
                 None
             }
         }

@@ -3,8 +3,8 @@
 
 use super::rows::pending_view;
 use super::{internal, store_failed, CodeSources};
-use crate::providers::address::HostAddress;
-use crate::providers::instance::{self, InstanceClient};
+use crate::outbound::address::HostAddress;
+use crate::outbound::instance::{self, InstanceClient};
 use crate::store::{aad, PendingItem, StoredAvatar, StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
 use app::api::service::{Caller, TokenCheckInput};
@@ -27,17 +27,14 @@ impl CodeSources {
         let ca = instance::parse_ca(input.ca_pem.as_deref())?;
         let client = InstanceClient::new(&self.policy, self.timeout, ca)
             .map_err(|e| internal(caller, "building the code host client failed", &e))?;
-        let started = std::time::Instant::now();
         let outcome = self
-            .oauth
-            .limits()
-            .run(&caller.tenant, host.check(&client, &address, &token))
+            .calls
+            .call(
+                &caller.tenant,
+                provider,
+                host.check(&client, &address, &token),
+            )
             .await;
-        crate::metrics::metrics().provider_call(
-            provider.as_str(),
-            if outcome.is_ok() { "ok" } else { "error" },
-            started.elapsed(),
-        );
         match &outcome {
             Ok(c) => {
                 tracing::info!(request_id = %caller.request_id, tenant = %caller.tenant, provider = provider.as_str(),

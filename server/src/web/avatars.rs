@@ -1,6 +1,6 @@
 //! Avatars from our own origin: the image kept with the caller's tenant's binding
 //! (`/avatars/{provider}`) or pending account (`/avatars/pending/{id}`), fetched by the server
-//! when the account was checked (`providers::avatar`). Behind the identity middleware like the
+//! when the account was checked (`outbound::avatar`). Behind the identity middleware like the
 //! page; another tenant's avatar is never found (404, as if there were none).
 
 use crate::service::CodeSources;

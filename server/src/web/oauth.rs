@@ -21,6 +21,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct OAuthRoutes {
     pub flows: Arc<OAuthFlows>,
+    pub calls: Arc<crate::host_calls::HostCalls>,
     pub service: Arc<CodeSources>,
     /// Add `Secure` to the flow cookie (the public URL is https).
     pub secure_cookies: bool,
@@ -38,7 +39,7 @@ pub fn routes(state: OAuthRoutes) -> Router {
     // `NotConfigured` on start, rather than a 404 that looks like a wrong link).
     let oauth_hosts = Provider::ALL
         .into_iter()
-        .filter(|p| state.flows.hosts().get(*p).info().bind == BindMethod::OAuth);
+        .filter(|p| state.calls.host(*p).info().bind == BindMethod::OAuth);
     for p in oauth_hosts {
         r = r
             .route(

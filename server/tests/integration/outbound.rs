@@ -6,7 +6,7 @@
 
 use crate::support::*;
 use codesource_server::config::Config;
-use codesource_server::providers::net::OutboundPolicy;
+use codesource_server::outbound::policy::OutboundPolicy;
 use serde_json::json;
 use std::collections::HashMap;
 

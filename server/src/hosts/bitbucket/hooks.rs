@@ -11,8 +11,8 @@
 use super::{Bitbucket, Links, Paged};
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, Push, RefChange, RefKind, RepoRef};
-use crate::hosts::http::{self, Answer, Auth};
 use crate::hosts::{Instance, RepoId};
+use crate::outbound::http::{self, Answer, Auth};
 use crate::secret::SecretString;
 use crate::util::query_encode;
 use reqwest::Method;
@@ -251,10 +251,7 @@ impl HookHost for Bitbucket {
     ) -> Result<(RepoRef, Option<String>), HookError> {
         let url = format!("{}/2.0/repositories/{}", self.api, id.as_str());
         let a = self.call(Method::GET, &url, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let r: RepoAnswer = a.json()?;
+        let r: RepoAnswer = a.expect_json(refused)?;
         let clone = r
             .links
             .clone
@@ -286,10 +283,7 @@ impl HookHost for Bitbucket {
         });
         let url = format!("{}/hooks", self.repo_url(repo));
         let a = self.call(Method::POST, &url, token, Some(&body)).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(refused)?.into_hook())
     }
 
     async fn list_hooks(
@@ -300,10 +294,7 @@ impl HookHost for Bitbucket {
     ) -> Result<Vec<Hook>, HookError> {
         let url = format!("{}/hooks?pagelen=100", self.repo_url(repo));
         let a = self.call(Method::GET, &url, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let hooks: Paged<HookAnswer> = a.json()?;
+        let hooks: Paged<HookAnswer> = a.expect_json(refused)?;
         Ok(hooks
             .values
             .into_iter()
@@ -329,10 +320,7 @@ impl HookHost for Bitbucket {
         });
         let url = format!("{}/hooks/{}", self.repo_url(repo), query_encode(hook_id));
         let a = self.call(Method::PUT, &url, token, Some(&body)).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(refused)?.into_hook())
     }
 
     async fn repository_by_id(
@@ -346,10 +334,7 @@ impl HookHost for Bitbucket {
         let a = self
             .call(Method::GET, &self.repo_url(repo), token, None)
             .await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let r: RepoAnswer = a.json()?;
+        let r: RepoAnswer = a.expect_json(refused)?;
         let clone = r
             .links
             .clone
@@ -408,11 +393,8 @@ impl HookHost for Bitbucket {
         };
         let url = format!("{}/refs/{what}/{}", self.repo_url(repo), query_encode(name));
         let a = self.call(Method::GET, &url, token, None).await?;
-        match a.status {
-            200..=299 => Ok(Some(a.json::<RefAnswer>()?.target.hash)),
-            404 => Ok(None),
-            _ => Err(refused(a)),
-        }
+        let head = a.optional_json::<RefAnswer, _>(hooks::NO_REF, refused)?;
+        Ok(head.map(|r| r.target.hash))
     }
 
     fn hooks_settings_url(&self, _at: Instance<'_>, repo: &RepoRef) -> Option<String> {

@@ -12,8 +12,8 @@ use super::{api, refused as host_refusal, Gitea};
 use crate::hosts::github::hooks::{push_of, GitHubStylePush, HookAnswer, PayloadRepo, Person};
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, Push, RefChange, RefKind, RepoRef};
-use crate::hosts::http::{self, Answer, Auth};
 use crate::hosts::{Instance, RepoId};
+use crate::outbound::http::{self, Answer, Auth};
 use crate::secret::SecretString;
 use reqwest::Method;
 use serde::Deserialize;
@@ -121,10 +121,7 @@ impl HookHost for Gitea {
     ) -> Result<(RepoRef, Option<String>), HookError> {
         let rest = format!("/repos/{}", id.as_str());
         let a = self.call(at, Method::GET, &rest, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let r: RepoAnswer = a.json()?;
+        let r: RepoAnswer = a.expect_json(refused)?;
         let clone = r.clone_url.as_deref().and_then(hooks::clean_clone_url);
         Ok((
             RepoRef {
@@ -157,10 +154,7 @@ impl HookHost for Gitea {
         let a = self
             .call(at, Method::POST, &rest, token, Some(&body))
             .await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(refused)?.into_hook())
     }
 
     async fn list_hooks(
@@ -171,10 +165,7 @@ impl HookHost for Gitea {
     ) -> Result<Vec<Hook>, HookError> {
         let rest = format!("/repos/{}/hooks?limit=50", repo.full_name);
         let a = self.call(at, Method::GET, &rest, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let hooks: Vec<HookAnswer> = a.json()?;
+        let hooks: Vec<HookAnswer> = a.expect_json(refused)?;
         Ok(hooks.into_iter().map(HookAnswer::into_hook).collect())
     }
 
@@ -203,10 +194,7 @@ impl HookHost for Gitea {
         let a = self
             .call(at, Method::PATCH, &rest, token, Some(&body))
             .await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(refused)?.into_hook())
     }
 
     async fn repository_by_id(
@@ -218,10 +206,7 @@ impl HookHost for Gitea {
         // `GET /repositories/{id}`: by id, so a renamed or transferred repository is found.
         let rest = format!("/repositories/{}", hooks::path_encode(&repo.stable_id));
         let a = self.call(at, Method::GET, &rest, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let r: RepoAnswer = a.json()?;
+        let r: RepoAnswer = a.expect_json(refused)?;
         let clone = r.clone_url.as_deref().and_then(hooks::clean_clone_url);
         Ok((
             RepoRef {
@@ -287,15 +272,14 @@ impl HookHost for Gitea {
         };
         let rest = format!("/repos/{}/{what}/{name}", repo.full_name);
         let a = self.call(at, Method::GET, &rest, token, None).await?;
-        match a.status {
-            200..=299 => {}
-            404 => return Ok(None),
-            _ => return Err(refused(a)),
-        }
-        Ok(Some(match kind {
-            RefKind::Branch => a.json::<BranchAnswer>()?.commit.id,
-            RefKind::Tag => a.json::<TagAnswer>()?.commit.sha,
-        }))
+        Ok(match kind {
+            RefKind::Branch => a
+                .optional_json::<BranchAnswer, _>(hooks::NO_REF, refused)?
+                .map(|b| b.commit.id),
+            RefKind::Tag => a
+                .optional_json::<TagAnswer, _>(hooks::NO_REF, refused)?
+                .map(|t| t.commit.sha),
+        })
     }
 
     fn hooks_settings_url(&self, at: Instance<'_>, repo: &RepoRef) -> Option<String> {

@@ -11,8 +11,8 @@ use super::Gitee;
 use crate::hosts::github::hooks::{GitHubStylePush, HookAnswer};
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, RefKind, RepoRef, MAX_SKEW_MS};
-use crate::hosts::http::{self, Answer, Auth};
 use crate::hosts::{Instance, RepoId};
+use crate::outbound::http::{self, Answer, Auth};
 use crate::secret::SecretString;
 use base64::Engine;
 use reqwest::Method;
@@ -127,10 +127,7 @@ impl Gitee {
                 self.repo_url(&repo.full_name)
             );
             let a = self.call(Method::GET, &url, token, None).await?;
-            if !a.ok_status() {
-                return Err(refused(a));
-            }
-            let tags: Vec<NamedRef> = a.json()?;
+            let tags: Vec<NamedRef> = a.expect_json(refused)?;
             let last = tags.len() < 100;
             if let Some(t) = tags.into_iter().find(|t| t.name == name) {
                 return Ok(Some(t.commit.sha));
@@ -162,10 +159,7 @@ impl HookHost for Gitee {
         let a = self
             .call(Method::GET, &self.repo_url(id.as_str()), token, None)
             .await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let r: RepoAnswer = a.json()?;
+        let r: RepoAnswer = a.expect_json(refused)?;
         // Gitee's `html_url` is the clone URL (it ends in `.git`).
         let clone = r.html_url.as_deref().and_then(|u| {
             let u = u.trim_end_matches('/');
@@ -202,10 +196,7 @@ impl HookHost for Gitee {
         });
         let url = format!("{}/hooks", self.repo_url(&repo.full_name));
         let a = self.call(Method::POST, &url, token, Some(&body)).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(refused)?.into_hook())
     }
 
     async fn update_hook(
@@ -230,10 +221,7 @@ impl HookHost for Gitee {
             hooks::path_encode(hook_id)
         );
         let a = self.call(Method::PATCH, &url, token, Some(&body)).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(refused)?.into_hook())
     }
 
     async fn repository_by_id(
@@ -260,10 +248,7 @@ impl HookHost for Gitee {
     ) -> Result<Vec<Hook>, HookError> {
         let url = format!("{}/hooks?per_page=100", self.repo_url(&repo.full_name));
         let a = self.call(Method::GET, &url, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let hooks: Vec<HookAnswer> = a.json()?;
+        let hooks: Vec<HookAnswer> = a.expect_json(refused)?;
         Ok(hooks.into_iter().map(HookAnswer::into_hook).collect())
     }
 
@@ -324,11 +309,8 @@ impl HookHost for Gitee {
                     hooks::path_encode(name)
                 );
                 let a = self.call(Method::GET, &url, token, None).await?;
-                match a.status {
-                    200..=299 => Ok(Some(a.json::<NamedRef>()?.commit.sha)),
-                    404 => Ok(None),
-                    _ => Err(refused(a)),
-                }
+                let head = a.optional_json::<NamedRef, _>(hooks::NO_REF, refused)?;
+                Ok(head.map(|r| r.commit.sha))
             }
             RefKind::Tag => self.tag_commit(token, repo, name).await,
         }

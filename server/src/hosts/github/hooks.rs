@@ -9,8 +9,8 @@
 use super::GitHub;
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, Push, RefChange, RefKind, RepoRef};
-use crate::hosts::http::{self, Answer, Auth};
 use crate::hosts::{Instance, RepoId};
+use crate::outbound::http::{self, Answer, Auth};
 use crate::secret::SecretString;
 use reqwest::Method;
 use serde::Deserialize;
@@ -157,10 +157,7 @@ impl HookHost for GitHub {
     ) -> Result<(RepoRef, Option<String>), HookError> {
         let url = format!("{}/repos/{}", self.api, id.as_str());
         let a = self.call(Method::GET, &url, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a, true));
-        }
-        let r: RepoAnswer = a.json()?;
+        let r: RepoAnswer = a.expect_json(|a| refused(a, true))?;
         let clone = r.clone_url.as_deref().and_then(hooks::clean_clone_url);
         Ok((
             RepoRef {
@@ -191,10 +188,8 @@ impl HookHost for GitHub {
         });
         let url = format!("{}/hooks", self.repo_url(repo));
         let a = self.call(Method::POST, &url, token, Some(&body)).await?;
-        if !a.ok_status() {
-            return Err(refused(a, false));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(|a| refused(a, false))?
+            .into_hook())
     }
 
     async fn list_hooks(
@@ -205,10 +200,7 @@ impl HookHost for GitHub {
     ) -> Result<Vec<Hook>, HookError> {
         let url = format!("{}/hooks?per_page=100", self.repo_url(repo));
         let a = self.call(Method::GET, &url, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a, false));
-        }
-        let hooks: Vec<HookAnswer> = a.json()?;
+        let hooks: Vec<HookAnswer> = a.expect_json(|a| refused(a, false))?;
         Ok(hooks.into_iter().map(HookAnswer::into_hook).collect())
     }
 
@@ -236,10 +228,8 @@ impl HookHost for GitHub {
             hooks::path_encode(hook_id)
         );
         let a = self.call(Method::PATCH, &url, token, Some(&body)).await?;
-        if !a.ok_status() {
-            return Err(refused(a, false));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(|a| refused(a, false))?
+            .into_hook())
     }
 
     async fn repository_by_id(
@@ -255,10 +245,7 @@ impl HookHost for GitHub {
             hooks::path_encode(&repo.stable_id)
         );
         let a = self.call(Method::GET, &url, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a, true));
-        }
-        let r: RepoAnswer = a.json()?;
+        let r: RepoAnswer = a.expect_json(|a| refused(a, true))?;
         let clone = r.clone_url.as_deref().and_then(hooks::clean_clone_url);
         Ok((
             RepoRef {
@@ -330,22 +317,18 @@ impl HookHost for GitHub {
             hooks::path_encode(short)
         );
         let a = self.call(Method::GET, &url, token, None).await?;
-        match a.status {
-            200..=299 => {}
-            404 | 409 => return Ok(None),
-            _ => return Err(refused(a, true)),
-        }
-        let mut object = a.json::<GitRef>()?.object;
+        // 409: the repository is empty, so it has no refs at all.
+        let Some(head) = a.optional_json::<GitRef, _>(&[404, 409], |a| refused(a, true))? else {
+            return Ok(None);
+        };
+        let mut object = head.object;
         for _ in 0..MAX_PEEL {
             if object.kind != "tag" {
                 break;
             }
             let url = format!("{}/git/tags/{}", self.repo_url(repo), object.sha);
             let a = self.call(Method::GET, &url, token, None).await?;
-            if !a.ok_status() {
-                return Err(refused(a, true));
-            }
-            object = a.json::<GitTag>()?.object;
+            object = a.expect_json::<GitTag, _>(|a| refused(a, true))?.object;
         }
         Ok(Some(object.sha))
     }

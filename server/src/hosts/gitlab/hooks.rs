@@ -10,8 +10,8 @@
 use super::GitLab;
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, Push, RefChange, RefKind, RepoRef};
-use crate::hosts::http::{self, Answer, Auth};
 use crate::hosts::{Instance, RepoId};
+use crate::outbound::http::{self, Answer, Auth};
 use crate::secret::SecretString;
 use crate::util::query_encode;
 use reqwest::Method;
@@ -158,10 +158,7 @@ impl HookHost for GitLab {
     ) -> Result<(RepoRef, Option<String>), HookError> {
         let rest = format!("/projects/{}", query_encode(id.as_str()));
         let a = self.call(at, Method::GET, &rest, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let p: ProjectAnswer = a.json()?;
+        let p: ProjectAnswer = a.expect_json(refused)?;
         let clone = p
             .http_url_to_repo
             .as_deref()
@@ -193,10 +190,7 @@ impl HookHost for GitLab {
         let a = self
             .call(at, Method::POST, &rest, token, Some(&body))
             .await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(refused)?.into_hook())
     }
 
     async fn list_hooks(
@@ -210,10 +204,7 @@ impl HookHost for GitLab {
             query_encode(&repo.stable_id)
         );
         let a = self.call(at, Method::GET, &rest, token, None).await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        let hooks: Vec<HookAnswer> = a.json()?;
+        let hooks: Vec<HookAnswer> = a.expect_json(refused)?;
         Ok(hooks.into_iter().map(HookAnswer::into_hook).collect())
     }
 
@@ -241,10 +232,7 @@ impl HookHost for GitLab {
         let a = self
             .call(at, Method::PUT, &rest, token, Some(&body))
             .await?;
-        if !a.ok_status() {
-            return Err(refused(a));
-        }
-        Ok(a.json::<HookAnswer>()?.into_hook())
+        Ok(a.expect_json::<HookAnswer, _>(refused)?.into_hook())
     }
 
     async fn repository_by_id(
@@ -317,11 +305,8 @@ impl HookHost for GitLab {
             query_encode(name)
         );
         let a = self.call(at, Method::GET, &rest, token, None).await?;
-        match a.status {
-            200..=299 => Ok(Some(a.json::<RefAnswer>()?.commit.id)),
-            404 => Ok(None),
-            _ => Err(refused(a)),
-        }
+        let head = a.optional_json::<RefAnswer, _>(hooks::NO_REF, refused)?;
+        Ok(head.map(|r| r.commit.id))
     }
 
     fn hooks_settings_url(&self, at: Instance<'_>, repo: &RepoRef) -> Option<String> {

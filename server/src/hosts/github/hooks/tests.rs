@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::hosts::hooks::tests::{headers, hex_mac};
-use crate::hosts::http::Answer;
+use crate::outbound::http::Answer;
 use app::api::HostError;
 
 const SECRET: &str = "s3cr3t-of-the-hook";

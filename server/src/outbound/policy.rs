@@ -15,7 +15,6 @@
 mod ranges;
 
 use crate::config::{Config, OutboundAllow};
-use app::api::Provider;
 use ranges::Destination;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -50,23 +49,16 @@ impl OutboundPolicy {
         Self::new(allow_loopback, OutboundAllow::default())
     }
 
-    /// The operator's policy: `CODESOURCE_ALLOW_LOOPBACK`, `CODESOURCE_OUTBOUND_ALLOW`, and the
-    /// hosts of the default instances the operator configured (a GitLab or Gitea URL set in
-    /// the configuration is the operator's own choice, as if it were on the list).
+    /// The operator's policy: `CODESOURCE_ALLOW_LOOPBACK` and `CODESOURCE_OUTBOUND_ALLOW`. The
+    /// code hosts add the instances the operator configured (`crate::hosts::outbound_policy`).
     pub fn from_config(config: &Config) -> Self {
-        let mut allow = config.outbound_allow.clone();
-        for p in Provider::ALL {
-            match p {
-                Provider::GitLab | Provider::Gitea => {
-                    if let Some(url) = &config.hosts.get(p).url {
-                        allow = allow.with_host_of(url);
-                    }
-                }
-                // OAuth hosts are called through their own clients, not through this policy.
-                Provider::GitHub | Provider::Gitee | Provider::Bitbucket | Provider::DevCloud => {}
-            }
-        }
-        Self::new(config.allow_loopback, allow)
+        Self::new(config.allow_loopback, config.outbound_allow.clone())
+    }
+
+    /// This policy, also allowing the host of `address` by name, as if it were on the list.
+    pub fn allowing_host_of(self, address: &str) -> Self {
+        let allow = self.allow.as_ref().clone().with_host_of(address);
+        Self::new(self.allow_loopback, allow)
     }
 
     /// Checks an IP literal (no name to look up on the allow-list).

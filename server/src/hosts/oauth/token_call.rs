@@ -1,9 +1,10 @@
 //! The token endpoint's transport and its failures: the `oauth2` crate's requests go through
-//! our HTTP client (timeouts, no redirects, answers read within [`MAX_ANSWER`]), and a failed
-//! exchange or refresh becomes a [`HostError`] whose code is safe to show.
+//! the one HTTP helper on our client (timeouts, no redirects, answers read within
+//! [`crate::outbound::limits::MAX_ANSWER`]), and a failed exchange or refresh becomes a
+//! [`HostError`] whose code is safe to show.
 
-use crate::providers::instance::classify;
-use crate::providers::limits::{read_bounded, MAX_ANSWER};
+use crate::outbound::http;
+use crate::outbound::instance::classify;
 use app::api::HostError;
 use oauth2::RequestTokenError;
 use serde::Deserialize;
@@ -24,24 +25,19 @@ pub(super) type TokenFuture = std::pin::Pin<
 >;
 
 /// The HTTP client the `oauth2` crate makes its token requests with: ours (timeouts, no
-/// redirects), reading the answer within [`MAX_ANSWER`]. (The crate's own reqwest integration
+/// redirects), reading the answer within the bound. (The crate's own reqwest integration
 /// reads the whole body, however large.)
 pub(super) async fn token_call(
     http: reqwest::Client,
     req: oauth2::HttpRequest,
 ) -> Result<oauth2::HttpResponse, TokenCallFailed> {
     let req = reqwest::Request::try_from(req).map_err(|e| TokenCallFailed(classify(&e)))?;
-    let resp = http
-        .execute(req)
-        .await
-        .map_err(|e| TokenCallFailed(classify(&e)))?;
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let body = read_bounded(resp, MAX_ANSWER)
-        .await
-        .map_err(TokenCallFailed)?;
-    let mut out = oauth2::HttpResponse::new(body);
-    *out.status_mut() = status;
-    *out.headers_mut() = headers;
+    let answer = http::execute(&http, req).await.map_err(TokenCallFailed)?;
+    let mut out = oauth2::HttpResponse::new(answer.body);
+    // Any status reqwest read is one `http` can hold.
+    *out.status_mut() =
+        reqwest::StatusCode::from_u16(answer.status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+    *out.headers_mut() = answer.headers;
     Ok(out)
 }
 

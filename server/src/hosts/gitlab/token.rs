@@ -1,14 +1,15 @@
 //! GitLab: checks a personal access token against a GitLab instance (gitlab.com or
 //! self-managed) with `GET /api/v4/user` and `GET /api/v4/personal_access_tokens/self`, and turns
-//! every way that can fail into a [`HostError`] the user can act on.
+//! every way that can fail into a [`HostError`] the user can act on. The calls go through the
+//! one HTTP helper ([`http`]); what GitLab's error bodies mean is here.
 
-use super::address::HostAddress;
-use super::instance::{classify, InstanceClient};
-use super::limits::{read_bounded, MAX_ANSWER};
-use super::TokenCheck;
+use crate::hosts::TokenCheck;
+use crate::outbound::address::HostAddress;
+use crate::outbound::http::{self, Answer, Auth};
+use crate::outbound::instance::InstanceClient;
 use crate::secret::SecretString;
 use app::api::{Account, HostError};
-use reqwest::{header, StatusCode};
+use reqwest::Method;
 use serde::Deserialize;
 
 /// Scopes that let git (or the API) read repository content.
@@ -80,7 +81,7 @@ impl GitLab<'_> {
         self.0.check_literal(base)?;
         let user: User = match self.get(base, "/user", token).await? {
             Ok(u) => u,
-            Err((status, body)) => return Err(status_error(status, &body)),
+            Err(refused) => return Err(status_error(&refused)),
         };
         let (scopes, scopes_unknown, expires_at) = match self
             .get::<TokenSelf>(base, "/personal_access_tokens/self", token)
@@ -104,10 +105,8 @@ impl GitLab<'_> {
             }
             // Older GitLab (before 15.5) has no such endpoint, and some token types cannot call
             // it: the account is known, the scopes are not. Say so in the confirm dialog.
-            Err((StatusCode::NOT_FOUND | StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED, _)) => {
-                (vec![], true, None)
-            }
-            Err((status, body)) => return Err(status_error(status, &body)),
+            Err(refused) if matches!(refused.status, 404 | 403 | 401) => (vec![], true, None),
+            Err(refused) => return Err(status_error(&refused)),
         };
         Ok(TokenCheck {
             account: user.into_account(),
@@ -120,114 +119,91 @@ impl GitLab<'_> {
     /// `DELETE /personal_access_tokens/self`: the token stops working everywhere.
     pub async fn revoke(&self, base: &HostAddress, token: &SecretString) -> Result<(), HostError> {
         self.0.check_literal(base)?;
-        let mut value =
-            header::HeaderValue::from_str(token.expose()).map_err(|_| HostError::TokenInvalid)?;
-        value.set_sensitive(true);
-        let resp = self
-            .0
-            .http()
-            .delete(base.api("/personal_access_tokens/self"))
-            .header("PRIVATE-TOKEN", value)
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
-        let status = resp.status();
-        if status.is_success() {
+        let url = base.api("/personal_access_tokens/self");
+        let answer = http::send(
+            self.0.http(),
+            Method::DELETE,
+            &url,
+            Auth::PrivateToken(token),
+            None,
+        )
+        .await?;
+        if answer.ok_status() {
             return Ok(());
         }
-        let answer = Answer::read(resp).await?;
-        Err(status_error(status, &answer))
+        Err(status_error(&answer))
     }
 
-    /// GET an API path: `Ok(Ok(json))` on 200, `Ok(Err((status, body)))` on another answer,
-    /// `Err` when there was no usable HTTP answer.
+    /// GET an API path: `Ok(Ok(json))` on 200, `Ok(Err(answer))` on another answer, `Err`
+    /// when there was no usable HTTP answer.
     async fn get<T: serde::de::DeserializeOwned>(
         &self,
         base: &HostAddress,
         path: &str,
         token: &SecretString,
-    ) -> Result<Result<T, (StatusCode, Answer)>, HostError> {
-        let mut value =
-            header::HeaderValue::from_str(token.expose()).map_err(|_| HostError::TokenInvalid)?;
-        value.set_sensitive(true);
-        let resp = self
-            .0
-            .http()
-            .get(base.api(path))
-            .header("PRIVATE-TOKEN", value)
-            .header(header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
-        let status = resp.status();
-        let answer = Answer::read(resp).await?;
-        if status == StatusCode::OK {
-            if !answer.is_json {
-                return Err(HostError::UnexpectedAnswer);
-            }
-            return serde_json::from_slice(&answer.body)
-                .map(Ok)
-                .map_err(|_| HostError::UnexpectedAnswer);
+    ) -> Result<Result<T, Answer>, HostError> {
+        let url = base.api(path);
+        let answer = http::get(self.0.http(), &url, Auth::PrivateToken(token)).await?;
+        if answer.status != 200 {
+            return Ok(Err(answer));
         }
-        Ok(Err((status, answer)))
-    }
-}
-
-/// The parts of an answer we look at.
-struct Answer {
-    body: Vec<u8>,
-    is_json: bool,
-    retry_after: Option<u64>,
-    location: Option<String>,
-    www_authenticate: Option<String>,
-}
-
-impl Answer {
-    async fn read(resp: reqwest::Response) -> Result<Answer, HostError> {
-        let h = resp.headers();
-        let get =
-            |n: header::HeaderName| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let is_json = get(header::CONTENT_TYPE).is_some_and(|c| c.contains("json"));
-        let retry_after = get(header::RETRY_AFTER).and_then(|v| v.trim().parse().ok());
-        let location = get(header::LOCATION);
-        let www_authenticate = get(header::WWW_AUTHENTICATE);
-        let body = read_bounded(resp, MAX_ANSWER).await?;
-        Ok(Answer {
-            body,
-            is_json,
-            retry_after,
-            location,
-            www_authenticate,
-        })
+        if !answer.is_json() {
+            return Err(HostError::UnexpectedAnswer);
+        }
+        answer.json().map(Ok)
     }
 }
 
 /// Maps a non-200 answer to what it means for the user.
-fn status_error(status: StatusCode, a: &Answer) -> HostError {
+fn status_error(a: &Answer) -> HostError {
     let err: ErrorBody = serde_json::from_slice(&a.body).unwrap_or_default();
     let description = err
         .error_description
         .clone()
-        .or_else(|| a.www_authenticate.clone())
+        .or_else(|| a.header("www-authenticate").map(str::to_string))
         .unwrap_or_default()
         .to_ascii_lowercase();
-    match status.as_u16() {
+    // GitLab names the scopes the endpoint *needs* here, not the token's own.
+    let scope_refused = a.status == 403 && err.error.as_deref() == Some("insufficient_scope");
+    if !scope_refused {
+        if let Some(limited) = a.rate_limit() {
+            return limited;
+        }
+    }
+    match a.status {
         401 if description.contains("expired") => HostError::TokenExpired,
         401 if description.contains("revoked") => HostError::TokenRevoked,
         401 => HostError::TokenInvalid,
-        403 if err.error.as_deref() == Some("insufficient_scope") => HostError::InsufficientScope {
-            // GitLab names the scopes the endpoint *needs* here, not the token's own.
-            scopes: vec![],
-        },
-        429 => HostError::RateLimited {
-            retry_after_secs: a.retry_after,
-        },
+        403 if scope_refused => HostError::InsufficientScope { scopes: vec![] },
         300..=399 => HostError::Redirected {
-            location: super::redirect_origin(a.location.as_deref()),
+            location: crate::outbound::redirect_origin(a.header("location")),
         },
         404 | 405 => HostError::UnexpectedAnswer,
-        s if !a.is_json && s < 500 => HostError::UnexpectedAnswer,
+        s if !a.is_json() && s < 500 => HostError::UnexpectedAnswer,
         s => HostError::Upstream { status: s },
+    }
+}
+
+/// An answer as a test wants it: a status, a body (JSON or not), `Retry-After: 7` and maybe a
+/// `WWW-Authenticate` (one a header cannot carry is left out, as no host could send it).
+#[cfg(test)]
+fn test_answer(status: u16, body: &[u8], json: bool, retry: u64, www: Option<&str>) -> Answer {
+    use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+    let mut headers = HeaderMap::new();
+    let kind = if json {
+        "application/json"
+    } else {
+        "text/html"
+    };
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(RETRY_AFTER, HeaderValue::from(retry));
+    if let Some(v) = www.and_then(|w| HeaderValue::from_str(w).ok()) {
+        headers.insert(WWW_AUTHENTICATE, v);
+    }
+    Answer {
+        status,
+        headers,
+        body: body.to_vec(),
     }
 }
 
@@ -250,14 +226,9 @@ fn clip(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn answer(body: &str, json: bool) -> Answer {
-        Answer {
-            body: body.as_bytes().to_vec(),
-            is_json: json,
-            retry_after: Some(7),
-            location: None,
-            www_authenticate: None,
-        }
+    /// What a non-200 answer with `Retry-After: 7` means.
+    fn mapped(status: u16, body: &str, json: bool) -> HostError {
+        status_error(&test_answer(status, body.as_bytes(), json, 7, None))
     }
 
     #[test]
@@ -265,39 +236,24 @@ mod tests {
         let expired = r#"{"error":"invalid_token","error_description":"Token has expired."}"#;
         let revoked = r#"{"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."}"#;
         let scope = r#"{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_user"}"#;
+        assert_eq!(mapped(401, expired, true), HostError::TokenExpired);
+        assert_eq!(mapped(401, revoked, true), HostError::TokenRevoked);
         assert_eq!(
-            status_error(StatusCode::UNAUTHORIZED, &answer(expired, true)),
-            HostError::TokenExpired
-        );
-        assert_eq!(
-            status_error(StatusCode::UNAUTHORIZED, &answer(revoked, true)),
-            HostError::TokenRevoked
-        );
-        assert_eq!(
-            status_error(
-                StatusCode::UNAUTHORIZED,
-                &answer(r#"{"message":"401 Unauthorized"}"#, true)
-            ),
+            mapped(401, r#"{"message":"401 Unauthorized"}"#, true),
             HostError::TokenInvalid
         );
         assert!(matches!(
-            status_error(StatusCode::FORBIDDEN, &answer(scope, true)),
+            mapped(403, scope, true),
             HostError::InsufficientScope { .. }
         ));
         assert_eq!(
-            status_error(StatusCode::TOO_MANY_REQUESTS, &answer("Retry later", false)),
+            mapped(429, "Retry later", false),
             HostError::RateLimited {
                 retry_after_secs: Some(7)
             }
         );
-        assert_eq!(
-            status_error(StatusCode::NOT_FOUND, &answer("<html>", false)),
-            HostError::UnexpectedAnswer
-        );
-        assert_eq!(
-            status_error(StatusCode::BAD_GATEWAY, &answer("", false)),
-            HostError::Upstream { status: 502 }
-        );
+        assert_eq!(mapped(404, "<html>", false), HostError::UnexpectedAnswer);
+        assert_eq!(mapped(502, "", false), HostError::Upstream { status: 502 });
     }
 
     #[test]

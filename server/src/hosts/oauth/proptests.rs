@@ -3,7 +3,7 @@
 
 use super::token_call::{clip_code, ErrorBody};
 use super::*;
-use crate::providers::test_support::hostile_text;
+use crate::outbound::test_support::hostile_text;
 use proptest::prelude::*;
 
 proptest! {

@@ -10,7 +10,7 @@
 //! Whatever goes wrong, there is no avatar: never an error for the bind.
 
 use super::limits::read_bounded;
-use super::net::{self, OutboundPolicy};
+use super::policy::{resolver, OutboundPolicy};
 use crate::store::StoredAvatar;
 use base64::Engine;
 use reqwest::{header, StatusCode};
@@ -38,6 +38,13 @@ pub enum AvatarError {
     NotAnImage,
     #[error("empty")]
     Empty,
+}
+
+/// No answer: the network, or no free slot for the tenant's call.
+impl From<app::api::HostError> for AvatarError {
+    fn from(e: app::api::HostError) -> Self {
+        AvatarError::Transport(e)
+    }
 }
 
 /// The raster types we keep, by their magic bytes.
@@ -79,7 +86,7 @@ pub fn client(
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .dns_resolver(net::resolver(policy.clone()))
+        .dns_resolver(resolver(policy.clone()))
         .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")))
         .build()
 }

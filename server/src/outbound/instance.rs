@@ -3,7 +3,7 @@
 //! no redirects; and the parsing of what the user typed (token, CA bundle).
 
 use super::address::HostAddress;
-use super::net::{self, DnsFailure, Forbidden, OutboundPolicy};
+use super::policy::{resolver, DnsFailure, Forbidden, OutboundPolicy};
 use crate::secret::SecretString;
 use app::api::{HostError, InputError};
 use std::time::Duration;
@@ -67,7 +67,7 @@ impl InstanceClient {
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(net::resolver(policy.clone()))
+            .dns_resolver(resolver(policy.clone()))
             .user_agent(concat!("codesource/", env!("CARGO_PKG_VERSION")));
         for cert in ca {
             b = b.add_root_certificate(cert);

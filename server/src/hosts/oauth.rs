@@ -2,10 +2,10 @@
 //! host supports it), code exchange, refresh and the account lookup, driven by each host's
 //! [`OAuthSpec`]. Base URLs come from configuration (GitHub Enterprise Server, stand-ins in
 //! tests). Every answer, the token exchanges included, is read within
-//! [`super::limits::MAX_ANSWER`].
+//! [`crate::outbound::limits::MAX_ANSWER`]; the account lookup goes through the one HTTP
+//! helper ([`http`]) and its rate-limit classifier.
 
-use super::instance::classify;
-use super::limits::{read_bounded, MAX_ANSWER};
+use crate::outbound::http::{self, Auth};
 use crate::secret::SecretString;
 use crate::util::now_secs;
 use app::api::{Account, HostError, Provider};
@@ -14,7 +14,7 @@ use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, TokenResponse, TokenUrl,
 };
-use reqwest::header;
+use reqwest::Method;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -65,6 +65,8 @@ pub struct OAuthSpec {
     pub token_path: &'static str,
     /// Account lookup, relative to the API base (`/user`).
     pub user_path: &'static str,
+    /// Headers the host's API wants on every call (GitHub: its media type and API version).
+    pub api_headers: &'static [(&'static str, &'static str)],
     /// What we ask for (a scope not granted is a warning, unless in `repo_read_scopes`).
     pub scopes: &'static [&'static str],
     /// The scopes (among `scopes`) without which the token cannot read repositories. The one
@@ -241,62 +243,44 @@ impl OAuthProvider {
         token: &SecretString,
     ) -> Result<(Account, Option<Vec<String>>), HostError> {
         let url = format!("{}{}", self.api_base, self.spec.user_path);
-        let mut auth = header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .map_err(|_| HostError::UserLookupFailed)?;
-        auth.set_sensitive(true);
-        let resp = self
-            .http
-            .get(url)
-            .header(header::AUTHORIZATION, auth)
-            .header(
-                header::ACCEPT,
-                "application/vnd.github+json, application/json",
-            )
-            .header("X-GitHub-Api-Version", "2022-11-28")
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
-        let status = resp.status();
-        if status.as_u16() == 429
-            || (status.as_u16() == 403
-                && resp
-                    .headers()
-                    .get("x-ratelimit-remaining")
-                    .is_some_and(|v| v == "0"))
-        {
-            let retry = resp
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok());
-            return Err(HostError::RateLimited {
-                retry_after_secs: retry,
-            });
+        let answer = http::send_with(
+            &self.http,
+            Method::GET,
+            &url,
+            Auth::Bearer(token),
+            self.spec.api_headers,
+            None,
+        )
+        .await
+        .map_err(|e| match e {
+            // Only a token no header can carry fails before the call; it came from the host's
+            // own token answer, so the lookup failed rather than the user's token.
+            HostError::TokenInvalid => HostError::UserLookupFailed,
+            e => e,
+        })?;
+        if let Some(limited) = answer.rate_limit() {
+            return Err(limited);
         }
-        if status.as_u16() == 401 {
+        if answer.status == 401 {
             return Err(HostError::TokenInvalid);
         }
-        if !status.is_success() {
+        if !answer.ok_status() {
             tracing::info!(
                 provider = self.provider.as_str(),
-                status = status.as_u16(),
+                status = answer.status,
                 "account lookup refused"
             );
             return Err(HostError::UserLookupFailed);
         }
         // GitHub tells the granted scopes of OAuth-app tokens in a header.
-        let scopes = resp
-            .headers()
-            .get("x-oauth-scopes")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            });
-        let body = read_bounded(resp, MAX_ANSWER).await?;
+        let scopes = answer.header("x-oauth-scopes").map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        });
+        let body = answer.body;
         let account = (self.spec.parse_user)(&body).ok_or(HostError::UserLookupFailed)?;
         Ok((account, scopes))
     }
@@ -317,6 +301,13 @@ pub enum RefreshFailure {
     Permanent(String),
     /// Network trouble, a 5xx, a timeout: worth retrying.
     Transient(HostError),
+}
+
+/// No answer at all (no free slot, the network): worth retrying.
+impl From<HostError> for RefreshFailure {
+    fn from(e: HostError) -> Self {
+        RefreshFailure::Transient(e)
+    }
 }
 
 impl OAuthProvider {

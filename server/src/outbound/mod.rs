@@ -1,26 +1,18 @@
-//! Clients for the code hosts. Every base URL is configurable (self-managed GitLab, GitHub
-//! Enterprise), and every outbound connection to a user-given address goes through the
-//! [`net::OutboundPolicy`], and every answer is read within the [`limits`].
+//! Everything that reaches the network, whichever code host it is for: the outbound policy
+//! for user-given addresses ([`policy`]), parsing those addresses ([`address`]), the client for
+//! a user-given instance ([`instance`]), answer sizes and per-tenant call limits ([`limits`]),
+//! avatar fetches ([`avatar`]), and the one HTTP helper every host's REST calls go through,
+//! which reads the answer and classifies rate limits once ([`http`]). Nothing here knows a
+//! host by name: what a host sends or means is in its module under `crate::hosts`.
 
 pub mod address;
 pub mod avatar;
-pub mod gitlab;
+pub mod http;
 pub mod instance;
 pub mod limits;
-pub mod net;
-pub mod oauth;
+pub mod policy;
 #[cfg(test)]
-mod test_support;
-
-/// What checking a personal access token found.
-#[derive(Debug, Clone)]
-pub struct TokenCheck {
-    pub account: app::api::Account,
-    pub scopes: Vec<String>,
-    pub scopes_unknown: bool,
-    /// `YYYY-MM-DD`.
-    pub expires_at: Option<String>,
-}
+pub(crate) mod test_support;
 
 /// Where a redirect pointed, as the user may see it: scheme, host and port. That is what
 /// fixes a mistyped address (`http` for `https`, another name); the path and query of an

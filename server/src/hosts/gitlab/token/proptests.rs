@@ -2,14 +2,14 @@
 //! (possibly hostile) GitLab instance answers.
 
 use super::*;
-use crate::providers::instance::{parse_ca, parse_token, InstanceClient};
-use crate::providers::net::OutboundPolicy;
-use crate::providers::test_support::hostile_text;
+use crate::outbound::instance::{parse_ca, parse_token, InstanceClient};
+use crate::outbound::policy::OutboundPolicy;
+use crate::outbound::test_support::hostile_text;
 use app::api::InputError;
 use proptest::prelude::*;
 use std::time::Duration;
 
-const CA: &str = include_str!("../../../fake-hosts/tls/ca.pem");
+const CA: &str = include_str!("../../../../fake-hosts/tls/ca.pem");
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig::with_cases(cases)
@@ -51,14 +51,8 @@ proptest! {
         is_json in any::<bool>(),
         www in proptest::option::of(hostile_text()),
     ) {
-        let a = Answer {
-            body,
-            is_json,
-            retry_after: Some(3),
-            location: None,
-            www_authenticate: www,
-        };
-        let e = status_error(StatusCode::from_u16(status).unwrap(), &a);
+        let a = test_answer(status, &body, is_json, 3, www.as_deref());
+        let e = status_error(&a);
         match status {
             401 => prop_assert!(matches!(
                 e,
