@@ -141,7 +141,11 @@ impl HostsConfig {
     pub(super) fn load(layers: &Layers) -> anyhow::Result<HostsConfig> {
         let mut sections: HashMap<String, HostFile> = layers.file("hosts")?.unwrap_or_default();
         if let Some(unknown) = sections.keys().find(|k| Provider::parse(k).is_none()) {
-            bail!("[hosts.{unknown}]: no such code host (known: devcloud, github, gitlab, gitee, bitbucket, gitea)");
+            let known: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+            bail!(
+                "[hosts.{unknown}]: no such code host (known: {})",
+                known.join(", ")
+            );
         }
         let mut out = HostsConfig::default();
         for p in Provider::ALL {

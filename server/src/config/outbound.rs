@@ -1,5 +1,5 @@
 //! `CODESOURCE_OUTBOUND_ALLOW`: the operator's allow-list for user-given addresses that are not
-//! globally routable. By default the outbound policy (`providers::net`) refuses every such
+//! globally routable. By default the outbound policy (`outbound::policy`) refuses every such
 //! address, so a tenant cannot use the service to map its internal network; a private GitLab or
 //! Gitea reached through the build nodes' whitelist is opted in here, by CIDR or by host name.
 //! Only the parsed list lives here; what it may open (never loopback, link-local or metadata

@@ -16,9 +16,10 @@
 //! - `app/src/i18n/domain.rs`: its `host_texts`, with the strings they name in `app/src/i18n.rs`;
 //! - `style/main.css`: its badge colour (`.icon-<host>`);
 //! - `server/src/autobuild/mod.rs`: its events in `manual_events`;
-//! - `server/fake-hosts`: its fake, for the tests;
-//! - for now, `server/src/config/hosts.rs`: the known hosts named by hand in the error for an
-//!   unknown `[hosts.*]` section (settings are otherwise derived from `Provider::ALL`).
+//! - `server/fake-hosts`: its fake, for the tests.
+//!
+//! Its settings (`CODESOURCE_<HOST>_URL` …, `[hosts.<host>]`) come from `Provider::ALL`
+//! (`config/hosts.rs`) and need nothing.
 
 pub mod bitbucket;
 pub mod devcloud;

@@ -71,7 +71,7 @@ impl AvatarRef {
 }
 
 /// An avatar image we fetched from a code host: a checked raster type, at most
-/// [`crate::providers::avatar::MAX_AVATAR`] bytes. A bound account's is stored apart from its
+/// [`crate::outbound::avatar::MAX_AVATAR`] bytes. A bound account's is stored apart from its
 /// binding (tree `avatars/v1`, table `avatars`), read only by the avatar route.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredAvatar {

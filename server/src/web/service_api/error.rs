@@ -126,7 +126,7 @@ impl ErrorCode {
             | ErrorCode::AutoBuildUnsupported
             | ErrorCode::AutoBuildBusy
             | ErrorCode::HookLimitReached => StatusCode::CONFLICT,
-            // The tenant's outbound calls are all in use (`providers::limits`): retry soon.
+            // The tenant's outbound calls are all in use (`outbound::limits`): retry soon.
             ErrorCode::Busy => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::CodeHostError => StatusCode::BAD_GATEWAY,
             ErrorCode::RefreshUnavailable | ErrorCode::StorageUnavailable => {
