@@ -7,6 +7,7 @@
 use crate::support::*;
 use serde_json::{json, Value};
 
+mod console;
 mod hosts;
 mod repair;
 mod repair_hosts;
