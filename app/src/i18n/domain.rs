@@ -214,7 +214,10 @@ mod tests {
                 all.iter().map(|s| autobuild_status_text(l, *s)).collect();
             assert_eq!(texts.len(), all.len(), "{texts:?}");
             assert_eq!(delivery_event_text(l, "Push Hook"), "Push Hook");
-            assert_ne!(delivery_event_text(l, MANUAL_BUILD_EVENT), MANUAL_BUILD_EVENT);
+            assert_ne!(
+                delivery_event_text(l, MANUAL_BUILD_EVENT),
+                MANUAL_BUILD_EVENT
+            );
             assert!(repair_change_text(l, RepairChange::Renamed, "o/new").contains("o/new"));
         }
         for s in all {
