@@ -143,7 +143,7 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
         ),
         (
             "code-sources/auto-build/repair",
-            "repairAutoBuild",
+            "repairAutoBuildOfPage",
             "Checks a repository's webhook at the code host now and puts it right (a missing or disabled hook, duplicates and strays, a rename); answers `{\"view\", \"changes\"}`",
             obj(
                 json!({"provider": provider, "repo": repo}),
@@ -152,7 +152,7 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
         ),
         (
             "code-sources/auto-build/build",
-            "buildLatestCommit",
+            "buildLatestCommitOfPage",
             "Builds the latest commit of a branch or tag now (one build event marked manual); answers `{\"git_ref\", \"commit\", \"duplicate\"}`, or `{\"AutoBuild\": \"RefNotFound\"}` for a name the repository has no branch or tag of",
             obj(
                 json!({"provider": provider, "repo": repo, "git_ref": git_ref}),
@@ -161,7 +161,7 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
         ),
         (
             "code-sources/auto-build/rotate-secret",
-            "rotateAutoBuildSecret",
+            "rotateAutoBuildSecretOfPage",
             "Gives a repository's webhook a new secret (same hook and URL; the old secret is accepted for 24 hours); for a hook set up by hand, answers the new secret once (`manual`)",
             obj(
                 json!({"provider": provider, "repo": repo}),
