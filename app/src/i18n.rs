@@ -4,7 +4,8 @@
 mod domain;
 mod errors;
 pub use domain::{
-    action_text, delivery_outcome_text, host_texts, outcome_text, reason_text, HostTexts,
+    action_text, autobuild_status_help, autobuild_status_text, delivery_event_text,
+    delivery_outcome_text, host_texts, outcome_text, reason_text, repair_change_text, HostTexts,
 };
 pub use errors::error_text;
 
@@ -274,6 +275,47 @@ messages! {
     ManualContentType => "Content type", "内容类型（Content type）";
     ManualEvents => "Events", "触发事件";
     ManualSettingsLink => "Open the webhook settings on {}", "前往 {} 的 Webhook 设置";
+    AutoBuildStatusActive => "Active", "正常";
+    AutoBuildStatusHookMissing => "Webhook missing", "Webhook 缺失";
+    AutoBuildStatusHookDisabled => "Webhook disabled", "Webhook 已停用";
+    AutoBuildStatusNoPermission => "No permission", "无权限";
+    AutoBuildStatusUnreachable => "Code host unreachable", "无法连接代码托管平台";
+    AutoBuildStatusGone => "Repository gone", "仓库已不存在";
+    AutoBuildHelpHookMissing => "Our webhook is no longer on {} (someone removed it): pushes do not build. Repair adds it again.", "{} 上已没有本服务的 Webhook（可能已被删除），推送不会触发构建。点击“修复”可重新添加。";
+    AutoBuildHelpHookDisabled => "{} disabled our webhook (for example after failed deliveries): pushes do not build. Repair replaces it.", "{} 已停用本服务的 Webhook（例如多次投递失败后），推送不会触发构建。点击“修复”可替换为新的 Webhook。";
+    AutoBuildHelpNoPermission => "The authorization can no longer manage this repository's webhooks on {}. Re-authorize with the webhook permission (or bind a token that has it), or set the webhook up by hand; then repair.", "当前授权已无法管理该仓库在 {} 上的 Webhook。请重新授权并授予 Webhook 权限（或绑定具有该权限的 Token），或手动配置 Webhook，然后点击“修复”。";
+    AutoBuildHelpUnreachable => "{} did not answer at the last check. It is checked again automatically; Repair checks now.", "上次检查时 {} 没有响应。系统会自动重试；点击“修复”可立即检查。";
+    AutoBuildHelpGone => "The repository no longer exists on {} under its id (deleted, or deleted and created again). Turn auto-build off, and on again for a re-created repository.", "该仓库在 {} 上已不存在（已删除，或删除后重新创建）。请关闭自动构建；如为重新创建的仓库，请再次开启。";
+    AutoBuildRepair => "Repair", "修复";
+    AutoBuildRepairOf => "Repair {}", "修复 {}";
+    AutoBuildRepairing => "Checking the webhook on {}…", "正在检查 {} 上的 Webhook…";
+    AutoBuildRepaired => "Repair finished. Status: {}.", "修复完成，当前状态：{}。";
+    AutoBuildRepairNothing => "Nothing needed repair.", "无需修复。";
+    RepairHookCreated => "The webhook was missing: it was added again.", "Webhook 已缺失，已重新添加。";
+    RepairDisabledHookReplaced => "The webhook was disabled: it was replaced by a new one.", "Webhook 已被停用，已替换为新的 Webhook。";
+    RepairDuplicateRemoved => "A duplicate webhook was removed.", "已删除重复的 Webhook。";
+    RepairStrayRemoved => "A leftover webhook pointing at this service was removed.", "已删除指向本服务的遗留 Webhook。";
+    RepairRenamed => "The repository was renamed: it is now {}.", "仓库已改名，现为 {}。";
+    AutoBuildBuild => "Build latest commit", "构建最新提交";
+    AutoBuildBuildOf => "Build latest commit of {}", "构建最新提交 {}";
+    AutoBuildBuildKind => "Branch or tag", "分支或标签";
+    AutoBuildBuildBranch => "Branch", "分支";
+    AutoBuildBuildTag => "Tag", "标签";
+    AutoBuildBuildName => "Name", "名称";
+    AutoBuildBuildHelp => "Its latest commit on {} is built now, whatever the filters say.", "立即构建其在 {} 上的最新提交，不受构建规则限制。";
+    AutoBuildBuildSubmit => "Build", "构建";
+    AutoBuildBuildNameMissing => "Enter the name of a branch or tag.", "请输入分支或标签名称。";
+    AutoBuildBuilding => "Asking {} for the latest commit…", "正在向 {} 查询最新提交…";
+    AutoBuildBuilt => "Build requested: {} at commit {}.", "已请求构建：{} 的提交 {}。";
+    AutoBuildBuiltBefore => "{} at commit {} was built before: nothing new was requested.", "{} 的提交 {} 已构建过，未重复请求。";
+    AutoBuildRotate => "Rotate secret", "轮换密钥";
+    AutoBuildRotateOf => "Rotate secret of {}", "轮换密钥 {}";
+    AutoBuildRotateConfirm => "Give the webhook of {} a new secret? The webhook on {} is updated at once; deliveries signed with the old secret are still accepted for 24 hours.", "确定为 {} 的 Webhook 更换新密钥吗？{} 上的 Webhook 会立即更新；使用旧密钥签名的投递在 24 小时内仍会被接受。";
+    AutoBuildRotateConfirmManual => "Give the webhook of {} a new secret? It is shown once: replace the secret in the webhook settings on {} with it. Deliveries signed with the old secret are still accepted for 24 hours.", "确定为 {} 的 Webhook 更换新密钥吗？新密钥只显示一次，请用它替换 {} 上 Webhook 设置中的密钥。使用旧密钥签名的投递在 24 小时内仍会被接受。";
+    AutoBuildRotating => "Rotating the secret…", "正在轮换密钥…";
+    AutoBuildRotated => "Secret rotated.", "密钥已轮换。";
+    RotatedTitle => "Update the webhook's secret on {}", "在 {} 上更新 Webhook 密钥";
+    RotatedIntro => "The secret was rotated. In the repository's webhook settings, replace the secret with this one; the old one is accepted for 24 more hours. It is shown only now: copy it before you close this.", "密钥已轮换。请在仓库的 Webhook 设置中用以下密钥替换原密钥；旧密钥在 24 小时内仍可使用。新密钥只显示这一次，关闭前请先复制。";
     Done => "Done", "完成";
     Deliveries => "Deliveries", "投递记录";
     DeliveriesOf => "Deliveries of {}", "{} 的投递记录";
@@ -282,6 +324,7 @@ messages! {
     ColEvent => "Event", "事件";
     ColRef => "Ref", "引用";
     ColCommit => "Commit", "提交";
+    EventManualBuild => "Manual build", "手动构建";
     DeliveryBuilt => "Built", "已构建";
     DeliveryDuplicate => "Duplicate: already built", "重复：已构建过";
     DeliveryIgnored => "Ignored: nothing to build", "已忽略：无需构建";

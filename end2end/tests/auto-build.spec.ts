@@ -4,52 +4,13 @@
 //
 // The fake GitLab lists `alice/repo-01` … `repo-45` (project ids 3001 …) to every token; its
 // hook registry is shared by every test of the run, so each test uses its own repository.
-import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
-import { bindGitLab, freshTenant, openPage, row, signIn, snap } from './helpers';
-import { FAKE_HTTP_BY_IP } from './env';
-import * as crypto from 'crypto';
+import { expect, test, type Page } from '@playwright/test';
+import { bindGitLab, freshTenant, openPage, signIn, snap } from './helpers';
+import { axe, hooksOf, openRepositories as openOn, push, repoItem, sha } from './autobuild-helpers';
 
-/** A commit id the fake moves the ref to (any 40 hex digits). */
-const sha = () => crypto.randomBytes(20).toString('hex');
-
-/** Makes the fake GitLab push to `repo` (test-only control endpoint of the fake hosts): it moves
- *  the ref and sends the push, signed as GitLab does, to every hook of the repository. */
-async function push(request: APIRequestContext, repo: string, after: string, ref = 'refs/heads/main') {
-  const answer = await request.post(`${FAKE_HTTP_BY_IP}/_fake/gitlab/push`, { data: { repo, ref, after } });
-  expect(answer.ok(), await answer.text()).toBe(true);
-  const { deliveries } = await answer.json();
-  expect(deliveries.length, 'one hook of ours on the repository').toBe(1);
-  expect(deliveries[0].status, JSON.stringify(deliveries[0])).toBeGreaterThanOrEqual(200);
-  expect(deliveries[0].status, JSON.stringify(deliveries[0])).toBeLessThan(300);
-}
-
-async function hooksOf(request: APIRequestContext, repo: string): Promise<{ url: string }[]> {
-  const answer = await request.get(`${FAKE_HTTP_BY_IP}/_fake/gitlab/hooks?repo=${encodeURIComponent(repo)}`);
-  expect(answer.ok()).toBe(true);
-  return answer.json();
-}
-
-/** axe on the whole document (the open dialog included); serious and critical findings fail. */
-async function axe(page: Page, what: string) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const bad = violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
-  expect(bad, `axe on ${what}`).toEqual([]);
-}
-
-/** The repository's item in the dialog's list: the one holding the switch named `name`. */
-function repoItem(dialog: Locator, name: string): Locator {
-  return dialog.getByRole('listitem').filter({ has: dialog.page().getByRole('switch', { name, exact: true }) });
-}
-
-async function openRepositories(page: Page, repositoriesButton: string, title: string) {
-  await row(page, 'GitLab').getByRole('button', { name: repositoriesButton }).click();
-  const dialog = page.getByRole('dialog', { name: title });
-  await expect(dialog.getByRole('list').locator(':scope > li').first()).toBeVisible();
-  return dialog;
-}
+/** The repositories dialog of the bound GitLab account. */
+const openRepositories = (page: Page, repositoriesButton: string, title: string) =>
+  openOn(page, 'GitLab', repositoriesButton, title);
 
 test('turns auto-build on with filters, shows the delivery a push made, and turns it off', async ({ page, context, request }, info) => {
   const repo = 'alice/repo-01';

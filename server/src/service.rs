@@ -377,4 +377,34 @@ impl CodeSourceService for CodeSources {
     ) -> Result<Vec<app::api::DeliveryView>, ApiError> {
         self.auto_build_deliveries_now(caller, provider, repo).await
     }
+
+    async fn auto_build_repair(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<app::api::AutoBuildRepaired, ApiError> {
+        self.auto_build_repair_now(caller, provider, repo).await
+    }
+
+    async fn auto_build_build(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+        git_ref: app::api::BuildRef,
+    ) -> Result<app::api::ManualBuildDone, ApiError> {
+        self.auto_build_build_now(caller, provider, repo, git_ref)
+            .await
+    }
+
+    async fn auto_build_rotate_secret(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<app::api::SecretRotated, ApiError> {
+        self.auto_build_rotate_secret_now(caller, provider, repo)
+            .await
+    }
 }

@@ -1,6 +1,7 @@
 //! Auto-build on the wire: what the page and the build service API see of a repository's
-//! webhook registration. The secret of a hook appears in exactly one answer, [`ManualSetup`],
-//! the one time a user needs it to paste into the code host's settings; nothing else carries it.
+//! webhook registration. The secret of a hook appears in exactly one type, [`ManualSetup`],
+//! answered the one time a user needs it to paste into the code host's settings (turning manual
+//! setup on, or rotating its secret); nothing else carries it.
 
 use serde::{Deserialize, Serialize};
 
@@ -128,6 +129,71 @@ pub struct ManualSetup {
 pub struct AutoBuildEnabled {
     pub view: AutoBuildView,
     /// Only when manual setup was asked for: what to paste into the code host (shown once).
+    pub manual: Option<ManualSetup>,
+}
+
+/// What a repair changed at the code host or in the registration (the REST answer's
+/// `changes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairChange {
+    /// Our hook was missing: a new one was created.
+    HookCreated,
+    /// Our hook was disabled by the host: it was replaced by a new one.
+    DisabledHookReplaced,
+    /// More than one hook delivered to our URL: the extra ones were removed.
+    DuplicateRemoved,
+    /// A hook pointing at our ingress that no registration owns (left at an earlier webhook
+    /// address, or by a registration that no longer exists) was removed.
+    StrayRemoved,
+    /// The repository was renamed or transferred: its new name is recorded.
+    Renamed,
+}
+
+/// What repairing a registration from the page answers: the registration as it is now and
+/// what the repair changed (nothing, when all was in place).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoBuildRepaired {
+    pub view: AutoBuildView,
+    pub changes: Vec<RepairChange>,
+}
+
+/// The branch or tag whose latest commit to build, by name (`{"branch": "main"}` or
+/// `{"tag": "v1.0"}`, as the REST call takes it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildRef {
+    Branch(String),
+    Tag(String),
+}
+
+impl BuildRef {
+    pub fn name(&self) -> &str {
+        match self {
+            BuildRef::Branch(n) | BuildRef::Tag(n) => n,
+        }
+    }
+}
+
+/// What "Build latest commit" answers the page: the build event it emitted (or found).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualBuildDone {
+    /// The full ref (`refs/heads/main`).
+    pub git_ref: String,
+    pub commit: String,
+    /// That commit of that ref was built before (a push or an earlier manual build): no new
+    /// event.
+    pub duplicate: bool,
+}
+
+/// The event name a manual build's line in the delivery log has ([`DeliveryView::event`]).
+pub const MANUAL_BUILD_EVENT: &str = "manual";
+
+/// What rotating a registration's secret answers the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRotated {
+    pub view: AutoBuildView,
+    /// Manual setup only: the new secret, to paste into the code host's hook (shown once).
     pub manual: Option<ManualSetup>,
 }
 

@@ -3,8 +3,9 @@
 //! so the bodies here only fetch the service and the caller from context and delegate.
 
 use super::{
-    ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildView, Branch,
-    CodeSourceRow, DeliveryView, PageData, PendingBinding, RepoPage, TokenInput, Unbound,
+    ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildRepaired, AutoBuildView,
+    Branch, BuildRef, CodeSourceRow, DeliveryView, ManualBuildDone, PageData, PendingBinding,
+    RepoPage, SecretRotated, TokenInput, Unbound,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -161,6 +162,44 @@ pub async fn list_auto_build_deliveries(
     let (svc, caller) = ssr::context()?;
     let provider = ssr::respond(ssr::provider(&provider))?;
     ssr::respond(svc.auto_build_deliveries(&caller, provider, repo).await)
+}
+
+/// Checks `repo`'s webhook at the code host now and puts it right (a missing or disabled hook,
+/// duplicates, a rename), as the periodic reconcile does; answers the registration afterwards
+/// and what was changed.
+#[server(endpoint = "code-sources/auto-build/repair", input = Json, client = super::client::WithCredentials)]
+pub async fn repair_auto_build(
+    provider: String,
+    repo: String,
+) -> Result<AutoBuildRepaired, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(ssr::provider(&provider))?;
+    ssr::respond(svc.auto_build_repair(&caller, provider, repo).await)
+}
+
+/// Builds the latest commit of a branch or tag of `repo` now (its head, read from the code
+/// host): one build event marked manual, the same event a push of that commit makes.
+#[server(endpoint = "code-sources/auto-build/build", input = Json, client = super::client::WithCredentials)]
+pub async fn build_latest_commit(
+    provider: String,
+    repo: String,
+    git_ref: BuildRef,
+) -> Result<ManualBuildDone, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(ssr::provider(&provider))?;
+    ssr::respond(svc.auto_build_build(&caller, provider, repo, git_ref).await)
+}
+
+/// Gives `repo`'s webhook a new secret (same hook, same URL; the old secret is still accepted
+/// for a grace period). For a hook set up by hand, answers the new secret, this once.
+#[server(endpoint = "code-sources/auto-build/rotate-secret", input = Json, client = super::client::WithCredentials)]
+pub async fn rotate_auto_build_secret(
+    provider: String,
+    repo: String,
+) -> Result<SecretRotated, ApiError> {
+    let (svc, caller) = ssr::context()?;
+    let provider = ssr::respond(ssr::provider(&provider))?;
+    ssr::respond(svc.auto_build_rotate_secret(&caller, provider, repo).await)
 }
 
 /// The tenant's activity log, newest first, a page at a time.

@@ -16,8 +16,9 @@ mod types;
 
 pub use activity::{ActivityAction, ActivityOutcome, ReauthReason};
 pub use autobuild::{
-    filter_limits, AutoBuildEnabled, AutoBuildFilters, AutoBuildFix, AutoBuildStatus,
-    AutoBuildView, DeliveryOutcome, DeliveryView, HookRefusal, ManualSetup,
+    filter_limits, AutoBuildEnabled, AutoBuildFilters, AutoBuildFix, AutoBuildRepaired,
+    AutoBuildStatus, AutoBuildView, BuildRef, DeliveryOutcome, DeliveryView, HookRefusal,
+    ManualBuildDone, ManualSetup, RepairChange, SecretRotated, MANUAL_BUILD_EVENT,
 };
 pub use error::{ApiError, HostError, InputError};
 pub use functions::*;

@@ -2,9 +2,9 @@
 //! context. Only compiled with `ssr`, so the wasm bundle never contains it.
 
 use super::{
-    ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildView, Branch,
-    CodeSourceRow, DeliveryView, PageData, PendingBinding, Provider, RepoPage, TenantId,
-    TokenInput, Unbound,
+    ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildRepaired, AutoBuildView,
+    Branch, BuildRef, CodeSourceRow, DeliveryView, ManualBuildDone, PageData, PendingBinding,
+    Provider, RepoPage, SecretRotated, TenantId, TokenInput, Unbound,
 };
 use std::sync::Arc;
 
@@ -101,6 +101,28 @@ pub trait CodeSourceService: Send + Sync + 'static {
         provider: Provider,
         repo: String,
     ) -> Result<Vec<DeliveryView>, ApiError>;
+    /// Checks the registration at the code host now and puts it right.
+    async fn auto_build_repair(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<AutoBuildRepaired, ApiError>;
+    /// Emits a build event for the head of a branch or tag.
+    async fn auto_build_build(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+        git_ref: BuildRef,
+    ) -> Result<ManualBuildDone, ApiError>;
+    /// Gives the registration's hook a new secret.
+    async fn auto_build_rotate_secret(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<SecretRotated, ApiError>;
 }
 
 /// What the server provides in context.

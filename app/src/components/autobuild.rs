@@ -4,26 +4,44 @@
 //! webhook, the row offers the ways out: re-authorize (OAuth hosts) or bind a token that has
 //! the scope (token hosts), or add the webhook by hand (manual setup, its secret shown once).
 //!
-//! Enable and disable are server actions, and the registrations a resource refetched whenever
-//! one of them finishes: busy states and results come from Leptos, not from hand-kept flags.
+//! Once on, the registration's status (what the last check at the code host found, and what
+//! fixes it) and its actions (issue #23): Repair, Build latest commit, Rotate secret.
+//!
+//! Every change is a server action, and the registrations a resource refetched whenever one of
+//! them finishes: busy states and results come from Leptos, not from hand-kept flags.
 
+mod actions;
 mod deliveries;
 mod filters;
 mod manual;
+mod status;
 
 use super::ErrorBox;
 use crate::api::{
-    list_auto_builds, ApiError, AutoBuildFilters, AutoBuildStatus, AutoBuildView, BindMethod,
-    CodeSourceRow, DisableAutoBuild, EnableAutoBuild, HookRefusal, ManualSetup, Provider,
-    Repository,
+    list_auto_builds, ApiError, AutoBuildFilters, AutoBuildRepaired, AutoBuildStatus,
+    AutoBuildView, BindMethod, BuildLatestCommit, BuildRef, CodeSourceRow, DisableAutoBuild,
+    EnableAutoBuild, HookRefusal, ManualBuildDone, ManualSetup, Provider, RepairAutoBuild,
+    Repository, RotateAutoBuildSecret, SecretRotated,
 };
 use crate::i18n::{fill, Msg};
 use crate::page_state::{DialogState, PageCtx};
 use crate::{t, use_locale};
+use actions::{ActionButtons, ActionOutcome, BuildForm, RotateConfirm};
 use deliveries::Deliveries;
 use filters::{filters_from, join_patterns};
 use leptos::prelude::*;
 use manual::ManualSetupPanel;
+use status::StatusFact;
+
+/// Which change of the dialog is under way (one at a time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    /// Turning auto-build on or off, or saving its filters.
+    Save,
+    Repair,
+    Build,
+    Rotate,
+}
 
 /// The dialog's auto-build state, shared by its repository rows.
 #[derive(Clone, Copy)]
@@ -33,21 +51,31 @@ pub struct AutoBuild {
     views: LocalResource<Result<Vec<AutoBuildView>, ApiError>>,
     enable: ServerAction<EnableAutoBuild>,
     disable: ServerAction<DisableAutoBuild>,
-    /// The repository the last enable or disable was for: its result shows in that row (an
-    /// action's input is gone once it resolves).
+    repair: ServerAction<RepairAutoBuild>,
+    build: ServerAction<BuildLatestCommit>,
+    rotate: ServerAction<RotateAutoBuildSecret>,
+    /// The repository the last change was for: its result shows in that row (an action's
+    /// input is gone once it resolves).
     target: RwSignal<Option<String>>,
 }
 
 impl AutoBuild {
     /// One list call when the dialog opens (the dialog is never rendered on the server, hence
-    /// a local resource), again after each enable and disable.
+    /// a local resource), again after each change (a repair stores a new status, a build the
+    /// time of the last delivery).
     pub fn new(row: CodeSourceRow) -> Self {
         let provider = row.provider;
         let enable = ServerAction::<EnableAutoBuild>::new();
         let disable = ServerAction::<DisableAutoBuild>::new();
+        let repair = ServerAction::<RepairAutoBuild>::new();
+        let build = ServerAction::<BuildLatestCommit>::new();
+        let rotate = ServerAction::<RotateAutoBuildSecret>::new();
         let views = LocalResource::new(move || {
             enable.version().track();
             disable.version().track();
+            repair.version().track();
+            build.version().track();
+            rotate.version().track();
             list_auto_builds(provider.as_str().to_string())
         });
         Self {
@@ -56,6 +84,9 @@ impl AutoBuild {
             views,
             enable,
             disable,
+            repair,
+            build,
+            rotate,
             target: RwSignal::new(None),
         }
     }
@@ -82,23 +113,47 @@ impl AutoBuild {
         if let Some(Ok(())) = self.disable.value().get() {
             return Some(None);
         }
+        // A repair's answer until the list's reload, checked no earlier, has arrived.
+        if let (Some(l), Some(Ok(r))) = (&listed, self.repair.value().get()) {
+            if l.checked_at < r.view.checked_at {
+                return Some(Some(r.view));
+            }
+        }
         Some(listed)
+    }
+
+    /// The change under way, if any.
+    fn pending(self) -> Option<Op> {
+        if self.enable.pending().get() || self.disable.pending().get() {
+            Some(Op::Save)
+        } else if self.repair.pending().get() {
+            Some(Op::Repair)
+        } else if self.build.pending().get() {
+            Some(Op::Build)
+        } else if self.rotate.pending().get() {
+            Some(Op::Rotate)
+        } else {
+            None
+        }
     }
 
     /// One change at a time: the result shows in the row it was for (and the dialog stays open
     /// until it is in, so that it is never lost).
     pub fn busy(self) -> bool {
-        self.enable.pending().get() || self.disable.pending().get()
+        self.pending().is_some()
     }
 
     fn busy_untracked(self) -> bool {
-        self.enable.pending().get_untracked() || self.disable.pending().get_untracked()
+        untrack(move || self.busy())
     }
 
     fn begin(self, repo: &str) {
         self.target.set(Some(repo.to_string()));
         self.enable.value().set(None);
         self.disable.value().set(None);
+        self.repair.value().set(None);
+        self.build.value().set(None);
+        self.rotate.value().set(None);
     }
 
     fn turn_on(self, repo: &str, filters: AutoBuildFilters, manual: bool) {
@@ -119,8 +174,70 @@ impl AutoBuild {
         });
     }
 
+    fn repair_now(self, repo: &str) {
+        self.begin(repo);
+        self.repair.dispatch(RepairAutoBuild {
+            provider: self.provider.as_str().to_string(),
+            repo: repo.to_string(),
+        });
+    }
+
+    fn build_now(self, repo: &str, git_ref: BuildRef) {
+        self.begin(repo);
+        self.build.dispatch(BuildLatestCommit {
+            provider: self.provider.as_str().to_string(),
+            repo: repo.to_string(),
+            git_ref,
+        });
+    }
+
+    fn rotate_now(self, repo: &str) {
+        self.begin(repo);
+        self.rotate.dispatch(RotateAutoBuildSecret {
+            provider: self.provider.as_str().to_string(),
+            repo: repo.to_string(),
+        });
+    }
+
     fn is_target(self, repo: &str) -> bool {
         self.target.with(|t| t.as_deref() == Some(repo))
+    }
+
+    /// The change under way for `repo`, if any.
+    fn pending_for(self, repo: &str) -> Option<Op> {
+        self.pending().filter(|_| self.is_target(repo))
+    }
+
+    /// What the last repair of `repo` answered.
+    fn repaired_for(self, repo: &str) -> Option<AutoBuildRepaired> {
+        self.is_target(repo)
+            .then(|| self.repair.value().get().and_then(Result::ok))
+            .flatten()
+    }
+
+    /// What the last build of `repo` answered.
+    fn built_for(self, repo: &str) -> Option<ManualBuildDone> {
+        self.is_target(repo)
+            .then(|| self.build.value().get().and_then(Result::ok))
+            .flatten()
+    }
+
+    /// What the last rotation of `repo`'s secret answered.
+    fn rotated_for(self, repo: &str) -> Option<SecretRotated> {
+        self.is_target(repo)
+            .then(|| self.rotate.value().get().and_then(Result::ok))
+            .flatten()
+    }
+
+    /// The failure of the last repair, build or rotation, when it was for `repo`.
+    fn action_error_for(self, repo: &str) -> Option<ApiError> {
+        if !self.is_target(repo) {
+            return None;
+        }
+        let repaired = self.repair.value().get().and_then(Result::err);
+        repaired
+            .or_else(|| self.build.value().get().and_then(Result::err))
+            .or_else(|| self.rotate.value().get().and_then(Result::err))
     }
 
     /// The failure of the last change, when it was for `repo`.
@@ -153,6 +270,14 @@ pub struct RepoAutoBuild {
     /// The form's text would be refused (checked before sending).
     invalid: RwSignal<bool>,
     deliveries_open: RwSignal<bool>,
+    /// "Build latest commit": its form, a tag rather than a branch, and the name.
+    build_open: RwSignal<bool>,
+    build_tag: RwSignal<bool>,
+    build_name: RwSignal<String>,
+    /// No name was given (checked before sending).
+    build_invalid: RwSignal<bool>,
+    /// "Rotate secret": its confirm step.
+    rotate_open: RwSignal<bool>,
 }
 
 impl RepoAutoBuild {
@@ -165,6 +290,11 @@ impl RepoAutoBuild {
             tags: RwSignal::new(String::new()),
             invalid: RwSignal::new(false),
             deliveries_open: RwSignal::new(false),
+            build_open: RwSignal::new(false),
+            build_tag: RwSignal::new(false),
+            build_name: RwSignal::new(String::new()),
+            build_invalid: RwSignal::new(false),
+            rotate_open: RwSignal::new(false),
         }
     }
 
@@ -175,6 +305,17 @@ impl RepoAutoBuild {
     /// The switch's element id: the keyboard goes back to it when the form closes.
     fn switch_id(self) -> String {
         self.repo.with_value(|r| format!("ab-switch-{}", r.id))
+    }
+
+    /// An action button's element id (`repair`, `build`, `rotate`): the keyboard goes back to
+    /// it when its form or confirm step closes.
+    fn action_id(self, action: &str) -> String {
+        self.repo.with_value(|r| format!("ab-{action}-{}", r.id))
+    }
+
+    /// The repository's name as the listing shows it (what accessible names say).
+    fn name(self) -> String {
+        self.repo.with_value(|r| r.full_name.clone())
     }
 
     fn close_form(self) {
@@ -267,7 +408,7 @@ pub fn AutoBuildSwitch(state: RepoAutoBuild) -> impl IntoView {
 pub fn AutoBuildPanel(state: RepoAutoBuild) -> impl IntoView {
     let ab = state.ab;
     let id = StoredValue::new(state.id());
-    let saving = move || ab.busy() && id.with_value(|id| ab.is_target(id));
+    let saving = move || id.with_value(|id| ab.pending_for(id)) == Some(Op::Save);
     let current = Memo::new(move |_| state.view());
     view! {
         <Show when=saving>
@@ -280,8 +421,11 @@ pub fn AutoBuildPanel(state: RepoAutoBuild) -> impl IntoView {
         <Show when=move || state.form_open.get()>
             <FiltersForm state />
         </Show>
-        // Only this repository's changes render its details again (not another row's).
-        {move || current.get().map(|view| view! { <Registration state view /> })}
+        // Rendered once while the registration exists; its parts follow `current`, so a new
+        // status or delivery time does not replace the buttons (nor take the keyboard focus).
+        <Show when=move || current.with(Option::is_some)>
+            <Registration state current />
+        </Show>
     }
 }
 
@@ -422,36 +566,43 @@ fn FiltersForm(state: RepoAutoBuild) -> impl IntoView {
     }
 }
 
-/// A repository's registration: its filters, where it is delivered, the last delivery, and the
-/// deliveries on request.
+/// A repository's registration: its status, filters, where it is delivered (manual setup),
+/// the last delivery, its actions, and the deliveries on request.
 #[component]
-fn Registration(state: RepoAutoBuild, view: AutoBuildView) -> impl IntoView {
+fn Registration(state: RepoAutoBuild, current: Memo<Option<AutoBuildView>>) -> impl IntoView {
     let locale = use_locale();
-    let list = |patterns: &[String]| {
-        if patterns.is_empty() {
-            view! { <span class="muted">{t(Msg::AutoBuildNone)}</span> }.into_any()
-        } else {
-            view! { <span class="mono">{join_patterns(patterns)}</span> }.into_any()
+    let list = move |pick: fn(&AutoBuildView) -> &Vec<String>| {
+        move || {
+            let patterns = current.with(|v| v.as_ref().map(pick).cloned().unwrap_or_default());
+            if patterns.is_empty() {
+                view! { <span class="muted">{t(Msg::AutoBuildNone)}</span> }.into_any()
+            } else {
+                view! { <span class="mono">{join_patterns(&patterns)}</span> }.into_any()
+            }
         }
     };
-    let manual = view.status == AutoBuildStatus::ManualSetup;
-    let name = view.full_name.clone();
-    let current = view.clone();
+    let manual = move || {
+        current.with(|v| {
+            v.as_ref()
+                .is_some_and(|v| v.status == AutoBuildStatus::ManualSetup)
+        })
+    };
+    let name = state.name();
     view! {
         <div class="autobuild-info">
-            {manual.then(|| view! { <span class="badge badge-idle">{t(Msg::AutoBuildManualBadge)}</span> })}
             <dl class="facts">
+                <StatusFact current provider=state.ab.provider />
                 <dt>{t(Msg::AutoBuildBranches)}</dt>
-                <dd>{list(&view.branches)}</dd>
+                <dd>{list(|v| &v.branches)}</dd>
                 <dt>{t(Msg::AutoBuildTags)}</dt>
-                <dd>{list(&view.tags)}</dd>
-                {manual.then(|| view! {
+                <dd>{list(|v| &v.tags)}</dd>
+                <Show when=manual>
                     <dt>{t(Msg::AutoBuildWebhookUrl)}</dt>
-                    <dd class="mono">{view.webhook_url.clone()}</dd>
-                })}
+                    <dd class="mono">{move || current.with(|v| v.as_ref().map(|v| v.webhook_url.clone()))}</dd>
+                </Show>
                 <dt>{t(Msg::AutoBuildLastDelivery)}</dt>
                 <dd class="autobuild-last">
-                    {match view.last_delivery_at {
+                    {move || match current.with(|v| v.as_ref().and_then(|v| v.last_delivery_at)) {
                         Some(ms) => view! { <super::LocalTime secs=ms.div_euclid(1000) /> }.into_any(),
                         None => view! { <span class="muted">{t(Msg::AutoBuildNoDelivery)}</span> }.into_any(),
                     }}
@@ -475,20 +626,29 @@ fn Registration(state: RepoAutoBuild, view: AutoBuildView) -> impl IntoView {
                         type="button"
                         class="btn btn-small"
                         disabled=move || state.ab.busy()
-                        on:click={
-                            let current = current.clone();
-                            move |_| state.open_form(Some(&current))
+                        on:click=move |_| {
+                            let now = current.get_untracked();
+                            state.open_form(now.as_ref());
                         }
                     >
                         {t(Msg::AutoBuildEdit)}
                     </button>
                 </Show>
+                <ActionButtons state />
             </div>
+            <Show when=move || state.build_open.get()>
+                <BuildForm state />
+            </Show>
+            <Show when=move || state.rotate_open.get()>
+                <RotateConfirm state manual=Signal::derive(manual) />
+            </Show>
+            <ActionOutcome state />
             <Show when=move || state.deliveries_open.get()>
                 <Deliveries
                     provider=state.ab.provider
                     repo=state.id()
                     name=name.clone()
+                    reload=Signal::derive(move || state.ab.build.version().get())
                     on_refresh=move || state.ab.views.refetch()
                 />
             </Show>

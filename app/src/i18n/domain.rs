@@ -4,7 +4,8 @@
 
 use super::{error_text, fill, Locale, Msg};
 use crate::api::{
-    ActivityAction, ActivityOutcome, ApiError, DeliveryOutcome, Provider, ReauthReason,
+    ActivityAction, ActivityOutcome, ApiError, AutoBuildStatus, DeliveryOutcome, Provider,
+    ReauthReason, RepairChange, MANUAL_BUILD_EVENT,
 };
 
 /// Why a binding needs re-authorization, in words.
@@ -49,6 +50,57 @@ pub fn delivery_outcome_text(locale: Locale, outcome: DeliveryOutcome) -> &'stat
         DeliveryOutcome::HostError => Msg::DeliveryHostError,
     }
     .text(locale)
+}
+
+/// A delivery's event: the code host's own name (`push`, `Push Hook`), or ours for a manual
+/// build, in words.
+pub fn delivery_event_text(locale: Locale, event: &str) -> String {
+    if event == MANUAL_BUILD_EVENT {
+        Msg::EventManualBuild.text(locale).to_string()
+    } else {
+        event.to_string()
+    }
+}
+
+/// Where a repository's auto-build stands, in a word or two.
+pub fn autobuild_status_text(locale: Locale, status: AutoBuildStatus) -> &'static str {
+    match status {
+        AutoBuildStatus::Active => Msg::AutoBuildStatusActive,
+        AutoBuildStatus::ManualSetup => Msg::AutoBuildManualBadge,
+        AutoBuildStatus::HookMissing => Msg::AutoBuildStatusHookMissing,
+        AutoBuildStatus::HookDisabled => Msg::AutoBuildStatusHookDisabled,
+        AutoBuildStatus::NoPermission => Msg::AutoBuildStatusNoPermission,
+        AutoBuildStatus::HostUnreachable => Msg::AutoBuildStatusUnreachable,
+        AutoBuildStatus::RepositoryGone => Msg::AutoBuildStatusGone,
+    }
+    .text(locale)
+}
+
+/// What a status means and what fixes it, with `{}` for the code host; `None` when nothing
+/// needs doing.
+pub fn autobuild_status_help(status: AutoBuildStatus) -> Option<Msg> {
+    match status {
+        AutoBuildStatus::Active | AutoBuildStatus::ManualSetup => None,
+        AutoBuildStatus::HookMissing => Some(Msg::AutoBuildHelpHookMissing),
+        AutoBuildStatus::HookDisabled => Some(Msg::AutoBuildHelpHookDisabled),
+        AutoBuildStatus::NoPermission => Some(Msg::AutoBuildHelpNoPermission),
+        AutoBuildStatus::HostUnreachable => Some(Msg::AutoBuildHelpUnreachable),
+        AutoBuildStatus::RepositoryGone => Some(Msg::AutoBuildHelpGone),
+    }
+}
+
+/// What a repair changed, in words; `full_name` is the repository's name after it.
+pub fn repair_change_text(locale: Locale, change: RepairChange, full_name: &str) -> String {
+    let msg = match change {
+        RepairChange::HookCreated => Msg::RepairHookCreated,
+        RepairChange::DisabledHookReplaced => Msg::RepairDisabledHookReplaced,
+        RepairChange::DuplicateRemoved => Msg::RepairDuplicateRemoved,
+        RepairChange::StrayRemoved => Msg::RepairStrayRemoved,
+        RepairChange::Renamed => {
+            return fill(Msg::RepairRenamed.text(locale), &[full_name]);
+        }
+    };
+    msg.text(locale).to_string()
 }
 
 /// How an activity ended, in words; `host` names the code host.
@@ -141,6 +193,36 @@ mod tests {
             assert_eq!(unique.len(), texts.len(), "{texts:?}");
         }
         assert_eq!(delivery_outcome_text(Locale::En, Built), "Built");
+    }
+
+    /// Each status says something of its own, and explains itself exactly when pushes are not
+    /// building; a manual build's event reads as such, a host's own event name as it is.
+    #[test]
+    fn auto_build_statuses_and_changes_are_told_apart() {
+        use AutoBuildStatus::*;
+        let all = [
+            Active,
+            ManualSetup,
+            HookMissing,
+            HookDisabled,
+            NoPermission,
+            HostUnreachable,
+            RepositoryGone,
+        ];
+        for l in [Locale::En, Locale::Zh] {
+            let texts: std::collections::HashSet<_> =
+                all.iter().map(|s| autobuild_status_text(l, *s)).collect();
+            assert_eq!(texts.len(), all.len(), "{texts:?}");
+            assert_eq!(delivery_event_text(l, "Push Hook"), "Push Hook");
+            assert_ne!(
+                delivery_event_text(l, MANUAL_BUILD_EVENT),
+                MANUAL_BUILD_EVENT
+            );
+            assert!(repair_change_text(l, RepairChange::Renamed, "o/new").contains("o/new"));
+        }
+        for s in all {
+            assert_eq!(autobuild_status_help(s).is_some(), !s.is_healthy(), "{s:?}");
+        }
     }
 
     /// Every host has the texts its kind of binding needs.

@@ -15,8 +15,8 @@ use crate::store::{
 use crate::util::now_millis;
 use app::api::{ActivityAction, ActivityOutcome, Provider};
 
-/// The log entry's event name for a manual build.
-pub const MANUAL_EVENT: &str = "manual";
+/// The log entry's event name for a manual build (the page translates it).
+pub const MANUAL_EVENT: &str = app::api::MANUAL_BUILD_EVENT;
 
 /// Longest branch or tag name accepted (git allows more, hosts' UIs far less).
 pub const MAX_REF_NAME: usize = 255;

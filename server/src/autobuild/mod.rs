@@ -110,6 +110,15 @@ const REPLACE_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
 /// Deliveries a repository's log shows.
 const MAX_DELIVERIES_SHOWN: usize = 50;
 
+/// Registration ids are [`RID_BYTES`] random bytes in unpadded base64url: anything else is
+/// not ours.
+pub fn plausible_rid(rid: &str) -> bool {
+    rid.len() == 22
+        && rid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn random_b64(n: usize) -> String {
     let mut b = vec![0u8; n];
     rand::rngs::OsRng.fill_bytes(&mut b);

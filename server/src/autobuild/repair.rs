@@ -4,8 +4,9 @@
 //! exists under that id is marked gone. Then our hooks (those delivering to this
 //! registration's URL) are listed: a missing one is created again with the registration's
 //! secret, one the host disabled is replaced by a new one (hosts have no common "re-enable",
-//! and a new hook starts with a clean failure count), and duplicates are removed. What was
-//! found is stored on the registration (`status`, `checked_at_ms`) and shown as its status.
+//! and a new hook starts with a clean failure count), and duplicates are removed, as are
+//! strays: hooks at our ingress that no registration owns any more. What was found is stored
+//! on the registration (`status`, `checked_at_ms`) and shown as its status.
 //!
 //! Two checks of one registration never run at once, on any replica: each holds the lease
 //! `autobuild-repair/{rid}` ([`crate::store::Leases`]) while it talks to the host.
@@ -17,7 +18,6 @@ use crate::hosts::Instance;
 use crate::store::{hook_aad, RegistrationKey, StoredRegistration};
 use crate::util::now_millis;
 use app::api::{AutoBuildStatus, AutoBuildView, HostError, Provider};
-use serde::Serialize;
 
 /// How long a check may hold its registration's lease: a handful of calls with the provider
 /// timeout each; a replica that dies mid-check only delays the next one by this much.
@@ -27,19 +27,8 @@ const LEASE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 /// record's `last_delivery_at`).
 const STORE_ATTEMPTS: usize = 3;
 
-/// What a check changed at the code host or in the record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RepairChange {
-    /// Our hook was missing: a new one was created.
-    HookCreated,
-    /// Our hook was disabled by the host: it was replaced by a new one.
-    DisabledHookReplaced,
-    /// More than one hook delivered to our URL: the extra ones were removed.
-    DuplicateRemoved,
-    /// The repository was renamed or transferred: its new name is recorded.
-    Renamed,
-}
+/// What a check changed at the code host or in the record (a wire type: the page shows it).
+pub use app::api::RepairChange;
 
 /// The outcome of one check.
 #[derive(Debug)]
@@ -260,12 +249,15 @@ impl AutoBuild {
             return Ok((Found::Manual, false));
         }
         let url = self.webhook_url(&reg.rid);
-        let ours: Vec<Hook> = hooks
-            .list_hooks(at, token, &work.repo)
-            .await?
-            .into_iter()
-            .filter(|h| h.url == url)
-            .collect();
+        let mut ours: Vec<Hook> = Vec::new();
+        for hook in hooks.list_hooks(at, token, &work.repo).await? {
+            if hook.url == url {
+                ours.push(hook);
+            } else if self.is_stray(&reg.rid, &hook.url).await {
+                hooks.delete_hook(at, token, &work.repo, &hook.id).await?;
+                work.changes.push(RepairChange::StrayRemoved);
+            }
+        }
         let keep = ours
             .iter()
             .filter(|h| h.active)
@@ -310,6 +302,31 @@ impl AutoBuild {
             _ => RepairChange::HookCreated,
         });
         Ok((found, true))
+    }
+
+    /// Whether a hook at `hook_url` (not this registration's URL) points at our ingress on
+    /// behalf of no registration: this one's at an earlier webhook address
+    /// (`CODESOURCE_WEBHOOK_URL` changed), or a registration id that no longer exists (turned
+    /// off or dismissed while the host kept the hook). Its deliveries can only be refused, and
+    /// it counts towards the host's hook limit. A hook of another registration (another
+    /// tenant's, or another repository's) is not one; when the store cannot say, it is kept.
+    async fn is_stray(&self, rid: &str, hook_url: &str) -> bool {
+        let Some((base, other)) = hook_url.rsplit_once("/hooks/") else {
+            return false;
+        };
+        if other == rid {
+            return true;
+        }
+        if base != self.webhook_base || !super::plausible_rid(other) {
+            return false;
+        }
+        match self.store.registration_by_rid(other).await {
+            Ok(found) => found.is_none(),
+            Err(e) => {
+                tracing::info!(error = %crate::util::chain(&e), "repair: could not tell whether a hook at our ingress is a stray; kept");
+                false
+            }
+        }
     }
 
     /// Writes what a check found over the record as it is now (a delivery may have touched

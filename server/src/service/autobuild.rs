@@ -2,13 +2,14 @@
 //! identity middleware, and what a refusal tells the user.
 
 use super::{internal, store_failed, CodeSources};
+use crate::autobuild::manual::valid_ref_name;
 use crate::autobuild::{Actor, AutoBuildError};
-use crate::hosts::hooks::HookError;
+use crate::hosts::hooks::{HookError, RefKind};
 use crate::store::DeliveryLogEntry;
 use app::api::service::Caller;
 use app::api::{
-    ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildView, DeliveryView, HookRefusal,
-    Provider,
+    ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildRepaired, AutoBuildView, BuildRef,
+    DeliveryView, HookRefusal, ManualBuildDone, Provider, SecretRotated,
 };
 
 impl CodeSources {
@@ -75,6 +76,71 @@ impl CodeSources {
             .await
             .map_err(|e| autobuild_error(caller, e))?;
         Ok(list.into_iter().map(delivery_view).collect())
+    }
+
+    // Repair, manual builds and rotation call the operations the build service API calls
+    // (`web/service_api/autobuild_ops.rs`), so both ways in are authorized by the caller's
+    // tenant, logged and counted the same; only the actor differs (the console user).
+
+    pub(super) async fn auto_build_repair_now(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<AutoBuildRepaired, ApiError> {
+        let (view, repair) = self
+            .autobuild
+            .repair(&Self::actor(caller), provider, &repo)
+            .await
+            .map_err(|e| autobuild_error(caller, e))?;
+        Ok(AutoBuildRepaired {
+            view,
+            changes: repair.changes,
+        })
+    }
+
+    pub(super) async fn auto_build_build_now(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+        git_ref: BuildRef,
+    ) -> Result<ManualBuildDone, ApiError> {
+        let (kind, name) = match &git_ref {
+            BuildRef::Branch(name) => (RefKind::Branch, name.trim()),
+            BuildRef::Tag(name) => (RefKind::Tag, name.trim()),
+        };
+        // A name git refuses names no branch or tag: the answer a missing one gets.
+        if !valid_ref_name(name) {
+            return Err(ApiError::AutoBuild(HookRefusal::RefNotFound));
+        }
+        let done = self
+            .autobuild
+            .build_latest(&Self::actor(caller), provider, &repo, kind, name)
+            .await
+            .map_err(|e| autobuild_error(caller, e))?;
+        Ok(ManualBuildDone {
+            git_ref: done.event.git_ref,
+            commit: done.event.commit,
+            duplicate: done.duplicate,
+        })
+    }
+
+    pub(super) async fn auto_build_rotate_secret_now(
+        &self,
+        caller: &Caller,
+        provider: Provider,
+        repo: String,
+    ) -> Result<SecretRotated, ApiError> {
+        let done = self
+            .autobuild
+            .rotate_secret(&Self::actor(caller), provider, &repo)
+            .await
+            .map_err(|e| autobuild_error(caller, e))?;
+        Ok(SecretRotated {
+            view: done.view,
+            manual: done.manual,
+        })
     }
 }
 

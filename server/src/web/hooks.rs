@@ -5,7 +5,7 @@
 //! size ([`MAX_BODY`], 413 past it) and the time to read it ([`READ_TIMEOUT`]).
 
 use crate::autobuild::ingress::{Answer, MAX_BODY};
-use crate::autobuild::AutoBuild;
+use crate::autobuild::{plausible_rid, AutoBuild};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -23,14 +23,6 @@ pub fn routes(autobuild: Arc<AutoBuild>) -> Router {
     Router::new()
         .route("/hooks/{rid}", post(deliver))
         .with_state(autobuild)
-}
-
-/// Registration ids are 16 random bytes in unpadded base64url: anything else is not ours.
-fn plausible_rid(rid: &str) -> bool {
-    rid.len() == 22
-        && rid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 async fn deliver(

@@ -76,13 +76,13 @@ fn add_autobuild(doc: &mut serde_json::Value, err: &dyn Fn(&str) -> serde_json::
         "parameters": params.clone(),
         "post": {
             "summary": "Check the registration at the code host and put it right",
-            "description": "Follows a rename or transfer by the repository's stable id, re-creates a missing hook, replaces one the host disabled, removes duplicates. The answer is the registration with its new `status` (and `fix`), what was `found` and the `changes` made. A repository that no longer exists under its id is marked `repository_gone`. The same check runs periodically (`CODESOURCE_RECONCILE_INTERVAL_SECS`).",
+            "description": "Follows a rename or transfer by the repository's stable id, re-creates a missing hook, replaces one the host disabled, removes duplicates and strays (hooks at our ingress that no registration owns). The answer is the registration with its new `status` (and `fix`), what was `found` and the `changes` made. A repository that no longer exists under its id is marked `repository_gone`. The same check runs periodically (`CODESOURCE_RECONCILE_INTERVAL_SECS`).",
             "operationId": "repairAutoBuild",
             "security": [{"serviceToken": []}],
             "responses": common(json!({
                 "200": {"description": "Checked", "content": {"application/json": {"schema": {"allOf": [view.clone(), {"type": "object", "properties": {
                     "found": {"type": "string", "enum": ["fine", "manual", "hook_missing", "hook_disabled", "no_permission", "unreachable", "repository_gone"]},
-                    "changes": {"type": "array", "items": {"type": "string", "enum": ["hook_created", "disabled_hook_replaced", "duplicate_removed", "renamed"]}}}}]}}}},
+                    "changes": {"type": "array", "items": {"type": "string", "enum": ["hook_created", "disabled_hook_replaced", "duplicate_removed", "stray_removed", "renamed"]}}}}]}}}},
                 "409": err("The binding needs re-authorization, the repository has as many hooks as the host allows (`hook_limit_reached`), or a check is already running (`auto_build_busy`)")
             }))
         }
@@ -306,4 +306,25 @@ pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
         doc["servers"] = json!([{"url": base_path}]);
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// OpenAPI requires operation ids to be unique; the build service's calls and the page's
+    /// server functions name the same actions (repair, rotate), so they must differ.
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document("", &["gitlab"]);
+        let mut seen = std::collections::HashSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
+                    assert!(seen.insert(id.to_string()), "{id} again at {method} {path}");
+                }
+            }
+        }
+        assert!(seen.contains("repairAutoBuild") && seen.contains("loadPage"));
+    }
 }

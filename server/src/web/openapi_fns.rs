@@ -28,6 +28,11 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
     // A repository as a listing hands it out (what `code-sources/branches` takes as `repo_id`).
     let repo = json!({"type": "string", "minLength": 1, "maxLength": 200, "pattern": crate::hosts::RepoId::PATTERN});
     let patterns = json!({"type": "array", "maxItems": MAX_PATTERNS, "items": {"type": "string", "minLength": 1, "maxLength": MAX_PATTERN_LEN, "pattern": FILTER_PATTERN}});
+    // `{"branch": name}` or `{"tag": name}`, as the build service's call takes it.
+    let ref_name = json!({"type": "string", "minLength": 1, "maxLength": crate::autobuild::manual::MAX_REF_NAME});
+    let git_ref = json!({"oneOf": [
+        {"type": "object", "properties": {"branch": ref_name.clone()}, "required": ["branch"], "additionalProperties": false},
+        {"type": "object", "properties": {"tag": ref_name}, "required": ["tag"], "additionalProperties": false}]});
     // Both lists empty would build nothing: refused, so not a valid request.
     let filters = json!({"type": "object", "properties": {"branches": patterns.clone(), "tags": patterns},
         "anyOf": [{"required": ["branches"], "properties": {"branches": {"minItems": 1}}},
@@ -131,6 +136,33 @@ fn functions() -> Vec<(&'static str, &'static str, &'static str, Value)> {
             "code-sources/auto-build/deliveries",
             "listAutoBuildDeliveries",
             "A repository's last webhook deliveries and how each ended",
+            obj(
+                json!({"provider": provider, "repo": repo}),
+                &["provider", "repo"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/repair",
+            "repairAutoBuildOfPage",
+            "Checks a repository's webhook at the code host now and puts it right (a missing or disabled hook, duplicates and strays, a rename); answers `{\"view\", \"changes\"}`",
+            obj(
+                json!({"provider": provider, "repo": repo}),
+                &["provider", "repo"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/build",
+            "buildLatestCommitOfPage",
+            "Builds the latest commit of a branch or tag now (one build event marked manual); answers `{\"git_ref\", \"commit\", \"duplicate\"}`, or `{\"AutoBuild\": \"RefNotFound\"}` for a name the repository has no branch or tag of",
+            obj(
+                json!({"provider": provider, "repo": repo, "git_ref": git_ref}),
+                &["provider", "repo", "git_ref"],
+            ),
+        ),
+        (
+            "code-sources/auto-build/rotate-secret",
+            "rotateAutoBuildSecretOfPage",
+            "Gives a repository's webhook a new secret (same hook and URL; the old secret is accepted for 24 hours); for a hook set up by hand, answers the new secret once (`manual`)",
             obj(
                 json!({"provider": provider, "repo": repo}),
                 &["provider", "repo"],

@@ -8,8 +8,10 @@ use crate::support::*;
 use serde_json::{json, Value};
 
 mod confirm;
+mod console;
 mod hosts;
 mod repair;
+mod repair_hosts;
 
 /// One host's side of the tests: how to bind it, a repository as the listing names it and as
 /// the fake's controls name it.
@@ -57,6 +59,32 @@ impl TestApp {
             h.provider, h.repo
         );
         self.service(method, &path, body).await
+    }
+
+    /// `POST …/repositories/{id}/auto-build/{op}` (`repair`, `build`, `rotate-secret`).
+    pub async fn auto_build_op(&self, h: &Host, op: &str, body: Option<Value>) -> (u16, Value) {
+        let path = format!(
+            "tenants/local/code-sources/{}/repositories/{}/auto-build/{op}",
+            h.provider, h.repo
+        );
+        self.service(
+            reqwest::Method::POST,
+            &path,
+            Some(body.unwrap_or(json!({}))),
+        )
+        .await
+    }
+
+    /// A fake host's test-only control (`POST /_fake/{provider}/{what}`): its status.
+    pub async fn fake_control_of(&self, provider: &str, what: &str, body: Value) -> u16 {
+        self.http
+            .post(format!("{}/_fake/{provider}/{what}", self.fake.http_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     /// Every event in the feed after `after`.

@@ -1,10 +1,11 @@
 //! A repository's last webhook deliveries: when each arrived, which event and ref, the commit,
-//! and how it ended. Loaded when shown; Refresh loads them (and the registration's time of the
-//! last delivery) again.
+//! and how it ended (a build of the latest commit asked for by hand shows as a manual build).
+//! Loaded when shown, and again after such a build; Refresh loads them (and the registration's
+//! time of the last delivery) again.
 
 use crate::api::{list_auto_build_deliveries, DeliveryOutcome, DeliveryView, Provider};
 use crate::components::{ErrorBox, LocalTime};
-use crate::i18n::{delivery_outcome_text, fill, Msg};
+use crate::i18n::{delivery_event_text, delivery_outcome_text, fill, Msg};
 use crate::{t, use_locale};
 use leptos::prelude::*;
 
@@ -14,11 +15,14 @@ pub fn Deliveries(
     repo: String,
     /// The repository's full name (the table's accessible name).
     name: String,
+    /// Changes when the list must be loaded again (a manual build was made).
+    reload: Signal<usize>,
     /// Also reload what the row shows (the time of the last delivery).
     on_refresh: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let locale = use_locale();
     let list = LocalResource::new(move || {
+        reload.track();
         list_auto_build_deliveries(provider.as_str().to_string(), repo.clone())
     });
     let label = move || fill(Msg::DeliveriesOf.text(locale.get()), &[&name]);
@@ -72,10 +76,11 @@ fn DeliveryTable(
                 <tbody>
                     {items.into_iter().map(|d| {
                         let outcome = d.outcome;
+                        let event = d.event.clone();
                         view! {
                             <tr>
                                 <td><LocalTime secs=d.at_ms.div_euclid(1000) /></td>
-                                <td>{d.event}</td>
+                                <td>{move || delivery_event_text(locale.get(), &event)}</td>
                                 <td class="mono">{d.git_ref.unwrap_or_else(|| "—".into())}</td>
                                 <td class="mono" title=d.commit.clone()>{d.commit.as_deref().map(short_commit).unwrap_or("—").to_string()}</td>
                                 <td>
@@ -93,7 +98,7 @@ fn DeliveryTable(
 }
 
 /// The first 7 characters, as code hosts show a commit.
-fn short_commit(sha: &str) -> &str {
+pub(super) fn short_commit(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
 

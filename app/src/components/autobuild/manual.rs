@@ -1,6 +1,7 @@
 //! What to paste into the code host's webhook settings after a manual setup: the payload URL,
 //! the secret (shown this once: the server keeps it sealed), the content type, the events to
-//! tick, and a link to the settings page when the host has one.
+//! tick, and a link to the settings page when the host has one. After a rotation of a manual
+//! setup's secret the same panel shows the new secret, which replaces the old one there.
 
 use crate::api::{ManualSetup, Provider};
 use crate::format::safe_http_url;
@@ -12,11 +13,19 @@ use leptos::prelude::*;
 pub fn ManualSetupPanel(
     setup: ManualSetup,
     provider: Provider,
+    /// The secret was rotated: the webhook exists, only its secret is replaced.
+    #[prop(optional)]
+    rotated: bool,
     /// Hides the panel (and with it the secret).
     on_done: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let locale = use_locale();
     let copied = RwSignal::new(None::<String>);
+    let (title, intro) = if rotated {
+        (Msg::RotatedTitle, Msg::RotatedIntro)
+    } else {
+        (Msg::ManualTitle, Msg::ManualIntro)
+    };
     let host = provider.display_name();
     // A code host's URL is untrusted: only http(s) reaches `href`.
     let settings = setup
@@ -56,8 +65,8 @@ pub fn ManualSetupPanel(
     };
     view! {
         <section class="notice manual-setup" aria-labelledby="manual-setup-title">
-            <h3 id="manual-setup-title">{move || fill(Msg::ManualTitle.text(locale.get()), &[host])}</h3>
-            <p>{t(Msg::ManualIntro)}</p>
+            <h3 id="manual-setup-title">{move || fill(title.text(locale.get()), &[host])}</h3>
+            <p>{t(intro)}</p>
             <dl class="manual-facts">
                 {line(Msg::AutoBuildWebhookUrl, setup.payload_url.clone())}
                 {line(Msg::ManualSecret, setup.secret.clone())}

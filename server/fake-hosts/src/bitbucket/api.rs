@@ -1,6 +1,7 @@
 //! The fake Bitbucket REST API 2.0 (under `/bitbucket-api/2.0`): the user, the repositories
-//! the user is a member of (25, `fake-workspace/repo-01` … `repo-25`), one repository, and its
-//! branches (`main`, `develop`, `release`).
+//! the user is a member of (25, `fake-workspace/repo-01` … `repo-25`), and a repository's
+//! branches (`main`, `develop`, `release`). One repository by slug or `{uuid}` is in `hooks.rs`,
+//! where the renames and recreations a test made are known.
 //!
 //! Formats: <https://developer.atlassian.com/cloud/bitbucket/rest/api-group-users/>,
 //! <https://developer.atlassian.com/cloud/bitbucket/rest/api-group-repositories/>,
@@ -35,10 +36,6 @@ pub(super) fn routes() -> Router<Bitbucket> {
     Router::new()
         .route("/bitbucket-api/2.0/user", get(user))
         .route("/bitbucket-api/2.0/repositories", get(repositories))
-        .route(
-            "/bitbucket-api/2.0/repositories/{workspace}/{slug}",
-            get(repository),
-        )
         .route(
             "/bitbucket-api/2.0/repositories/{workspace}/{slug}/refs/branches",
             get(branches),
@@ -115,11 +112,16 @@ async fn user(State(bb): State<Bitbucket>, h: HeaderMap, Origin(origin): Origin)
 }
 
 fn repo_json(i: u32, origin: &str) -> Value {
-    let slug = format!("repo-{i:02}");
+    let uuid = format!("{{00000000-0000-4000-8000-0000000000{i:02}}}");
+    repo_json_as(i, &format!("repo-{i:02}"), &uuid, origin)
+}
+
+/// Repository `i` under the slug and uuid it has now (a rename or recreation changes them).
+pub(super) fn repo_json_as(i: u32, slug: &str, uuid: &str, origin: &str) -> Value {
     let full = format!("{WORKSPACE}/{slug}");
     json!({
         "type": "repository", "full_name": full, "name": slug, "slug": slug,
-        "uuid": format!("{{00000000-0000-4000-8000-0000000000{i:02}}}"),
+        "uuid": uuid,
         "is_private": i.is_multiple_of(3), "scm": "git", "description": "",
         "created_on": "2024-06-01T09:00:00.000000+00:00",
         "updated_on": format!("2025-01-{i:02}T10:00:00.000000+00:00"),
@@ -239,21 +241,6 @@ pub(super) fn not_found() -> Response {
         "You may not have access to this repository or it no longer exists in this workspace. \
          If you think this repository exists and you have access, make sure you are authenticated.",
     )
-}
-
-async fn repository(
-    State(bb): State<Bitbucket>,
-    h: HeaderMap,
-    Origin(origin): Origin,
-    Path((workspace, slug)): Path<(String, String)>,
-) -> Response {
-    if let Some(r) = authorize(&bb, &h, "repository") {
-        return r;
-    }
-    match known(&workspace, &slug) {
-        Some(i) => Json(repo_json(i, &origin)).into_response(),
-        None => not_found(),
-    }
 }
 
 async fn branches(

@@ -1,6 +1,8 @@
 //! The fake Bitbucket Cloud's ref lookups and repository webhooks (REST API 2.0 "Refs" and
 //! "Repositories → webhooks", <https://developer.atlassian.com/cloud/bitbucket/rest/api-group-repositories/#api-repositories-workspace-repo-slug-hooks-get>);
 //! `{repo_slug}` is the slug or the repository's `{uuid}` (URL-encoded):
+//! - `GET /2.0/repositories/{workspace}/{repo_slug}`: the repository as it is now (after a
+//!   rename its new slug and name, the same uuid; after a recreation a new uuid, the old one 404).
 //! - `GET /2.0/repositories/{workspace}/{repo_slug}/refs/branches/{name}` and `…/refs/tags/{name}`:
 //!   `target.hash` (404 when there is no such ref).
 //! - `GET|POST /2.0/repositories/{workspace}/{repo_slug}/hooks` (paginated envelope),
@@ -13,7 +15,7 @@
 //! `approve-webhook` grants have it); a repository the user does not administer (`repo-25`):
 //! 403 (the fake's own wording).
 
-use super::api::{authorize, error, not_found, paginate, ListQuery};
+use super::api::{authorize, error, not_found, paginate, repo_json_as, ListQuery};
 use super::Bitbucket;
 use crate::hooks::{Hook, Hooks, Host, RepoInfo, CREATED_AT};
 use crate::support::Origin;
@@ -33,6 +35,7 @@ pub(super) struct BitbucketHooks {
 pub(super) fn routes(bb: Bitbucket, hooks: Hooks) -> Router {
     let base = "/bitbucket-api/2.0/repositories/{workspace}/{slug}";
     Router::new()
+        .route(base, get(repository))
         .route(&format!("{base}/refs/branches/{{*name}}"), get(branch))
         .route(&format!("{base}/refs/tags/{{*name}}"), get(tag))
         .route(&format!("{base}/hooks"), get(list).post(create))
@@ -65,6 +68,18 @@ fn access(
         )));
     }
     Ok(repo)
+}
+
+async fn repository(
+    State(st): State<BitbucketHooks>,
+    h: HeaderMap,
+    Origin(origin): Origin,
+    Path((w, s)): Path<(String, String)>,
+) -> Response {
+    match access(&st, &h, &w, &s, "repository", &origin) {
+        Ok(r) => Json(repo_json_as(r.number, &r.name, &r.stable_id, &origin)).into_response(),
+        Err(r) => *r,
+    }
 }
 
 fn ref_json(r: &RepoInfo, kind: &str, name: &str, sha: &str) -> Value {

@@ -44,27 +44,11 @@ async fn github_with_auto_build(decision: &str) -> TestApp {
 
 impl TestApp {
     async fn op(&self, h: &Host, op: &str, body: Option<Value>) -> (u16, Value) {
-        let path = format!(
-            "tenants/local/code-sources/{}/repositories/{}/auto-build/{op}",
-            h.provider, h.repo
-        );
-        self.service(
-            reqwest::Method::POST,
-            &path,
-            Some(body.unwrap_or(json!({}))),
-        )
-        .await
+        self.auto_build_op(h, op, body).await
     }
 
     async fn fake_control(&self, what: &str, body: Value) -> u16 {
-        self.http
-            .post(format!("{}/_fake/github/{what}", self.fake.http_url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
+        self.fake_control_of("github", what, body).await
     }
 }
 
