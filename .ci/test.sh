@@ -42,7 +42,7 @@ cycles_tool=../shared/tools/module-cycles.py
 if [ -f "$cycles_tool" ]; then
   for src in server/src app/src; do
     for depth in 1 2; do
-      out=$(python3 "$cycles_tool" --depth "$depth" "$src") || fail "module-cycles.py"
+      out=$(python3 "$cycles_tool" "$src" --depth "$depth") || fail "module-cycles.py"
       printf '%s: %s\n' "$src" "$(printf '%s\n' "$out" | tail -1)"
       printf '%s\n' "$out" | tail -1 | grep -q '^0 cycles' || { printf '%s\n' "$out"; fail "import cycles in $src (depth $depth)"; }
     done
