@@ -48,6 +48,8 @@ type Texts = {
   limit: string;
   build: (repo: string) => string;
   kind: string;
+  tagOption: string;
+  noSuchRef: string;
   name: string;
   buildSubmit: string;
   built: (ref: string, commit: string) => string;
@@ -78,6 +80,8 @@ const EN: Texts = {
   limit: 'The repository already has as many webhooks as the code host allows.',
   build: (r) => `Build latest commit of ${r}`,
   kind: 'Branch or tag',
+  tagOption: 'Tag',
+  noSuchRef: 'The repository has no such branch or tag.',
   name: 'Name',
   buildSubmit: 'Build',
   built: (ref, c) => `Build requested: ${ref} at commit ${c}.`,
@@ -108,6 +112,8 @@ const ZH: Texts = {
   limit: '该仓库的 Webhook 数量已达代码托管平台上限。',
   build: (r) => `构建最新提交 ${r}`,
   kind: '分支或标签',
+  tagOption: '标签',
+  noSuchRef: '该仓库没有这个分支或标签。',
   name: '名称',
   buildSubmit: '构建',
   built: (ref, c) => `已请求构建：${ref} 的提交 ${c}。`,
@@ -223,6 +229,13 @@ async function flow(
   const events = (await feed(request)).filter((e) => e.tenant === tenant && e.commit === head);
   expect(events, 'one event for the head').toHaveLength(1);
   expect(events[0]).toMatchObject({ ref: 'refs/heads/main', manual: true });
+  // A tag the repository does not have: said so, nothing built.
+  await item.getByRole('button', { name: L.build(repo) }).click();
+  await form.getByLabel(L.kind).selectOption({ label: L.tagOption });
+  await form.getByLabel(L.name).fill('v9.9');
+  await form.getByRole('button', { name: L.buildSubmit, exact: true }).click();
+  await expect(item.getByRole('alert')).toContainText(L.noSuchRef);
+  await expect(manual).toHaveCount(1);
 
   // ROTATE SECRET: a confirm step; the hook keeps its id, and a push from the host still builds.
   await item.getByRole('button', { name: L.rotate(repo) }).click();

@@ -270,9 +270,9 @@ pub struct RepoAutoBuild {
     /// The form's text would be refused (checked before sending).
     invalid: RwSignal<bool>,
     deliveries_open: RwSignal<bool>,
-    /// "Build latest commit": its form, a tag rather than a branch, and the name.
+    /// "Build latest commit": its form, whether a branch or a tag, and the name.
     build_open: RwSignal<bool>,
-    build_tag: RwSignal<bool>,
+    build_kind: RwSignal<actions::RefKind>,
     build_name: RwSignal<String>,
     /// No name was given (checked before sending).
     build_invalid: RwSignal<bool>,
@@ -291,7 +291,7 @@ impl RepoAutoBuild {
             invalid: RwSignal::new(false),
             deliveries_open: RwSignal::new(false),
             build_open: RwSignal::new(false),
-            build_tag: RwSignal::new(false),
+            build_kind: RwSignal::new(actions::RefKind::Branch),
             build_name: RwSignal::new(String::new()),
             build_invalid: RwSignal::new(false),
             rotate_open: RwSignal::new(false),

@@ -17,11 +17,50 @@ use crate::i18n::{autobuild_status_text, fill, repair_change_text, Msg};
 use crate::{t, use_locale};
 use leptos::prelude::*;
 
+/// What "Build latest commit" builds: a branch or a tag (the form's choice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefKind {
+    Branch,
+    Tag,
+}
+
+impl RefKind {
+    /// The `<option>` value.
+    fn value(self) -> &'static str {
+        match self {
+            RefKind::Branch => "branch",
+            RefKind::Tag => "tag",
+        }
+    }
+
+    fn from_value(v: &str) -> RefKind {
+        if v == RefKind::Tag.value() {
+            RefKind::Tag
+        } else {
+            RefKind::Branch
+        }
+    }
+
+    fn label(self) -> Msg {
+        match self {
+            RefKind::Branch => Msg::AutoBuildBuildBranch,
+            RefKind::Tag => Msg::AutoBuildBuildTag,
+        }
+    }
+
+    fn named(self, name: String) -> BuildRef {
+        match self {
+            RefKind::Branch => BuildRef::Branch(name),
+            RefKind::Tag => BuildRef::Tag(name),
+        }
+    }
+}
+
 impl RepoAutoBuild {
     /// Opens the build form with a branch, the repository's default one.
     fn open_build(self) {
         self.rotate_open.set(false);
-        self.build_tag.set(false);
+        self.build_kind.set(RefKind::Branch);
         self.build_name.set(
             self.repo
                 .with_value(|r| r.default_branch.clone().unwrap_or_default()),
@@ -44,11 +83,7 @@ impl RepoAutoBuild {
         if self.ab.busy_untracked() {
             return;
         }
-        let git_ref = if self.build_tag.get_untracked() {
-            BuildRef::Tag(name)
-        } else {
-            BuildRef::Branch(name)
-        };
+        let git_ref = self.build_kind.get_untracked().named(name);
         self.close_build();
         self.ab.build_now(&self.id(), git_ref);
     }
@@ -152,14 +187,13 @@ pub fn BuildForm(state: RepoAutoBuild) -> impl IntoView {
                     <select
                         id=kind_id
                         node_ref=first
-                        on:change=move |ev| state.build_tag.set(event_target_value(&ev) == "tag")
+                        on:change=move |ev| state.build_kind.set(RefKind::from_value(&event_target_value(&ev)))
                     >
-                        <option value="branch" selected=move || !state.build_tag.get()>
-                            {t(Msg::AutoBuildBuildBranch)}
-                        </option>
-                        <option value="tag" selected=move || state.build_tag.get()>
-                            {t(Msg::AutoBuildBuildTag)}
-                        </option>
+                        {[RefKind::Branch, RefKind::Tag].map(|kind| view! {
+                            <option value=kind.value() selected=move || state.build_kind.get() == kind>
+                                {t(kind.label())}
+                            </option>
+                        })}
                     </select>
                 </div>
                 <div class="field">
@@ -338,5 +372,22 @@ fn Built(b: ManualBuildDone) -> impl IntoView {
         <p class="autobuild-result" role="status" title=commit>
             {move || fill(msg.text(locale.get()), &[&b.git_ref, short_commit(&b.commit)])}
         </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_names_a_branch_or_a_tag() {
+        for kind in [RefKind::Branch, RefKind::Tag] {
+            assert_eq!(RefKind::from_value(kind.value()), kind);
+        }
+        assert_eq!(RefKind::Tag.named("v1".into()), BuildRef::Tag("v1".into()));
+        assert_eq!(
+            RefKind::Branch.named("main".into()),
+            BuildRef::Branch("main".into())
+        );
     }
 }
