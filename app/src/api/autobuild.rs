@@ -111,8 +111,9 @@ fn no_fix() -> AutoBuildFix {
 }
 
 /// What a user pastes into the code host's webhook settings when the grant cannot manage hooks
-/// (as AWS CodeBuild's manual webhooks do). Shown once: the secret is not kept in the clear.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// (as AWS CodeBuild's manual webhooks do). Shown once: the secret is not kept in the clear,
+/// and `Debug` (logs, panics) leaves it out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManualSetup {
     pub payload_url: String,
     /// The hook's secret (GitLab: the secret token; Gitee: the signing key).
@@ -122,6 +123,18 @@ pub struct ManualSetup {
     pub events: Vec<String>,
     /// The code host's page where hooks are added, when known.
     pub settings_url: Option<String>,
+}
+
+impl std::fmt::Debug for ManualSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManualSetup")
+            .field("payload_url", &self.payload_url)
+            .field("secret", &"<redacted>")
+            .field("content_type", &self.content_type)
+            .field("events", &self.events)
+            .field("settings_url", &self.settings_url)
+            .finish()
+    }
 }
 
 /// What turning auto-build on answers.
@@ -246,4 +259,23 @@ pub enum HookRefusal {
     RefNotFound,
     /// The registration is being repaired or changed right now: try again in a moment.
     Busy,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_setup_never_prints_its_secret() {
+        let m = ManualSetup {
+            payload_url: "https://ci.example/hooks/x".into(),
+            secret: "s3cret-value".into(),
+            content_type: "json".into(),
+            events: vec!["push".into()],
+            settings_url: None,
+        };
+        let shown = format!("{m:?} {:?}", Some(&m));
+        assert!(!shown.contains("s3cret-value"), "{shown}");
+        assert!(shown.contains("payload_url"));
+    }
 }
