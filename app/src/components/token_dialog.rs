@@ -5,12 +5,11 @@
 
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
-use crate::api::{check_token, ApiError, HostInfo, InputError, TokenInput};
+use crate::api::{ApiError, CheckToken, HostInfo, InputError, TokenInput};
 use crate::i18n::{fill, host_texts, Msg};
 use crate::page_state::{DialogState, PageCtx};
 use crate::{t, use_locale};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 #[component]
 pub fn TokenBindDialog(
@@ -34,8 +33,22 @@ pub fn TokenBindDialog(
     let token = RwSignal::new(String::new());
     let ca = RwSignal::new(String::new());
     let show_ca = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
+    // The check, its pending state and its error are the action's; a form mistake caught here
+    // (no token) shows the same way. A success moves on to the confirm dialog.
+    let action = ServerAction::<CheckToken>::new();
+    let busy = action.pending();
+    let form_error = RwSignal::new(None::<ApiError>);
+    let error = Signal::derive(move || {
+        form_error
+            .get()
+            .or_else(|| action.value().get().and_then(Result::err))
+    });
+    Effect::new(move || {
+        if let Some(Ok(pending)) = action.value().get() {
+            token.set(String::new());
+            ctx.dialog.set(DialogState::ConfirmBind(pending));
+        }
+    });
     // The host's default address is reachable from the build nodes as it is; any other address
     // is a private instance that must let the build nodes in.
     let private = move || {
@@ -50,28 +63,19 @@ pub fn TokenBindDialog(
         if busy.get_untracked() {
             return;
         }
+        action.value().set(None);
         if token.get_untracked().trim().is_empty() {
-            error.set(Some(ApiError::Invalid(InputError::TokenEmpty)));
+            form_error.set(Some(ApiError::Invalid(InputError::TokenEmpty)));
             return;
         }
-        busy.set(true);
-        error.set(None);
+        form_error.set(None);
         let ca_pem =
             Some(ca.get_untracked()).filter(|c| show_ca.get_untracked() && !c.trim().is_empty());
-        let (addr, tok) = (
-            address.get_untracked(),
-            TokenInput::new(token.get_untracked()),
-        );
-        spawn_local(async move {
-            let result = check_token(provider.as_str().to_string(), addr, tok, ca_pem).await;
-            busy.set(false);
-            match result {
-                Ok(pending) => {
-                    token.set(String::new());
-                    ctx.dialog.set(DialogState::ConfirmBind(pending));
-                }
-                Err(e) => error.set(Some(e)),
-            }
+        action.dispatch(CheckToken {
+            provider: provider.as_str().to_string(),
+            address: address.get_untracked(),
+            token: TokenInput::new(token.get_untracked()),
+            ca_pem,
         });
     };
 
@@ -217,7 +221,7 @@ pub(super) fn copy_text(text: String, copied: RwSignal<Option<String>>) {
         return;
     };
     let promise = window.navigator().clipboard().write_text(&text);
-    spawn_local(async move {
+    leptos::task::spawn_local(async move {
         if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
             copied.set(Some(text));
         }
