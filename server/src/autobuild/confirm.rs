@@ -145,10 +145,11 @@ impl AutoBuild {
                     continue;
                 }
             };
-            let Some(hooks) = self.calls.host(reg.key.provider).hooks() else {
+            let Some(hooks) = self.calls.hooks(reg.key.provider) else {
                 self.release(&push).await;
                 continue;
             };
+            let hooks: &dyn HookHost = &hooks;
             if self.settle(&reg, hooks, &push).await.is_none() {
                 self.retry_later(push).await;
             }

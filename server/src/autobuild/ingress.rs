@@ -98,9 +98,10 @@ impl AutoBuild {
             }
         };
         let provider = reg.key.provider;
-        let Some(hooks) = self.calls.host(provider).hooks() else {
+        let Some(hooks) = self.calls.hooks(provider) else {
             return Answer::Refused;
         };
+        let hooks: &dyn HookHost = &hooks;
         if reg.orphaned {
             // Its account was unbound and the hook is still on the host, waiting to be
             // removed: nothing it delivers is built for a tenant who no longer has the binding.

@@ -87,6 +87,7 @@ impl AutoBuild {
         name: &str,
     ) -> Result<ManualBuild, AutoBuildError> {
         let hooks = self.hook_host(reg.key.provider)?;
+        let hooks: &dyn crate::hosts::hooks::HookHost = &hooks;
         let (binding, token) = self
             .credentials
             .usable(actor.tenant, reg.key.provider, actor.request_id)

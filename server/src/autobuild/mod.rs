@@ -186,10 +186,13 @@ impl AutoBuild {
         self.calls.host(provider).hooks().is_some()
     }
 
-    fn hook_host(&self, provider: Provider) -> Result<&dyn HookHost, AutoBuildError> {
+    /// The provider's webhooks, each call recorded (`HostCalls::hooks`).
+    fn hook_host(
+        &self,
+        provider: Provider,
+    ) -> Result<crate::host_calls::RecordedHooks<'_>, AutoBuildError> {
         self.calls
-            .host(provider)
-            .hooks()
+            .hooks(provider)
             .ok_or(AutoBuildError::Unsupported)
     }
 
@@ -277,6 +280,7 @@ impl AutoBuild {
         manual: bool,
     ) -> Result<Enabled, AutoBuildError> {
         let hooks = self.hook_host(provider)?;
+        let hooks: &dyn HookHost = &hooks;
         let filters = Filters::parse(filters)?;
         let listing_id = RepoId::parse(repo).map_err(|_| AutoBuildError::InvalidRepository)?;
         let (binding, token) = self
@@ -464,6 +468,7 @@ impl AutoBuild {
         repo: &str,
     ) -> Result<(), AutoBuildError> {
         let hooks = self.hook_host(provider)?;
+        let hooks: &dyn HookHost = &hooks;
         let reg = self
             .find(actor.tenant, provider, repo)
             .await?

@@ -182,6 +182,7 @@ impl AutoBuild {
     ) -> Result<(Repair, Option<HookError>), AutoBuildError> {
         let provider = reg.key.provider;
         let hooks = self.hook_host(provider)?;
+        let hooks: &dyn HookHost = &hooks;
         let (binding, token) = self
             .credentials
             .usable(&reg.key.tenant, provider, request_id)

@@ -121,6 +121,7 @@ impl AutoBuild {
         reg: &StoredRegistration,
     ) -> Result<Rotated, AutoBuildError> {
         let hooks = self.hook_host(reg.key.provider)?;
+        let hooks: &dyn crate::hosts::hooks::HookHost = &hooks;
         // The token first: a rotation the host cannot take changes nothing.
         let bound = match &reg.hook_id {
             Some(_) => {

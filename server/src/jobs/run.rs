@@ -165,9 +165,10 @@ impl Cleanup {
         token: Option<&SecretString>,
         report: &mut Report,
     ) -> Step {
-        let Some(hooks) = self.calls.host(job.provider).hooks() else {
+        let Some(hooks) = self.calls.hooks(job.provider) else {
             return Step::Done;
         };
+        let hooks: &dyn HookHost = &hooks;
         let regs = match self
             .store
             .registrations(&job.tenant, Some(job.provider))

@@ -55,6 +55,18 @@ async fn outcomes(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// How many GitLab calls `/metrics` has recorded with `outcome`.
+async fn gitlab_calls(app: &TestApp, outcome: &str) -> u64 {
+    let prefix = format!(
+        "codesource_provider_call_seconds_count{{provider=\"gitlab\",outcome=\"{outcome}\"}} "
+    );
+    app.metrics()
+        .await
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix)?.parse().ok())
+        .unwrap_or(0)
+}
+
 async fn turn_on(app: &TestApp) {
     app.bind_gitlab("glpat-fake-bob").await;
     let (status, reg) = app
@@ -73,10 +85,15 @@ async fn a_push_the_host_cannot_confirm_yet_is_held_then_built_once() {
     turn_on(&app).await;
 
     hosts(&app, true, 0).await;
+    let failed_before = gitlab_calls(&app, "error").await;
     let sent = app
         .fake_push(&GITLAB, json!({"ref": "refs/heads/main", "after": SHA_A}))
         .await;
     assert_eq!(statuses(&sent), vec![202], "held: {sent:?}");
+    assert!(
+        gitlab_calls(&app, "error").await > failed_before,
+        "the failed confirmation is a recorded call to the host"
+    );
     assert!(app.events(0).await.is_empty(), "nothing unconfirmed builds");
     assert!(outcomes(&app).await.is_empty(), "nothing settled yet");
     // A redelivery while it is held: a duplicate, not a second held push.
@@ -90,6 +107,7 @@ async fn a_push_the_host_cannot_confirm_yet_is_held_then_built_once() {
     );
 
     hosts(&app, false, 0).await;
+    let ok_before = gitlab_calls(&app, "ok").await;
     eventually("the held push is confirmed and built", async || {
         app.events(0).await.len() == 1
     })
@@ -98,6 +116,7 @@ async fn a_push_the_host_cannot_confirm_yet_is_held_then_built_once() {
     assert_eq!(events[0]["commit"], SHA_A);
     assert_eq!(events[0]["ref"], "refs/heads/main");
     assert_eq!(outcomes(&app).await, ["built", "duplicate"]);
+    assert!(gitlab_calls(&app, "ok").await > ok_before, "recorded too");
     assert!(app
         .metrics()
         .await
