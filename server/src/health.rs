@@ -161,7 +161,8 @@ impl Health {
                 address: address.as_deref(),
                 ca_pem: ca.as_deref(),
             };
-            match hosts.get(provider).validate(at, &token).await {
+            let check = hosts.get(provider).validate(at, &token);
+            match crate::host_calls::timed(provider, check).await {
                 Ok(()) => Ok(None),
                 Err(e) => ReauthReason::from_host_error(&e).map(Some).ok_or(e),
             }

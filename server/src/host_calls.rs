@@ -114,9 +114,10 @@ impl CallOutcome for HookError {
     }
 }
 
-/// Times `call` to `provider` and records it, without taking a slot: for calls inside a
-/// sequence that already holds one ([`HostCalls::slot`]).
-async fn timed<T, E: CallOutcome>(
+/// Times `call` to `provider` and records it, without taking a tenant's slot: for calls inside
+/// a sequence that already holds one ([`HostCalls::slot`]), and for the background health
+/// check, which has a process-wide limit of its own instead (`crate::health`).
+pub async fn timed<T, E: CallOutcome>(
     provider: Provider,
     call: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
