@@ -5,7 +5,7 @@
 //! nothing is sent when not framed. The widget gets the same settings through its JS handle.
 
 use crate::api::Provider;
-use crate::i18n::Locale;
+use crate::locale::Locale;
 use leptos::prelude::*;
 
 /// The colour theme: the system's (`auto`), or one the host chose.
@@ -226,6 +226,25 @@ pub fn listen_to_parent(
         }
     });
     on_cleanup(move || handle.remove());
+}
+
+/// The theme the page starts in: `?theme=light|dark` (an embedding console sets it in the
+/// iframe's URL, so the first paint already matches), else the system's. Server and browser
+/// read the same query string, so hydration matches.
+pub(crate) fn initial_theme() -> Theme {
+    #[cfg(feature = "ssr")]
+    let query =
+        use_context::<http::request::Parts>().and_then(|p| p.uri.query().map(str::to_string));
+    #[cfg(not(feature = "ssr"))]
+    let query = web_sys::window().and_then(|w| w.location().search().ok());
+    theme_in(query.as_deref())
+}
+
+pub fn theme_in(query: Option<&str>) -> Theme {
+    query
+        .and_then(|q| crate::site::query_param(q, "theme"))
+        .and_then(Theme::parse)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

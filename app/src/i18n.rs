@@ -10,6 +10,21 @@ pub use domain::{
 pub use errors::error_text;
 
 pub use crate::locale::{Locale, LOCALE_COOKIE};
+use leptos::prelude::*;
+
+/// The current UI language, shared through context.
+#[derive(Clone, Copy)]
+pub struct I18n(pub RwSignal<Locale>);
+
+pub fn use_locale() -> RwSignal<Locale> {
+    expect_context::<I18n>().0
+}
+
+/// A reactive translation of `msg`.
+pub fn t(msg: Msg) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let locale = use_locale();
+    move || msg.text(locale.get())
+}
 
 macro_rules! messages {
     ($($key:ident => $en:literal, $zh:literal;)*) => {

@@ -22,7 +22,8 @@ pub mod site;
 pub mod widget;
 pub mod zone;
 
-use i18n::{Locale, Msg};
+use i18n::Msg;
+pub use i18n::{t, use_locale, I18n};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -30,12 +31,12 @@ use site::use_site;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let locale = initial_locale();
+    let locale = locale::initial_locale();
     let site = use_site();
     #[cfg(feature = "ssr")]
     ssr::page_security();
     // On <html> too (the app's root carries it as well): the page background and scrollbars.
-    let theme = initial_theme().attr();
+    let theme = embed::initial_theme().attr();
     // The zone the times are rendered in; the browser reads it back for its first render.
     let zone = zone::initial_zone();
     // Hashed URLs from the server (it serves the files from memory); plain ones otherwise.
@@ -61,26 +62,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The current UI language, shared through context.
-#[derive(Clone, Copy)]
-pub struct I18n(pub RwSignal<Locale>);
-
-pub fn use_locale() -> RwSignal<Locale> {
-    expect_context::<I18n>().0
-}
-
-/// A reactive translation of `msg`.
-pub fn t(msg: Msg) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
-    let locale = use_locale();
-    move || msg.text(locale.get())
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let locale = RwSignal::new(initial_locale());
+    let locale = RwSignal::new(locale::initial_locale());
     provide_context(I18n(locale));
-    let theme = RwSignal::new(initial_theme());
+    let theme = RwSignal::new(embed::initial_theme());
     provide_context(embed::ThemeCtx(theme));
     // Times: first in the zone the server rendered, then the console's or the browser's.
     zone::provide(use_site().base);
@@ -122,66 +109,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The theme the page starts in: `?theme=light|dark` (an embedding console sets it in the
-/// iframe's URL, so the first paint already matches), else the system's. Server and browser
-/// read the same query string, so hydration matches.
-fn initial_theme() -> embed::Theme {
-    #[cfg(feature = "ssr")]
-    let query =
-        use_context::<http::request::Parts>().and_then(|p| p.uri.query().map(str::to_string));
-    #[cfg(not(feature = "ssr"))]
-    let query = web_sys::window().and_then(|w| w.location().search().ok());
-    theme_in(query.as_deref())
-}
-
-fn theme_in(query: Option<&str>) -> embed::Theme {
-    query
-        .and_then(|q| query_param(q, "theme"))
-        .and_then(embed::Theme::parse)
-        .unwrap_or_default()
-}
-
-/// The value of `key` in a query string (plain values only: no decoding needed for ours).
-fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v)
-}
-
-/// The language the page starts in. The server negotiates it (`?lang=` from an embedding
-/// console, the remembered choice, then `Accept-Language`) and writes it into `<html lang>`;
-/// the browser reads it back from there, so both render the same text and hydration matches.
-fn initial_locale() -> Locale {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<http::request::Parts>()
-            .map(|p| ssr::request_locale(&p))
-            .unwrap_or_default()
-    }
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-            .and_then(|e| e.get_attribute("lang"))
-            .and_then(|l| Locale::from_tag(&l))
-            .unwrap_or_default()
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    {
-        Locale::default()
-    }
-}
-
 #[cfg(feature = "ssr")]
 pub use ssr::{render_inputs, RenderInputs};
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::locale::{Locale, LOCALE_COOKIE};
+    use super::locale::Locale;
     use http::{header, request::Parts, HeaderValue};
     use leptos::prelude::*;
 
@@ -208,59 +141,10 @@ mod ssr {
 
     pub fn render_inputs(parts: &Parts) -> RenderInputs {
         RenderInputs {
-            locale: request_locale(parts),
-            theme: super::theme_in(parts.uri.query()),
-            zone: request_zone(parts),
+            locale: crate::locale::from_request(parts),
+            theme: crate::embed::theme_in(parts.uri.query()),
+            zone: crate::zone::from_request(parts),
         }
-    }
-
-    pub fn request_locale(parts: &Parts) -> Locale {
-        if let Some(l) = parts
-            .uri
-            .query()
-            .and_then(|q| super::query_param(q, "lang"))
-            .and_then(Locale::from_tag)
-        {
-            return l;
-        }
-        let header_str = |name| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-        };
-        let cookie = header_str(header::COOKIE).and_then(|c| {
-            c.split(';')
-                .filter_map(|kv| kv.trim().split_once('='))
-                .find(|(k, _)| *k == LOCALE_COOKIE)
-                .map(|(_, v)| v)
-        });
-        Locale::negotiate(cookie, header_str(header::ACCEPT_LANGUAGE))
-    }
-
-    /// The viewer's time zone: `?tz=`, else the `cs_tz` cookie, else UTC.
-    pub fn request_zone(parts: &Parts) -> crate::format::Zone {
-        let asked = parts
-            .uri
-            .query()
-            .and_then(|q| super::query_param(q, "tz"))
-            .map(crate::zone::decode_zone);
-        let cookie = || {
-            parts
-                .headers
-                .get(header::COOKIE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|c| {
-                    c.split(';')
-                        .filter_map(|kv| kv.trim().split_once('='))
-                        .find(|(k, _)| *k == crate::format::TZ_COOKIE)
-                        .map(|(_, v)| v.to_string())
-                })
-        };
-        asked
-            .and_then(|n| crate::format::Zone::parse(&n))
-            .or_else(|| cookie().and_then(|n| crate::format::Zone::parse(&n)))
-            .unwrap_or_default()
     }
 
     /// A fresh CSP nonce for the hydration script, and the page's Content-Security-Policy.

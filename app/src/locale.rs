@@ -2,6 +2,8 @@
 //! (the `?lang=` of an embedding console, the remembered cookie, `Accept-Language`). Below the
 //! translations and the API, which both name it.
 
+#[cfg(feature = "ssr")]
+use leptos::prelude::use_context;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,4 +56,56 @@ impl Locale {
         }
         best.map(|(_, l)| l).unwrap_or_default()
     }
+}
+
+/// The language the page starts in. The server negotiates it (`?lang=` from an embedding
+/// console, the remembered choice, then `Accept-Language`) and writes it into `<html lang>`;
+/// the browser reads it back from there, so both render the same text and hydration matches.
+pub(crate) fn initial_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .map(|p| from_request(&p))
+            .unwrap_or_default()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|e| e.get_attribute("lang"))
+            .and_then(|l| Locale::from_tag(&l))
+            .unwrap_or_default()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        Locale::default()
+    }
+}
+
+/// The language a server render uses: `?lang=` (an embedding console), the remembered
+/// choice, then `Accept-Language`.
+#[cfg(feature = "ssr")]
+pub fn from_request(parts: &http::request::Parts) -> Locale {
+    if let Some(l) = parts
+        .uri
+        .query()
+        .and_then(|q| crate::site::query_param(q, "lang"))
+        .and_then(Locale::from_tag)
+    {
+        return l;
+    }
+    let header_str = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+    };
+    let cookie = header_str(http::header::COOKIE).and_then(|c| {
+        c.split(';')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == LOCALE_COOKIE)
+            .map(|(_, v)| v)
+    });
+    Locale::negotiate(cookie, header_str(http::header::ACCEPT_LANGUAGE))
 }

@@ -100,6 +100,16 @@ pub fn route_server_functions(base: &str) {
     }
 }
 
+/// The value of `key` in a query string (plain values only: no decoding needed for ours).
+pub fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ pub(crate) fn initial_zone() -> Zone {
     #[cfg(feature = "ssr")]
     {
         use_context::<http::request::Parts>()
-            .map(|p| crate::ssr::request_zone(&p))
+            .map(|p| from_request(&p))
             .unwrap_or_default()
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
@@ -104,7 +104,7 @@ pub(crate) fn provide(base: String) {
     Effect::new(move |_| {
         let asked = web_sys::window()
             .and_then(|w| w.location().search().ok())
-            .and_then(|q| crate::query_param(&q, "tz").map(decode_zone))
+            .and_then(|q| crate::site::query_param(&q, "tz").map(decode_zone))
             .and_then(|n| Zone::parse(&n));
         let browser = browser_zone();
         if let Some(z) = asked.or_else(|| browser.clone()) {
@@ -116,4 +116,30 @@ pub(crate) fn provide(base: String) {
             remember_zone(&base, &b);
         }
     });
+}
+
+#[cfg(feature = "ssr")]
+/// The viewer's time zone: `?tz=`, else the `cs_tz` cookie, else UTC.
+pub fn from_request(parts: &http::request::Parts) -> Zone {
+    let asked = parts
+        .uri
+        .query()
+        .and_then(|q| crate::site::query_param(q, "tz"))
+        .map(decode_zone);
+    let cookie = || {
+        parts
+            .headers
+            .get(http::header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| {
+                c.split(';')
+                    .filter_map(|kv| kv.trim().split_once('='))
+                    .find(|(k, _)| *k == crate::format::TZ_COOKIE)
+                    .map(|(_, v)| v.to_string())
+            })
+    };
+    asked
+        .and_then(|n| crate::format::Zone::parse(&n))
+        .or_else(|| cookie().and_then(|n| crate::format::Zone::parse(&n)))
+        .unwrap_or_default()
 }
