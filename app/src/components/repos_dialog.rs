@@ -23,27 +23,41 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
         .map(|a| a.login.clone())
         .unwrap_or_default();
     let search = RwSignal::new(String::new());
-    let page = RwSignal::new(None::<RepoPage>);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
     let open_repo = RwSignal::new(None::<(String, Result<Vec<Branch>, ApiError>)>);
     let auto_build = AutoBuild::new(row.clone());
 
-    let load = move |n: u32| {
-        busy.set(true);
-        let q = search.get_untracked();
-        spawn_local(async move {
-            match list_repositories(provider.as_str().to_string(), q, n).await {
-                Ok(p) => {
-                    page.set(Some(p));
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    Effect::new(move |_| load(1));
+    // The listing asked for: the search as submitted and the page number. A local resource
+    // (the dialog is never rendered on the server) fetches it; each result carries the query it
+    // answers, so the dialog is busy while the latest result is for another one.
+    let query = RwSignal::new((String::new(), 1u32));
+    let listing = LocalResource::new(move || {
+        let asked = query.get();
+        async move {
+            let (q, n) = asked.clone();
+            (
+                asked,
+                list_repositories(provider.as_str().to_string(), q, n).await,
+            )
+        }
+    });
+    let busy = Signal::derive(move || {
+        let asked = query.get();
+        listing.with(|l| l.as_ref().is_none_or(|(answered, _)| *answered != asked))
+    });
+    let error = Signal::derive(move || {
+        listing.with(|l| match l {
+            Some((_, Err(e))) => Some(e.clone()),
+            _ => None,
+        })
+    });
+    // The page shown: the last one that loaded (a failed load keeps it, under its error).
+    let page = Memo::new(
+        move |shown: Option<&Option<RepoPage>>| match listing.get() {
+            Some((_, Ok(p))) => Some(p),
+            _ => shown.cloned().flatten(),
+        },
+    );
+    let load = move |n: u32| query.set((search.get_untracked(), n));
     let show_branches = move |id: String| {
         if open_repo
             .get_untracked()
