@@ -165,6 +165,9 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                             </button>
                         </nav>
                     }
+                    // Type-erased: the listing's view type is deep enough to overflow the
+                    // compiler's query depth in a release build of the whole dialog.
+                    .into_any()
                 })}
             </div>
         </Modal>
