@@ -101,11 +101,6 @@ pub fn from_request(parts: &http::request::Parts) -> Locale {
             .get(name)
             .and_then(|v: &http::HeaderValue| v.to_str().ok())
     };
-    let cookie = header_str(http::header::COOKIE).and_then(|c| {
-        c.split(';')
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == LOCALE_COOKIE)
-            .map(|(_, v)| v)
-    });
+    let cookie = crate::site::request_cookie(parts, LOCALE_COOKIE);
     Locale::negotiate(cookie, header_str(http::header::ACCEPT_LANGUAGE))
 }

@@ -110,8 +110,33 @@ pub fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The value of cookie `name` in a `Cookie` header's text (or `document.cookie`).
+pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
+    cookies
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The value of cookie `name` in a request (server render).
+#[cfg(feature = "ssr")]
+pub fn request_cookie<'a>(parts: &'a http::request::Parts, name: &str) -> Option<&'a str> {
+    let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
+    cookie_value(header, name)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cookie_is_found_by_its_exact_name() {
+        let header = "cs_lang=en; xcs_tz=Asia/Tokyo;cs_tz=Europe/Berlin";
+        assert_eq!(super::cookie_value(header, "cs_tz"), Some("Europe/Berlin"));
+        assert_eq!(super::cookie_value(header, "cs_lang"), Some("en"));
+        assert_eq!(super::cookie_value(header, "tz"), None);
+        assert_eq!(super::cookie_value("", "cs_tz"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -79,12 +79,7 @@ fn remember_zone(base: &str, zone: &Zone) {
         .ok()
         .and_then(|c| c.as_string())
         .unwrap_or_default();
-    let stored = current
-        .split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == format::TZ_COOKIE)
-        .map(|(_, v)| v.to_string());
-    if stored.as_deref() == Some(zone.name()) {
+    if crate::site::cookie_value(&current, format::TZ_COOKIE) == Some(zone.name()) {
         return;
     }
     let path = if base.is_empty() { "/" } else { base };
@@ -126,20 +121,9 @@ pub fn from_request(parts: &http::request::Parts) -> Zone {
         .query()
         .and_then(|q| crate::site::query_param(q, "tz"))
         .map(decode_zone);
-    let cookie = || {
-        parts
-            .headers
-            .get(http::header::COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|c| {
-                c.split(';')
-                    .filter_map(|kv| kv.trim().split_once('='))
-                    .find(|(k, _)| *k == crate::format::TZ_COOKIE)
-                    .map(|(_, v)| v.to_string())
-            })
-    };
+    let cookie = || crate::site::request_cookie(parts, crate::format::TZ_COOKIE);
     asked
         .and_then(|n| crate::format::Zone::parse(&n))
-        .or_else(|| cookie().and_then(|n| crate::format::Zone::parse(&n)))
+        .or_else(|| cookie().and_then(crate::format::Zone::parse))
         .unwrap_or_default()
 }

@@ -81,21 +81,15 @@ impl HostCalls {
     where
         E: From<HostError> + CallOutcome,
     {
-        let started = Instant::now();
-        let result = match self.limits.acquire(tenant).await {
-            Ok(_slot) => call.await,
-            Err(busy) => Err(E::from(busy)),
-        };
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(e) => e.outcome(),
-        };
-        crate::metrics::metrics().provider_call(provider.as_str(), outcome, started.elapsed());
-        result
+        timed(provider, async {
+            let _slot = self.limits.acquire(tenant).await.map_err(E::from)?;
+            call.await
+        })
+        .await
     }
 
     /// One of the tenant's slots held over a sequence of calls that belong together
-    /// (auto-build's hook calls), which are not recorded one by one.
+    /// (auto-build's hook calls, each recorded through [`HostCalls::hooks`]).
     pub async fn slot(&self, tenant: &str) -> Result<Slot, HostError> {
         self.limits.acquire(tenant).await
     }

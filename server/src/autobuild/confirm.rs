@@ -262,7 +262,9 @@ impl AutoBuild {
         }
     }
 
-    async fn log_entry(&self, reg: &StoredRegistration, entry: &DeliveryLogEntry) {
+    /// Writes a delivery log entry; a failure is logged, not answered (the delivery's answer
+    /// does not depend on its log).
+    pub(super) async fn log_entry(&self, reg: &StoredRegistration, entry: &DeliveryLogEntry) {
         if let Err(e) = self.store.log_delivery(entry).await {
             tracing::warn!(rid = %reg.rid, error = %crate::util::chain(&e), "webhook: writing the delivery log failed");
         }

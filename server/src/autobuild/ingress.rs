@@ -315,9 +315,7 @@ impl AutoBuild {
             commit,
             outcome,
         };
-        if let Err(e) = self.store.log_delivery(&entry).await {
-            tracing::warn!(rid = %reg.rid, error = %crate::util::chain(&e), "webhook: writing the delivery log failed");
-        }
+        self.log_entry(reg, &entry).await;
     }
 }
 

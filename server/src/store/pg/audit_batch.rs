@@ -12,7 +12,7 @@
 //! has the store's deadline (`super::within`): a connection gone silent cannot hold up every
 //! writer behind it.
 
-use super::{pg_err, within};
+use super::{within, BatchFailure as Failure};
 use crate::store::StoreError;
 use deadpool_postgres::Pool;
 use std::time::Duration;
@@ -106,21 +106,6 @@ async fn run(pool: Pool, deadline: Duration, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-/// Why a batch was not written.
-enum Failure {
-    /// On a connection that turned out to be closed: worth one more try on another.
-    Stale(StoreError),
-    Other(StoreError),
-}
-
-impl Failure {
-    fn error(self) -> StoreError {
-        match self {
-            Failure::Stale(e) | Failure::Other(e) => e,
-        }
-    }
-}
-
 /// One statement for the whole batch, rows in queue order (so `id`s follow arrival), answered
 /// within `deadline` (see `super::within`).
 async fn insert(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<(), Failure> {
@@ -144,10 +129,5 @@ async fn insert(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<(), Fa
         written.await.map_err(|e| (e, client.is_closed()))
     })
     .await;
-    match outcome {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err((e, true))) => Err(Failure::Stale(pg_err(e))),
-        Ok(Err((e, false))) => Err(Failure::Other(pg_err(e))),
-        Err(ours) => Err(Failure::Other(ours)),
-    }
+    Failure::judge(outcome).map(drop)
 }

@@ -21,7 +21,7 @@
 //! the delivery ids' keys (sorted), the registrations' rows (sorted, `FOR UPDATE`), then the
 //! counter.
 
-use super::{pg_err, within};
+use super::{within, BatchFailure as Failure};
 use crate::store::{Recorded, StoreError};
 use deadpool_postgres::Pool;
 use std::collections::HashSet;
@@ -147,21 +147,6 @@ pub(super) async fn write_together(
         })
         .collect();
     write(pool, deadline, &batch).await.map_err(Failure::error)
-}
-
-/// Why a batch was not written.
-enum Failure {
-    /// On a connection that turned out to be closed: worth one more try on another.
-    Stale(StoreError),
-    Other(StoreError),
-}
-
-impl Failure {
-    fn error(self) -> StoreError {
-        match self {
-            Failure::Stale(e) | Failure::Other(e) => e,
-        }
-    }
 }
 
 /// Remembers the delivery ids ($1 rids, $2 ids, $3 times), in key order; returns the new ones.
@@ -354,10 +339,5 @@ async fn write(pool: &Pool, deadline: Duration, batch: &[Job]) -> Result<Vec<Rec
         })
     })
     .await;
-    match outcome {
-        Ok(Ok(recorded)) => Ok(recorded),
-        Ok(Err((e, true))) => Err(Failure::Stale(pg_err(e))),
-        Ok(Err((e, false))) => Err(Failure::Other(pg_err(e))),
-        Err(ours) => Err(Failure::Other(ours)),
-    }
+    Failure::judge(outcome)
 }

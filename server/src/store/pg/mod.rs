@@ -181,6 +181,34 @@ pub(super) async fn within<T, E>(
     })
 }
 
+/// Why a batch writer's (`audit_batch`, `delivery_batch`) batch was not written.
+enum BatchFailure {
+    /// On a connection that turned out to be closed: worth one more try on another.
+    Stale(StoreError),
+    Other(StoreError),
+}
+
+impl BatchFailure {
+    fn error(self) -> StoreError {
+        match self {
+            BatchFailure::Stale(e) | BatchFailure::Other(e) => e,
+        }
+    }
+
+    /// A batch's outcome from [`within`]: the statements' error with whether the connection
+    /// was closed after it, or ours.
+    fn judge<T>(
+        outcome: Result<Result<T, (tokio_postgres::Error, bool)>, StoreError>,
+    ) -> Result<T, BatchFailure> {
+        match outcome {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err((e, true))) => Err(BatchFailure::Stale(pg_err(e))),
+            Ok(Err((e, false))) => Err(BatchFailure::Other(pg_err(e))),
+            Err(ours) => Err(BatchFailure::Other(ours)),
+        }
+    }
+}
+
 /// Whether a failure is worth retrying, with nothing written: the connection broke or never
 /// came up (no database error at all: I/O, closed, timeout), or the database said so
 /// ([`retryable`]). Everything else the database said (constraint, syntax, permission), and a
