@@ -255,9 +255,11 @@ fn server_side(value: leptos::server_fn::error::ServerFnErrorErr) -> ApiError {
     match value {
         // Decoding the arguments. The server's request guard has already refused bodies that
         // are not JSON, so what is left is JSON of the wrong shape.
-        E::Args(_) | E::MissingArg(_) | E::Deserialization(_) => {
-            ApiError::Invalid(InputError::InvalidArguments)
-        }
+        // A typed id that was refused says which error it is (`IdRefused`).
+        E::Deserialization(message) => ApiError::Invalid(
+            super::IdRefused::in_message(&message).unwrap_or(InputError::InvalidArguments),
+        ),
+        E::Args(_) | E::MissingArg(_) => ApiError::Invalid(InputError::InvalidArguments),
         other => {
             let request_id = leptos::prelude::use_context::<http::request::Parts>()
                 .and_then(|p| {

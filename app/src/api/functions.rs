@@ -5,7 +5,7 @@
 use super::{
     ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildRepaired, AutoBuildView,
     Branch, BuildRef, CodeSourceRow, DeliveryView, ManualBuildDone, PageData, PendingBinding,
-    RepoPage, SecretRotated, TokenInput, Unbound,
+    Provider, RepoPage, SecretRotated, TokenInput, Unbound,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -25,15 +25,11 @@ pub async fn load_page() -> Result<PageData, ApiError> {
 /// [`cancel_binding`].
 #[server(endpoint = "code-sources/token/check", input = Json, client = super::client::WithCredentials)]
 pub async fn check_token(
-    provider: String,
+    provider: Provider,
     address: String,
     token: TokenInput,
     ca_pem: Option<String>,
 ) -> Result<PendingBinding, ApiError> {
-    let provider = ssr::respond(
-        super::Provider::parse(&provider)
-            .ok_or(ApiError::Invalid(super::InputError::UnknownProvider)),
-    )?;
     let (svc, caller) = ssr::context()?;
     let input = service::TokenCheckInput {
         provider,
@@ -54,12 +50,8 @@ pub async fn load_pending(pending_id: String) -> Result<PendingBinding, ApiError
 /// The newest authorized account for `provider` waiting for Confirm, if any: used when the
 /// authorization window closed without reporting back (its opener link can be cut).
 #[server(endpoint = "code-sources/latest-pending", input = Json, client = super::client::WithCredentials)]
-pub async fn latest_pending(provider: String) -> Result<Option<PendingBinding>, ApiError> {
+pub async fn latest_pending(provider: Provider) -> Result<Option<PendingBinding>, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(
-        super::Provider::parse(&provider)
-            .ok_or(ApiError::Invalid(super::InputError::UnknownProvider)),
-    )?;
     ssr::respond(svc.latest_pending(&caller, provider).await)
 }
 
@@ -83,48 +75,36 @@ pub async fn cancel_binding(pending_id: String) -> Result<(), ApiError> {
 /// be removed from the code host (they are retried in the background).
 #[server(endpoint = "code-sources/unbind", input = Json, client = super::client::WithCredentials)]
 pub async fn unbind(
-    provider: String,
+    provider: Provider,
     #[server(default)] revoke: bool,
 ) -> Result<Unbound, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = super::Provider::parse(&provider)
-        .ok_or(ApiError::Invalid(super::InputError::UnknownProvider));
-    let provider = ssr::respond(provider)?;
     ssr::respond(svc.unbind(&caller, provider, revoke).await)
 }
 
 /// The bound account's repositories (20 a page), optionally filtered by `search`.
 #[server(endpoint = "code-sources/repositories", input = Json, client = super::client::WithCredentials)]
 pub async fn list_repositories(
-    provider: String,
+    provider: Provider,
     search: String,
     page: u32,
 ) -> Result<RepoPage, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(
-        super::Provider::parse(&provider)
-            .ok_or(ApiError::Invalid(super::InputError::UnknownProvider)),
-    )?;
     ssr::respond(svc.repositories(&caller, provider, search, page).await)
 }
 
 /// The branches of one repository of the bound account.
 #[server(endpoint = "code-sources/branches", input = Json, client = super::client::WithCredentials)]
-pub async fn list_branches(provider: String, repo_id: String) -> Result<Vec<Branch>, ApiError> {
+pub async fn list_branches(provider: Provider, repo_id: String) -> Result<Vec<Branch>, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(
-        super::Provider::parse(&provider)
-            .ok_or(ApiError::Invalid(super::InputError::UnknownProvider)),
-    )?;
     ssr::respond(svc.branches(&caller, provider, repo_id).await)
 }
 
 /// The bound account's repositories with auto-build on (one call when the repositories dialog
 /// opens; the page matches them to the listing by [`AutoBuildView::repository`]).
 #[server(endpoint = "code-sources/auto-build/list", input = Json, client = super::client::WithCredentials)]
-pub async fn list_auto_builds(provider: String) -> Result<Vec<AutoBuildView>, ApiError> {
+pub async fn list_auto_builds(provider: Provider) -> Result<Vec<AutoBuildView>, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(ssr::provider(&provider))?;
     ssr::respond(svc.auto_build_list(&caller, provider).await)
 }
 
@@ -132,13 +112,12 @@ pub async fn list_auto_builds(provider: String) -> Result<Vec<AutoBuildView>, Ap
 /// server registers nothing at the code host and answers what to paste there (once).
 #[server(endpoint = "code-sources/auto-build/enable", input = Json, client = super::client::WithCredentials)]
 pub async fn enable_auto_build(
-    provider: String,
+    provider: Provider,
     repo: String,
     filters: AutoBuildFilters,
     #[server(default)] manual: bool,
 ) -> Result<AutoBuildEnabled, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(ssr::provider(&provider))?;
     ssr::respond(
         svc.auto_build_enable(&caller, provider, repo, filters, manual)
             .await,
@@ -147,20 +126,18 @@ pub async fn enable_auto_build(
 
 /// Turns auto-build off for `repo`: the hook is removed at the code host where we added it.
 #[server(endpoint = "code-sources/auto-build/disable", input = Json, client = super::client::WithCredentials)]
-pub async fn disable_auto_build(provider: String, repo: String) -> Result<(), ApiError> {
+pub async fn disable_auto_build(provider: Provider, repo: String) -> Result<(), ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(ssr::provider(&provider))?;
     ssr::respond(svc.auto_build_disable(&caller, provider, repo).await)
 }
 
 /// The last deliveries the code host sent for `repo`, newest first.
 #[server(endpoint = "code-sources/auto-build/deliveries", input = Json, client = super::client::WithCredentials)]
 pub async fn list_auto_build_deliveries(
-    provider: String,
+    provider: Provider,
     repo: String,
 ) -> Result<Vec<DeliveryView>, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(ssr::provider(&provider))?;
     ssr::respond(svc.auto_build_deliveries(&caller, provider, repo).await)
 }
 
@@ -169,11 +146,10 @@ pub async fn list_auto_build_deliveries(
 /// and what was changed.
 #[server(endpoint = "code-sources/auto-build/repair", input = Json, client = super::client::WithCredentials)]
 pub async fn repair_auto_build(
-    provider: String,
+    provider: Provider,
     repo: String,
 ) -> Result<AutoBuildRepaired, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(ssr::provider(&provider))?;
     ssr::respond(svc.auto_build_repair(&caller, provider, repo).await)
 }
 
@@ -181,12 +157,11 @@ pub async fn repair_auto_build(
 /// host): one build event marked manual, the same event a push of that commit makes.
 #[server(endpoint = "code-sources/auto-build/build", input = Json, client = super::client::WithCredentials)]
 pub async fn build_latest_commit(
-    provider: String,
+    provider: Provider,
     repo: String,
     git_ref: BuildRef,
 ) -> Result<ManualBuildDone, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(ssr::provider(&provider))?;
     ssr::respond(svc.auto_build_build(&caller, provider, repo, git_ref).await)
 }
 
@@ -194,11 +169,10 @@ pub async fn build_latest_commit(
 /// for a grace period). For a hook set up by hand, answers the new secret, this once.
 #[server(endpoint = "code-sources/auto-build/rotate-secret", input = Json, client = super::client::WithCredentials)]
 pub async fn rotate_auto_build_secret(
-    provider: String,
+    provider: Provider,
     repo: String,
 ) -> Result<SecretRotated, ApiError> {
     let (svc, caller) = ssr::context()?;
-    let provider = ssr::respond(ssr::provider(&provider))?;
     ssr::respond(svc.auto_build_rotate_secret(&caller, provider, repo).await)
 }
 
@@ -247,12 +221,6 @@ mod ssr {
             .cloned()
             .ok_or(ApiError::Unauthenticated)?;
         Ok((services, caller))
-    }
-
-    /// A provider id from the wire (`github`, `gitlab`, …).
-    pub fn provider(id: &str) -> Result<super::super::Provider, ApiError> {
-        super::super::Provider::parse(id)
-            .ok_or(ApiError::Invalid(super::super::InputError::UnknownProvider))
     }
 
     /// The data the server loaded for this page render, if it did (`PreparedPage`).

@@ -1,11 +1,16 @@
 //! The two identifiers every other wire type is keyed by: the code host ([`Provider`]) and the
 //! tenant ([`TenantId`]), each with the one spelling used in URLs, storage keys and logs.
 
+use super::InputError;
 use serde::{Deserialize, Serialize};
 
 /// The code hosts a tenant can bind, in the order the table shows them.
+///
+/// Decoded from its id (`github`, …) only: a server function taking a `Provider` refuses an
+/// unknown one while decoding its arguments, with [`IdRefused`] naming the error the caller
+/// gets (`UnknownProvider`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Provider {
     DevCloud,
     GitHub,
@@ -68,6 +73,39 @@ impl Provider {
     }
 }
 
+impl TryFrom<String> for Provider {
+    type Error = IdRefused;
+    fn try_from(id: String) -> Result<Provider, IdRefused> {
+        Provider::parse(&id).ok_or(IdRefused(InputError::UnknownProvider))
+    }
+}
+
+/// An id refused while a request was decoded, and the input error that says so. server_fn hands
+/// the error mapping only the decoder's message, so the message carries the error: [`Self::in_message`]
+/// reads it back (`ApiError`'s mapping of decoding errors), and a typed argument answers what
+/// parsing it by hand in the function did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdRefused(pub InputError);
+
+impl IdRefused {
+    /// The refusals a typed id can raise, for reading them back.
+    const ALL: [IdRefused; 1] = [IdRefused(InputError::UnknownProvider)];
+
+    /// The input error a decoder's message (`… at line 1 column 20`) starts with, if any.
+    pub fn in_message(message: &str) -> Option<InputError> {
+        IdRefused::ALL
+            .into_iter()
+            .find(|r| message.starts_with(&r.to_string()))
+            .map(|r| r.0)
+    }
+}
+
+impl std::fmt::Display for IdRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "id refused: {:?}", self.0)
+    }
+}
+
 /// A tenant of the console: the owner of bindings. Only ids the identity check accepted (or
 /// the local tenant) are made into one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -126,6 +164,24 @@ mod tests {
             assert_eq!(Provider::parse(p.as_str()), Some(p));
         }
         assert_eq!(Provider::parse("GitLab"), None);
+    }
+
+    /// On the wire a provider is its id; an unknown id is refused with a message that names
+    /// `UnknownProvider`, and a value of another type is an ordinary decoding error.
+    #[test]
+    fn providers_decode_from_their_ids_only() {
+        for p in Provider::ALL {
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(json, format!("\"{}\"", p.as_str()));
+            assert_eq!(serde_json::from_str::<Provider>(&json).unwrap(), p);
+        }
+        let unknown = serde_json::from_str::<Provider>("\"sourceforge\"").unwrap_err();
+        assert_eq!(
+            IdRefused::in_message(&unknown.to_string()),
+            Some(InputError::UnknownProvider)
+        );
+        let number = serde_json::from_str::<Provider>("7").unwrap_err();
+        assert_eq!(IdRefused::in_message(&number.to_string()), None);
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl AutoBuild {
             repair.version().track();
             build.version().track();
             rotate.version().track();
-            list_auto_builds(provider.as_str().to_string())
+            list_auto_builds(provider)
         });
         Self {
             provider,
@@ -159,7 +159,7 @@ impl AutoBuild {
     fn turn_on(self, repo: &str, filters: AutoBuildFilters, manual: bool) {
         self.begin(repo);
         self.enable.dispatch(EnableAutoBuild {
-            provider: self.provider.as_str().to_string(),
+            provider: self.provider,
             repo: repo.to_string(),
             filters,
             manual,
@@ -169,7 +169,7 @@ impl AutoBuild {
     fn turn_off(self, repo: &str) {
         self.begin(repo);
         self.disable.dispatch(DisableAutoBuild {
-            provider: self.provider.as_str().to_string(),
+            provider: self.provider,
             repo: repo.to_string(),
         });
     }
@@ -177,7 +177,7 @@ impl AutoBuild {
     fn repair_now(self, repo: &str) {
         self.begin(repo);
         self.repair.dispatch(RepairAutoBuild {
-            provider: self.provider.as_str().to_string(),
+            provider: self.provider,
             repo: repo.to_string(),
         });
     }
@@ -185,7 +185,7 @@ impl AutoBuild {
     fn build_now(self, repo: &str, git_ref: BuildRef) {
         self.begin(repo);
         self.build.dispatch(BuildLatestCommit {
-            provider: self.provider.as_str().to_string(),
+            provider: self.provider,
             repo: repo.to_string(),
             git_ref,
         });
@@ -194,7 +194,7 @@ impl AutoBuild {
     fn rotate_now(self, repo: &str) {
         self.begin(repo);
         self.rotate.dispatch(RotateAutoBuildSecret {
-            provider: self.provider.as_str().to_string(),
+            provider: self.provider,
             repo: repo.to_string(),
         });
     }

@@ -67,7 +67,7 @@ pub fn finish_oauth(
         }),
         (None, None) => spawn_local(async move {
             // The window closed without a word: maybe the code host cut the link to us.
-            let next = match latest_pending(provider.as_str().to_string()).await {
+            let next = match latest_pending(provider).await {
                 Ok(Some(p)) => DialogState::ConfirmBind(p),
                 Ok(None) => DialogState::OAuth {
                     provider,

@@ -5,12 +5,11 @@
 use super::autobuild::{AutoBuild, AutoBuildPanel, AutoBuildSwitch, RepoAutoBuild};
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
-use crate::api::{list_branches, list_repositories, ApiError, Branch, CodeSourceRow, RepoPage};
+use crate::api::{list_branches, list_repositories, CodeSourceRow, RepoPage};
 use crate::i18n::{fill, Msg};
 use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 #[component]
 pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
@@ -23,7 +22,6 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
         .map(|a| a.login.clone())
         .unwrap_or_default();
     let search = RwSignal::new(String::new());
-    let open_repo = RwSignal::new(None::<(String, Result<Vec<Branch>, ApiError>)>);
     let auto_build = AutoBuild::new(row.clone());
 
     // The listing asked for: the search as submitted and the page number. A local resource
@@ -34,10 +32,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
         let asked = query.get();
         async move {
             let (q, n) = asked.clone();
-            (
-                asked,
-                list_repositories(provider.as_str().to_string(), q, n).await,
-            )
+            (asked, list_repositories(provider, q, n).await)
         }
     });
     let busy = Signal::derive(move || {
@@ -58,18 +53,19 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
         },
     );
     let load = move |n: u32| query.set((search.get_untracked(), n));
-    let show_branches = move |id: String| {
-        if open_repo
-            .get_untracked()
-            .is_some_and(|(open, _)| open == id)
-        {
-            open_repo.set(None);
-            return;
+    // The repository whose branches are open (one at a time), and a local resource listing
+    // them; each answer carries the repository it lists.
+    let open_repo = RwSignal::new(None::<String>);
+    let branches = LocalResource::new(move || {
+        let open = open_repo.get();
+        async move {
+            let id = open?;
+            let listed = list_branches(provider, id.clone()).await;
+            Some((id, listed))
         }
-        spawn_local(async move {
-            let r = list_branches(provider.as_str().to_string(), id.clone()).await;
-            open_repo.set(Some((id, r)));
-        });
+    });
+    let show_branches = move |id: String| {
+        open_repo.update(|open| *open = (open.as_ref() != Some(&id)).then_some(id));
     };
     let title = Signal::derive(move || {
         fill(
@@ -129,7 +125,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                                             <button
                                                 type="button"
                                                 class="btn btn-small"
-                                                aria-expanded=move || open_repo.get().is_some_and(|(o, _)| o == id2).to_string()
+                                                aria-expanded=move || open_repo.with(|o| o.as_ref() == Some(&id2)).to_string()
                                                 aria-label=move || fill(Msg::RepoBranchesOf.text(locale.get()), &[&name])
                                                 on:click=move |_| show_branches(id.clone())
                                             >
@@ -138,7 +134,11 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                                         </div>
                                         {
                                             let id3 = r.id.clone();
-                                            move || open_repo.get().filter(|(o, _)| *o == id3).map(|(_, b)| match b {
+                                            let listed = move || {
+                                                let open = open_repo.with(|o| o.as_ref() == Some(&id3));
+                                                branches.get().flatten().filter(|(o, _)| open && *o == id3).map(|(_, b)| b)
+                                            };
+                                            move || listed().map(|b| match b {
                                                 Ok(list) => view! {
                                                     <ul class="branch-list">
                                                         {list.into_iter().map(|b| view! {

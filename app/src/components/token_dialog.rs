@@ -72,7 +72,7 @@ pub fn TokenBindDialog(
         let ca_pem =
             Some(ca.get_untracked()).filter(|c| show_ca.get_untracked() && !c.trim().is_empty());
         action.dispatch(CheckToken {
-            provider: provider.as_str().to_string(),
+            provider,
             address: address.get_untracked(),
             token: TokenInput::new(token.get_untracked()),
             ca_pem,

@@ -66,7 +66,7 @@ pub fn UnbindDialog(row: CodeSourceRow) -> impl IntoView {
             return;
         }
         action.dispatch(Unbind {
-            provider: provider.as_str().to_string(),
+            provider,
             revoke: revoke.get_untracked(),
         });
     };

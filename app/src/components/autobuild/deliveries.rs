@@ -23,7 +23,7 @@ pub fn Deliveries(
     let locale = use_locale();
     let list = LocalResource::new(move || {
         reload.track();
-        list_auto_build_deliveries(provider.as_str().to_string(), repo.clone())
+        list_auto_build_deliveries(provider, repo.clone())
     });
     let label = move || fill(Msg::DeliveriesOf.text(locale.get()), &[&name]);
     view! {
