@@ -1,121 +1,161 @@
 //! The tenant's activity log below the table: loaded on request (so the page renders the same
 //! on the server and after hydration), newest first, with "load older entries".
 //!
-//! Fetching a page of entries and the entries' table are split points (see `dialogs`): their
-//! code is fetched with the first "show", not with the page bundle.
+//! The open log (its state, fetching and table) is a split point (see `dialogs`): its code is
+//! fetched with the first "show", not with the page bundle.
 
 use super::LocalTime;
-use crate::api::{load_activity, ActivityEntry, ActivityPage, ApiError};
+use crate::api::{load_activity, ActivityEntry, ApiError};
 use crate::i18n::{action_text, outcome_text, Locale, Msg};
 use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use std::future::Future;
-use std::pin::Pin;
 
 #[component]
 pub fn ActivityLog() -> impl IntoView {
     let ctx = expect_context::<PageCtx>();
-    let entries = RwSignal::new(Vec::<ActivityEntry>::new());
-    let next = RwSignal::new(None::<String>);
-    let shown = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
-
-    let load = move |before: Option<String>| {
-        busy.set(true);
-        spawn_local(async move {
-            let fetched = match split_call!(fetch_page(before.clone())) {
-                Ok(fetch) => fetch.await,
-                Err(e) => Err(e),
-            };
-            match fetched {
-                Ok(page) => {
-                    if before.is_none() {
-                        entries.set(page.entries);
-                    } else {
-                        entries.update(|e| e.extend(page.entries));
-                    }
-                    next.set(page.next);
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-            shown.set(true);
-        });
-    };
-    // Reload after a bind or unbind while the log is open.
-    Effect::new(move |prev: Option<()>| {
-        ctx.page.track();
-        if prev.is_some() && shown.get_untracked() {
-            load(None);
-        }
-    });
+    let open = RwSignal::new(false);
 
     super::erased_on_server(view! {
         <section class="activity" aria-labelledby="activity-title">
             <h2 id="activity-title">{t(Msg::ActivityTitle)}</h2>
             <Show
-                when=move || shown.get()
+                when=move || open.get()
                 fallback=move || {
                     view! {
                         <button
                             type="button"
                             class="btn"
-                            disabled=move || busy.get() || !ctx.hydrated.get()
-                            on:click=move |_| load(None)
+                            disabled=move || !ctx.hydrated.get()
+                            on:click=move |_| open.set(true)
                         >
                             {t(Msg::ActivityShow)}
                         </button>
                     }
                 }
             >
-                {move || error.get().map(|err| view! { <super::ErrorBox err /> })}
                 {move || {
                     Suspend::new(async move {
-                        split_call!(entries_view(entries))
+                        split_call!(log_view())
                             .unwrap_or_else(|err| view! { <super::ErrorBox err /> }.into_any())
                     })
                 }}
-                <Show when=move || next.get().is_some()>
-                    <button
-                        type="button"
-                        class="btn"
-                        disabled=move || busy.get()
-                        on:click=move |_| load(next.get_untracked())
-                    >
-                        {t(Msg::ActivityMore)}
-                    </button>
-                </Show>
             </Show>
         </section>
     })
 }
 
-/// Fetching a page of entries, started (its code, the JSON decoding included, is in the split
-/// file).
-type Fetch = Pin<Box<dyn Future<Output = Result<ActivityPage, ApiError>>>>;
-
-// Split points, like the dialogs (see `dialogs`): fallible, so a file that cannot be fetched
-// shows as an error rather than ending the page.
-split_point!(
-    codesource_activity_fetch,
-    fn fetch_page(before: Option<String>) -> Result<Fetch, ApiError> {
-        Ok(Box::pin(load_activity(before)))
-    }
-);
-
+// A split point, like the dialogs (see `dialogs`): the log's state, its fetching and its table
+// come with the first "show". Fallible, so a file that cannot be fetched shows as an error
+// rather than ending the page.
 split_point!(
     codesource_activity_table,
-    fn entries_view(entries: RwSignal<Vec<ActivityEntry>>) -> Result<AnyView, ApiError> {
-        Ok(view! { <ActivityTable entries /> }.into_any())
+    fn log_view() -> Result<AnyView, ApiError> {
+        Ok(view! { <LogView /> }.into_any())
     }
 );
 
+/// What the log asks for: the page of entries before `before` (the newest page without), to
+/// follow the entries `shown` when it was asked. `seq` tells answers to earlier asks apart.
+#[derive(Clone)]
+struct Ask {
+    seq: u32,
+    before: Option<String>,
+    shown: Vec<ActivityEntry>,
+}
+
+/// The log as an answer leaves it: every entry to show and the cursor of the next older page.
+#[derive(Clone, Default, PartialEq)]
+struct Log {
+    entries: Vec<ActivityEntry>,
+    next: Option<String>,
+}
+
+/// The open log: its newest page at once, older pages on request, and the newest again after a
+/// bind or unbind.
 #[component]
-fn ActivityTable(entries: RwSignal<Vec<ActivityEntry>>) -> impl IntoView {
+fn LogView() -> impl IntoView {
+    let ctx = expect_context::<PageCtx>();
+    let ask = RwSignal::new(Ask {
+        seq: 0,
+        before: None,
+        shown: Vec::new(),
+    });
+    // A local resource (the log is never rendered on the server) answering the latest ask with
+    // the whole log: an older page is appended to what was shown when it was asked for.
+    let answer = LocalResource::new(move || {
+        let Ask { seq, before, shown } = ask.get();
+        async move {
+            let log = load_activity(before).await.map(|page| {
+                let mut entries = shown;
+                entries.extend(page.entries);
+                Log {
+                    entries,
+                    next: page.next,
+                }
+            });
+            (seq, log)
+        }
+    });
+    let busy = Signal::derive(move || {
+        let asked = ask.with(|a| a.seq);
+        answer.with(|a| a.as_ref().is_none_or(|(answered, _)| *answered != asked))
+    });
+    let error = Signal::derive(move || {
+        answer.with(|a| match a {
+            Some((_, Err(e))) => Some(e.clone()),
+            _ => None,
+        })
+    });
+    // The log shown: the last one that loaded (a failed load keeps it, under its error).
+    let log = Memo::new(move |shown: Option<&Log>| match answer.get() {
+        Some((_, Ok(log))) => log,
+        _ => shown.cloned().unwrap_or_default(),
+    });
+    let load = move |before: Option<String>| {
+        let shown = match before {
+            Some(_) => log.with_untracked(|l| l.entries.clone()),
+            None => Vec::new(),
+        };
+        let seq = ask.with_untracked(|a| a.seq + 1);
+        ask.set(Ask { seq, before, shown });
+    };
+    // Reload after a bind or unbind.
+    Effect::new(move |prev: Option<()>| {
+        ctx.page.track();
+        if prev.is_some() {
+            load(None);
+        }
+    });
+    let entries = Signal::derive(move || log.with(|l| l.entries.clone()));
+    let loaded = Signal::derive(move || answer.with(Option::is_some));
+
+    view! {
+        {move || error.get().map(|err| view! { <super::ErrorBox err /> })}
+        <Show when=move || busy.get()>
+            <p class="progress" role="status">
+                <span class="spinner" aria-hidden="true"></span>
+                {t(Msg::Loading)}
+            </p>
+        </Show>
+        <Show when=move || loaded.get()>
+            <ActivityTable entries />
+        </Show>
+        <Show when=move || log.with(|l| l.next.is_some())>
+            <button
+                type="button"
+                class="btn"
+                disabled=move || busy.get()
+                on:click=move |_| load(log.with_untracked(|l| l.next.clone()))
+            >
+                {t(Msg::ActivityMore)}
+            </button>
+        </Show>
+    }
+}
+
+#[component]
+fn ActivityTable(entries: Signal<Vec<ActivityEntry>>) -> impl IntoView {
     let locale = use_locale();
     view! {
         <Show
