@@ -35,12 +35,52 @@ macro_rules! messages {
             pub const ALL: &'static [Msg] = &[$(Msg::$key),*];
 
             pub fn text(self, locale: Locale) -> &'static str {
-                match (self, locale) {
-                    $((Msg::$key, Locale::En) => $en, (Msg::$key, Locale::Zh) => $zh,)*
+                match locale {
+                    Locale::En => EN.get(self as usize),
+                    Locale::Zh => ZH.get(self as usize),
                 }
             }
         }
+
+        static EN: Texts<{ Msg::ALL.len() }> = Texts::new(concat!($($en),*), [$($en.len()),*]);
+        static ZH: Texts<{ Msg::ALL.len() }> = Texts::new(concat!($($zh),*), [$($zh.len()),*]);
     };
+}
+
+/// The messages of one locale, one after another in a single string, and where each ends: a
+/// lookup is two numbers and a slice. (A `match` over every message and locale compiled to the
+/// largest function of the page's wasm, and every new message made it larger.)
+struct Texts<const N: usize> {
+    text: &'static str,
+    ends: [u16; N],
+}
+
+impl<const N: usize> Texts<N> {
+    const fn new(text: &'static str, lens: [usize; N]) -> Self {
+        let mut ends = [0u16; N];
+        let (mut i, mut end) = (0, 0);
+        while i < N {
+            end += lens[i];
+            ends[i] = end as u16;
+            i += 1;
+        }
+        assert!(
+            end == text.len() && end <= u16::MAX as usize,
+            "the texts outgrew u16 offsets"
+        );
+        Texts { text, ends }
+    }
+
+    fn get(&self, i: usize) -> &'static str {
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] as usize,
+        };
+        // Ends fall between whole literals, so on character boundaries: never the default.
+        self.text
+            .get(start..self.ends[i] as usize)
+            .unwrap_or_default()
+    }
 }
 
 messages! {
@@ -391,6 +431,24 @@ mod tests {
             assert!(!en.is_empty() && !zh.is_empty(), "{m:?}");
             assert_eq!(en.matches("{}").count(), zh.matches("{}").count(), "{m:?}");
         }
+    }
+
+    /// Each message is its own literal, whole: the first, one inside, the last.
+    #[test]
+    fn each_message_is_its_literal() {
+        assert_eq!(Msg::PageTitle.text(Locale::En), "Code source configuration");
+        assert_eq!(Msg::PageTitle.text(Locale::Zh), "代码源配置");
+        assert_eq!(Msg::Loading.text(Locale::En), "Loading…");
+        assert_eq!(Msg::Loading.text(Locale::Zh), "加载中…");
+        let last = Msg::ALL[Msg::ALL.len() - 1];
+        let (en, zh) = (last.text(Locale::En), last.text(Locale::Zh));
+        assert_eq!(
+            (EN.text.len(), ZH.text.len()),
+            (
+                EN.text.rfind(en).unwrap() + en.len(),
+                ZH.text.rfind(zh).unwrap() + zh.len()
+            )
+        );
     }
 
     #[test]
