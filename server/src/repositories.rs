@@ -72,16 +72,15 @@ impl Repositories {
         &self,
         tenant: &str,
         provider: Provider,
-        repo_id: &str,
+        repo: &RepoId,
         request_id: &str,
     ) -> Result<Vec<Branch>, RepoError> {
         let repos = self.repo_host(provider)?;
-        let repo = RepoId::parse(repo_id).map_err(RepoError::Invalid)?;
         let (binding, token) = self
             .credentials
             .usable(tenant, provider, request_id)
             .await?;
-        let listing = repos.branches(Instance::of(&binding), &token, &repo);
+        let listing = repos.branches(Instance::of(&binding), &token, repo);
         self.calls
             .call(tenant, provider, listing)
             .await

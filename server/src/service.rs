@@ -312,7 +312,7 @@ impl CodeSourceService for CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo_id: String,
+        repo_id: app::api::RepoId,
     ) -> Result<Vec<Branch>, ApiError> {
         let r = self
             .repos
@@ -352,7 +352,7 @@ impl CodeSourceService for CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: app::api::RepoId,
         filters: app::api::AutoBuildFilters,
         manual: bool,
     ) -> Result<app::api::AutoBuildEnabled, ApiError> {
@@ -364,7 +364,7 @@ impl CodeSourceService for CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: app::api::RepoId,
     ) -> Result<(), ApiError> {
         self.auto_build_disable_now(caller, provider, repo).await
     }
@@ -373,7 +373,7 @@ impl CodeSourceService for CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: app::api::RepoId,
     ) -> Result<Vec<app::api::DeliveryView>, ApiError> {
         self.auto_build_deliveries_now(caller, provider, repo).await
     }
@@ -382,7 +382,7 @@ impl CodeSourceService for CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: app::api::RepoId,
     ) -> Result<app::api::AutoBuildRepaired, ApiError> {
         self.auto_build_repair_now(caller, provider, repo).await
     }
@@ -391,7 +391,7 @@ impl CodeSourceService for CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: app::api::RepoId,
         git_ref: app::api::BuildRef,
     ) -> Result<app::api::ManualBuildDone, ApiError> {
         self.auto_build_build_now(caller, provider, repo, git_ref)
@@ -402,7 +402,7 @@ impl CodeSourceService for CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: app::api::RepoId,
     ) -> Result<app::api::SecretRotated, ApiError> {
         self.auto_build_rotate_secret_now(caller, provider, repo)
             .await

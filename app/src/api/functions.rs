@@ -5,7 +5,7 @@
 use super::{
     ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildRepaired, AutoBuildView,
     Branch, BuildRef, CodeSourceRow, DeliveryView, ManualBuildDone, PageData, PendingBinding,
-    Provider, RepoPage, SecretRotated, TokenInput, Unbound,
+    Provider, RepoId, RepoPage, SecretRotated, TokenInput, Unbound,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -95,7 +95,7 @@ pub async fn list_repositories(
 
 /// The branches of one repository of the bound account.
 #[server(endpoint = "code-sources/branches", input = Json, client = super::client::WithCredentials)]
-pub async fn list_branches(provider: Provider, repo_id: String) -> Result<Vec<Branch>, ApiError> {
+pub async fn list_branches(provider: Provider, repo_id: RepoId) -> Result<Vec<Branch>, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.branches(&caller, provider, repo_id).await)
 }
@@ -113,7 +113,7 @@ pub async fn list_auto_builds(provider: Provider) -> Result<Vec<AutoBuildView>, 
 #[server(endpoint = "code-sources/auto-build/enable", input = Json, client = super::client::WithCredentials)]
 pub async fn enable_auto_build(
     provider: Provider,
-    repo: String,
+    repo: RepoId,
     filters: AutoBuildFilters,
     #[server(default)] manual: bool,
 ) -> Result<AutoBuildEnabled, ApiError> {
@@ -126,7 +126,7 @@ pub async fn enable_auto_build(
 
 /// Turns auto-build off for `repo`: the hook is removed at the code host where we added it.
 #[server(endpoint = "code-sources/auto-build/disable", input = Json, client = super::client::WithCredentials)]
-pub async fn disable_auto_build(provider: Provider, repo: String) -> Result<(), ApiError> {
+pub async fn disable_auto_build(provider: Provider, repo: RepoId) -> Result<(), ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.auto_build_disable(&caller, provider, repo).await)
 }
@@ -135,7 +135,7 @@ pub async fn disable_auto_build(provider: Provider, repo: String) -> Result<(), 
 #[server(endpoint = "code-sources/auto-build/deliveries", input = Json, client = super::client::WithCredentials)]
 pub async fn list_auto_build_deliveries(
     provider: Provider,
-    repo: String,
+    repo: RepoId,
 ) -> Result<Vec<DeliveryView>, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.auto_build_deliveries(&caller, provider, repo).await)
@@ -147,7 +147,7 @@ pub async fn list_auto_build_deliveries(
 #[server(endpoint = "code-sources/auto-build/repair", input = Json, client = super::client::WithCredentials)]
 pub async fn repair_auto_build(
     provider: Provider,
-    repo: String,
+    repo: RepoId,
 ) -> Result<AutoBuildRepaired, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.auto_build_repair(&caller, provider, repo).await)
@@ -158,7 +158,7 @@ pub async fn repair_auto_build(
 #[server(endpoint = "code-sources/auto-build/build", input = Json, client = super::client::WithCredentials)]
 pub async fn build_latest_commit(
     provider: Provider,
-    repo: String,
+    repo: RepoId,
     git_ref: BuildRef,
 ) -> Result<ManualBuildDone, ApiError> {
     let (svc, caller) = ssr::context()?;
@@ -170,7 +170,7 @@ pub async fn build_latest_commit(
 #[server(endpoint = "code-sources/auto-build/rotate-secret", input = Json, client = super::client::WithCredentials)]
 pub async fn rotate_auto_build_secret(
     provider: Provider,
-    repo: String,
+    repo: RepoId,
 ) -> Result<SecretRotated, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.auto_build_rotate_secret(&caller, provider, repo).await)

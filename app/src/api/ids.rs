@@ -1,5 +1,6 @@
-//! The two identifiers every other wire type is keyed by: the code host ([`Provider`]) and the
-//! tenant ([`TenantId`]), each with the one spelling used in URLs, storage keys and logs.
+//! The identifiers the wire types are keyed by: the code host ([`Provider`]), the tenant
+//! ([`TenantId`]) and a repository as a listing names it ([`RepoId`]), each with the one spelling
+//! used in URLs, storage keys and logs, and checked when decoded.
 
 use super::InputError;
 use serde::{Deserialize, Serialize};
@@ -89,7 +90,10 @@ pub struct IdRefused(pub InputError);
 
 impl IdRefused {
     /// The refusals a typed id can raise, for reading them back.
-    const ALL: [IdRefused; 1] = [IdRefused(InputError::UnknownProvider)];
+    const ALL: [IdRefused; 2] = [
+        IdRefused(InputError::UnknownProvider),
+        IdRefused(InputError::RepoIdMalformed),
+    ];
 
     /// The input error a decoder's message (`… at line 1 column 20`) starts with, if any.
     pub fn in_message(message: &str) -> Option<InputError> {
@@ -103,6 +107,58 @@ impl IdRefused {
 impl std::fmt::Display for IdRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "id refused: {:?}", self.0)
+    }
+}
+
+/// A repository id as a listing hands it out and the page passes it back for branches and
+/// auto-build (`owner/name`, a workspace path, a GitLab project number), never a path of the
+/// caller's choosing: ASCII letters, digits, `/ - _ .`, no `..`, at most 200 bytes. Decoding
+/// checks it (refused as `RepoIdMalformed`), so a server function taking one has a checked id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RepoId(String);
+
+impl RepoId {
+    /// What the API document promises is accepted (a little narrower than [`RepoId::parse`]:
+    /// segments of `[A-Za-z0-9_-]` joined by single `.` or `/`), for contract tests.
+    pub const PATTERN: &'static str = "^[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)*$";
+
+    pub fn parse(id: &str) -> Result<RepoId, InputError> {
+        let ok = !id.is_empty()
+            && id.len() <= 200
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'))
+            && !id.contains("..")
+            && !id.starts_with('/');
+        if ok {
+            Ok(RepoId(id.to_string()))
+        } else {
+            Err(InputError::RepoIdMalformed)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RepoId {
+    type Error = IdRefused;
+    fn try_from(id: String) -> Result<RepoId, IdRefused> {
+        RepoId::parse(&id).map_err(IdRefused)
+    }
+}
+
+impl From<RepoId> for String {
+    fn from(id: RepoId) -> String {
+        id.0
+    }
+}
+
+impl std::fmt::Display for RepoId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -182,6 +238,36 @@ mod tests {
         );
         let number = serde_json::from_str::<Provider>("7").unwrap_err();
         assert_eq!(IdRefused::in_message(&number.to_string()), None);
+    }
+
+    #[test]
+    fn repository_ids_are_only_ids_a_listing_hands_out() {
+        for ok in ["octo/hello", "42", "ws/repo.name-1_x"] {
+            assert!(RepoId::parse(ok).is_ok(), "{ok}");
+            let json = serde_json::to_string(&RepoId::parse(ok).unwrap()).unwrap();
+            assert_eq!(json, format!("\"{ok}\""));
+        }
+        for bad in [
+            "",
+            "../etc",
+            "a/../b",
+            "/abs",
+            "a b",
+            "a?b",
+            &"x".repeat(201),
+        ] {
+            assert_eq!(
+                RepoId::parse(bad),
+                Err(InputError::RepoIdMalformed),
+                "{bad}"
+            );
+            let refused = serde_json::from_value::<RepoId>(serde_json::json!(bad)).unwrap_err();
+            assert_eq!(
+                IdRefused::in_message(&refused.to_string()),
+                Some(InputError::RepoIdMalformed),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub trait CodeSourceService: Send + Sync + 'static {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo_id: String,
+        repo_id: super::RepoId,
     ) -> Result<Vec<Branch>, ApiError>;
     async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError>;
     async fn unbind(
@@ -84,7 +84,7 @@ pub trait CodeSourceService: Send + Sync + 'static {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: super::RepoId,
         filters: AutoBuildFilters,
         manual: bool,
     ) -> Result<AutoBuildEnabled, ApiError>;
@@ -92,28 +92,28 @@ pub trait CodeSourceService: Send + Sync + 'static {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: super::RepoId,
     ) -> Result<(), ApiError>;
     /// The repository's last deliveries, newest first.
     async fn auto_build_deliveries(
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: super::RepoId,
     ) -> Result<Vec<DeliveryView>, ApiError>;
     /// Checks the registration at the code host now and puts it right.
     async fn auto_build_repair(
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: super::RepoId,
     ) -> Result<AutoBuildRepaired, ApiError>;
     /// Emits a build event for the head of a branch or tag.
     async fn auto_build_build(
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: super::RepoId,
         git_ref: BuildRef,
     ) -> Result<ManualBuildDone, ApiError>;
     /// Gives the registration's hook a new secret.
@@ -121,7 +121,7 @@ pub trait CodeSourceService: Send + Sync + 'static {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: super::RepoId,
     ) -> Result<SecretRotated, ApiError>;
 }
 

@@ -76,8 +76,9 @@ pub struct PageData {
 /// A repository the bound account can read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repository {
-    /// What to pass back for branches (GitLab: the project id; others: `owner/name`).
-    pub id: String,
+    /// What to pass back for branches and auto-build (GitLab: the project id; others:
+    /// `owner/name`).
+    pub id: super::RepoId,
     /// The host's own id of the repository, which survives a rename or transfer (GitHub,
     /// Gitea, Gitee: the numeric `id`; GitLab: the project id; Bitbucket: the `uuid`).
     #[serde(default)]

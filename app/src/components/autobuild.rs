@@ -20,7 +20,7 @@ use super::ErrorBox;
 use crate::api::{
     list_auto_builds, ApiError, AutoBuildFilters, AutoBuildRepaired, AutoBuildStatus,
     AutoBuildView, BindMethod, BuildLatestCommit, BuildRef, CodeSourceRow, DisableAutoBuild,
-    EnableAutoBuild, HookRefusal, ManualBuildDone, ManualSetup, Provider, RepairAutoBuild,
+    EnableAutoBuild, HookRefusal, ManualBuildDone, ManualSetup, Provider, RepairAutoBuild, RepoId,
     Repository, RotateAutoBuildSecret, SecretRotated,
 };
 use crate::i18n::{fill, Msg};
@@ -56,7 +56,7 @@ pub struct AutoBuild {
     rotate: ServerAction<RotateAutoBuildSecret>,
     /// The repository the last change was for: its result shows in that row (an action's
     /// input is gone once it resolves).
-    target: RwSignal<Option<String>>,
+    target: RwSignal<Option<RepoId>>,
 }
 
 impl AutoBuild {
@@ -99,9 +99,9 @@ impl AutoBuild {
     /// `None` until the list is loaded; then the repository's registration, if it has one.
     /// A change that just succeeded counts before the list's reload arrives (so the switch does
     /// not flip back for the length of a round trip).
-    fn view_of(self, repo: &str) -> Option<Option<AutoBuildView>> {
+    fn view_of(self, repo: &RepoId) -> Option<Option<AutoBuildView>> {
         let listed = self.views.with(|v| match v {
-            Some(Ok(list)) => Some(list.iter().find(|v| v.repository == repo).cloned()),
+            Some(Ok(list)) => Some(list.iter().find(|v| v.repository == repo.as_str()).cloned()),
             _ => None,
         })?;
         if !self.is_target(repo) {
@@ -147,8 +147,8 @@ impl AutoBuild {
         untrack(move || self.busy())
     }
 
-    fn begin(self, repo: &str) {
-        self.target.set(Some(repo.to_string()));
+    fn begin(self, repo: &RepoId) {
+        self.target.set(Some(repo.clone()));
         self.enable.value().set(None);
         self.disable.value().set(None);
         self.repair.value().set(None);
@@ -156,81 +156,81 @@ impl AutoBuild {
         self.rotate.value().set(None);
     }
 
-    fn turn_on(self, repo: &str, filters: AutoBuildFilters, manual: bool) {
+    fn turn_on(self, repo: &RepoId, filters: AutoBuildFilters, manual: bool) {
         self.begin(repo);
         self.enable.dispatch(EnableAutoBuild {
             provider: self.provider,
-            repo: repo.to_string(),
+            repo: repo.clone(),
             filters,
             manual,
         });
     }
 
-    fn turn_off(self, repo: &str) {
+    fn turn_off(self, repo: &RepoId) {
         self.begin(repo);
         self.disable.dispatch(DisableAutoBuild {
             provider: self.provider,
-            repo: repo.to_string(),
+            repo: repo.clone(),
         });
     }
 
-    fn repair_now(self, repo: &str) {
+    fn repair_now(self, repo: &RepoId) {
         self.begin(repo);
         self.repair.dispatch(RepairAutoBuild {
             provider: self.provider,
-            repo: repo.to_string(),
+            repo: repo.clone(),
         });
     }
 
-    fn build_now(self, repo: &str, git_ref: BuildRef) {
+    fn build_now(self, repo: &RepoId, git_ref: BuildRef) {
         self.begin(repo);
         self.build.dispatch(BuildLatestCommit {
             provider: self.provider,
-            repo: repo.to_string(),
+            repo: repo.clone(),
             git_ref,
         });
     }
 
-    fn rotate_now(self, repo: &str) {
+    fn rotate_now(self, repo: &RepoId) {
         self.begin(repo);
         self.rotate.dispatch(RotateAutoBuildSecret {
             provider: self.provider,
-            repo: repo.to_string(),
+            repo: repo.clone(),
         });
     }
 
-    fn is_target(self, repo: &str) -> bool {
-        self.target.with(|t| t.as_deref() == Some(repo))
+    fn is_target(self, repo: &RepoId) -> bool {
+        self.target.with(|t| t.as_ref() == Some(repo))
     }
 
     /// The change under way for `repo`, if any.
-    fn pending_for(self, repo: &str) -> Option<Op> {
+    fn pending_for(self, repo: &RepoId) -> Option<Op> {
         self.pending().filter(|_| self.is_target(repo))
     }
 
     /// What the last repair of `repo` answered.
-    fn repaired_for(self, repo: &str) -> Option<AutoBuildRepaired> {
+    fn repaired_for(self, repo: &RepoId) -> Option<AutoBuildRepaired> {
         self.is_target(repo)
             .then(|| self.repair.value().get().and_then(Result::ok))
             .flatten()
     }
 
     /// What the last build of `repo` answered.
-    fn built_for(self, repo: &str) -> Option<ManualBuildDone> {
+    fn built_for(self, repo: &RepoId) -> Option<ManualBuildDone> {
         self.is_target(repo)
             .then(|| self.build.value().get().and_then(Result::ok))
             .flatten()
     }
 
     /// What the last rotation of `repo`'s secret answered.
-    fn rotated_for(self, repo: &str) -> Option<SecretRotated> {
+    fn rotated_for(self, repo: &RepoId) -> Option<SecretRotated> {
         self.is_target(repo)
             .then(|| self.rotate.value().get().and_then(Result::ok))
             .flatten()
     }
 
     /// The failure of the last repair, build or rotation, when it was for `repo`.
-    fn action_error_for(self, repo: &str) -> Option<ApiError> {
+    fn action_error_for(self, repo: &RepoId) -> Option<ApiError> {
         if !self.is_target(repo) {
             return None;
         }
@@ -241,7 +241,7 @@ impl AutoBuild {
     }
 
     /// The failure of the last change, when it was for `repo`.
-    fn error_for(self, repo: &str) -> Option<ApiError> {
+    fn error_for(self, repo: &RepoId) -> Option<ApiError> {
         if !self.is_target(repo) {
             return None;
         }
@@ -250,9 +250,9 @@ impl AutoBuild {
     }
 
     /// What to paste into the code host, right after `repo` was set up by hand.
-    fn manual_for(self, repo: &str) -> Option<ManualSetup> {
+    fn manual_for(self, repo: &RepoId) -> Option<ManualSetup> {
         match self.enable.value().get() {
-            Some(Ok(enabled)) if enabled.view.repository == repo => enabled.manual,
+            Some(Ok(enabled)) if enabled.view.repository == repo.as_str() => enabled.manual,
             _ => None,
         }
     }
@@ -298,7 +298,7 @@ impl RepoAutoBuild {
         }
     }
 
-    fn id(self) -> String {
+    fn id(self) -> RepoId {
         self.repo.with_value(|r| r.id.clone())
     }
 

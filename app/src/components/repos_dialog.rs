@@ -5,7 +5,7 @@
 use super::autobuild::{AutoBuild, AutoBuildPanel, AutoBuildSwitch, RepoAutoBuild};
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
-use crate::api::{list_branches, list_repositories, CodeSourceRow, RepoPage};
+use crate::api::{list_branches, list_repositories, CodeSourceRow, RepoId, RepoPage};
 use crate::i18n::{fill, Msg};
 use crate::page_state::PageCtx;
 use crate::{t, use_locale};
@@ -55,7 +55,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
     let load = move |n: u32| query.set((search.get_untracked(), n));
     // The repository whose branches are open (one at a time), and a local resource listing
     // them; each answer carries the repository it lists.
-    let open_repo = RwSignal::new(None::<String>);
+    let open_repo = RwSignal::new(None::<RepoId>);
     let branches = LocalResource::new(move || {
         let open = open_repo.get();
         async move {
@@ -64,7 +64,7 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
             Some((id, listed))
         }
     });
-    let show_branches = move |id: String| {
+    let show_branches = move |id: RepoId| {
         open_repo.update(|open| *open = (open.as_ref() != Some(&id)).then_some(id));
     };
     let title = Signal::derive(move || {

@@ -183,17 +183,19 @@ impl RepoHost for Bitbucket {
         let items = paged
             .values
             .into_iter()
-            .map(|r| Repository {
-                id: r.full_name.clone(),
-                stable_id: r.uuid.unwrap_or_default(),
-                private: r.is_private,
-                web_url: r
-                    .links
-                    .html
-                    .href
-                    .filter(|u| app::format::safe_http_url(u).is_some()),
-                default_branch: r.mainbranch.map(|b| b.name),
-                full_name: r.full_name,
+            .filter_map(|r| {
+                Some(Repository {
+                    id: super::listed_id(&r.full_name)?,
+                    stable_id: r.uuid.unwrap_or_default(),
+                    private: r.is_private,
+                    web_url: r
+                        .links
+                        .html
+                        .href
+                        .filter(|u| app::format::safe_http_url(u).is_some()),
+                    default_branch: r.mainbranch.map(|b| b.name),
+                    full_name: r.full_name,
+                })
             })
             .collect();
         Ok(super::repo_page(items, page, paged.next.is_some()))

@@ -198,7 +198,7 @@ impl RepoHost for Gitea {
         let repos: Vec<GitHubStyleRepo> = answer.json()?;
         let mut items = repos
             .into_iter()
-            .map(GitHubStyleRepo::into_repository)
+            .filter_map(GitHubStyleRepo::into_repository)
             .collect();
         github_style::filter(&mut items, search);
         let more = answer.has_next_link()

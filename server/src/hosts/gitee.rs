@@ -108,7 +108,7 @@ impl RepoHost for Gitee {
         let repos: Vec<GitHubStyleRepo> = answer.json()?;
         let items = repos
             .into_iter()
-            .map(GitHubStyleRepo::into_repository)
+            .filter_map(GitHubStyleRepo::into_repository)
             .collect();
         Ok(super::repo_page(items, page, more))
     }

@@ -150,7 +150,7 @@ impl RepoHost for GitHub {
         let repos: Vec<GitHubStyleRepo> = answer.json()?;
         let mut items: Vec<Repository> = repos
             .into_iter()
-            .map(GitHubStyleRepo::into_repository)
+            .filter_map(GitHubStyleRepo::into_repository)
             .collect();
         super::github_style::filter(&mut items, search);
         Ok(super::repo_page(items, page, answer.has_next_link()))

@@ -22,9 +22,9 @@ pub(super) struct GitHubStyleRepo {
 
 impl GitHubStyleRepo {
     /// The id passed back for branches is `owner/name`.
-    pub(super) fn into_repository(self) -> Repository {
-        Repository {
-            id: self.full_name.clone(),
+    pub(super) fn into_repository(self) -> Option<Repository> {
+        Some(Repository {
+            id: super::listed_id(&self.full_name)?,
             stable_id: self.id.map(|id| id.to_string()).unwrap_or_default(),
             private: self.private,
             web_url: self
@@ -32,7 +32,7 @@ impl GitHubStyleRepo {
                 .filter(|u| app::format::safe_http_url(u).is_some()),
             default_branch: self.default_branch,
             full_name: self.full_name,
-        }
+        })
     }
 }
 

@@ -139,16 +139,18 @@ impl RepoHost for GitLab {
         let projects: Vec<Project> = answer.json()?;
         let items = projects
             .into_iter()
-            .map(|p| Repository {
-                // Branches are asked for by project id.
-                id: p.id.to_string(),
-                stable_id: p.id.to_string(),
-                private: p.visibility.as_deref() != Some("public"),
-                web_url: p
-                    .web_url
-                    .filter(|u| app::format::safe_http_url(u).is_some()),
-                default_branch: p.default_branch,
-                full_name: p.path_with_namespace,
+            .filter_map(|p| {
+                Some(Repository {
+                    // Branches are asked for by project id.
+                    id: super::listed_id(&p.id.to_string())?,
+                    stable_id: p.id.to_string(),
+                    private: p.visibility.as_deref() != Some("public"),
+                    web_url: p
+                        .web_url
+                        .filter(|u| app::format::safe_http_url(u).is_some()),
+                    default_branch: p.default_branch,
+                    full_name: p.path_with_namespace,
+                })
             })
             .collect();
         Ok(super::repo_page(items, page, answer.has_next_link()))

@@ -30,9 +30,8 @@ mod github_style;
 pub mod gitlab;
 pub mod hooks;
 pub mod oauth;
-mod repo_id;
 
-pub use repo_id::RepoId;
+pub use app::api::RepoId;
 
 use crate::config::{Config, OAuthApp};
 use crate::outbound::address::HostAddress;
@@ -206,6 +205,20 @@ fn repo_page(items: Vec<app::api::Repository>, page: u32, more: bool) -> RepoPag
         page,
         next_page: more.then_some(page + 1),
     }
+}
+
+/// A listed repository's id, or `None` for one our [`RepoId`] cannot carry (a name outside its
+/// characters): such a repository is left out of the listing, since neither its branches nor
+/// auto-build could be asked for by that id.
+fn listed_id(id: &str) -> Option<RepoId> {
+    let parsed = RepoId::parse(id).ok();
+    if parsed.is_none() {
+        tracing::warn!(
+            id,
+            "a code host listed a repository id we do not accept; left out"
+        );
+    }
+    parsed
 }
 
 /// An OAuth host's app. A binding exists only where one was configured; if the operator has

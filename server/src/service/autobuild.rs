@@ -9,7 +9,7 @@ use crate::store::DeliveryLogEntry;
 use app::api::service::Caller;
 use app::api::{
     ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildRepaired, AutoBuildView, BuildRef,
-    DeliveryView, HookRefusal, ManualBuildDone, Provider, SecretRotated,
+    DeliveryView, HookRefusal, ManualBuildDone, Provider, RepoId, SecretRotated,
 };
 
 impl CodeSources {
@@ -37,13 +37,19 @@ impl CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: RepoId,
         filters: AutoBuildFilters,
         manual: bool,
     ) -> Result<AutoBuildEnabled, ApiError> {
         let done = self
             .autobuild
-            .enable(&Self::actor(caller), provider, &repo, &filters, manual)
+            .enable(
+                &Self::actor(caller),
+                provider,
+                repo.as_str(),
+                &filters,
+                manual,
+            )
             .await
             .map_err(|e| autobuild_error(caller, e))?;
         Ok(AutoBuildEnabled {
@@ -56,10 +62,10 @@ impl CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: RepoId,
     ) -> Result<(), ApiError> {
         self.autobuild
-            .disable(&Self::actor(caller), provider, &repo)
+            .disable(&Self::actor(caller), provider, repo.as_str())
             .await
             .map_err(|e| autobuild_error(caller, e))
     }
@@ -68,11 +74,11 @@ impl CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: RepoId,
     ) -> Result<Vec<DeliveryView>, ApiError> {
         let list = self
             .autobuild
-            .deliveries(&caller.tenant, provider, &repo)
+            .deliveries(&caller.tenant, provider, repo.as_str())
             .await
             .map_err(|e| autobuild_error(caller, e))?;
         Ok(list.into_iter().map(delivery_view).collect())
@@ -86,11 +92,11 @@ impl CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: RepoId,
     ) -> Result<AutoBuildRepaired, ApiError> {
         let (view, repair) = self
             .autobuild
-            .repair(&Self::actor(caller), provider, &repo)
+            .repair(&Self::actor(caller), provider, repo.as_str())
             .await
             .map_err(|e| autobuild_error(caller, e))?;
         Ok(AutoBuildRepaired {
@@ -103,7 +109,7 @@ impl CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: RepoId,
         git_ref: BuildRef,
     ) -> Result<ManualBuildDone, ApiError> {
         let (kind, name) = match &git_ref {
@@ -116,7 +122,7 @@ impl CodeSources {
         }
         let done = self
             .autobuild
-            .build_latest(&Self::actor(caller), provider, &repo, kind, name)
+            .build_latest(&Self::actor(caller), provider, repo.as_str(), kind, name)
             .await
             .map_err(|e| autobuild_error(caller, e))?;
         Ok(ManualBuildDone {
@@ -130,11 +136,11 @@ impl CodeSources {
         &self,
         caller: &Caller,
         provider: Provider,
-        repo: String,
+        repo: RepoId,
     ) -> Result<SecretRotated, ApiError> {
         let done = self
             .autobuild
-            .rotate_secret(&Self::actor(caller), provider, &repo)
+            .rotate_secret(&Self::actor(caller), provider, repo.as_str())
             .await
             .map_err(|e| autobuild_error(caller, e))?;
         Ok(SecretRotated {

@@ -196,6 +196,7 @@ async fn branches(
     Path((_, _, id)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let provider = listing(&state, provider)?;
+    let id = app::api::RepoId::parse(&id).map_err(crate::repositories::RepoError::Invalid)?;
     let b = state
         .repos
         .branches(&tenant, provider, &id, &request_id.0)

@@ -3,7 +3,7 @@
 //! Loaded when shown, and again after such a build; Refresh loads them (and the registration's
 //! time of the last delivery) again.
 
-use crate::api::{list_auto_build_deliveries, DeliveryOutcome, DeliveryView, Provider};
+use crate::api::{list_auto_build_deliveries, DeliveryOutcome, DeliveryView, Provider, RepoId};
 use crate::components::{ErrorBox, LocalTime};
 use crate::i18n::{delivery_event_text, delivery_outcome_text, fill, Msg};
 use crate::{t, use_locale};
@@ -12,7 +12,7 @@ use leptos::prelude::*;
 #[component]
 pub fn Deliveries(
     provider: Provider,
-    repo: String,
+    repo: RepoId,
     /// The repository's full name (the table's accessible name).
     name: String,
     /// Changes when the list must be loaded again (a manual build was made).
