@@ -200,3 +200,15 @@ fn configured_instances_are_allowed_by_name() {
         .check(ip_addr("10.9.8.7"))
         .is_err());
 }
+
+/// A listing keeps the repositories our ids can carry and leaves out the others: neither their
+/// branches nor auto-build could be asked for by that id.
+#[test]
+fn listings_leave_out_ids_we_cannot_carry() {
+    for ok in ["octo/hello", "42", "ws/repo.name-1_x"] {
+        assert_eq!(listed_id(ok).map(|id| id.to_string()).as_deref(), Some(ok));
+    }
+    for bad in ["octo/hé", "a b", "../etc", ""] {
+        assert_eq!(listed_id(bad), None, "{bad}");
+    }
+}
