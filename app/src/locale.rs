@@ -95,12 +95,16 @@ pub fn from_request(parts: &http::request::Parts) -> Locale {
     {
         return l;
     }
-    let header_str = |name| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v: &http::HeaderValue| v.to_str().ok())
-    };
-    let cookie = crate::site::request_cookie(parts, LOCALE_COOKIE);
-    Locale::negotiate(cookie, header_str(http::header::ACCEPT_LANGUAGE))
+    from_headers(&parts.headers)
+}
+
+/// The language a request's headers ask for: the remembered choice, then `Accept-Language`
+/// (the server's plain pages, which take no `?lang=`, use this alone).
+#[cfg(feature = "ssr")]
+pub fn from_headers(headers: &http::HeaderMap) -> Locale {
+    let cookie = crate::site::request_cookie(headers, LOCALE_COOKIE);
+    let accept = headers
+        .get(http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Locale::negotiate(cookie, accept)
 }

@@ -119,15 +119,31 @@ pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The value of cookie `name` in a request (server render).
+/// The value of cookie `name` in a request's headers (an HTTP/2 client may send its cookies
+/// in several `Cookie` fields): the server render and the server's own pages read cookies here.
 #[cfg(feature = "ssr")]
-pub fn request_cookie<'a>(parts: &'a http::request::Parts, name: &str) -> Option<&'a str> {
-    let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
-    cookie_value(header, name)
+pub fn request_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| cookie_value(v, name))
 }
 
 #[cfg(test)]
 mod tests {
+    /// HTTP/2 lets a browser send its cookies in several `Cookie` fields.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_cookie_is_found_in_any_cookie_field() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(http::header::COOKIE, "a=1; cs_lang=zh-CN".parse().unwrap());
+        headers.append(http::header::COOKIE, "cs_tz=Asia/Tokyo".parse().unwrap());
+        assert_eq!(super::request_cookie(&headers, "cs_lang"), Some("zh-CN"));
+        assert_eq!(super::request_cookie(&headers, "cs_tz"), Some("Asia/Tokyo"));
+        assert_eq!(super::request_cookie(&headers, "b"), None);
+    }
+
     #[test]
     fn a_cookie_is_found_by_its_exact_name() {
         let header = "cs_lang=en; xcs_tz=Asia/Tokyo;cs_tz=Europe/Berlin";

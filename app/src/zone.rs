@@ -121,7 +121,7 @@ pub fn from_request(parts: &http::request::Parts) -> Zone {
         .query()
         .and_then(|q| crate::site::query_param(q, "tz"))
         .map(decode_zone);
-    let cookie = || crate::site::request_cookie(parts, crate::format::TZ_COOKIE);
+    let cookie = || crate::site::request_cookie(&parts.headers, crate::format::TZ_COOKIE);
     asked
         .and_then(|n| crate::format::Zone::parse(&n))
         .or_else(|| cookie().and_then(crate::format::Zone::parse))

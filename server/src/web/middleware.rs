@@ -4,7 +4,7 @@ use crate::identity::{IdentityError, IdentityVerifier, IDENTITY_COOKIE};
 use crate::util::now_secs;
 use app::api::service::{Caller, FramePolicy};
 use app::api::{ApiError, TenantId};
-use app::i18n::{Locale, Msg, LOCALE_COOKIE};
+use app::i18n::Msg;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -216,25 +216,12 @@ fn identity_token(h: &HeaderMap) -> Option<String> {
 }
 
 pub fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+    app::site::request_cookie(h, name).map(str::to_string)
 }
 
 fn api_error(status: StatusCode, err: &ApiError) -> Response {
     let body = serde_json::to_vec(err).unwrap_or_default();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// The language of a plain server-rendered page: remembered choice, then `Accept-Language`.
-pub fn request_locale(h: &HeaderMap) -> Locale {
-    let lang = cookie(h, LOCALE_COOKIE);
-    let accept = h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    Locale::negotiate(lang.as_deref(), accept)
 }
 
 /// Random hex (request ids, nonces).
@@ -246,7 +233,7 @@ pub fn random_hex(bytes: usize) -> String {
 
 /// A plain, translated 401 page: no app, no data.
 fn unauthorized_page(h: &HeaderMap, base: &str) -> Response {
-    let l = request_locale(h);
+    let l = app::locale::from_headers(h);
     let html = format!(
         "<!DOCTYPE html><html class=\"cs-document\" lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><link rel=\"stylesheet\" href=\"{base}/pkg/codesource.css\"></head>\

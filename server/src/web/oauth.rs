@@ -4,7 +4,7 @@
 //! and reports to the page: to the opener by `postMessage` when it ran in a popup, else by
 //! redirecting back to the table. Neither a code nor a token ever goes into a URL we make.
 
-use super::middleware::{cookie, request_locale};
+use super::middleware::cookie;
 use crate::oauth_flow::{CallbackQuery, OAuthFlows};
 use crate::service::CodeSources;
 use app::api::service::Caller;
@@ -176,7 +176,7 @@ fn result_page(
     outcome: Result<String, ApiError>,
     headers: &HeaderMap,
 ) -> Response {
-    let locale = request_locale(headers);
+    let locale = app::locale::from_headers(headers);
     let target = table_url(&st.base_path, provider, &outcome);
     let openers: Vec<&str> = std::iter::once("self")
         .chain(st.widget_origins.iter().map(String::as_str))
