@@ -4,7 +4,7 @@
 //! drops it. Each entry is bound to the tenant that made it and can be taken only once.
 
 use crate::store::{PendingItem, PendingRecord, Store, StoreError};
-use app::api::Provider;
+use app::api::{PendingId, Provider};
 use rand::RngCore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,22 +18,18 @@ pub struct Pending {
     ttl: Duration,
 }
 
-/// Ids we hand out are 32 hex digits; anything else is malformed (and unknown to the store).
-pub fn valid_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 impl Pending {
     pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
         Pending { store, ttl }
     }
 
     /// Stores `item` for `tenant`; returns its id (128 random bits, hex).
-    pub async fn insert(&self, tenant: &str, item: PendingItem) -> Result<String, StoreError> {
+    pub async fn insert(&self, tenant: &str, item: PendingItem) -> Result<PendingId, StoreError> {
         let mut raw = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut raw);
+        let id = PendingId::from_random(raw);
         let record = PendingRecord {
-            id: crate::util::hex(&raw),
+            id: id.to_string(),
             tenant: tenant.to_string(),
             // The store stamps its own time (one clock for every replica).
             created_at: 0,
@@ -42,25 +38,33 @@ impl Pending {
         self.store
             .insert_pending(&record, MAX_PER_TENANT, self.ttl)
             .await?;
-        Ok(record.id)
+        Ok(id)
     }
 
     /// Removes and returns the entry if it exists, is fresh, and belongs to `tenant`.
     /// Another tenant's id behaves exactly like an unknown one.
-    pub async fn take(&self, tenant: &str, id: &str) -> Result<Option<PendingItem>, StoreError> {
-        if !valid_id(id) {
-            return Ok(None);
-        }
-        let r = self.store.take_pending(tenant, id, self.ttl).await?;
+    pub async fn take(
+        &self,
+        tenant: &str,
+        id: &PendingId,
+    ) -> Result<Option<PendingItem>, StoreError> {
+        let r = self
+            .store
+            .take_pending(tenant, id.as_str(), self.ttl)
+            .await?;
         Ok(r.map(|r| r.item))
     }
 
     /// Reads an entry without taking it (to show it again after a redirect).
-    pub async fn peek(&self, tenant: &str, id: &str) -> Result<Option<PendingItem>, StoreError> {
-        if !valid_id(id) {
-            return Ok(None);
-        }
-        let r = self.store.peek_pending(tenant, id, self.ttl).await?;
+    pub async fn peek(
+        &self,
+        tenant: &str,
+        id: &PendingId,
+    ) -> Result<Option<PendingItem>, StoreError> {
+        let r = self
+            .store
+            .peek_pending(tenant, id.as_str(), self.ttl)
+            .await?;
         Ok(r.map(|r| r.item))
     }
 
@@ -69,12 +73,13 @@ impl Pending {
         &self,
         tenant: &str,
         provider: Provider,
-    ) -> Result<Option<(String, PendingItem)>, StoreError> {
+    ) -> Result<Option<(PendingId, PendingItem)>, StoreError> {
         let r = self
             .store
             .latest_pending(tenant, provider, self.ttl)
             .await?;
-        Ok(r.map(|r| (r.id, r.item)))
+        // Every stored id is one `insert` made.
+        Ok(r.and_then(|r| Some((PendingId::parse(&r.id)?, r.item))))
     }
 }
 

@@ -111,7 +111,7 @@ impl CodeSources {
         provider: Provider,
         a: Authorized,
         asked: &[&str],
-    ) -> Result<String, ApiError> {
+    ) -> Result<app::api::PendingId, ApiError> {
         // A grant that cannot read repositories is refused, whatever the host (see
         // `OAuthSpec::repo_read_scopes`); only the other missing scopes are a warning.
         let needed: Vec<String> = self
@@ -161,15 +161,6 @@ impl CodeSources {
             .insert(&caller.tenant, item)
             .await
             .map_err(|e| store_failed(caller, "keeping the authorization failed", &e))
-    }
-}
-
-/// A pending id as we hand them out (32 hex digits); anything else is malformed input.
-fn pending_id(id: &str) -> Result<&str, ApiError> {
-    if crate::pending::valid_id(id) {
-        Ok(id)
-    } else {
-        Err(ApiError::Invalid(app::api::InputError::InvalidArguments))
     }
 }
 
@@ -254,8 +245,11 @@ impl CodeSourceService for CodeSources {
         self.check_token_now(caller, input).await
     }
 
-    async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError> {
-        pending_id(&id)?;
+    async fn pending(
+        &self,
+        caller: &Caller,
+        id: app::api::PendingId,
+    ) -> Result<PendingBinding, ApiError> {
         let item = self
             .pending
             .peek(&caller.tenant, &id)
@@ -281,7 +275,7 @@ impl CodeSourceService for CodeSources {
     async fn confirm(
         &self,
         caller: &Caller,
-        pending_id: String,
+        pending_id: app::api::PendingId,
     ) -> Result<CodeSourceRow, ApiError> {
         self.confirm_now(caller, pending_id).await
     }
@@ -321,8 +315,11 @@ impl CodeSourceService for CodeSources {
         r.map_err(|e| repos::repo_error(caller, e))
     }
 
-    async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError> {
-        self::pending_id(&pending_id)?;
+    async fn cancel(
+        &self,
+        caller: &Caller,
+        pending_id: app::api::PendingId,
+    ) -> Result<(), ApiError> {
         // Unknown or already-used ids are fine: the result is the same, nothing pending.
         self.pending
             .take(&caller.tenant, &pending_id)

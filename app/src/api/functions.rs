@@ -5,7 +5,7 @@
 use super::{
     ActivityPage, ApiError, AutoBuildEnabled, AutoBuildFilters, AutoBuildRepaired, AutoBuildView,
     Branch, BuildRef, CodeSourceRow, DeliveryView, ManualBuildDone, PageData, PendingBinding,
-    Provider, RepoId, RepoPage, SecretRotated, TokenInput, Unbound,
+    PendingId, Provider, RepoId, RepoPage, SecretRotated, TokenInput, Unbound,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -42,7 +42,7 @@ pub async fn check_token(
 
 /// A checked or authorized account waiting for Confirm (after an OAuth redirect or popup).
 #[server(endpoint = "code-sources/pending", input = Json, client = super::client::WithCredentials)]
-pub async fn load_pending(pending_id: String) -> Result<PendingBinding, ApiError> {
+pub async fn load_pending(pending_id: PendingId) -> Result<PendingBinding, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.pending(&caller, pending_id).await)
 }
@@ -57,14 +57,14 @@ pub async fn latest_pending(provider: Provider) -> Result<Option<PendingBinding>
 
 /// Persists a checked binding (after the user saw the account and pressed Confirm).
 #[server(endpoint = "code-sources/confirm", input = Json, client = super::client::WithCredentials)]
-pub async fn confirm_binding(pending_id: String) -> Result<CodeSourceRow, ApiError> {
+pub async fn confirm_binding(pending_id: PendingId) -> Result<CodeSourceRow, ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.confirm(&caller, pending_id).await)
 }
 
 /// Discards a checked binding: the token is dropped, nothing was stored.
 #[server(endpoint = "code-sources/cancel", input = Json, client = super::client::WithCredentials)]
-pub async fn cancel_binding(pending_id: String) -> Result<(), ApiError> {
+pub async fn cancel_binding(pending_id: PendingId) -> Result<(), ApiError> {
     let (svc, caller) = ssr::context()?;
     ssr::respond(svc.cancel(&caller, pending_id).await)
 }

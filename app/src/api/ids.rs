@@ -1,6 +1,7 @@
 //! The identifiers the wire types are keyed by: the code host ([`Provider`]), the tenant
-//! ([`TenantId`]) and a repository as a listing names it ([`RepoId`]), each with the one spelling
-//! used in URLs, storage keys and logs, and checked when decoded.
+//! ([`TenantId`]), a repository as a listing names it ([`RepoId`]) and an account waiting for
+//! Confirm ([`PendingId`]), each with the one spelling used in URLs, storage keys and logs, and
+//! checked when decoded.
 
 use super::InputError;
 use serde::{Deserialize, Serialize};
@@ -90,9 +91,10 @@ pub struct IdRefused(pub InputError);
 
 impl IdRefused {
     /// The refusals a typed id can raise, for reading them back.
-    const ALL: [IdRefused; 2] = [
+    const ALL: [IdRefused; 3] = [
         IdRefused(InputError::UnknownProvider),
         IdRefused(InputError::RepoIdMalformed),
+        IdRefused(InputError::InvalidArguments),
     ];
 
     /// The input error a decoder's message (`… at line 1 column 20`) starts with, if any.
@@ -157,6 +159,48 @@ impl From<RepoId> for String {
 }
 
 impl std::fmt::Display for RepoId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A checked account waiting for Confirm, as the server named it: 32 hex digits (128 random
+/// bits), never anything else. Decoding checks the shape; an id of another shape names nothing
+/// we handed out (`InvalidArguments`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PendingId(String);
+
+impl PendingId {
+    pub fn parse(id: &str) -> Option<PendingId> {
+        let ok = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| PendingId(id.to_string()))
+    }
+
+    /// A new id from 128 random bits (the server draws them).
+    pub fn from_random(raw: [u8; 16]) -> PendingId {
+        PendingId(raw.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PendingId {
+    type Error = IdRefused;
+    fn try_from(id: String) -> Result<PendingId, IdRefused> {
+        PendingId::parse(&id).ok_or(IdRefused(InputError::InvalidArguments))
+    }
+}
+
+impl From<PendingId> for String {
+    fn from(id: PendingId) -> String {
+        id.0
+    }
+}
+
+impl std::fmt::Display for PendingId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
@@ -238,6 +282,27 @@ mod tests {
         );
         let number = serde_json::from_str::<Provider>("7").unwrap_err();
         assert_eq!(IdRefused::in_message(&number.to_string()), None);
+    }
+
+    #[test]
+    fn pending_ids_are_128_bits_in_hex() {
+        let id = PendingId::from_random([0xab; 16]);
+        assert_eq!(id.as_str(), "ab".repeat(16));
+        assert_eq!(PendingId::parse(id.as_str()), Some(id.clone()));
+        for bad in [
+            "",
+            "ab",
+            &"g".repeat(32),
+            &"a".repeat(33),
+            "../../../../../../../../../../...",
+        ] {
+            assert_eq!(PendingId::parse(bad), None, "{bad}");
+            let refused = serde_json::from_value::<PendingId>(serde_json::json!(bad)).unwrap_err();
+            assert_eq!(
+                IdRefused::in_message(&refused.to_string()),
+                Some(InputError::InvalidArguments)
+            );
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub use autobuild::{
 pub use error::{ApiError, HostError, InputError};
 pub use functions::*;
 pub use host::{BindMethod, HostInfo, RevocationPolicy};
-pub use ids::{IdRefused, Provider, RepoId, TenantId};
+pub use ids::{IdRefused, PendingId, Provider, RepoId, TenantId};
 pub use types::*;
 
 /// Size bounds for user input, checked on both sides (the server is the one that counts).

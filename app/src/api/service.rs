@@ -38,15 +38,22 @@ pub trait CodeSourceService: Send + Sync + 'static {
         input: TokenCheckInput,
     ) -> Result<PendingBinding, ApiError>;
     /// A checked or authorized account waiting for Confirm (not consumed).
-    async fn pending(&self, caller: &Caller, id: String) -> Result<PendingBinding, ApiError>;
+    async fn pending(
+        &self,
+        caller: &Caller,
+        id: super::PendingId,
+    ) -> Result<PendingBinding, ApiError>;
     /// The newest one for `provider`, if any (when a popup could not report back).
     async fn latest_pending(
         &self,
         caller: &Caller,
         provider: Provider,
     ) -> Result<Option<PendingBinding>, ApiError>;
-    async fn confirm(&self, caller: &Caller, pending_id: String)
-        -> Result<CodeSourceRow, ApiError>;
+    async fn confirm(
+        &self,
+        caller: &Caller,
+        pending_id: super::PendingId,
+    ) -> Result<CodeSourceRow, ApiError>;
     /// The tenant's activity log, newest first.
     async fn activity(
         &self,
@@ -66,7 +73,7 @@ pub trait CodeSourceService: Send + Sync + 'static {
         provider: Provider,
         repo_id: super::RepoId,
     ) -> Result<Vec<Branch>, ApiError>;
-    async fn cancel(&self, caller: &Caller, pending_id: String) -> Result<(), ApiError>;
+    async fn cancel(&self, caller: &Caller, pending_id: super::PendingId) -> Result<(), ApiError>;
     async fn unbind(
         &self,
         caller: &Caller,

@@ -190,7 +190,7 @@ impl std::fmt::Debug for TokenInput {
 /// server; `id` names it for a short while.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingBinding {
-    pub id: String,
+    pub id: super::PendingId,
     pub provider: Provider,
     /// How it was bound (the confirm dialog shows a token's expiry for access tokens).
     pub bind: BindMethod,

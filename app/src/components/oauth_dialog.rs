@@ -4,7 +4,7 @@
 
 use super::modal::Modal;
 use super::{action_id, ErrorBox};
-use crate::api::{latest_pending, load_pending, ApiError, Provider};
+use crate::api::{latest_pending, load_pending, ApiError, InputError, PendingId, Provider};
 use crate::i18n::{fill, Msg};
 use crate::page_state::{DialogState, PageCtx};
 use crate::{t, use_locale};
@@ -32,6 +32,15 @@ pub fn finish_oauth(
     error: Option<ApiError>,
 ) {
     ctx.oauth_waiting.set(false);
+    // An id of another shape names nothing the server handed out: the answer it would give.
+    let (pending, error) = match pending.map(|p| PendingId::parse(&p)) {
+        Some(None) => (
+            None,
+            error.or(Some(ApiError::Invalid(InputError::InvalidArguments))),
+        ),
+        Some(id) => (id, error),
+        None => (None, error),
+    };
     if pending.is_some() || error.is_none() {
         // One more request to our server: show it (also after a full-page redirect, where no
         // dialog is open yet).

@@ -33,11 +33,19 @@ impl CodeSources {
     }
 
     /// Where a pending account's avatar is served (the confirm dialog).
-    pub(super) fn pending_avatar_url(&self, id: &str, a: Option<&StoredAvatar>) -> Option<String> {
+    pub(super) fn pending_avatar_url(
+        &self,
+        id: &app::api::PendingId,
+        a: Option<&StoredAvatar>,
+    ) -> Option<String> {
         a.map(|a| format!("{}/avatars/pending/{id}?v={}", self.base_path, a.version()))
     }
 
-    pub(super) fn pending_view(&self, id: &str, item: &PendingItem) -> PendingBinding {
+    pub(super) fn pending_view(
+        &self,
+        id: &app::api::PendingId,
+        item: &PendingItem,
+    ) -> PendingBinding {
         let bind = self.host(item.provider).info().bind;
         pending_view(
             id,
@@ -81,7 +89,7 @@ impl CodeSources {
     pub async fn pending_avatar(
         &self,
         tenant: &str,
-        id: &str,
+        id: &app::api::PendingId,
     ) -> Result<Option<StoredAvatar>, StoreError> {
         Ok(self.pending.peek(tenant, id).await?.and_then(|i| i.avatar))
     }

@@ -1,14 +1,13 @@
 //! Binding: checking an address and token at an access-token host, and storing what the user
 //! confirmed (a checked or authorized account waiting as a pending item).
 
-use super::rows::pending_view;
 use super::{internal, store_failed, CodeSources};
 use crate::outbound::address::HostAddress;
 use crate::outbound::instance::{self, InstanceClient};
 use crate::store::{aad, PendingItem, StoredAvatar, StoredBinding, RECORD_VERSION};
 use crate::util::now_secs;
 use app::api::service::{Caller, TokenCheckInput};
-use app::api::{ActivityAction, ApiError, BindMethod, CodeSourceRow, PendingBinding};
+use app::api::{ActivityAction, ApiError, CodeSourceRow, PendingBinding};
 
 impl CodeSources {
     pub(super) async fn check_token_now(
@@ -68,24 +67,21 @@ impl CodeSources {
             token: self.cipher.seal(&token, &aad(&caller.tenant, provider)),
             refresh_token: None,
         };
-        let avatar = item.avatar.clone();
-        let view = pending_view("", &item, BindMethod::AccessToken, None);
+        // What the dialog shows (the tokens in it are sealed, and never leave).
+        let shown = item.clone();
         let id = self
             .pending
             .insert(&caller.tenant, item)
             .await
             .map_err(|e| store_failed(caller, "keeping the checked account failed", &e))?;
-        let mut view = PendingBinding { id, ..view };
-        view.account.avatar_url = self.pending_avatar_url(&view.id, avatar.as_ref());
-        Ok(view)
+        Ok(self.pending_view(&id, &shown))
     }
 
     pub(super) async fn confirm_now(
         &self,
         caller: &Caller,
-        pending_id: String,
+        pending_id: app::api::PendingId,
     ) -> Result<CodeSourceRow, ApiError> {
-        super::pending_id(&pending_id)?;
         let item = self
             .pending
             .take(&caller.tenant, &pending_id)

@@ -9,13 +9,13 @@ use app::api::service::Caller;
 use app::api::{Account, BindMethod, CodeSourceRow, PendingBinding, Provider, RowStatus};
 
 pub(super) fn pending_view(
-    id: &str,
+    id: &app::api::PendingId,
     item: &PendingItem,
     bind: BindMethod,
     avatar_url: Option<String>,
 ) -> PendingBinding {
     PendingBinding {
-        id: id.to_string(),
+        id: id.clone(),
         provider: item.provider,
         bind,
         account: shown_account(&item.account, avatar_url),

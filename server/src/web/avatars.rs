@@ -44,9 +44,9 @@ async fn pending(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !crate::pending::valid_id(&id) {
+    let Some(id) = app::api::PendingId::parse(&id) else {
         return StatusCode::NOT_FOUND.into_response();
-    }
+    };
     let found = service.pending_avatar(&caller.tenant, &id).await;
     answer(&caller, found, &headers)
 }

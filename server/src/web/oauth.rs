@@ -8,7 +8,7 @@ use super::middleware::cookie;
 use crate::oauth_flow::{CallbackQuery, OAuthFlows};
 use crate::service::CodeSources;
 use app::api::service::Caller;
-use app::api::{ApiError, BindMethod, Provider};
+use app::api::{ApiError, BindMethod, PendingId, Provider};
 use app::i18n::Msg;
 use axum::extract::{Extension, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -154,7 +154,7 @@ async fn callback(
 }
 
 /// Where the table picks the result up in the redirect flow.
-fn table_url(base: &str, provider: Provider, outcome: &Result<String, ApiError>) -> String {
+fn table_url(base: &str, provider: Provider, outcome: &Result<PendingId, ApiError>) -> String {
     match outcome {
         Ok(id) => format!("{base}/?oauth={}&pending={id}", provider.as_str()),
         Err(e) => format!(
@@ -173,7 +173,7 @@ fn result_page(
     st: &OAuthRoutes,
     provider: Provider,
     popup: bool,
-    outcome: Result<String, ApiError>,
+    outcome: Result<PendingId, ApiError>,
     headers: &HeaderMap,
 ) -> Response {
     let locale = app::locale::from_headers(headers);
