@@ -85,10 +85,24 @@ test('a private GitLab with its own CA: certificate error first, then bound with
 
 test('Cancel on the confirm step stores nothing', async ({ page }) => {
   await page.getByRole('button', { name: 'Bind GitLab' }).click();
+  const checked = page.waitForResponse((r) => r.url().endsWith('/api/code-sources/token/check'));
   await submitGitLab(page, null, 'glpat-fake-alice');
+  const pendingId: string = (await (await checked).json()).id;
   const confirm = page.getByRole('dialog', { name: 'Confirm the account to bind' });
+  const cancelled = page.waitForResponse((r) => r.url().endsWith('/api/code-sources/cancel'));
   await confirm.getByRole('button', { name: 'Cancel' }).click();
   await expect(confirm).toBeHidden();
+  // The server dropped the checked token (the call outlives the dialog): too late to confirm it.
+  expect((await cancelled).status()).toBe(200);
+  const late = await page.evaluate(async (id) => {
+    const answer = await fetch('api/code-sources/confirm', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ pending_id: id }),
+    });
+    return answer.status;
+  }, pendingId);
+  expect(late).toBe(410);
   await expect(row(page, 'GitLab').getByText('Not bound', { exact: true })).toBeVisible();
   await page.reload();
   await expect(row(page, 'GitLab').getByText('Not bound', { exact: true })).toBeVisible();

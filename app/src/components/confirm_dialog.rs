@@ -3,12 +3,11 @@
 
 use super::modal::Modal;
 use super::{action_id, AccountCell, ErrorBox};
-use crate::api::{cancel_binding, ConfirmBinding, PendingBinding};
+use crate::api::{CancelBinding, ConfirmBinding, PendingBinding};
 use crate::i18n::{fill, Msg};
 use crate::page_state::PageCtx;
 use crate::{t, use_locale};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 #[component]
 pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
@@ -21,10 +20,8 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
     let cancel = {
         let id = id.clone();
         move |_: ()| {
-            let id = id.clone();
-            // Best effort: the server also forgets unconfirmed checks after a few minutes.
-            spawn_local(async move {
-                let _ = cancel_binding(id).await;
+            ctx.cancel_pending.dispatch(CancelBinding {
+                pending_id: id.clone(),
             });
             ctx.close_dialog(Some(action_id(provider)));
         }

@@ -1,6 +1,6 @@
 //! The code source configuration page: header, the table, and whichever dialog is open.
 
-use crate::api::{load_page, set_locale, PageData, Provider};
+use crate::api::{load_page, PageData, Provider, SetLocale};
 use crate::components::{
     listen_for_oauth, pick_up_redirect_result, ActivityLog, ErrorBox, LanguageSwitch, OpenDialog,
     SourceTable, Toasts,
@@ -24,6 +24,7 @@ pub fn CodeSourcesPage() -> impl IntoView {
         oauth_waiting: RwSignal::new(false),
         oauth_fetching: RwSignal::new(false),
         changed: RwSignal::new(None),
+        cancel_pending: ServerAction::new(),
     };
     provide_context(ctx);
     // Effects run only in the browser, once hydrated.
@@ -56,11 +57,12 @@ pub fn CodeSourcesPage() -> impl IntoView {
         });
     }
     // Remember a language switch server-side (HttpOnly cookie) for the next render.
+    let remember_locale = ServerAction::<SetLocale>::new();
     Effect::new(move |prev: Option<()>| {
         let l = locale.get();
         if prev.is_some() {
-            leptos::task::spawn_local(async move {
-                let _ = set_locale(l.tag().to_string()).await;
+            remember_locale.dispatch(SetLocale {
+                tag: l.tag().to_string(),
             });
         }
     });
