@@ -3,9 +3,7 @@
 //! both: the page composes the components, and the components only know this state.
 
 use crate::api::codec::JsonBytes;
-use crate::api::{
-    ApiError, CancelBinding, CodeSourceRow, HostInfo, PageData, PendingBinding, Provider,
-};
+use crate::api::{ApiError, CodeSourceRow, HostInfo, PageData, PendingBinding, Provider};
 use leptos::prelude::*;
 
 /// Which dialog is open. One at a time, like the console's other pages.
@@ -64,9 +62,6 @@ pub struct PageCtx {
     pub oauth_fetching: RwSignal<bool>,
     /// Element to focus once the table has re-rendered after a reload.
     pub focus_after_load: RwSignal<Option<String>>,
-    /// Dropping a checked account the user cancelled: the page's, so that it completes after
-    /// its dialog has closed. (Best effort: the server forgets unconfirmed checks anyway.)
-    pub cancel_pending: ServerAction<CancelBinding>,
 }
 
 impl PageCtx {

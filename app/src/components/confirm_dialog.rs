@@ -17,10 +17,13 @@ pub fn ConfirmBindDialog(pending: PendingBinding) -> impl IntoView {
     let login = pending.account.login.clone();
     let id = pending.id.clone();
 
+    let drop_check = ServerAction::<CancelBinding>::new();
     let cancel = {
         let id = id.clone();
         move |_: ()| {
-            ctx.cancel_pending.dispatch(CancelBinding {
+            // The request outlives the dialog: the action's task holds its own signals. (Best
+            // effort: the server also forgets unconfirmed checks after a few minutes.)
+            drop_check.dispatch(CancelBinding {
                 pending_id: id.clone(),
             });
             ctx.close_dialog(Some(action_id(provider)));
