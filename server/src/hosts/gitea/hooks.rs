@@ -9,7 +9,9 @@
 //! role. Docs: docs.gitea.com/usage/webhooks and the instance's `/api/swagger`.
 
 use super::{api, refused as host_refusal, Gitea};
-use crate::hosts::github::hooks::{push_of, GitHubStylePush, HookAnswer, PayloadRepo, Person};
+use crate::hosts::github_style::hooks::{
+    push_of, GitHubStylePush, HookAnswer, PayloadRepo, Person,
+};
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, Push, RefChange, RefKind, RepoRef};
 use crate::hosts::{Instance, RepoId};

@@ -8,7 +8,7 @@
 //! Docs: help.gitee.com/webhook/how-to-verify-webhook-keys, gitee.com/api/v5/swagger.
 
 use super::Gitee;
-use crate::hosts::github::hooks::{GitHubStylePush, HookAnswer};
+use crate::hosts::github_style::hooks::{GitHubStylePush, HookAnswer};
 use crate::hosts::hooks::{self, Delivery, DeliveryKind, DeliveryRequest, Hook, HookError};
 use crate::hosts::hooks::{HookHost, HookSpec, ParseError, RefKind, RepoRef, MAX_SKEW_MS};
 use crate::hosts::{Instance, RepoId};

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::hosts::hooks::tests::{headers, hex_mac};
+use crate::hosts::hooks::{Push, RefChange};
 use crate::outbound::http::Answer;
 use app::api::HostError;
 

@@ -1,6 +1,8 @@
 //! What GitHub and the hosts that copy its API (Gitee, Gitea, and Bitbucket's branches) share
 //! in shape: a repository in a listing, a branch by name, a search done here for APIs that
-//! cannot search, the default branch marked.
+//! cannot search, the default branch marked; and their webhooks' shapes ([`hooks`]).
+
+pub(in crate::hosts) mod hooks;
 
 use app::api::{Branch, Repository};
 use serde::Deserialize;
