@@ -95,8 +95,8 @@ mod commands {
         let to = store::open(config, true).await?;
         let c = store::copy_all(&from, to.as_ref()).await?;
         println!(
-            "copied from {}: {} bindings, {} pending items, {} OAuth flows, {} activity entries ({} already there), {} auto-build registrations",
-            dir.display(), c.bindings, c.pending, c.flows, c.audit, c.audit_skipped, c.registrations
+            "copied from {}: {} bindings, {} pending items, {} OAuth flows, {} activity entries ({} already there), {} auto-build registrations, {} cleanup jobs, {} held pushes",
+            dir.display(), c.bindings, c.pending, c.flows, c.audit, c.audit_skipped, c.registrations, c.jobs, c.held_pushes
         );
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Key rotation: re-seals every stored token (bindings, pending items, OAuth flows' verifiers,
-//! auto-build registrations' hook secrets) with the active key, while servers keep running. Each record is swapped only if it is still
+//! auto-build registrations' hook secrets, the tokens cleanup jobs still need to revoke) with
+//! the active key, while servers keep running. Each record is swapped only if it is still
 //! the one that was read (a concurrent refresh or unbind wins, and the record is read again),
 //! and records already under the active key are skipped, so an interrupted run just runs again.
 //! A last look counts what is still under an older key (a pending item confirmed into a
@@ -8,8 +9,8 @@
 
 use crate::crypto::{Cipher, CryptoError, Sealed};
 use crate::store::{
-    aad, flow_aad, hook_aad, FlowRecord, PendingRecord, Store, StoreError, StoredBinding,
-    StoredRegistration,
+    aad, flow_aad, hook_aad, job_aad, CleanupJob, FlowRecord, PendingRecord, Store, StoreError,
+    StoredBinding, StoredRegistration,
 };
 
 const PAGE: usize = 500;
@@ -113,6 +114,17 @@ fn resealed_registration(
     Ok(Some(new))
 }
 
+/// The job with its token under the active key; `None` if nothing needed doing (or it holds
+/// no token any more).
+fn resealed_job(cipher: &Cipher, j: &CleanupJob) -> Result<Option<CleanupJob>, CryptoError> {
+    let Some(token) = reseal_opt(cipher, j.token.as_ref(), &job_aad(&j.id))? else {
+        return Ok(None);
+    };
+    let mut new = j.clone();
+    new.token = token;
+    Ok(Some(new))
+}
+
 /// How many readable records are still under an older key.
 async fn still_old(store: &dyn Store, cipher: &Cipher) -> Result<u64, StoreError> {
     let mut n = 0;
@@ -131,6 +143,9 @@ async fn still_old(store: &dyn Store, cipher: &Cipher) -> Result<u64, StoreError
     }
     for f in store.all_flows().await? {
         n += u64::from(matches!(resealed_flow(cipher, &f), Ok(Some(_))));
+    }
+    for j in store.jobs().await? {
+        n += u64::from(matches!(resealed_job(cipher, &j), Ok(Some(_))));
     }
     let mut after = None;
     loop {
@@ -201,9 +216,42 @@ pub async fn rotate(store: &dyn Store, cipher: &Cipher) -> Result<Rotated, Store
         }
         out.count(&r, "oauth flow", &f.state_hash[..8.min(f.state_hash.len())]);
     }
+    rotate_jobs(store, cipher, &mut out).await?;
     rotate_registrations(store, cipher, &mut out).await?;
     out.left = still_old(store, cipher).await?;
     Ok(out)
+}
+
+/// A job whose token an old key sealed could not revoke it once that key is gone.
+async fn rotate_jobs(
+    store: &dyn Store,
+    cipher: &Cipher,
+    out: &mut Rotated,
+) -> Result<(), StoreError> {
+    for mut j in store.jobs().await? {
+        for _ in 0..TRIES {
+            let r = resealed_job(cipher, &j);
+            let Ok(Some(new)) = &r else {
+                out.count(&r, "cleanup job", &j.id);
+                break;
+            };
+            if store.replace_job(&j, new).await? {
+                out.count(&r, "cleanup job", &j.id);
+                break;
+            }
+            // Saved by its worker meanwhile: read it again; finished means nothing to do.
+            match store
+                .jobs()
+                .await?
+                .into_iter()
+                .find(|fresh| fresh.id == j.id)
+            {
+                Some(fresh) => j = fresh,
+                None => break,
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn rotate_registrations(
@@ -243,8 +291,10 @@ async fn rotate_registrations(
 mod tests {
     use super::*;
     use crate::secret::{SecretBytes, SecretString};
-    use crate::store::conformance::{binding, flow, pending, reg_key, registration};
-    use crate::store::{AutoBuildStore, BindingStore, FlowStore, PendingStore, SledStore};
+    use crate::store::conformance::{binding, flow, job, pending, reg_key, registration};
+    use crate::store::{
+        AutoBuildStore, BindingStore, FlowStore, JobStore, PendingStore, SledStore,
+    };
     use app::api::Provider;
 
     const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -290,17 +340,24 @@ mod tests {
         r.secret = old.seal(&secret, &hook_aad("rid-1"));
         r.previous_secret = Some(old.seal(&secret, &hook_aad("rid-1")));
         store.put_registration(&r).await.unwrap();
+        // A cleanup job still owing a revocation, and one that needs its token no more.
+        let mut owed = job("j1", "t1", "carol");
+        owed.token = Some(old.seal(&secret, &job_aad("j1")));
+        assert!(store.import_job(&owed).await.unwrap());
+        let mut spent = job("j2", "t1", "dave");
+        spent.token = None;
+        assert!(store.import_job(&spent).await.unwrap());
 
         let ring = Cipher::with_older(&key(2), &[key(1)]).unwrap();
-        assert_eq!(still_old(&store, &ring).await.unwrap(), 4);
+        assert_eq!(still_old(&store, &ring).await.unwrap(), 5);
         let first = rotate(&store, &ring).await.unwrap();
         assert_eq!(
             (first.resealed, first.unreadable, first.left),
-            (4, 1, 0),
+            (5, 1, 0),
             "{first:?}"
         );
         let again = rotate(&store, &ring).await.unwrap();
-        assert_eq!((again.resealed, again.current, again.unreadable), (0, 4, 1));
+        assert_eq!((again.resealed, again.current, again.unreadable), (0, 6, 1));
 
         // Without the old key, everything rotated still opens.
         let new_only = Cipher::new(&key(2)).unwrap();
@@ -328,5 +385,10 @@ mod tests {
         assert!(new_only.open(&r.secret, &hook_aad("rid-1")).is_ok());
         let previous = r.previous_secret.unwrap();
         assert!(new_only.open(&previous, &hook_aad("rid-1")).is_ok());
+        let jobs = store.jobs().await.unwrap();
+        let owed = jobs.iter().find(|j| j.id == "j1").unwrap();
+        assert!(new_only
+            .open(owed.token.as_ref().unwrap(), &job_aad("j1"))
+            .is_ok());
     }
 }

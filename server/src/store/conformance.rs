@@ -11,7 +11,8 @@ use futures_util::future::join_all;
 use std::collections::BTreeSet;
 
 pub(super) mod autobuild;
-pub(crate) use autobuild::{reg_key, registration};
+pub(crate) use autobuild::{held_push, reg_key, registration};
+pub(crate) use jobs::job;
 mod avatars;
 mod cases;
 mod ephemeral;
@@ -125,6 +126,7 @@ macro_rules! cases {
 cases! {
     unbind_and_its_job_are_one_write;
     jobs_are_claimed_once_saved_and_finished;
+    jobs_import_once_and_swap_only_as_read;
     counts_follow_unbind_and_rebind_with_a_job;
     bindings_are_tenant_scoped;
     replace_only_when_unchanged;

@@ -1,9 +1,11 @@
-//! Moving up: copies every binding (with its avatar image), pending item, OAuth flow, activity entry and auto-build
-//! registration from one store into another (sled → PostgreSQL, for a deployment that
-//! outgrows one machine). Build events, their outbox and the delivery log are not copied: the
-//! feed's sequence numbers belong to the store that handed them out. Idempotent: bindings,
-//! registrations and pending items are written by key, and a tenant's activity entries already in
-//! the target are not added twice, so an interrupted copy can simply run again.
+//! Moving up: copies every binding (with its avatar image), pending item, OAuth flow, activity
+//! entry and auto-build registration from one store into another (sled → PostgreSQL, for a
+//! deployment that outgrows one machine), and the work still owed: the cleanup jobs unbinds left
+//! (revocations, hook removals) and the pushes held for their code host's confirmation. Build
+//! events, their outbox and the delivery log are not copied: the feed's sequence numbers belong
+//! to the store that handed them out. Idempotent: bindings, registrations, pending items, jobs
+//! and held pushes are written by key, and a tenant's activity entries already in the target are
+//! not added twice, so an interrupted copy can simply run again.
 
 use super::{AuditEntry, Store, StoreError};
 use std::collections::HashMap;
@@ -23,6 +25,10 @@ pub struct Copied {
     pub audit: u64,
     pub audit_skipped: u64,
     pub registrations: u64,
+    /// Cleanup jobs (the work an unbind left to do).
+    pub jobs: u64,
+    /// Pushes held for their code host's confirmation.
+    pub held_pushes: u64,
 }
 
 pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
@@ -73,6 +79,13 @@ pub async fn copy_all(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreE
             to.put_registration(r).await?;
             copied.registrations += 1;
         }
+    }
+    for job in from.jobs().await? {
+        copied.jobs += u64::from(to.import_job(&job).await?);
+    }
+    // Due at once in the target; its attempts and age come along (it still gives up on time).
+    for push in from.held_pushes().await? {
+        copied.held_pushes += u64::from(to.hold_push(&push, Duration::ZERO).await?);
     }
     copy_audit(from, to, &mut copied).await?;
     Ok(copied)
@@ -130,10 +143,12 @@ async fn copy_audit(
 
 #[cfg(test)]
 mod tests {
-    use super::super::conformance::{binding, entry, flow, pending, reg_key, registration, TestDb};
+    use super::super::conformance::{
+        binding, entry, flow, held_push, job, pending, reg_key, registration, TestDb,
+    };
     use super::*;
     use crate::store::{
-        AuditLog, AutoBuildStore, BindingStore, FlowStore, PendingStore, SledStore,
+        AuditLog, AutoBuildStore, BindingStore, FlowStore, JobStore, PendingStore, SledStore,
     };
     use app::api::Provider;
 
@@ -164,6 +179,13 @@ mod tests {
         let mut reg = registration("rid-1", reg_key("t1", Provider::GitHub, "42"));
         reg.last_delivery_at = Some(now);
         sled.put_registration(&reg).await.unwrap();
+        let owed = job("j1", "t1", "gone-user");
+        assert!(sled.import_job(&owed).await.unwrap());
+        let held = held_push(&reg.key, "d1");
+        assert!(sled
+            .hold_push(&held, Duration::from_secs(60))
+            .await
+            .unwrap());
         for (i, t) in ["t1", "t1", "t2", "t1", "t2"].into_iter().enumerate() {
             sled.append(entry(t, 1_800_000_000 + i as i64, "bind"))
                 .await
@@ -188,10 +210,30 @@ mod tests {
                 audit: 7,
                 audit_skipped: 0,
                 registrations: 1,
+                jobs: 1,
+                held_pushes: 1,
             }
         );
         let again = copy_all(&sled, &db.store).await.unwrap();
-        assert_eq!((again.pending, again.flows, again.audit), (0, 0, 0));
+        assert_eq!(
+            (
+                again.pending,
+                again.flows,
+                again.audit,
+                again.jobs,
+                again.held_pushes
+            ),
+            (0, 0, 0, 0, 0)
+        );
+        assert_eq!(db.store.jobs().await.unwrap(), [owed]);
+        // Held pushes are due at once in the target (leased in the source, which stopped).
+        assert_eq!(
+            db.store
+                .claim_held_pushes(Duration::from_secs(60), 10)
+                .await
+                .unwrap(),
+            [held]
+        );
         assert_eq!(again.audit_skipped, 7, "nothing added twice");
 
         assert_eq!(db.store.list("t1").await.unwrap().len(), 2);

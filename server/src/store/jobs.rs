@@ -84,6 +84,14 @@ pub trait JobStore: Send + Sync + 'static {
     async fn save_job(&self, job: &CleanupJob) -> Result<(), StoreError>;
     /// The job is done: it goes, with its sealed token.
     async fn finish_job(&self, id: &str) -> Result<(), StoreError>;
-    /// Every stored job (tests, rotation).
+    /// Every stored job (copying a store, rotation, tests).
     async fn jobs(&self) -> Result<Vec<CleanupJob>, StoreError>;
+    /// Stores `job` as it is (not leased, due at `job.next_at_ms`) unless a job with its id is
+    /// stored; returns whether it did. Copying a store: the work an unbind left to do comes
+    /// along, and a copy run twice adds nothing.
+    async fn import_job(&self, job: &CleanupJob) -> Result<bool, StoreError>;
+    /// Swaps the stored job for `new` (the same job, its token re-sealed) if it is still
+    /// exactly `old`, keeping its lease; returns whether it did (key rotation: a worker's save
+    /// in between wins, and the rotation reads the job again).
+    async fn replace_job(&self, old: &CleanupJob, new: &CleanupJob) -> Result<bool, StoreError>;
 }

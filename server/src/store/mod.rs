@@ -12,11 +12,7 @@ mod jobs;
 mod open;
 mod pg;
 mod records;
-mod sled_audit;
-mod sled_autobuild;
-mod sled_ephemeral;
-mod sled_jobs;
-mod sled_store;
+mod sled;
 
 #[cfg(test)]
 pub(crate) mod conformance;
@@ -33,7 +29,7 @@ pub use pg::{MigrateError, PgOptions, PgStore};
 pub use records::{
     AuditEntry, AvatarRef, FlowRecord, PendingItem, PendingRecord, StoredAvatar, StoredBinding,
 };
-pub use sled_store::SledStore;
+pub use sled::SledStore;
 
 use app::api::Provider;
 use std::time::Duration;
@@ -379,6 +375,8 @@ pub trait AutoBuildStore: Send + Sync + 'static {
     async fn release_held_push(&self, id: &str) -> Result<(), StoreError>;
     /// How many pushes are held (for `/metrics`).
     async fn held_push_count(&self) -> Result<u64, StoreError>;
+    /// Every held push, leased or not (copying a store, tests).
+    async fn held_pushes(&self) -> Result<Vec<HeldPush>, StoreError>;
 }
 
 /// What a retention sweep removed.

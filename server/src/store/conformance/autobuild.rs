@@ -21,6 +21,18 @@ pub(crate) fn reg_key(tenant: &str, provider: Provider, repo_id: &str) -> Regist
     }
 }
 
+/// A push of registration `r1` (for `key`) held for its confirmation, from delivery `d`.
+pub(crate) fn held_push(key: &RegistrationKey, d: &str) -> HeldPush {
+    HeldPush {
+        v: RECORD_VERSION,
+        id: held_push_id("r1", Some(d)),
+        entry: entry("r1", Some(d), 1_000),
+        events: vec![event(key, d, 1_000)],
+        attempts: 0,
+        created_at_ms: 1_000,
+    }
+}
+
 pub(crate) fn registration(rid: &str, key: RegistrationKey) -> StoredRegistration {
     StoredRegistration {
         v: RECORD_VERSION,
@@ -437,14 +449,7 @@ pub async fn autobuild_held_pushes(s: &dyn Store) {
     s.put_registration(&registration("r1", key.clone()))
         .await
         .unwrap();
-    let held = |d: &str| HeldPush {
-        v: RECORD_VERSION,
-        id: held_push_id("r1", Some(d)),
-        entry: entry("r1", Some(d), 1_000),
-        events: vec![event(&key, d, 1_000)],
-        attempts: 0,
-        created_at_ms: 1_000,
-    };
+    let held = |d: &str| held_push(&key, d);
     let long = Duration::from_secs(60);
     let (a, b) = (held("a"), held("b"));
     assert!(s.hold_push(&a, long).await.unwrap());
@@ -460,6 +465,12 @@ pub async fn autobuild_held_pushes(s: &dyn Store) {
         .unwrap();
     assert!(!s.hold_push(&b, long).await.unwrap());
     assert_eq!(s.held_push_count().await.unwrap(), 1);
+    let all = s.held_pushes().await.unwrap();
+    assert_eq!(
+        all.iter().map(|p| &p.id).collect::<Vec<_>>(),
+        [&a.id],
+        "leased ones too"
+    );
 
     // Leased to its receiver: nobody else claims it until the lease ends.
     assert!(s.claim_held_pushes(long, 10).await.unwrap().is_empty());

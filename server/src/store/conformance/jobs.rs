@@ -89,6 +89,40 @@ pub async fn counts_follow_unbind_and_rebind_with_a_job(s: &dyn Store) {
     assert_eq!(s.counts().await.unwrap(), vec![]);
 }
 
+/// Copying a store imports each job once; key rotation swaps a job only as it was read.
+pub async fn jobs_import_once_and_swap_only_as_read(s: &dyn Store) {
+    let mut j = job("j1", "t1", "alice");
+    j.attempts = 2;
+    j.next_at_ms = 3_000;
+    assert!(s.import_job(&j).await.unwrap());
+    assert!(
+        !s.import_job(&job("j1", "t1", "bob")).await.unwrap(),
+        "imported once"
+    );
+    assert_eq!(s.jobs().await.unwrap(), [j.clone()]);
+    // Imported as it was: not leased, due when it was due.
+    assert!(s.claim_jobs(2_999, 9_000, 10).await.unwrap().is_empty());
+
+    let mut resealed = j.clone();
+    resealed.token = Some(sealed("job, re-sealed"));
+    assert!(s.replace_job(&j, &resealed).await.unwrap());
+    assert!(
+        !s.replace_job(&j, &resealed).await.unwrap(),
+        "no longer as read"
+    );
+    assert_eq!(s.jobs().await.unwrap(), [resealed.clone()]);
+    // A worker's save in between wins.
+    let claimed = s.claim_jobs(3_000, 9_000, 10).await.unwrap();
+    assert_eq!(claimed, [resealed.clone()]);
+    let mut saved = resealed.clone();
+    saved.attempts = 3;
+    s.save_job(&saved).await.unwrap();
+    assert!(!s.replace_job(&resealed, &j).await.unwrap());
+    assert_eq!(s.jobs().await.unwrap(), [saved]);
+    let gone = job("gone", "t1", "alice");
+    assert!(!s.replace_job(&gone, &gone).await.unwrap(), "not stored");
+}
+
 pub async fn jobs_are_claimed_once_saved_and_finished(s: &dyn Store) {
     for (id, tenant) in [("a", "t1"), ("b", "t2"), ("c", "t3")] {
         let b = binding(tenant, GitLab, "alice");

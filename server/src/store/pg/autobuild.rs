@@ -463,11 +463,14 @@ impl AutoBuildStore for PgStore {
         lease_for: Duration,
         n: usize,
     ) -> Result<Vec<HeldPush>, StoreError> {
+        // The due condition twice, like `claim_outbox` (no `SKIP LOCKED`, which distributed
+        // PostgreSQL-compatible databases lack): a replica claiming the same candidates at the
+        // same moment re-checks it on the rows as we left them (leased) and skips them.
         let due = format!("next_at_ms <= {NOW_MS} AND leased_until_ms <= {NOW_MS}");
         let sql = format!(
             "UPDATE autobuild_held_pushes SET leased_until_ms = {NOW_MS} + $1 \
              WHERE id IN (SELECT id FROM autobuild_held_pushes \
-                 WHERE {due} ORDER BY next_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                 WHERE {due} ORDER BY next_at_ms LIMIT $2) \
              AND {due} RETURNING record"
         );
         let rows = self.query(&sql, &[&millis(lease_for), &limit(n)]).await?;
@@ -488,6 +491,13 @@ impl AutoBuildStore for PgStore {
         self.execute("DELETE FROM autobuild_held_pushes WHERE id = $1", &[&id])
             .await?;
         Ok(())
+    }
+
+    async fn held_pushes(&self) -> Result<Vec<HeldPush>, StoreError> {
+        let rows = self
+            .query("SELECT record FROM autobuild_held_pushes ORDER BY id", &[])
+            .await?;
+        rows.iter().map(|r| decode_versioned(r.get(0))).collect()
     }
 
     async fn held_push_count(&self) -> Result<u64, StoreError> {

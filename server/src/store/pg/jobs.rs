@@ -150,4 +150,37 @@ impl JobStore for PgStore {
             .await?;
         rows.iter().map(|r| decode_versioned(r.get(0))).collect()
     }
+
+    async fn import_job(&self, job: &CleanupJob) -> Result<bool, StoreError> {
+        let stored = self
+            .execute(
+                &format!("{INSERT_JOB} ON CONFLICT (id) DO NOTHING"),
+                &[&job.id, &job.tenant, &encode(job)?, &job.next_at_ms, &0i64],
+            )
+            .await?;
+        Ok(stored == 1)
+    }
+
+    async fn replace_job(&self, old: &CleanupJob, new: &CleanupJob) -> Result<bool, StoreError> {
+        debug_assert_eq!(old.id, new.id);
+        let rows = self
+            .query("SELECT record FROM cleanup_jobs WHERE id = $1", &[&old.id])
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(false);
+        };
+        // Compared as records (an older version's record lacks newer fields), swapped as the
+        // text that was read: a save in between makes the swap miss.
+        let text: &str = row.get(0);
+        if decode_versioned::<CleanupJob>(text)? != *old {
+            return Ok(false);
+        }
+        let swapped = self
+            .execute(
+                "UPDATE cleanup_jobs SET record = $3 WHERE id = $1 AND record = $2",
+                &[&old.id, &text, &encode(new)?],
+            )
+            .await?;
+        Ok(swapped == 1)
+    }
 }

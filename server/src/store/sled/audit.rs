@@ -3,7 +3,7 @@
 //! written together (a JSON array, see `writer`); values an older version wrote hold one entry
 //! (a JSON object), and read the same. Entries written in the same moment by several requests
 //! may therefore be ordered by their batch before their second. Old entries go in the retention
-//! sweep (`sled_ephemeral`).
+//! sweep (`ephemeral`).
 //!
 //! Cursors name a value and an entry in it (`hex(key):index`); a cursor an older version handed
 //! out (`hex(key)`) still reads as "everything after (or before) that value".
@@ -12,8 +12,9 @@ mod writer;
 
 pub(super) use writer::AuditWriter;
 
-use super::sled_store::{backend, tenant_prefix};
-use super::{AuditEntry, AuditLog, SledStore, StoreError};
+use super::SledStore;
+use super::{backend, tenant_prefix};
+use crate::store::{AuditEntry, AuditLog, StoreError};
 use crate::util::{hex, unhex};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -15,9 +15,10 @@
 //! Numbering the log per rid makes trimming it one `remove` in the same transaction: the
 //! entry `MAX_DELIVERY_LOG` places back goes when one is added.
 
-use super::autobuild::*;
-use super::sled_store::{backend, blocking};
-use super::{AutoBuildStore, SledStore, StoreError, RECORD_VERSION};
+use super::SledStore;
+use super::{backend, blocking};
+use crate::store::autobuild::*;
+use crate::store::{AutoBuildStore, StoreError, RECORD_VERSION};
 use app::api::Provider;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{
@@ -723,6 +724,15 @@ impl AutoBuildStore for SledStore {
             tree.flush().map(drop)
         })
         .await
+    }
+
+    async fn held_pushes(&self) -> Result<Vec<HeldPush>, StoreError> {
+        self.autobuild
+            .held
+            .iter()
+            .values()
+            .map(|v| Ok(decode::<HeldRow>(&v.map_err(backend)?)?.push))
+            .collect()
     }
 
     async fn held_push_count(&self) -> Result<u64, StoreError> {

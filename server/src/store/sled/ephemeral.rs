@@ -3,9 +3,10 @@
 //! the one process between Bind and the callback, or between the check and Confirm, loses
 //! nothing. Taking is `remove`, which sled does atomically: a second take finds nothing.
 
-use super::sled_store::{backend, blocking, tenant_prefix};
-use super::{FlowRecord, FlowStore, Leases, PendingRecord, PendingStore, SledStore};
-use super::{Store, StoreError, Swept, TakenFlow};
+use super::SledStore;
+use super::{backend, blocking, tenant_prefix};
+use crate::store::{FlowRecord, FlowStore, Leases, PendingRecord, PendingStore};
+use crate::store::{Store, StoreError, Swept, TakenFlow};
 use crate::util::now_millis;
 use app::api::Provider;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -288,7 +289,7 @@ impl Store for SledStore {
         // entries (written together): it goes when all are old, else it keeps the new ones.
         for item in self.audit.iter() {
             let (k, v) = item.map_err(backend)?;
-            let Ok(entries) = super::sled_audit::entries(&v) else {
+            let Ok(entries) = super::audit::entries(&v) else {
                 continue;
             };
             let (old, keep): (Vec<_>, Vec<_>) =

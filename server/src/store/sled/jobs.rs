@@ -3,9 +3,11 @@
 //! are one write (both or neither, flushed before returning); a removed binding's avatar image
 //! (`avatars/v1`) goes in the same transaction.
 
-use super::jobs::{CleanupJob, JobStore};
-use super::sled_store::{backend, blocking, decode as decode_binding};
-use super::{SledStore, StoreError, StoredBinding, RECORD_VERSION};
+use super::bindings::{decode as decode_binding, index_reauth};
+use super::SledStore;
+use super::{backend, blocking};
+use crate::store::jobs::{CleanupJob, JobStore};
+use crate::store::{StoreError, StoredBinding, RECORD_VERSION};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -83,7 +85,7 @@ impl SledStore {
                         }
                     };
                     // The reauth index follows the record (the `/metrics` counts read it).
-                    super::sled_store::index_reauth(r, &key, new_reauth)?;
+                    index_reauth(r, &key, new_reauth)?;
                     j.insert(id.as_bytes(), row.as_slice())?;
                     Ok(true)
                 })
@@ -183,5 +185,45 @@ impl JobStore for SledStore {
             .values()
             .map(|v| Ok(decode(&v.map_err(backend)?)?.job))
             .collect()
+    }
+
+    async fn import_job(&self, job: &CleanupJob) -> Result<bool, StoreError> {
+        let row = encode(&Row {
+            job: job.clone(),
+            leased_until_ms: 0,
+        })?;
+        let (tree, id) = (self.jobs.clone(), job.id.clone());
+        blocking(move || {
+            let stored = tree
+                .compare_and_swap(id.as_bytes(), None::<&[u8]>, Some(row))?
+                .is_ok();
+            tree.flush()?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn replace_job(&self, old: &CleanupJob, new: &CleanupJob) -> Result<bool, StoreError> {
+        debug_assert_eq!(old.id, new.id);
+        let Some(raw) = self.jobs.get(old.id.as_bytes()).map_err(backend)? else {
+            return Ok(false);
+        };
+        let row = decode(&raw)?;
+        if row.job != *old {
+            return Ok(false);
+        }
+        let swapped = encode(&Row {
+            job: new.clone(),
+            leased_until_ms: row.leased_until_ms,
+        })?;
+        let (tree, id) = (self.jobs.clone(), old.id.clone());
+        blocking(move || {
+            let done = tree
+                .compare_and_swap(id.as_bytes(), Some(raw), Some(swapped))?
+                .is_ok();
+            tree.flush()?;
+            Ok(done)
+        })
+        .await
     }
 }

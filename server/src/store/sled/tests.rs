@@ -2,6 +2,7 @@
 //! concurrent writes.
 
 use super::*;
+use crate::store::{BindingStore, StoredBinding};
 
 /// A GitLab binding (the conformance suite's builder).
 fn binding(tenant: &str, login: &str) -> StoredBinding {

@@ -13,7 +13,7 @@
 //! owns it). The thread ends when the store is dropped.
 
 use super::{key, next_seq};
-use crate::store::sled_store::backend;
+use crate::store::sled::backend;
 use crate::store::{AuditEntry, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
