@@ -236,6 +236,10 @@ async function flow(
   await form.getByRole('button', { name: L.buildSubmit, exact: true }).click();
   await expect(item.getByRole('alert')).toContainText(L.noSuchRef);
   await expect(manual).toHaveCount(1);
+  // Opening the next step starts afresh: the failure no longer shows under it.
+  await item.getByRole('button', { name: L.rotate(repo) }).click();
+  await expect(item.getByRole('alert').filter({ hasText: L.noSuchRef })).toHaveCount(0);
+  await item.getByRole('group', { name: L.rotate(repo) }).getByRole('button', { name: L.cancel }).click();
 
   // ROTATE SECRET: a confirm step; the hook keeps its id, and a push from the host still builds.
   await item.getByRole('button', { name: L.rotate(repo) }).click();

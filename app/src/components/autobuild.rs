@@ -249,6 +249,23 @@ impl AutoBuild {
         enabled.or_else(|| self.disable.value().get().and_then(Result::err))
     }
 
+    /// Opening a form for `repo` starts afresh: the failure of an earlier change or action for
+    /// it no longer shows under the new form. (Successes stay: a switch turned on counts until
+    /// the list's reload arrives.)
+    fn forget_failures(self, repo: &RepoId) {
+        if !self.is_target(repo) || self.busy_untracked() {
+            return;
+        }
+        macro_rules! forget {
+            ($($action:ident),*) => {$(
+                if matches!(self.$action.value().get_untracked(), Some(Err(_))) {
+                    self.$action.value().set(None);
+                }
+            )*};
+        }
+        forget!(enable, disable, repair, build, rotate);
+    }
+
     /// What to paste into the code host, right after `repo` was set up by hand.
     fn manual_for(self, repo: &RepoId) -> Option<ManualSetup> {
         match self.enable.value().get() {
@@ -342,6 +359,7 @@ impl RepoAutoBuild {
         self.branches.set(branches);
         self.tags.set(tags);
         self.invalid.set(false);
+        self.ab.forget_failures(&self.id());
         self.form_open.set(true);
     }
 

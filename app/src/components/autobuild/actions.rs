@@ -66,6 +66,7 @@ impl RepoAutoBuild {
                 .with_value(|r| r.default_branch.clone().unwrap_or_default()),
         );
         self.build_invalid.set(false);
+        self.ab.forget_failures(&self.id());
         self.build_open.set(true);
     }
 
@@ -145,6 +146,9 @@ pub fn ActionButtons(state: RepoAutoBuild) -> impl IntoView {
             aria-expanded=move || state.rotate_open.get().to_string()
             on:click=move |_| {
                 state.build_open.set(false);
+                if !state.rotate_open.get_untracked() {
+                    state.ab.forget_failures(&state.id());
+                }
                 state.rotate_open.update(|open| *open = !*open);
             }
         >
