@@ -7,9 +7,9 @@
 //! That lookup is a call to a code host, which may be slow or down, while the host must be
 //! answered within a second (GitLab disables a hook after four failures, and both treat a slow
 //! answer as one). So the push is **held** first, durably and before the 2xx (`hold_push`: a
-//! redelivery of it is a duplicate from then on). The receiving replica then tries to settle it
-//! within [`ANSWER_BUDGET`]: usually the host answers at once and the events are recorded before
-//! the 2xx, as for the hosts that sign the body. Otherwise the host gets a 202 anyway, and the
+//! redelivery of it is a duplicate from then on). The receiving replica then gives the lookups
+//! [`ANSWER_BUDGET`]: usually the host answers at once and the events are recorded before the
+//! 2xx, as for the hosts that sign the body (the writes are never cut short by the budget). Otherwise the host gets a 202 anyway, and the
 //! push stays held: any replica's worker claims it when due (a lease: one attempt at a time),
 //! retrying with backoff until it is settled or [`GIVE_UP_AFTER`] has passed, when it is
 //! logged as a host error and "Build latest commit" is the way back. A replica that dies
@@ -101,10 +101,20 @@ impl AutoBuild {
                 return Answer::Unavailable;
             }
         }
-        match tokio::time::timeout(ANSWER_BUDGET, self.settle(reg, hooks, &push)).await {
-            Ok(Some(answer)) => answer,
+        // Only the lookups at the host count against the budget (cut short, they have changed
+        // nothing); what they confirmed is then recorded and the push released in full, so a
+        // push is never left held after its events were recorded (its retry would log the
+        // delivery a second time, as a duplicate).
+        let settled =
+            match tokio::time::timeout(ANSWER_BUDGET, self.confirm(reg, hooks, &push.events)).await
+            {
+                Ok(confirmed) => self.settle(reg, &push, confirmed).await,
+                Err(_) => None,
+            };
+        match settled {
+            Some(answer) => answer,
             // Held, and tried again by any replica's worker: the host's part is done.
-            Ok(None) | Err(_) => {
+            None => {
                 self.retry_later(push).await;
                 Answer::Accepted { emitted: 0 }
             }
@@ -150,26 +160,27 @@ impl AutoBuild {
                 continue;
             };
             let hooks: &dyn HookHost = &hooks;
-            if self.settle(&reg, hooks, &push).await.is_none() {
+            let confirmed = self.confirm(&reg, hooks, &push.events).await;
+            if self.settle(&reg, &push, confirmed).await.is_none() {
                 self.retry_later(push).await;
             }
         }
         tried
     }
 
-    /// Confirms the push's refs and records what was confirmed, then releases it. `None`: not
-    /// settled (the host or the store failed for now), to be tried again.
+    /// Records what the host confirmed of the push, then releases it. `None`: not settled
+    /// (the host or the store failed for now), to be tried again.
     async fn settle(
         &self,
         reg: &StoredRegistration,
-        hooks: &dyn HookHost,
         push: &HeldPush,
+        confirmed: Result<Vec<BuildEvent>, Unconfirmed>,
     ) -> Option<Answer> {
         let outcome_only = |outcome| DeliveryLogEntry {
             outcome,
             ..push.entry.clone()
         };
-        let answer = match self.confirm(reg, hooks, &push.events).await {
+        let answer = match confirmed {
             Ok(events) if events.is_empty() => {
                 self.log_entry(reg, &outcome_only(DeliveryOutcome::Ignored))
                     .await;
