@@ -10,7 +10,9 @@
 //!
 //! Refusals: a token without `api` (`glpat-fake-alice`: read_api) 403 `insufficient_scope` with
 //! `WWW-Authenticate … scope="api"`; below Maintainer (`glpat-fake-developer`, or project
-//! `alice/repo-45` for anyone) 403 `{"message":"403 Forbidden"}`; token errors as elsewhere.
+//! `alice/repo-45` for anyone) 403 `{"message":"403 Forbidden"}`; a project at GitLab.com's
+//! plan limit of [`HOOK_LIMIT`] webhooks 422 with the model's error ("Maximum number of project
+//! hooks (100) exceeded", GitLab's `ProjectHook` limit validation); token errors as elsewhere.
 
 use super::{insufficient_scope_for, scopes_of, token_error};
 use crate::hooks::{Hook, Hooks, Host, RepoInfo, CREATED_AT};
@@ -22,6 +24,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+
+/// Webhooks a project may have (GitLab.com's `project_hooks` plan limit).
+pub const HOOK_LIMIT: usize = 100;
 
 pub(crate) fn routes(hooks: Hooks) -> Router {
     let base = "/api/v4/projects/{id}";
@@ -266,6 +271,14 @@ async fn create(
         )
             .into_response();
     };
+    if hooks.list(Host::Gitlab, &r.stable_id).len() >= HOOK_LIMIT {
+        let exceeded = format!("Maximum number of project hooks ({HOOK_LIMIT}) exceeded");
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": {"base": [exceeded]}})),
+        )
+            .into_response();
+    }
     let mut events = vec![];
     if flag(&f, "push_events", true) {
         events.push("push_events".to_string());

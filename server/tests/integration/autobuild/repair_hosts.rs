@@ -156,6 +156,30 @@ async fn add_hook(app: &TestApp, h: &Host, url: &str) {
     assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
 }
 
+/// GitLab's plan limit (100 webhooks a project): turning auto-build on at it is refused with
+/// the typed error, and nothing is added.
+#[tokio::test]
+async fn gitlab_at_its_hook_limit_refuses_with_the_typed_error() {
+    let app = bound("gitlab").await;
+    let h = &GITLAB.host;
+    for i in 0..100 {
+        add_hook(&app, h, &format!("https://other.example/{i}")).await;
+    }
+    let (status, e) = app
+        .auto_build(
+            h,
+            reqwest::Method::PUT,
+            Some(json!({"branches": ["main"], "tags": []})),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (409, Some("hook_limit_reached")),
+        "{e}"
+    );
+    assert_eq!(app.fake_hooks(h).await.len(), 100);
+}
+
 /// The hooks on the host that point at `url`.
 async fn hooks_at(app: &TestApp, h: &Host, url: &str) -> Vec<Value> {
     app.fake_hooks(h)
