@@ -23,6 +23,33 @@ pub struct Host {
     pub fake_repo: &'static str,
 }
 
+/// Each fake host's first repository of the account the tests bind.
+pub const GITHUB: Host = Host {
+    provider: "github",
+    repo: "octo-alice%2Frepo-01",
+    fake_repo: "octo-alice/repo-01",
+};
+pub const GITLAB: Host = Host {
+    provider: "gitlab",
+    repo: "3001",
+    fake_repo: "3001",
+};
+pub const GITEA: Host = Host {
+    provider: "gitea",
+    repo: "gitea-alice%2Frepo-01",
+    fake_repo: "gitea-alice/repo-01",
+};
+pub const GITEE: Host = Host {
+    provider: "gitee",
+    repo: "gitee-bob%2Frepo-01",
+    fake_repo: "gitee-bob/repo-01",
+};
+pub const BITBUCKET: Host = Host {
+    provider: "bitbucket",
+    repo: "fake-workspace%2Frepo-01",
+    fake_repo: "fake-workspace/repo-01",
+};
+
 pub const SHA_A: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
 pub const SHA_B: &str = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2";
 pub const SHA_C: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";

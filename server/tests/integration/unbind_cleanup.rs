@@ -4,21 +4,10 @@
 //! failure right after the commit, or a code host that cannot be reached, delays them; it
 //! loses none of them, and the unbind answers which hooks are still on the host.
 
-use crate::autobuild::Host;
+use crate::autobuild::{GITHUB, GITLAB};
 use crate::support::*;
 use serde_json::{json, Value};
 use std::time::Duration;
-
-const GITHUB: Host = Host {
-    provider: "github",
-    repo: "octo-alice%2Frepo-01",
-    fake_repo: "octo-alice/repo-01",
-};
-const GITLAB: Host = Host {
-    provider: "gitlab",
-    repo: "3001",
-    fake_repo: "3001",
-};
 
 /// GitHub bound (its grant is revoked on unbind) with auto-build on for one repository.
 /// Returns the bound token.

@@ -6,12 +6,6 @@ use super::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-const GITLAB: Host = Host {
-    provider: "gitlab",
-    repo: "3001",
-    fake_repo: "3001",
-};
-
 /// Every fake host down (503), slow (`delay_ms`), or back.
 async fn hosts(app: &TestApp, down: bool, delay_ms: u64) {
     let resp = app

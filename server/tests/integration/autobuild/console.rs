@@ -6,12 +6,6 @@
 use super::*;
 use serde_json::json;
 
-const GITLAB: Host = Host {
-    provider: "gitlab",
-    repo: "3001",
-    fake_repo: "3001",
-};
-
 fn repo() -> Value {
     json!({"provider": "gitlab", "repo": GITLAB.repo})
 }

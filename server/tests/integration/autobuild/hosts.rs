@@ -3,32 +3,6 @@
 use super::*;
 use serde_json::json;
 
-const GITHUB: Host = Host {
-    provider: "github",
-    repo: "octo-alice%2Frepo-01",
-    fake_repo: "octo-alice/repo-01",
-};
-const GITLAB: Host = Host {
-    provider: "gitlab",
-    repo: "3001",
-    fake_repo: "3001",
-};
-const GITEA: Host = Host {
-    provider: "gitea",
-    repo: "gitea-alice%2Frepo-01",
-    fake_repo: "gitea-alice/repo-01",
-};
-const GITEE: Host = Host {
-    provider: "gitee",
-    repo: "gitee-bob%2Frepo-01",
-    fake_repo: "gitee-bob/repo-01",
-};
-const BITBUCKET: Host = Host {
-    provider: "bitbucket",
-    repo: "fake-workspace%2Frepo-01",
-    fake_repo: "fake-workspace/repo-01",
-};
-
 async fn confirm(app: &TestApp, pending: &serde_json::Value) {
     let (status, row) = app
         .call("code-sources/confirm", json!({"pending_id": pending}))

@@ -7,7 +7,8 @@
 use super::*;
 use serde_json::json;
 
-const GITHUB: Host = Host {
+/// Its own repository (repo-02), apart from the other files' tests of repo-01 (`GITHUB`).
+const REPO_02: Host = Host {
     provider: "github",
     repo: "octo-alice%2Frepo-02",
     fake_repo: "octo-alice/repo-02",
@@ -29,7 +30,7 @@ async fn github_with_auto_build(decision: &str) -> TestApp {
     assert_eq!(status, 200, "{row}");
     let (status, reg) = app
         .auto_build(
-            &GITHUB,
+            &REPO_02,
             reqwest::Method::PUT,
             Some(json!({"branches": ["main"], "tags": ["v*"]})),
         )
@@ -55,16 +56,16 @@ impl TestApp {
 #[tokio::test]
 async fn repair_recreates_a_deleted_hook_and_replaces_a_disabled_one() {
     let app = github_with_auto_build("approve").await;
-    let hook = app.fake_hooks(&GITHUB).await[0].clone();
+    let hook = app.fake_hooks(&REPO_02).await[0].clone();
     let status = app
         .fake_control(
             "hook",
-            json!({"repo": GITHUB.fake_repo, "id": hook["id"], "action": "delete"}),
+            json!({"repo": REPO_02.fake_repo, "id": hook["id"], "action": "delete"}),
         )
         .await;
     assert_eq!(status, 204);
 
-    let (status, reg) = app.op(&GITHUB, "repair", None).await;
+    let (status, reg) = app.op(&REPO_02, "repair", None).await;
     assert_eq!(status, 200, "{reg}");
     assert_eq!(reg["found"], "hook_missing");
     assert_eq!(reg["changes"], json!(["hook_created"]));
@@ -73,12 +74,12 @@ async fn repair_recreates_a_deleted_hook_and_replaces_a_disabled_one() {
         (Some("active"), Some("none"))
     );
     assert!(reg["checked_at"].as_i64().is_some(), "{reg}");
-    let hooks = app.fake_hooks(&GITHUB).await;
+    let hooks = app.fake_hooks(&REPO_02).await;
     assert_eq!(hooks.len(), 1, "{hooks:?}");
     assert_eq!(hooks[0]["url"], reg["webhook_url"]);
     // The re-created hook has the registration's secret: its pushes verify.
     let sent = app
-        .fake_push(&GITHUB, json!({"ref": "refs/heads/main", "after": SHA_A}))
+        .fake_push(&REPO_02, json!({"ref": "refs/heads/main", "after": SHA_A}))
         .await;
     assert_eq!(statuses(&sent), vec![202], "{sent:?}");
 
@@ -86,24 +87,24 @@ async fn repair_recreates_a_deleted_hook_and_replaces_a_disabled_one() {
     let status = app
         .fake_control(
             "hook",
-            json!({"repo": GITHUB.fake_repo, "id": hooks[0]["id"], "action": "disable"}),
+            json!({"repo": REPO_02.fake_repo, "id": hooks[0]["id"], "action": "disable"}),
         )
         .await;
     assert_eq!(status, 204);
-    let (status, reg) = app.op(&GITHUB, "repair", None).await;
+    let (status, reg) = app.op(&REPO_02, "repair", None).await;
     assert_eq!(status, 200, "{reg}");
     assert_eq!(reg["found"], "hook_disabled");
     assert_eq!(reg["changes"], json!(["disabled_hook_replaced"]));
-    let hooks = app.fake_hooks(&GITHUB).await;
+    let hooks = app.fake_hooks(&REPO_02).await;
     assert_eq!(hooks.len(), 1, "{hooks:?}");
     assert_eq!(hooks[0]["active"], true);
     let sent = app
-        .fake_push(&GITHUB, json!({"ref": "refs/heads/main", "after": SHA_B}))
+        .fake_push(&REPO_02, json!({"ref": "refs/heads/main", "after": SHA_B}))
         .await;
     assert_eq!(statuses(&sent), vec![202], "{sent:?}");
 
     // Nothing wrong: nothing changes.
-    let (status, reg) = app.op(&GITHUB, "repair", None).await;
+    let (status, reg) = app.op(&REPO_02, "repair", None).await;
     assert_eq!(
         (status, &reg["found"], &reg["changes"]),
         (200, &json!("fine"), &json!([]))
@@ -116,7 +117,7 @@ async fn repair_follows_a_rename_and_marks_a_recreated_repository_gone() {
     let status = app
         .fake_control(
             "repository",
-            json!({"repo": GITHUB.fake_repo, "action": "rename", "name": "renamed-02"}),
+            json!({"repo": REPO_02.fake_repo, "action": "rename", "name": "renamed-02"}),
         )
         .await;
     assert_eq!(status, 200);
@@ -156,10 +157,10 @@ async fn repair_follows_a_rename_and_marks_a_recreated_repository_gone() {
 #[tokio::test]
 async fn repair_at_the_hook_limit_is_the_typed_error() {
     let app = github_with_auto_build("approve").await;
-    let hook = app.fake_hooks(&GITHUB).await[0].clone();
+    let hook = app.fake_hooks(&REPO_02).await[0].clone();
     app.fake_control(
         "hook",
-        json!({"repo": GITHUB.fake_repo, "id": hook["id"], "action": "delete"}),
+        json!({"repo": REPO_02.fake_repo, "id": hook["id"], "action": "delete"}),
     )
     .await;
     // Twenty other hooks, made with the bound token.
@@ -178,7 +179,7 @@ async fn repair_at_the_hook_limit_is_the_typed_error() {
             .post(format!(
                 "{}/github-api/repos/{}/hooks",
                 app.fake.http_url(),
-                GITHUB.fake_repo
+                REPO_02.fake_repo
             ))
             .bearer_auth(&token)
             .json(&json!({"config": {"url": format!("https://other.example/{i}")}, "events": ["push"]}))
@@ -187,13 +188,13 @@ async fn repair_at_the_hook_limit_is_the_typed_error() {
             .unwrap();
         assert_eq!(resp.status(), 201);
     }
-    let (status, e) = app.op(&GITHUB, "repair", None).await;
+    let (status, e) = app.op(&REPO_02, "repair", None).await;
     assert_eq!(
         (status, e["error"].as_str()),
         (409, Some("hook_limit_reached")),
         "{e}"
     );
-    let (_, got) = app.auto_build(&GITHUB, reqwest::Method::GET, None).await;
+    let (_, got) = app.auto_build(&REPO_02, reqwest::Method::GET, None).await;
     assert_eq!(
         (got["status"].as_str(), got["fix"].as_str()),
         (Some("hook_missing"), Some("repair"))
@@ -204,7 +205,7 @@ async fn repair_at_the_hook_limit_is_the_typed_error() {
 async fn a_grant_without_the_hook_scope_shows_as_no_permission() {
     // Gitee: the hook scope is separate from reading (on GitHub `repo` grants both, and a grant
     // without `repo` is refused at binding).
-    const GITEE: Host = Host {
+    const GITEE_03: Host = Host {
         provider: "gitee",
         repo: "gitee-bob%2Frepo-03",
         fake_repo: "gitee-bob/repo-03",
@@ -225,7 +226,7 @@ async fn a_grant_without_the_hook_scope_shows_as_no_permission() {
     assert_eq!(status, 200);
     let (status, reg) = app
         .auto_build(
-            &GITEE,
+            &GITEE_03,
             reqwest::Method::PUT,
             Some(json!({"branches": ["master"]})),
         )
@@ -237,7 +238,7 @@ async fn a_grant_without_the_hook_scope_shows_as_no_permission() {
     );
     // The same account re-authorizes with the scopes reading needs, not the hook scope.
     app.bind_gitee("approve").await;
-    let (status, reg) = app.op(&GITEE, "repair", None).await;
+    let (status, reg) = app.op(&GITEE_03, "repair", None).await;
     assert_eq!(status, 200, "{reg}");
     assert_eq!(reg["found"], "no_permission");
     assert_eq!(
@@ -251,7 +252,7 @@ async fn building_the_latest_commit_is_one_event_with_a_push_of_it() {
     let app = github_with_auto_build("approve").await;
     let start = app.events(0).await.len();
     let (status, e) = app
-        .op(&GITHUB, "build", Some(json!({"branch": "main"})))
+        .op(&REPO_02, "build", Some(json!({"branch": "main"})))
         .await;
     assert_eq!(status, 201, "{e}");
     assert_eq!(
@@ -268,7 +269,7 @@ async fn building_the_latest_commit_is_one_event_with_a_push_of_it() {
 
     // Again: the same event.
     let (status, again) = app
-        .op(&GITHUB, "build", Some(json!({"branch": "main"})))
+        .op(&REPO_02, "build", Some(json!({"branch": "main"})))
         .await;
     assert_eq!(
         (status, again["duplicate"].as_bool()),
@@ -278,13 +279,13 @@ async fn building_the_latest_commit_is_one_event_with_a_push_of_it() {
     assert_eq!(again["id"], e["id"]);
     // A push of that very commit afterwards: nothing new.
     let sent = app
-        .fake_push(&GITHUB, json!({"ref": "refs/heads/main", "after": commit}))
+        .fake_push(&REPO_02, json!({"ref": "refs/heads/main", "after": commit}))
         .await;
     assert_eq!(statuses(&sent), vec![200], "{sent:?}");
     assert_eq!(app.events(0).await.len(), start + 1);
 
     // No such tag, and a body that names nothing.
-    let (status, e) = app.op(&GITHUB, "build", Some(json!({"tag": "v9"}))).await;
+    let (status, e) = app.op(&REPO_02, "build", Some(json!({"tag": "v9"}))).await;
     assert_eq!(
         (status, e["error"].as_str()),
         (404, Some("ref_not_found")),
@@ -292,7 +293,7 @@ async fn building_the_latest_commit_is_one_event_with_a_push_of_it() {
     );
     let (status, _) = app
         .op(
-            &GITHUB,
+            &REPO_02,
             "build",
             Some(json!({"branch": "main", "tag": "v1"})),
         )
@@ -304,23 +305,23 @@ async fn building_the_latest_commit_is_one_event_with_a_push_of_it() {
 #[tokio::test]
 async fn a_rotated_secret_keeps_the_hook_and_the_old_one_passes_during_the_grace() {
     let app = github_with_auto_build("approve").await;
-    let before = app.fake_hooks(&GITHUB).await;
+    let before = app.fake_hooks(&REPO_02).await;
     let sent = app
-        .fake_push(&GITHUB, json!({"ref": "refs/heads/main", "after": SHA_A}))
+        .fake_push(&REPO_02, json!({"ref": "refs/heads/main", "after": SHA_A}))
         .await;
     assert_eq!(statuses(&sent), vec![202], "{sent:?}");
 
-    let (status, reg) = app.op(&GITHUB, "rotate-secret", None).await;
+    let (status, reg) = app.op(&REPO_02, "rotate-secret", None).await;
     assert_eq!(status, 200, "{reg}");
     assert!(reg.get("manual_setup").is_none(), "{reg}");
-    let after = app.fake_hooks(&GITHUB).await;
+    let after = app.fake_hooks(&REPO_02).await;
     assert_eq!(after.len(), 1);
     assert_eq!(
         (&after[0]["id"], &after[0]["url"]),
         (&before[0]["id"], &before[0]["url"])
     );
     // The delivery signed before the rotation still verifies (a duplicate, not a 401).
-    let again = app.fake_push(&GITHUB, json!({"redeliver": true})).await;
+    let again = app.fake_push(&REPO_02, json!({"redeliver": true})).await;
     assert_eq!(statuses(&again), vec![200], "{again:?}");
 
     // A second rotation: the first secret is the previous one now, the original is refused,
@@ -333,10 +334,10 @@ async fn a_rotated_secret_keeps_the_hook_and_the_old_one_passes_during_the_grace
         )
         .await;
     assert_eq!(status, 200);
-    let again = app.fake_push(&GITHUB, json!({"redeliver": true})).await;
+    let again = app.fake_push(&REPO_02, json!({"redeliver": true})).await;
     assert_eq!(statuses(&again), vec![401], "{again:?}");
     let sent = app
-        .fake_push(&GITHUB, json!({"ref": "refs/heads/main", "after": SHA_B}))
+        .fake_push(&REPO_02, json!({"ref": "refs/heads/main", "after": SHA_B}))
         .await;
     assert_eq!(statuses(&sent), vec![202], "{sent:?}");
 }
