@@ -56,7 +56,8 @@ pub(crate) fn registration(rid: &str, key: RegistrationKey) -> StoredRegistratio
     }
 }
 
-fn event(key: &RegistrationKey, commit: &str, at_ms: i64) -> BuildEvent {
+/// A build event of `main` at `commit` for the registration `key`.
+pub(crate) fn event(key: &RegistrationKey, commit: &str, at_ms: i64) -> BuildEvent {
     let git_ref = "refs/heads/main";
     BuildEvent {
         id: build_event_id(key, git_ref, commit),

@@ -311,11 +311,8 @@ async fn concurrent_appends_are_all_written_and_a_refused_one_fails_alone() {
 /// exactly one emits; and events appended by both are numbered without repeats.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_recording_one_delivery_emit_once() {
-    use super::autobuild::{reg_key, registration};
-    use crate::store::{
-        build_event_id, AutoBuildStore, BuildEvent, DeliveryLogEntry, DeliveryOutcome,
-        EventRepository, RefType,
-    };
+    use super::autobuild::{event, reg_key, registration};
+    use crate::store::{AutoBuildStore, DeliveryLogEntry, DeliveryOutcome};
     let db = TestDb::new(true).await;
     let other = db.replica().await;
     let key = reg_key("t1", Provider::GitHub, "1");
@@ -323,26 +320,7 @@ async fn two_replicas_recording_one_delivery_emit_once() {
         .put_registration(&registration("r1", key.clone()))
         .await
         .unwrap();
-    let event = |commit: &str| BuildEvent {
-        id: build_event_id(&key, "refs/heads/main", commit),
-        tenant: "t1".into(),
-        provider: Provider::GitHub,
-        account: "octo".into(),
-        repository: EventRepository {
-            id: "1".into(),
-            full_name: "octo/repo".into(),
-            clone_url: None,
-        },
-        git_ref: "refs/heads/main".into(),
-        ref_type: RefType::Branch,
-        ref_name: "main".into(),
-        commit: commit.into(),
-        before: None,
-        pusher: None,
-        delivery_id: None,
-        received_at: 1_000,
-        manual: false,
-    };
+    let event = |commit: &str| event(&key, commit, 1_000);
     let entry = |d: &str| DeliveryLogEntry {
         rid: "r1".into(),
         tenant: "t1".into(),
@@ -376,11 +354,8 @@ async fn two_replicas_recording_one_delivery_emit_once() {
 /// duplicate, and the numbers follow the batch's order.
 #[tokio::test]
 async fn one_batch_of_deliveries_means_what_each_means_alone() {
-    use super::autobuild::{reg_key, registration};
-    use crate::store::{
-        build_event_id, AutoBuildStore, BuildEvent, DeliveryLogEntry, DeliveryOutcome,
-        EventRepository, RefType,
-    };
+    use super::autobuild::{event, reg_key, registration};
+    use crate::store::{AutoBuildStore, DeliveryLogEntry, DeliveryOutcome};
     let db = TestDb::new(true).await;
     let key = reg_key("t1", Provider::GitHub, "1");
     for (rid, key) in [
@@ -392,26 +367,7 @@ async fn one_batch_of_deliveries_means_what_each_means_alone() {
             .await
             .unwrap();
     }
-    let event = |commit: &str| BuildEvent {
-        id: build_event_id(&key, "refs/heads/main", commit),
-        tenant: "t1".into(),
-        provider: Provider::GitHub,
-        account: "octo".into(),
-        repository: EventRepository {
-            id: "1".into(),
-            full_name: "octo/repo".into(),
-            clone_url: None,
-        },
-        git_ref: "refs/heads/main".into(),
-        ref_type: RefType::Branch,
-        ref_name: "main".into(),
-        commit: commit.into(),
-        before: None,
-        pusher: None,
-        delivery_id: None,
-        received_at: 1_000,
-        manual: false,
-    };
+    let event = |commit: &str| event(&key, commit, 1_000);
     let entry = |rid: &str, d: &str, at_ms: i64| DeliveryLogEntry {
         rid: rid.into(),
         tenant: "t1".into(),
