@@ -37,3 +37,14 @@ test('pages older entries, and shows a change made while it is open', async ({ p
   await expect(rows).toHaveCount(21);
   await expect(older).toBeVisible();
 });
+
+test('a log that cannot be loaded says so, rather than that it is empty', async ({ page, context }, info) => {
+  await signIn(context, freshTenant(info));
+  await openPage(page);
+  await page.route('**/api/code-sources/activity', (route) => route.abort());
+  const region = page.getByRole('region', { name: 'Activity' });
+  await region.getByRole('button', { name: 'Show recent activity' }).click();
+  await expect(region.getByRole('alert')).toBeVisible();
+  await expect(region).not.toContainText('No activity yet.');
+  await expect(region.getByRole('table')).toHaveCount(0);
+});

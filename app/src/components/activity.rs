@@ -128,7 +128,11 @@ fn LogView() -> impl IntoView {
         }
     });
     let entries = Signal::derive(move || log.with(|l| l.entries.clone()));
-    let loaded = Signal::derive(move || answer.with(Option::is_some));
+    // The table (or "no entries yet") once a page has loaded: a first load that failed shows
+    // its error alone, not an empty log.
+    let loaded = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || answer.with(|a| matches!(a, Some((_, Ok(_)))))
+    });
 
     view! {
         {move || error.get().map(|err| view! { <super::ErrorBox err /> })}
