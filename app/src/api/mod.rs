@@ -13,6 +13,7 @@ mod ids;
 #[cfg(feature = "ssr")]
 pub mod service;
 mod types;
+mod untrusted;
 
 pub use activity::{ActivityAction, ActivityOutcome, ReauthReason};
 pub use autobuild::{
@@ -25,6 +26,7 @@ pub use functions::*;
 pub use host::{BindMethod, HostInfo, RevocationPolicy};
 pub use ids::{IdRefused, PendingId, Provider, RepoId, TenantId};
 pub use types::*;
+pub use untrusted::safe_http_url;
 
 /// Size bounds for user input, checked on both sides (the server is the one that counts).
 pub mod limits {

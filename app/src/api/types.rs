@@ -7,7 +7,7 @@ use super::{
 use serde::{Deserialize, Serialize};
 
 /// An account on a code host as the host described it. Every field is untrusted input from the
-/// host: the UI renders it as text and only uses URLs that pass [`crate::format::safe_http_url`].
+/// host: the UI renders it as text and only uses URLs that pass [`crate::api::safe_http_url`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub login: String,

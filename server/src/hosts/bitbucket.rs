@@ -192,7 +192,7 @@ impl RepoHost for Bitbucket {
                         .links
                         .html
                         .href
-                        .filter(|u| app::format::safe_http_url(u).is_some()),
+                        .filter(|u| app::api::safe_http_url(u).is_some()),
                     default_branch: r.mainbranch.map(|b| b.name),
                     full_name: r.full_name,
                 })

@@ -145,9 +145,7 @@ impl RepoHost for GitLab {
                     id: super::listed_id(&p.id.to_string())?,
                     stable_id: p.id.to_string(),
                     private: p.visibility.as_deref() != Some("public"),
-                    web_url: p
-                        .web_url
-                        .filter(|u| app::format::safe_http_url(u).is_some()),
+                    web_url: p.web_url.filter(|u| app::api::safe_http_url(u).is_some()),
                     default_branch: p.default_branch,
                     full_name: p.path_with_namespace,
                 })

@@ -98,7 +98,7 @@ pub async fn fetch(
     policy: &OutboundPolicy,
     url: &str,
 ) -> Result<StoredAvatar, AvatarError> {
-    let url = app::format::safe_http_url(url).ok_or(AvatarError::BadUrl)?;
+    let url = app::api::safe_http_url(url).ok_or(AvatarError::BadUrl)?;
     let parsed = url::Url::parse(url).map_err(|_| AvatarError::BadUrl)?;
     // IP literals never reach the resolver: check them here.
     let literal = match parsed.host() {

@@ -3,8 +3,8 @@
 //! tick, and a link to the settings page when the host has one. After a rotation of a manual
 //! setup's secret the same panel shows the new secret, which replaces the old one there.
 
+use crate::api::safe_http_url;
 use crate::api::{ManualSetup, Provider};
-use crate::format::safe_http_url;
 use crate::i18n::{fill, Msg};
 use crate::{t, use_locale};
 use leptos::prelude::*;

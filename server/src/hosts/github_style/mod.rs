@@ -31,7 +31,7 @@ impl GitHubStyleRepo {
             private: self.private,
             web_url: self
                 .html_url
-                .filter(|u| app::format::safe_http_url(u).is_some()),
+                .filter(|u| app::api::safe_http_url(u).is_some()),
             default_branch: self.default_branch,
             full_name: self.full_name,
         })

@@ -47,10 +47,10 @@ impl User {
             name: self.name.map(|n| clip(&n, 255)),
             avatar_url: self
                 .avatar_url
-                .filter(|u| app::format::safe_http_url(u).is_some()),
+                .filter(|u| app::api::safe_http_url(u).is_some()),
             web_url: self
                 .web_url
-                .filter(|u| app::format::safe_http_url(u).is_some()),
+                .filter(|u| app::api::safe_http_url(u).is_some()),
         }
     }
 }

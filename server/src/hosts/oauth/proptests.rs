@@ -32,12 +32,12 @@ proptest! {
         prop_assert!(login.starts_with(&a.login));
         prop_assert!(a.name.as_ref().is_none_or(|n| n.chars().count() <= 255));
         for link in [&a.avatar_url, &a.web_url].into_iter().flatten() {
-            prop_assert!(app::format::safe_http_url(link).is_some(), "{}", link);
+            prop_assert!(app::api::safe_http_url(link).is_some(), "{}", link);
             let lower = link.to_ascii_lowercase();
             prop_assert!(lower.starts_with("https://") || lower.starts_with("http://"), "{}", link);
             prop_assert!(!link.contains(['<', '>', '"', ' ']) && link.len() <= 2048, "{}", link);
         }
-        if let Some(u) = html_url.filter(|u| app::format::safe_http_url(u).is_some()) {
+        if let Some(u) = html_url.filter(|u| app::api::safe_http_url(u).is_some()) {
             prop_assert_eq!(a.web_url, Some(u));
         }
     }

@@ -39,7 +39,7 @@ pub fn account(
         name: name
             .filter(|n| !n.trim().is_empty())
             .map(|n| n.chars().take(255).collect()),
-        avatar_url: avatar_url.filter(|u| app::format::safe_http_url(u).is_some()),
-        web_url: web_url.filter(|u| app::format::safe_http_url(u).is_some()),
+        avatar_url: avatar_url.filter(|u| app::api::safe_http_url(u).is_some()),
+        web_url: web_url.filter(|u| app::api::safe_http_url(u).is_some()),
     }
 }

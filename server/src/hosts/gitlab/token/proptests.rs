@@ -17,7 +17,7 @@ fn config(cases: u32) -> ProptestConfig {
 
 fn assert_safe_link(link: &Option<String>) {
     if let Some(u) = link {
-        assert!(app::format::safe_http_url(u).is_some(), "{u}");
+        assert!(app::api::safe_http_url(u).is_some(), "{u}");
         let lower = u.to_ascii_lowercase();
         assert!(
             lower.starts_with("https://") || lower.starts_with("http://"),
@@ -89,7 +89,7 @@ proptest! {
         assert_safe_link(&a.avatar_url);
         assert_safe_link(&a.web_url);
         // Plain links are kept as they came.
-        if let Some(u) = web_url.filter(|u| app::format::safe_http_url(u).is_some()) {
+        if let Some(u) = web_url.filter(|u| app::api::safe_http_url(u).is_some()) {
             prop_assert_eq!(a.web_url, Some(u));
         }
     }
