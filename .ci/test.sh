@@ -50,6 +50,13 @@ if [ -f "$cycles_tool" ]; then
 else
   echo "(no $cycles_tool here: skipped)"
 fi
+# The same, with `super::` paths resolved (the shared tool reads `crate::` paths only).
+for src in server/src app/src; do
+  for depth in 1 2 3; do
+    out=$(python3 .ci/module-graph.py "$src" "$depth") || { printf '%s\n' "$out"; fail "import cycles in $src (depth $depth, super:: included)"; }
+    printf '%s: %s\n' "$src" "$(printf '%s\n' "$out" | tail -1)"
+  done
+done
 
 step "PostgreSQL for the tests (a throwaway cluster, stopped at the end)"
 CODESOURCE_TEST_DATABASE_URL=$(bash .ci/postgres.sh start) || fail "starting PostgreSQL (.ci/postgres.sh)"

@@ -3,12 +3,11 @@
 //! page loads and credential calls never read the image), and handed to the page only as our
 //! own URL.
 
-use super::rows::pending_view;
 use super::CodeSources;
 use crate::outbound::avatar;
-use crate::store::{AvatarRef, PendingItem, StoreError, StoredAvatar};
+use crate::store::{AvatarRef, StoreError, StoredAvatar};
 use app::api::service::Caller;
-use app::api::{Account, PendingBinding, Provider};
+use app::api::{Account, Provider};
 
 /// The account as the page sees it: `avatar_url` is our own URL for the avatar we keep, or
 /// `None`; never the host's.
@@ -39,20 +38,6 @@ impl CodeSources {
         a: Option<&StoredAvatar>,
     ) -> Option<String> {
         a.map(|a| format!("{}/avatars/pending/{id}?v={}", self.base_path, a.version()))
-    }
-
-    pub(super) fn pending_view(
-        &self,
-        id: &app::api::PendingId,
-        item: &PendingItem,
-    ) -> PendingBinding {
-        let bind = self.host(item.provider).info().bind;
-        pending_view(
-            id,
-            item,
-            bind,
-            self.pending_avatar_url(id, item.avatar.as_ref()),
-        )
     }
 
     /// Fetches an account's avatar through the outbound policy, holding one of the tenant's

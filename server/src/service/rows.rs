@@ -8,26 +8,27 @@ use crate::util::now_secs;
 use app::api::service::Caller;
 use app::api::{Account, BindMethod, CodeSourceRow, PendingBinding, Provider, RowStatus};
 
-pub(super) fn pending_view(
-    id: &app::api::PendingId,
-    item: &PendingItem,
-    bind: BindMethod,
-    avatar_url: Option<String>,
-) -> PendingBinding {
-    PendingBinding {
-        id: id.clone(),
-        provider: item.provider,
-        bind,
-        account: shown_account(&item.account, avatar_url),
-        address: item.address.clone(),
-        scopes: item.scopes.clone(),
-        expires_at: item.expires_at.clone(),
-        scopes_unknown: item.scopes_unknown,
-        missing_scopes: item.missing_scopes.clone(),
-    }
-}
-
 impl CodeSources {
+    /// A checked or authorized account as the confirm dialog shows it (never its tokens).
+    pub(super) fn pending_view(
+        &self,
+        id: &app::api::PendingId,
+        item: &PendingItem,
+    ) -> PendingBinding {
+        let avatar_url = self.pending_avatar_url(id, item.avatar.as_ref());
+        PendingBinding {
+            id: id.clone(),
+            provider: item.provider,
+            bind: self.host(item.provider).info().bind,
+            account: shown_account(&item.account, avatar_url),
+            address: item.address.clone(),
+            scopes: item.scopes.clone(),
+            expires_at: item.expires_at.clone(),
+            scopes_unknown: item.scopes_unknown,
+            missing_scopes: item.missing_scopes.clone(),
+        }
+    }
+
     pub(super) fn row(
         &self,
         caller: &Caller,

@@ -12,7 +12,6 @@ mod cross_site;
 mod hooks;
 mod middleware;
 pub mod oauth;
-mod openapi;
 mod openapi_fns;
 pub mod page_cache;
 mod server_fn_guard;

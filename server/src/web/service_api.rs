@@ -34,6 +34,7 @@ mod error;
 
 mod autobuild;
 mod autobuild_ops;
+mod openapi;
 
 use error::Source;
 pub use error::{ApiError, ErrorCode};
@@ -241,5 +242,5 @@ async fn openapi(State(st): State<Arc<ServiceApi>>) -> Json<serde_json::Value> {
         .filter(|p| st.repos.lists(*p))
         .map(Provider::as_str)
         .collect();
-    Json(super::openapi::document(&st.base_path, &listing))
+    Json(openapi::document(&st.base_path, &listing))
 }

@@ -114,7 +114,16 @@ pub(super) async fn put(
         body["manual_setup"] = serde_json::to_value(manual).unwrap_or_default();
     }
     // The manual setup's secret is in it: never kept by a cache.
-    Ok(super::autobuild_ops::no_store(Json(body).into_response()))
+    Ok(no_store(Json(body).into_response()))
+}
+
+/// An answer that carries a secret: never kept by a cache.
+pub(super) fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    resp
 }
 
 pub(super) async fn delete(

@@ -4,7 +4,7 @@
 //! rotate the secrets of all of a tenant's registrations
 //! (`POST /api/v1/tenants/{tenant}/auto-build/rotate-secrets`).
 
-use super::autobuild::{actor, Repo};
+use super::autobuild::{actor, no_store, Repo};
 use super::error::{ApiError, ErrorCode, Source, Tenant};
 use super::ServiceApi;
 use crate::autobuild::manual::valid_ref_name;
@@ -12,21 +12,12 @@ use crate::hosts::hooks::RefKind;
 use crate::web::middleware::RequestId;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
-
-/// An answer that carries a secret: never kept by a cache.
-pub(super) fn no_store(mut resp: Response) -> Response {
-    resp.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    resp
-}
 
 pub(super) async fn repair(
     State(state): State<Arc<ServiceApi>>,

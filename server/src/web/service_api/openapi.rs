@@ -193,7 +193,7 @@ fn tenant_param() -> serde_json::Value {
 /// `listing` names the code sources whose repositories can be listed.
 pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
     // Every code the API answers with, from its one error type.
-    use super::service_api::ErrorCode;
+    use super::ErrorCode;
     let error_codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     let error_help: String = ErrorCode::ALL
         .iter()
@@ -301,7 +301,7 @@ pub fn document(base_path: &str, listing: &[&str]) -> serde_json::Value {
         }
     });
     add_autobuild(&mut doc, &err);
-    super::openapi_fns::add_to(&mut doc);
+    crate::web::openapi_fns::add_to(&mut doc);
     if !base_path.is_empty() {
         doc["servers"] = json!([{"url": base_path}]);
     }
