@@ -74,10 +74,7 @@ pub fn App() -> impl IntoView {
     // A theme set later (by the embedding console) reaches <html> as well.
     Effect::new(move |_| {
         let t = theme.get();
-        if let Some(html) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
+        if let Some(html) = site::document_root() {
             let _ = match t.attr() {
                 Some(v) => html.set_attribute("data-theme", v),
                 None => html.remove_attribute("data-theme"),

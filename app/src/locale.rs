@@ -70,9 +70,7 @@ pub(crate) fn initial_locale() -> Locale {
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
+        crate::site::document_root()
             .and_then(|e| e.get_attribute("lang"))
             .and_then(|l| Locale::from_tag(&l))
             .unwrap_or_default()

@@ -100,6 +100,12 @@ pub fn route_server_functions(base: &str) {
     }
 }
 
+/// The page's `<html>` element (in the browser): where the server leaves the language and
+/// zone it rendered in for hydration to read, and where the live language and theme are kept.
+pub fn document_root() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
+}
+
 /// The value of `key` in a query string (plain values only: no decoding needed for ours).
 pub fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
     query

@@ -30,9 +30,7 @@ pub(crate) fn initial_zone() -> Zone {
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
+        crate::site::document_root()
             .and_then(|e| e.get_attribute("data-tz"))
             .and_then(|n| Zone::parse(&n))
             .unwrap_or_default()

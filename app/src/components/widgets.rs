@@ -43,10 +43,7 @@ pub fn LanguageSwitch() -> impl IntoView {
 
 /// Keeps `<html lang>` in step, for screen readers and for the next hydration.
 fn set_document_lang(l: Locale) {
-    if let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
+    if let Some(el) = crate::site::document_root() {
         let _ = el.set_attribute("lang", l.tag());
     }
 }
