@@ -40,10 +40,7 @@ async fn a_reachable_avatar_is_kept_and_served_from_our_origin_per_tenant() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "image/png");
     assert_eq!(resp.bytes().await.unwrap().as_ref(), fake_hosts::AVATAR_PNG);
-    let (status, row) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200, "{row}");
+    app.confirm_pending(&json!(id)).await;
 
     let row = app.row("gitlab").await;
     let url = row["account"]["avatar_url"].as_str().unwrap().to_string();
@@ -179,10 +176,7 @@ async fn oauth_accounts_get_their_avatar_from_our_origin() {
         url.starts_with(&format!("/avatars/pending/{id}?v=")),
         "{url}"
     );
-    let (status, _) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200);
+    let _ = app.confirm_pending(&json!(id)).await;
     let row = app.row("github").await;
     let url = row["account"]["avatar_url"].as_str().unwrap().to_string();
     assert!(url.starts_with("/avatars/github?v="), "{url}");

@@ -65,10 +65,7 @@ async fn check_then_confirm_binds_and_persists_encrypted() {
     // Checked but not confirmed: nothing is stored.
     assert_eq!(app.row("gitlab").await["status"], "Unbound");
 
-    let (status, row) = app
-        .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
-        .await;
-    assert_eq!(status, 200, "{row}");
+    let row = app.confirm_pending(&pending["id"]).await;
     assert_eq!(row["status"], "Bound");
     let row = app.row("gitlab").await;
     assert_eq!(row["account"]["login"], "alice");

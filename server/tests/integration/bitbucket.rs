@@ -6,17 +6,6 @@
 use crate::support::*;
 use serde_json::json;
 
-async fn confirm(app: &TestApp, decision: &str) {
-    let id = app
-        .authorize("bitbucket", decision)
-        .await
-        .expect("authorized");
-    let (status, row) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200, "{row}");
-}
-
 async fn refreshes(app: &TestApp) -> u64 {
     app.fake_json("bitbucket/__stats").await["refreshes"]
         .as_u64()
@@ -46,10 +35,7 @@ async fn bitbucket_binds_and_serves_credentials_and_repositories() {
     assert_eq!(pending["scopes"], json!(["account", "repository"]));
     assert_eq!(pending["missing_scopes"], json!([]));
     assert_eq!(pending["bind"], "OAuth");
-    let (status, _) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200);
+    let _ = app.confirm_pending(&json!(id)).await;
     assert_eq!(app.row("bitbucket").await["status"], "Bound");
 
     let (status, c, _) = app
@@ -126,7 +112,7 @@ async fn bitbucket_binds_and_serves_credentials_and_repositories() {
 #[tokio::test]
 async fn bitbucket_tokens_are_refreshed_once_and_a_refused_refresh_needs_reauthorization() {
     let app = spawn_app(Options::default()).await;
-    confirm(&app, "approve-short").await;
+    app.bind_oauth("bitbucket", "approve-short").await;
     for _ in 0..3 {
         let (status, c, _) = app
             .credential("local", "bitbucket", Some(SERVICE_TOKEN))
@@ -137,7 +123,7 @@ async fn bitbucket_tokens_are_refreshed_once_and_a_refused_refresh_needs_reautho
     assert_eq!(refreshes(&app).await, 1, "a 2-hour token is refreshed once");
 
     let app = spawn_app(Options::default()).await;
-    confirm(&app, "approve-short-dead").await;
+    app.bind_oauth("bitbucket", "approve-short-dead").await;
     let (status, body, _) = app
         .credential("local", "bitbucket", Some(SERVICE_TOKEN))
         .await;

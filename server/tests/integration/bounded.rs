@@ -58,10 +58,7 @@ async fn repository_and_branch_listings_stop_reading_a_huge_answer() {
         )
         .await;
     assert_eq!(status, 200, "{pending}");
-    let (status, row) = app
-        .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
-        .await;
-    assert_eq!(status, 200, "{row}");
+    app.confirm_pending(&pending["id"]).await;
 
     let before = produced(&app).await;
     let (status, body) = app

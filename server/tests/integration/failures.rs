@@ -135,10 +135,7 @@ async fn tls_needs_the_private_ca() {
         )
         .await;
     assert_eq!(status, 200, "{pending}");
-    let (status, _) = app
-        .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
-        .await;
-    assert_eq!(status, 200);
+    let _ = app.confirm_pending(&pending["id"]).await;
     assert_eq!(app.row("gitlab").await["address"], url);
 }
 

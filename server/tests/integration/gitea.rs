@@ -43,10 +43,7 @@ async fn gitea_binds_by_address_and_token() {
         "{auths:?}"
     );
 
-    let (status, row) = app
-        .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
-        .await;
-    assert_eq!(status, 200, "{row}");
+    let row = app.confirm_pending(&pending["id"]).await;
     assert_eq!(row["status"], "Bound");
     assert_eq!(row["address"], addr);
     let (status, c, _) = app.credential("local", "gitea", Some(SERVICE_TOKEN)).await;

@@ -47,10 +47,7 @@ async fn github_binds_through_authorize_and_confirm() {
         "nothing stored before Confirm"
     );
 
-    let (status, _) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200);
+    let _ = app.confirm_pending(&json!(id)).await;
     assert_eq!(app.row("github").await["account"]["login"], "octo-alice");
     let (status, _) = app
         .call("code-sources/unbind", json!({"provider": "github"}))
@@ -68,10 +65,7 @@ async fn gitee_binds_and_keeps_its_refresh_token_encrypted() {
         .await;
     assert_eq!(pending["account"]["login"], "gitee-bob");
     assert_eq!(pending["scopes"], json!(["user_info", "projects"]));
-    let (status, _) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200);
+    let _ = app.confirm_pending(&json!(id)).await;
     assert_eq!(app.row("gitee").await["status"], "Bound");
     for entry in crate::binding::walk(app.data_dir.path()) {
         let bytes = std::fs::read(&entry).unwrap();

@@ -253,10 +253,26 @@ impl TestApp {
 
     /// Checks and confirms a GitLab binding; returns the confirmed row.
     pub async fn bind_gitlab(&self, token: &str) -> Value {
-        let (status, pending) = self.check(&self.fake.http_url(), token).await;
+        let address = self.fake.http_url();
+        self.bind_token("gitlab", &address, token).await
+    }
+
+    /// Checks `token` at an access-token host's `address` and confirms it; returns the row.
+    pub async fn bind_token(&self, provider: &str, address: &str, token: &str) -> Value {
+        let (status, pending) = self
+            .call(
+                "code-sources/token/check",
+                json!({"provider": provider, "address": address, "token": token, "ca_pem": null}),
+            )
+            .await;
         assert_eq!(status, 200, "{pending}");
+        self.confirm_pending(&pending["id"]).await
+    }
+
+    /// Confirms a checked or authorized account (which must succeed); returns the row.
+    pub async fn confirm_pending(&self, id: &Value) -> Value {
         let (status, row) = self
-            .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
+            .call("code-sources/confirm", json!({"pending_id": id}))
             .await;
         assert_eq!(status, 200, "{row}");
         row

@@ -13,10 +13,7 @@ use std::time::Duration;
 /// Returns the bound token.
 async fn github_with_auto_build(app: &TestApp) -> String {
     let id = app.authorize("github", "approve").await.unwrap();
-    let (status, row) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200, "{row}");
+    app.confirm_pending(&json!(id)).await;
     let (status, reg) = app
         .auto_build(
             &GITHUB,

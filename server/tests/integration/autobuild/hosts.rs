@@ -3,21 +3,10 @@
 use super::*;
 use serde_json::json;
 
-async fn confirm(app: &TestApp, pending: &serde_json::Value) {
-    let (status, row) = app
-        .call("code-sources/confirm", json!({"pending_id": pending}))
-        .await;
-    assert_eq!(status, 200, "{row}");
-}
-
 #[tokio::test]
 async fn github_push_becomes_one_event() {
     let app = spawn_app(Options::default()).await;
-    let id = app
-        .authorize("github", "approve")
-        .await
-        .expect("authorized");
-    confirm(&app, &json!(id)).await;
+    app.bind_oauth("github", "approve").await;
     turn_on_push_and_off(&app, &GITHUB).await;
 }
 
@@ -35,7 +24,7 @@ async fn bind_with_hook_scopes(app: &TestApp, provider: &str) {
         .callback(&back, Some(&flow.cookie))
         .await
         .expect("authorized");
-    confirm(app, &json!(id)).await;
+    app.confirm_pending(&json!(id)).await;
 }
 
 #[tokio::test]
@@ -134,25 +123,14 @@ async fn gitlab_push_is_confirmed_through_the_api() {
 async fn gitea_push_and_tag() {
     let app = spawn_app(Options::default()).await;
     let addr = format!("{}/gitea", app.fake.http_url());
-    let (status, pending) = app
-        .call(
-            "code-sources/token/check",
-            json!({"provider": "gitea", "address": addr, "token": "gitea-fake-writer", "ca_pem": null}),
-        )
-        .await;
-    assert_eq!(status, 200, "{pending}");
-    confirm(&app, &pending["id"]).await;
+    app.bind_token("gitea", &addr, "gitea-fake-writer").await;
     turn_on_push_and_off(&app, &GITEA).await;
 }
 
 #[tokio::test]
 async fn bitbucket_push_with_several_changes() {
     let app = spawn_app(Options::default()).await;
-    let id = app
-        .authorize("bitbucket", "approve-webhook")
-        .await
-        .expect("authorized");
-    confirm(&app, &json!(id)).await;
+    app.bind_oauth("bitbucket", "approve-webhook").await;
     turn_on_push_and_off(&app, &BITBUCKET).await;
 }
 
@@ -160,13 +138,7 @@ async fn bitbucket_push_with_several_changes() {
 async fn a_gitea_tag_sent_as_push_and_create_is_one_event() {
     let app = spawn_app(Options::default()).await;
     let addr = format!("{}/gitea", app.fake.http_url());
-    let (_, pending) = app
-        .call(
-            "code-sources/token/check",
-            json!({"provider": "gitea", "address": addr, "token": "gitea-fake-writer", "ca_pem": null}),
-        )
-        .await;
-    confirm(&app, &pending["id"]).await;
+    app.bind_token("gitea", &addr, "gitea-fake-writer").await;
     let (status, _) = app
         .auto_build(
             &GITEA,
@@ -189,11 +161,7 @@ async fn a_gitea_tag_sent_as_push_and_create_is_one_event() {
 #[tokio::test]
 async fn bitbucket_changes_in_one_delivery_are_one_event_each() {
     let app = spawn_app(Options::default()).await;
-    let id = app
-        .authorize("bitbucket", "approve-webhook")
-        .await
-        .expect("authorized");
-    confirm(&app, &json!(id)).await;
+    app.bind_oauth("bitbucket", "approve-webhook").await;
     let (status, _) = app
         .auto_build(
             &BITBUCKET,

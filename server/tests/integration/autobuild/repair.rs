@@ -24,10 +24,7 @@ const BY_ID: Host = Host {
 async fn github_with_auto_build(decision: &str) -> TestApp {
     let app = spawn_app(Options::default()).await;
     let id = app.authorize("github", decision).await.expect("authorized");
-    let (status, row) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200, "{row}");
+    app.confirm_pending(&json!(id)).await;
     let (status, reg) = app
         .auto_build(
             &REPO_02,
@@ -220,10 +217,7 @@ async fn a_grant_without_the_hook_scope_shows_as_no_permission() {
         .callback(&back, Some(&flow.cookie))
         .await
         .expect("authorized");
-    let (status, _) = app
-        .call("code-sources/confirm", json!({"pending_id": id}))
-        .await;
-    assert_eq!(status, 200);
+    let _ = app.confirm_pending(&json!(id)).await;
     let (status, reg) = app
         .auto_build(
             &GITEE_03,

@@ -76,27 +76,10 @@ async fn bound(provider: &str) -> TestApp {
         }
         "gitea" => {
             let addr = format!("{}/gitea", app.fake.http_url());
-            let (status, pending) = app
-                .call(
-                    "code-sources/token/check",
-                    json!({"provider": "gitea", "address": addr, "token": "gitea-fake-writer", "ca_pem": null}),
-                )
-                .await;
-            assert_eq!(status, 200, "{pending}");
-            let (status, row) = app
-                .call("code-sources/confirm", json!({"pending_id": pending["id"]}))
-                .await;
-            assert_eq!(status, 200, "{row}");
+            app.bind_token("gitea", &addr, "gitea-fake-writer").await;
         }
         "bitbucket" => {
-            let id = app
-                .authorize("bitbucket", "approve-webhook")
-                .await
-                .expect("authorized");
-            let (status, row) = app
-                .call("code-sources/confirm", json!({"pending_id": id}))
-                .await;
-            assert_eq!(status, 200, "{row}");
+            app.bind_oauth("bitbucket", "approve-webhook").await;
         }
         other => panic!("no binding for {other}"),
     }

@@ -25,14 +25,17 @@ impl TestApp {
     /// Binds Gitee with the given decision on the authorize page (`approve-short`: a token that
     /// expires in a minute; `approve-short-dead`: and a refresh token the host no longer knows).
     pub async fn bind_gitee(&self, decision: &str) {
-        let id = self.authorize("gitee", decision).await.expect("authorized");
-        let (status, _) = self
-            .call(
-                "code-sources/confirm",
-                serde_json::json!({"pending_id": id}),
-            )
-            .await;
-        assert_eq!(status, 200);
+        self.bind_oauth("gitee", decision).await;
+    }
+
+    /// Authorizes `provider` with `decision` on its authorize page and confirms the account;
+    /// returns the row.
+    pub async fn bind_oauth(&self, provider: &str, decision: &str) -> serde_json::Value {
+        let id = self
+            .authorize(provider, decision)
+            .await
+            .expect("authorized");
+        self.confirm_pending(&serde_json::json!(id)).await
     }
 
     /// A fake host's own record (`gitee/__stats`, `gitea/__log`, …), as JSON.
