@@ -16,7 +16,7 @@
 //! entry `MAX_DELIVERY_LOG` places back goes when one is added.
 
 use super::SledStore;
-use super::{backend, blocking};
+use super::{backend, blocking, claim_due, Leased};
 use crate::store::autobuild::*;
 use crate::store::{AutoBuildStore, StoreError, RECORD_VERSION};
 use app::api::Provider;
@@ -81,6 +81,30 @@ struct HeldRow {
     next_at_ms: i64,
     /// 0: not leased.
     leased_until_ms: i64,
+}
+
+impl Leased for OutboxRow {
+    fn due_at_ms(&self) -> i64 {
+        self.next_at_ms
+    }
+    fn leased_until_ms(&mut self) -> &mut i64 {
+        &mut self.leased_until_ms
+    }
+}
+
+impl Leased for HeldRow {
+    fn due_at_ms(&self) -> i64 {
+        self.next_at_ms
+    }
+    fn leased_until_ms(&mut self) -> &mut i64 {
+        &mut self.leased_until_ms
+    }
+}
+
+/// Now and the end of a lease taken now for `lease_for` (one process, so one clock: its own).
+fn lease_from_now(lease_for: std::time::Duration) -> (i64, i64) {
+    let now_ms = crate::util::now_millis();
+    (now_ms, now_ms.saturating_add(lease_for.as_millis() as i64))
 }
 
 type Tx<T> = ConflictableTransactionResult<T, StoreError>;
@@ -550,38 +574,17 @@ impl AutoBuildStore for SledStore {
         limit: usize,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         let t = &self.autobuild;
-        // One process, so one clock: its own.
-        let now_ms = crate::util::now_millis();
-        let lease_until_ms = now_ms.saturating_add(lease_for.as_millis() as i64);
-        let mut claimed = Vec::new();
-        for item in t.outbox.iter() {
-            if claimed.len() == limit {
-                break;
-            }
-            let (k, raw) = item.map_err(backend)?;
-            let mut row: OutboxRow = decode(&raw)?;
-            if row.next_at_ms > now_ms || row.leased_until_ms > now_ms {
-                continue;
-            }
-            let Some(event) = t.events.get(&k).map_err(backend)? else {
-                continue;
+        let claim = lease_from_now(lease_for);
+        claim_due(&t.outbox, claim, limit, decode::<OutboxRow>, |key, row| {
+            let Some(event) = t.events.get(key).map_err(backend)? else {
+                return Ok(None);
             };
-            row.leased_until_ms = lease_until_ms;
-            // Lost to a concurrent claim, retry or finish: not ours.
-            let swapped = t
-                .outbox
-                .compare_and_swap(&k, Some(raw), Some(encode(&row)?))
-                .map_err(backend)?;
-            if swapped.is_ok() {
-                claimed.push(OutboxItem {
-                    seq: be_u64(&k),
-                    event: decode(&event)?,
-                    attempts: row.attempts,
-                });
-            }
-        }
-        // Not flushed: a lease only keeps this process's workers apart, and a crash ends them.
-        Ok(claimed)
+            Ok(Some(OutboxItem {
+                seq: be_u64(key),
+                event: decode(&event)?,
+                attempts: row.attempts,
+            }))
+        })
     }
 
     async fn finish_outbox(&self, seq: u64) -> Result<(), StoreError> {
@@ -671,30 +674,14 @@ impl AutoBuildStore for SledStore {
         lease_for: std::time::Duration,
         limit: usize,
     ) -> Result<Vec<HeldPush>, StoreError> {
-        let tree = &self.autobuild.held;
-        // One process, so one clock: its own.
-        let now_ms = crate::util::now_millis();
-        let mut claimed = Vec::new();
-        for item in tree.iter() {
-            if claimed.len() == limit {
-                break;
-            }
-            let (k, raw) = item.map_err(backend)?;
-            let mut row: HeldRow = decode(&raw)?;
-            if row.next_at_ms > now_ms || row.leased_until_ms > now_ms {
-                continue;
-            }
-            row.leased_until_ms = now_ms.saturating_add(lease_for.as_millis() as i64);
-            // Lost to a concurrent claim, retry or release: not ours.
-            let swapped = tree
-                .compare_and_swap(&k, Some(raw), Some(encode(&row)?))
-                .map_err(backend)?;
-            if swapped.is_ok() {
-                claimed.push(row.push);
-            }
-        }
-        // Not flushed: a lease only keeps this process's workers apart, and a crash ends them.
-        Ok(claimed)
+        let claim = lease_from_now(lease_for);
+        claim_due(
+            &self.autobuild.held,
+            claim,
+            limit,
+            decode::<HeldRow>,
+            |_, row| Ok(Some(row.push.clone())),
+        )
     }
 
     async fn retry_held_push(

@@ -5,7 +5,7 @@
 
 use super::bindings::{decode as decode_binding, index_reauth};
 use super::SledStore;
-use super::{backend, blocking};
+use super::{backend, blocking, claim_due, Leased};
 use crate::store::jobs::{CleanupJob, JobStore};
 use crate::store::{StoreError, StoredBinding, RECORD_VERSION};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,15 @@ use sled::Transactional;
 struct Row {
     job: CleanupJob,
     leased_until_ms: i64,
+}
+
+impl Leased for Row {
+    fn due_at_ms(&self) -> i64 {
+        self.job.next_at_ms
+    }
+    fn leased_until_ms(&mut self) -> &mut i64 {
+        &mut self.leased_until_ms
+    }
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
@@ -132,28 +141,13 @@ impl JobStore for SledStore {
         lease_until_ms: i64,
         limit: usize,
     ) -> Result<Vec<CleanupJob>, StoreError> {
-        let mut claimed = Vec::new();
-        for item in self.jobs.iter() {
-            if claimed.len() == limit {
-                break;
-            }
-            let (k, raw) = item.map_err(backend)?;
-            let mut row = decode(&raw)?;
-            if row.job.next_at_ms > now_ms || row.leased_until_ms > now_ms {
-                continue;
-            }
-            row.leased_until_ms = lease_until_ms;
-            // Lost to a concurrent claim, save or finish: not ours.
-            let swapped = self
-                .jobs
-                .compare_and_swap(&k, Some(raw), Some(encode(&row)?))
-                .map_err(backend)?;
-            if swapped.is_ok() {
-                claimed.push(row.job);
-            }
-        }
-        // Not flushed: a lease only keeps this process's workers apart, and a crash ends them.
-        Ok(claimed)
+        claim_due(
+            &self.jobs,
+            (now_ms, lease_until_ms),
+            limit,
+            decode,
+            |_, row| Ok(Some(row.job.clone())),
+        )
     }
 
     async fn save_job(&self, job: &CleanupJob) -> Result<(), StoreError> {

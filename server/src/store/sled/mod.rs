@@ -100,6 +100,51 @@ fn tenant_prefix(tenant: &str) -> Vec<u8> {
     k
 }
 
+/// A row of a tree of leased work (cleanup jobs, the build-event outbox, held pushes): when it
+/// is due and until when it is leased (Unix milliseconds; 0: not leased).
+trait Leased: serde::Serialize {
+    fn due_at_ms(&self) -> i64;
+    fn leased_until_ms(&mut self) -> &mut i64;
+}
+
+/// Claims up to `limit` rows of `tree` due at `now_ms` and not leased past it, each leased
+/// until `until_ms`. `take` makes what the caller hands out of a row (and its key) before it is
+/// leased, `None` to pass it by. One compare-and-swap per row, so a concurrent claim, save or
+/// finish wins and a row is handed out once. Not flushed: a lease only keeps this process's
+/// workers apart, and a crash ends them.
+fn claim_due<R: Leased, T>(
+    tree: &sled::Tree,
+    (now_ms, until_ms): (i64, i64),
+    limit: usize,
+    decode: impl Fn(&[u8]) -> Result<R, StoreError>,
+    mut take: impl FnMut(&[u8], &R) -> Result<Option<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut claimed = Vec::new();
+    for item in tree.iter() {
+        if claimed.len() == limit {
+            break;
+        }
+        let (key, raw) = item.map_err(backend)?;
+        let mut row = decode(&raw)?;
+        if row.due_at_ms() > now_ms || *row.leased_until_ms() > now_ms {
+            continue;
+        }
+        let Some(out) = take(&key, &row)? else {
+            continue;
+        };
+        *row.leased_until_ms() = until_ms;
+        let leased = serde_json::to_vec(&row).map_err(StoreError::Corrupt)?;
+        if tree
+            .compare_and_swap(&key, Some(raw), Some(leased))
+            .map_err(backend)?
+            .is_ok()
+        {
+            claimed.push(out);
+        }
+    }
+    Ok(claimed)
+}
+
 /// Writes and fsyncs block: keep them off the async workers. (sled's `flush_async` can wait
 /// forever when no other flush is in progress, so the blocking flush is used instead.)
 async fn blocking<T: Send + 'static>(
