@@ -89,6 +89,13 @@ impl RepoAutoBuild {
         self.ab.build_now(&self.id(), git_ref);
     }
 
+    /// Opens the rotation's confirm step (closing the build form).
+    fn open_rotate(self) {
+        self.build_open.set(false);
+        self.ab.forget_failures(&self.id());
+        self.rotate_open.set(true);
+    }
+
     fn close_rotate(self) {
         self.rotate_open.set(false);
         focus_element(&self.action_id("rotate"));
@@ -145,11 +152,11 @@ pub fn ActionButtons(state: RepoAutoBuild) -> impl IntoView {
             aria-label=label(Msg::AutoBuildRotateOf)
             aria-expanded=move || state.rotate_open.get().to_string()
             on:click=move |_| {
-                state.build_open.set(false);
-                if !state.rotate_open.get_untracked() {
-                    state.ab.forget_failures(&state.id());
+                if state.rotate_open.get_untracked() {
+                    state.rotate_open.set(false);
+                } else {
+                    state.open_rotate();
                 }
-                state.rotate_open.update(|open| *open = !*open);
             }
         >
             {t(Msg::AutoBuildRotate)}
