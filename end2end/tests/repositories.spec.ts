@@ -20,8 +20,15 @@ test('lists, searches and pages repositories, and shows branches', async ({ page
   await expect(list.locator(':scope > li')).toHaveCount(6);
   await expect(dialog.getByRole('button', { name: 'Next page' })).toBeDisabled();
 
+  // The branches take a moment: a progress line until they are in.
+  await page.route('**/api/code-sources/branches', async (route) => {
+    await new Promise((r) => setTimeout(r, 800));
+    await route.continue();
+  });
   await dialog.getByRole('button', { name: 'Branches of alice/repo-40' }).click();
+  await expect(list.getByRole('status')).toContainText('Loading');
   await expect(list.getByText('main · default')).toBeVisible();
+  await expect(list.getByRole('status')).toHaveCount(0);
   await expect(list.getByText('develop')).toBeVisible();
   await snap(page, 'repositories-en');
   await page.keyboard.press('Escape');

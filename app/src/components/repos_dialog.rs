@@ -134,19 +134,25 @@ pub fn RepositoriesDialog(row: CodeSourceRow) -> AnyView {
                                         </div>
                                         {
                                             let id3 = r.id.clone();
+                                            // Open: its branches once their answer is in, a progress line until then.
                                             let listed = move || {
-                                                let open = open_repo.with(|o| o.as_ref() == Some(&id3));
-                                                branches.get().flatten().filter(|(o, _)| open && *o == id3).map(|(_, b)| b)
+                                                if !open_repo.with(|o| o.as_ref() == Some(&id3)) {
+                                                    return None;
+                                                }
+                                                Some(branches.get().flatten().filter(|(o, _)| *o == id3).map(|(_, b)| b))
                                             };
                                             move || listed().map(|b| match b {
-                                                Ok(list) => view! {
+                                                None => view! {
+                                                    <p class="progress" role="status"><span class="spinner" aria-hidden="true"></span>{t(Msg::Loading)}</p>
+                                                }.into_any(),
+                                                Some(Ok(list)) => view! {
                                                     <ul class="branch-list">
                                                         {list.into_iter().map(|b| view! {
                                                             <li class="mono">{b.name}{b.default.then(|| view! { <span class="muted">{" · "}{t(Msg::RepoDefaultBranch)}</span> })}</li>
                                                         }).collect_view()}
                                                     </ul>
                                                 }.into_any(),
-                                                Err(err) => view! { <ErrorBox err host=provider /> }.into_any(),
+                                                Some(Err(err)) => view! { <ErrorBox err host=provider /> }.into_any(),
                                             })
                                         }
                                         <AutoBuildPanel state />
