@@ -88,6 +88,23 @@ impl TestApp {
         self.service(method, &path, body).await
     }
 
+    /// Turns auto-build on for `main` and `v*` (which must come out active); the registration.
+    pub async fn turn_on(&self, h: &Host) -> Value {
+        let (status, reg) = self
+            .auto_build(
+                h,
+                reqwest::Method::PUT,
+                Some(json!({"branches": ["main"], "tags": ["v*"]})),
+            )
+            .await;
+        assert_eq!(
+            (status, reg["status"].as_str()),
+            (200, Some("active")),
+            "{reg}"
+        );
+        reg
+    }
+
     /// `POST …/repositories/{id}/auto-build/{op}` (`repair`, `build`, `rotate-secret`).
     pub async fn auto_build_op(&self, h: &Host, op: &str, body: Option<Value>) -> (u16, Value) {
         let path = format!(

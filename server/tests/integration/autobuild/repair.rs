@@ -23,20 +23,8 @@ const BY_ID: Host = Host {
 
 async fn github_with_auto_build(decision: &str) -> TestApp {
     let app = spawn_app(Options::default()).await;
-    let id = app.authorize("github", decision).await.expect("authorized");
-    app.confirm_pending(&json!(id)).await;
-    let (status, reg) = app
-        .auto_build(
-            &REPO_02,
-            reqwest::Method::PUT,
-            Some(json!({"branches": ["main"], "tags": ["v*"]})),
-        )
-        .await;
-    assert_eq!(
-        (status, reg["status"].as_str()),
-        (200, Some("active")),
-        "{reg}"
-    );
+    app.bind_oauth("github", decision).await;
+    app.turn_on(&REPO_02).await;
     app
 }
 

@@ -88,19 +88,10 @@ async fn bound(provider: &str) -> TestApp {
 
 /// Turns auto-build on; the webhook URL.
 async fn turn_on(app: &TestApp, h: &Host) -> String {
-    let (status, reg) = app
-        .auto_build(
-            h,
-            reqwest::Method::PUT,
-            Some(json!({"branches": ["main"], "tags": ["v*"]})),
-        )
-        .await;
-    assert_eq!(
-        (status, reg["status"].as_str()),
-        (200, Some("active")),
-        "{reg}"
-    );
-    reg["webhook_url"].as_str().unwrap().to_string()
+    app.turn_on(h).await["webhook_url"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Adds a hook to `url` behind the server's back, with the bound token through the host's own
